@@ -54,12 +54,13 @@ export function mintToken04(o: MintOptions): string {
   const ctime = o.now ?? Math.floor(Date.now() / 1000);
   const iv = o.iv ?? Array.from({ length: 16 }, () => IV_ALPHABET[randomInt(IV_ALPHABET.length)]).join("");
   if (Buffer.byteLength(iv) !== 16) throw new Token04Error(1002074, "iv must be 16 bytes");
+  // Key order as ZEGO's zego_server_assistant writes it, so our tokens are byte-comparable with theirs.
   const claims: Token04Claims = {
     app_id: o.appId,
     user_id: o.userId,
+    nonce: o.nonce ?? randomInt(-0x80000000, 0x7fffffff),
     ctime,
     expire: ctime + Math.floor(o.effectiveSeconds),
-    nonce: o.nonce ?? randomInt(-0x80000000, 0x7fffffff),
     payload: o.payload ?? "",
   };
   const cipher = createCipheriv("aes-256-cbc", key, Buffer.from(iv, "utf8"));
@@ -101,9 +102,10 @@ export function decodeToken04(token: string, secret: string): Token04Claims {
   if (ctLen === 0 || ctLen % 16 !== 0 || buf.length !== ctStart + ctLen) {
     throw new Token04Error(1002074, "token ciphertext malformed");
   }
+  const key = checkSecret(secret);
   let plain: string;
   try {
-    const d = createDecipheriv("aes-256-cbc", checkSecret(secret), iv);
+    const d = createDecipheriv("aes-256-cbc", key, iv);
     plain = Buffer.concat([d.update(buf.subarray(ctStart)), d.final()]).toString("utf8");
   } catch {
     // A wrong key almost always fails the padding check: to the caller this is a forged token.
@@ -120,7 +122,7 @@ export function decodeToken04(token: string, secret: string): Token04Claims {
     throw new Token04Error(1002074, "token claims malformed");
   }
   if (!Number.isInteger(c.nonce)) throw new Token04Error(1002080, "token nonce is not an integer");
-  if (typeof c.expire !== "number" || BigInt(c.expire) !== expireHeader) {
+  if (!Number.isSafeInteger(c.expire) || BigInt(c.expire as number) !== expireHeader) {
     throw new Token04Error(1002074, "token expire mismatch");
   }
   if (typeof c.payload !== "string") throw new Token04Error(1002075, "token payload is not a string");
