@@ -1,0 +1,53 @@
+import { VendorError } from "../errors.ts";
+import type { CommandContext } from "./command.ts";
+import { ALL_VENDORS } from "./command.ts";
+import { COMMANDS } from "./commands/index.ts";
+import { illegal, type Params, vendorValue } from "./params.ts";
+
+export interface ExtendedBody {
+  command?: string;
+  params?: Record<string, unknown> | string | null;
+}
+
+/** Params as an object: the SDK sends a JSON string, HTTP clients may send the object itself. */
+function parseParams(raw: ExtendedBody["params"]): Params {
+  if (raw === undefined || raw === null || raw === "") throw new VendorError(1017001);
+  if (typeof raw !== "string") return raw;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw illegal("params", "is not valid JSON");
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw illegal("params", "must be a JSON object");
+  }
+  return parsed as Params;
+}
+
+/**
+ * Checks in the vendor's order: command (1017000 empty, 1017040 unknown), params (1017001 empty), then
+ * vendor_id (1017040 type, 1017071 invalid, 1017052 not enabled for the app, 1017053 no such function).
+ */
+export function dispatch(
+  body: ExtendedBody,
+  ctx: Omit<CommandContext, "vendor" | "params">,
+): Record<string, unknown> {
+  const name = body.command;
+  if (name === undefined || name === "") throw new VendorError(1017000);
+  const command = COMMANDS.get(name);
+  if (!command)
+    throw new VendorError(1017040, `illegal parameter: unknown command ${JSON.stringify(name).slice(0, 80)}`);
+  const params = parseParams(body.params);
+  let vendor = 0 as CommandContext["vendor"];
+  if (command.vendors !== "multi") {
+    if (params.vendor_id !== undefined && params.vendor_id !== null)
+      vendor = vendorValue("vendor_id", params.vendor_id);
+    if (!(ctx.app.vendors ?? ALL_VENDORS).includes(vendor))
+      throw new VendorError(1017052, `vendor ${vendor} not enabled`);
+    if (!command.vendors.includes(vendor)) {
+      throw new VendorError(1017053, `vendor ${vendor} does not support ${command.name}`);
+    }
+  }
+  return command.run({ ...ctx, vendor, params });
+}

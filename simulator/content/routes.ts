@@ -1,0 +1,70 @@
+import { type Static, Type } from "@sinclair/typebox";
+import type { FastifyInstance } from "fastify";
+import { okEnvelope } from "../../protocol/envelope.ts";
+import { requireSession } from "../auth/guards.ts";
+import { authHeaders, errorEnvelopeSchema } from "../http.ts";
+import { COMMANDS } from "./commands/index.ts";
+import { dispatch } from "./dispatch.ts";
+import { PlusHistory } from "./plus-history.ts";
+
+const ExtendedBody = Type.Object(
+  {
+    command: Type.Optional(
+      Type.String({ maxLength: 256, description: `one of ${[...COMMANDS.keys()].join(", ")}` }),
+    ),
+    params: Type.Optional(
+      Type.Union(
+        [
+          Type.Object({}, { additionalProperties: true }),
+          Type.String({ description: "the SDK's form: the params object as a JSON string" }),
+          Type.Null(),
+        ],
+        { description: "command parameters (vendor_id, keyword, page, filter, ...); empty -> 1017001" },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const ExtendedResponse = Type.Object(
+  {
+    code: Type.Integer({ description: "0 on success, else the vendor error code" }),
+    message: Type.String(),
+    request_id: Type.String(),
+    data: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()], {
+      description: "the vendor's result object for the command, e.g. {songs:[...]}",
+    }),
+    prelude_end_time: Type.Optional(
+      Type.Integer({
+        description: "/api/get_prelude_end_time only: the spec's example has it at the top level",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export default async function contentRoutes(app: FastifyInstance): Promise<void> {
+  const plus = new PlusHistory();
+  app.post(
+    "/v1/music/extended",
+    {
+      schema: {
+        summary: "sendExtendedRequest: the content center (tags, charts, search, song info, clips)",
+        tags: ["vendor"],
+        headers: authHeaders,
+        body: ExtendedBody,
+        response: { 200: ExtendedResponse, 400: errorEnvelopeSchema, 401: errorEnvelopeSchema },
+      },
+      preHandler: requireSession,
+    },
+    async (req, reply) => {
+      const body = req.body as Static<typeof ExtendedBody>;
+      const data = dispatch(body, { sim: app.sim, session: req.musicSession!, app: req.auth!.app, plus });
+      const envelope = okEnvelope(req.id, data);
+      if (body.command === "/api/get_prelude_end_time") {
+        return reply.code(200).send({ ...envelope, prelude_end_time: data.prelude_end_time });
+      }
+      return reply.code(200).send(envelope);
+    },
+  );
+}
