@@ -1,0 +1,124 @@
+import { randomBytes } from "node:crypto";
+import type { Clock } from "../clock.ts";
+import { VendorError } from "../errors.ts";
+import type { SimOptions } from "../options.ts";
+import { createKrcTokens } from "./krc-token.ts";
+import { createShareRegistry } from "./shares.ts";
+import type { ResourceRecord, ResourceStore } from "./types.ts";
+
+// An expired id keeps answering 1017019 ("request it again") for a while before it is forgotten and answers
+// 1017018 like any unknown id; forgetting bounds memory in long load tests (records are ~0.5 KB each).
+const MIN_RETENTION_MS = 10 * 60_000;
+
+export interface ResourceStoreDeps {
+  clock: Clock;
+  options: Pick<SimOptions, "resourceTtlMs" | "shareTtlMs" | "krcTokenTtlMs">;
+  /** krc_token HMAC key; defaults to the per-process key (so `verifyKrcToken(token, now)` works unbound). */
+  krcKey?: Buffer;
+}
+
+/**
+ * Ids look like the vendor's (`z_<song_id>_<type>`) plus 128 random bits: unguessable, so holding an id is
+ * never enough; `use` also checks the id was issued to this app, user and session (the SDK lifetime).
+ */
+function newResourceId(songId: string, type: number): string {
+  return `z_${songId}_${type}_${randomBytes(16).toString("base64url")}`;
+}
+
+export function createResourceStore(deps: ResourceStoreDeps): ResourceStore {
+  const { clock, options } = deps;
+  const retentionMs = Math.max(options.resourceTtlMs, MIN_RETENTION_MS);
+  // Insertion order = issue order, so with a constant TTL the longest-expired records sit at the head.
+  const byId = new Map<string, ResourceRecord>();
+  const bySong = new Map<string, Set<string>>();
+  const shares = createShareRegistry(options.shareTtlMs);
+  const krc = createKrcTokens(options.krcTokenTtlMs, deps.krcKey);
+
+  function forget(rec: ResourceRecord): void {
+    byId.delete(rec.resource_id);
+    const ids = bySong.get(rec.song_id);
+    ids?.delete(rec.resource_id);
+    if (ids?.size === 0) bySong.delete(rec.song_id);
+  }
+
+  function sweep(now: number): void {
+    for (const rec of byId.values()) {
+      if (rec.expires_at + retentionMs > now) return;
+      forget(rec);
+    }
+  }
+
+  const isExpired = (rec: ResourceRecord, now: number) => rec.forced_expired || now >= rec.expires_at;
+
+  return {
+    get: (id) => byId.get(id),
+
+    use(resourceId, session, opts) {
+      if (typeof resourceId !== "string" || resourceId === "") throw new VendorError(1017004);
+      const rec = byId.get(resourceId);
+      // One answer for "no such id" and "not yours", so ids of other users cannot be probed.
+      if (
+        !rec ||
+        rec.app_id !== session.app_id ||
+        rec.user_id !== session.user_id ||
+        rec.session_id !== session.id
+      ) {
+        throw new VendorError(1017018);
+      }
+      if (isExpired(rec, clock.now())) throw new VendorError(1017019, undefined, opts?.expiredStatus ?? 200);
+      return rec;
+    },
+
+    create(spec) {
+      const now = clock.now();
+      const { ttlMs, ...fields } = spec;
+      return {
+        ...fields,
+        resource_id: newResourceId(spec.song_id, spec.resource_type),
+        created_at: now,
+        expires_at: now + (ttlMs ?? options.resourceTtlMs),
+        forced_expired: false,
+      };
+    },
+
+    add(rec) {
+      sweep(clock.now());
+      byId.set(rec.resource_id, rec);
+      const ids = bySong.get(rec.song_id) ?? new Set<string>();
+      ids.add(rec.resource_id);
+      bySong.set(rec.song_id, ids);
+    },
+
+    expire(resourceId) {
+      const rec = byId.get(resourceId);
+      if (!rec) return false;
+      rec.forced_expired = true;
+      return true;
+    },
+
+    isExpired,
+
+    ofSong(songId) {
+      const ids = bySong.get(songId);
+      if (!ids) return [];
+      const out: ResourceRecord[] = [];
+      for (const id of ids) {
+        const rec = byId.get(id);
+        if (rec) out.push(rec);
+      }
+      return out;
+    },
+
+    reset() {
+      byId.clear();
+      bySong.clear();
+      shares.reset();
+    },
+
+    get count() {
+      return byId.size;
+    },
+    shares,
+    krc,
+  };
+}
