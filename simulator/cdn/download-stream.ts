@@ -1,0 +1,76 @@
+import { Readable } from "node:stream";
+import type { VendorError } from "../errors.ts";
+import { type AudioFile, slice } from "./audio-file.ts";
+import type { ChunkCache } from "./chunk-cache.ts";
+import { sleep, type TokenBucket } from "./token-bucket.ts";
+
+// The body of one download: bytes [start, end) of a virtual file, one piece per read, so Node's stream
+// backpressure decides the pace when the client is slow and the token buckets decide it when the cap is.
+// Holds nothing but the piece in flight; checks between pieces whether the download must be cut.
+
+export interface DownloadStreamOptions {
+  file: AudioFile;
+  /** First byte. */
+  start: number;
+  /** One past the last byte. */
+  end: number;
+  /** Largest piece pushed at once. */
+  pieceBytes: number;
+  /** Per-connection and global buckets (either may be unlimited). */
+  buckets: readonly TokenBucket[];
+  cache?: ChunkCache;
+  /**
+   * Why the download must stop now (revoked song 1017030, force-expired resource 1017019), or null to go on.
+   * A vendor error so that a cut before the first byte still answers the right envelope.
+   */
+  cutReason(): VendorError | null;
+  /** Bytes handed to the socket. */
+  onBytes(n: number): void;
+}
+
+export class DownloadStream extends Readable {
+  private pos: number;
+  private readonly abort = new AbortController();
+
+  constructor(private readonly o: DownloadStreamOptions) {
+    super({ highWaterMark: o.pieceBytes });
+    this.pos = o.start;
+  }
+
+  override _read(): void {
+    this.pump().catch((err: unknown) => {
+      if (!this.destroyed) this.destroy(err instanceof Error ? err : new Error(String(err)));
+    });
+  }
+
+  private async pump(): Promise<void> {
+    const { o } = this;
+    if (this.pos >= o.end) {
+      this.push(null);
+      return;
+    }
+    this.checkCut();
+    const piece = slice(o.file, this.pos, Math.min(o.end, this.pos + o.pieceBytes), o.cache);
+    let wait = 0;
+    for (const b of o.buckets) wait = Math.max(wait, b.reserve(piece.length));
+    if (wait > 0) {
+      await sleep(wait, this.abort.signal);
+      if (this.destroyed) return;
+      // The wait may have been long: a revocation during it must not let one more piece out.
+      this.checkCut();
+    }
+    this.pos += piece.length;
+    o.onBytes(piece.length);
+    this.push(piece);
+  }
+
+  private checkCut(): void {
+    const reason = this.o.cutReason();
+    if (reason) throw reason;
+  }
+
+  override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
+    this.abort.abort(err ?? new Error("download stream closed"));
+    cb(err);
+  }
+}

@@ -1,0 +1,164 @@
+import { type Static, Type } from "@sinclair/typebox";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { requireSession } from "../auth/guards.ts";
+import { VendorError } from "../errors.ts";
+import { authHeaders, errorEnvelopeSchema } from "../http.ts";
+import type { ResourceRecord } from "../resources/types.ts";
+import { type AudioFile, audioFileFor } from "./audio-file.ts";
+import { createChunkCache } from "./chunk-cache.ts";
+import { DownloadStream } from "./download-stream.ts";
+import { ifRangeMatches, noneMatch, parseRange } from "./range.ts";
+import { createTokenBucket, pieceBytes, type TokenBucket } from "./token-bucket.ts";
+
+// The download CDN: GET/HEAD /v1/music/download/:resource_id serves the resource's WAV file, rendered on
+// demand, with single byte ranges, a strong ETag and bandwidth caps. Failures answer the vendor envelope with
+// an HTTP status a download client understands: 400 1017004/1017040 bad id, 404 1017018 unknown id or another
+// user's (one answer for both, so ids cannot be probed), 410 1017019 expired, 403 1017030 revoked song,
+// 416 unsatisfiable range.
+
+/** Rendered chunks shared by all downloads of one simulator (64 KiB each, so 512 chunks). */
+const CACHE_BYTES = 32 * 1024 * 1024;
+
+const Params = Type.Object({
+  resource_id: Type.String({
+    // The router's own limit is 100 characters; real ids are about 50.
+    maxLength: 100,
+    pattern: "^[A-Za-z0-9_.~-]*$",
+    description: "resources[].resource_id from requestResource / getSharedResource",
+  }),
+});
+
+const Headers = Type.Object(
+  {
+    ...authHeaders.properties,
+    range: Type.Optional(Type.String({ description: "one byte range, e.g. bytes=1000- (multi-range: 200)" })),
+    "if-range": Type.Optional(Type.String({ description: "the ETag: apply Range only if unchanged" })),
+    "if-none-match": Type.Optional(Type.String()),
+  },
+  { additionalProperties: true },
+);
+
+const audioBody = {
+  content: { "audio/wav": { schema: { type: "string", format: "binary" } } },
+};
+
+export default async function cdnRoutes(app: FastifyInstance): Promise<void> {
+  const sim = app.sim;
+  const cache = createChunkCache(CACHE_BYTES);
+  let globalBucket: TokenBucket = createTokenBucket(sim.options.cdnGlobalBytesPerSec);
+
+  /** The record, or the vendor error a download client should get (with a download-friendly status). */
+  function resourceFor(req: FastifyRequest, id: string): ResourceRecord {
+    if (id === "") throw new VendorError(1017004, undefined, 400);
+    let rec: ResourceRecord;
+    try {
+      rec = sim.resources.use(id, req.musicSession!, { expiredStatus: 410 });
+    } catch (e) {
+      if (e instanceof VendorError && e.code === 1017018) throw new VendorError(1017018, e.message, 404);
+      throw e;
+    }
+    if (sim.catalog.isRevoked(rec.song_id)) {
+      throw new VendorError(1017030, "no copyright: the song was revoked", 403);
+    }
+    return rec;
+  }
+
+  function cutReason(id: string, songId: string): VendorError | null {
+    const live = sim.resources.get(id);
+    if (!live || live.forced_expired) return new VendorError(1017019, undefined, 410);
+    if (sim.catalog.isRevoked(songId))
+      return new VendorError(1017030, "no copyright: the song was revoked", 403);
+    return null;
+  }
+
+  const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+
+  function serve(req: FastifyRequest, reply: FastifyReply, rec: ResourceRecord, file: AudioFile) {
+    const headers = req.headers;
+    reply.header("accept-ranges", "bytes");
+    reply.header("etag", file.etag);
+    // Per-user resources: shared caches must not keep them.
+    reply.header("cache-control", "private, no-transform");
+    // Preconditions before Range (RFC 9110 §13.2.2): a cached copy wins over any range question.
+    if (noneMatch(one(headers["if-none-match"]), file.etag)) return reply.code(304).send();
+    const range = parseRange(
+      ifRangeMatches(one(headers["if-range"]), file.etag) ? headers.range : undefined,
+      file.size,
+    );
+    if (range.kind === "unsatisfiable") {
+      reply.header("content-range", `bytes */${file.size}`);
+      throw new VendorError(1017040, `illegal parameter: range not satisfiable (size ${file.size})`, 416);
+    }
+    reply.header("content-type", "audio/wav");
+
+    let start = 0;
+    let end = file.size;
+    if (range.kind === "ignored") req.log.info({ range: headers.range, why: range.reason }, "range ignored");
+    if (range.kind === "range") {
+      start = range.start;
+      end = range.end + 1;
+      reply.code(206).header("content-range", `bytes ${start}-${range.end}/${file.size}`);
+    } else {
+      reply.code(200);
+    }
+    reply.header("content-length", String(end - start));
+    if (req.method === "HEAD" || end === start) return reply.send();
+
+    const connRate = sim.options.cdnConnBytesPerSec;
+    if (globalBucket.rate !== sim.options.cdnGlobalBytesPerSec) {
+      globalBucket = createTokenBucket(sim.options.cdnGlobalBytesPerSec);
+    }
+    const { bytesServed, activeDownloads } = sim.metrics;
+    activeDownloads.inc();
+    reply.raw.once("close", () => activeDownloads.dec());
+    const body = new DownloadStream({
+      file,
+      start,
+      end,
+      pieceBytes: pieceBytes(connRate, globalBucket.rate),
+      buckets: [createTokenBucket(connRate), globalBucket],
+      cache,
+      cutReason: () => cutReason(rec.resource_id, rec.song_id),
+      onBytes: (n) => bytesServed.inc({ quality: file.quality }, n),
+    });
+    return reply.send(body);
+  }
+
+  app.route({
+    method: ["GET", "HEAD"],
+    url: "/v1/music/download/:resource_id",
+    schema: {
+      summary: "download: the resource's audio file (WAV PCM s16le at the tier's bitrate)",
+      description:
+        "Single byte ranges (206 + Content-Range; 416 + `Content-Range: bytes */size` when the range starts past " +
+        "the end; malformed or multi-range headers are ignored and the whole file is sent with 200), strong ETag " +
+        "with If-Range / If-None-Match, HEAD. Bandwidth is capped per connection and globally when configured. " +
+        "Dual-track accompaniments interleave accompaniment channels then original (accompaniment + vocal) " +
+        "channels in each frame. A download in flight is cut when the song is revoked or the resource " +
+        "force-expired. Errors: 400 1017004 (empty id) / 1017040 (malformed id), 404 1017018 (unknown or " +
+        "another user's id), 410 1017019 (expired), 403 1017030 (revoked).",
+      tags: ["vendor"],
+      headers: Headers,
+      params: Params,
+      response: {
+        200: { description: "the whole file", ...audioBody },
+        206: { description: "the requested byte range", ...audioBody },
+        304: { description: "not modified (If-None-Match)", type: "null" },
+        400: errorEnvelopeSchema,
+        401: errorEnvelopeSchema,
+        403: errorEnvelopeSchema,
+        404: errorEnvelopeSchema,
+        410: errorEnvelopeSchema,
+        416: errorEnvelopeSchema,
+      },
+    },
+    preHandler: requireSession,
+    handler: async (req, reply) => {
+      const { resource_id } = req.params as Static<typeof Params>;
+      const rec = resourceFor(req, resource_id);
+      const facts = sim.catalog.get(rec.song_id);
+      if (!facts) throw new VendorError(1017018, "the resource's song no longer exists", 404);
+      return serve(req, reply, rec, audioFileFor(rec, facts));
+    },
+  });
+}
