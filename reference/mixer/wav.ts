@@ -1,0 +1,123 @@
+import { closeSync, openSync, writeSync } from "node:fs";
+import { endianness } from "node:os";
+import { CHANNELS, SAMPLE_RATE } from "./frame.ts";
+
+// Streaming WAV writer for `ktv sing --out`: what was published, as a file a person can play. Frames are
+// copied into one reused 64 KiB block that is written (synchronously, ~every 340 ms of 48 kHz stereo) when full;
+// the header is written with zero sizes at open and patched at close, so memory stays flat however long the run.
+// PCM is s16le; on a big-endian host samples are byte-swapped on the way into the block.
+
+const HEADER_BYTES = 44;
+const BLOCK_BYTES = 64 * 1024;
+/** RIFF sizes are 32-bit: data may not exceed 4 GiB minus the rest of the RIFF chunk. */
+const MAX_DATA_BYTES = 0xffffffff - 36;
+const LITTLE_ENDIAN = endianness() === "LE";
+
+export interface WavFormat {
+  sampleRate: number;
+  channels: number;
+}
+
+/** The canonical 44-byte PCM s16le header. */
+export function wavHeader(format: WavFormat, dataBytes: number): Buffer {
+  const h = Buffer.alloc(HEADER_BYTES);
+  const blockAlign = format.channels * 2;
+  h.write("RIFF", 0, "ascii");
+  h.writeUInt32LE(36 + dataBytes, 4);
+  h.write("WAVE", 8, "ascii");
+  h.write("fmt ", 12, "ascii");
+  h.writeUInt32LE(16, 16);
+  h.writeUInt16LE(1, 20);
+  h.writeUInt16LE(format.channels, 22);
+  h.writeUInt32LE(format.sampleRate, 24);
+  h.writeUInt32LE(format.sampleRate * blockAlign, 28);
+  h.writeUInt16LE(blockAlign, 32);
+  h.writeUInt16LE(16, 34);
+  h.write("data", 36, "ascii");
+  h.writeUInt32LE(dataBytes, 40);
+  return h;
+}
+
+export class WavWriter {
+  readonly format: WavFormat;
+  private fd: number | null;
+  private readonly block = Buffer.alloc(BLOCK_BYTES);
+  private readonly blockSamples = new Int16Array(this.block.buffer, this.block.byteOffset, BLOCK_BYTES / 2);
+  /** Bytes waiting in the block, and bytes already in the file after the header. */
+  private used = 0;
+  private flushed = 0;
+
+  /** Creates (or truncates) `path`; the default format is the mixer's 48 kHz stereo. */
+  constructor(
+    readonly path: string,
+    format: Partial<WavFormat> = {},
+  ) {
+    this.format = { sampleRate: format.sampleRate ?? SAMPLE_RATE, channels: format.channels ?? CHANNELS };
+    const { sampleRate, channels } = this.format;
+    if (!Number.isInteger(sampleRate) || sampleRate < 1 || !Number.isInteger(channels) || channels < 1) {
+      throw new RangeError("wav: sample rate and channels must be positive integers");
+    }
+    this.fd = openSync(path, "w");
+    writeSync(this.fd, wavHeader(this.format, 0), 0, HEADER_BYTES, 0);
+  }
+
+  /** Bytes of PCM written so far (buffered included). */
+  get bytes(): number {
+    return this.flushed + this.used;
+  }
+
+  /** Appends `samples` interleaved samples (all of `pcm` by default); must be whole sample frames. */
+  write(pcm: Int16Array, samples = pcm.length): void {
+    const fd = this.open();
+    if (samples > pcm.length || samples % this.format.channels !== 0) {
+      throw new RangeError("wav: write whole sample frames from within the buffer");
+    }
+    if (this.bytes + samples * 2 > MAX_DATA_BYTES)
+      throw new RangeError("wav: file would exceed the 4 GiB RIFF limit");
+    let from = 0;
+    while (from < samples) {
+      const room = (BLOCK_BYTES - this.used) / 2;
+      const n = Math.min(room, samples - from);
+      const at = this.used / 2;
+      const dst = this.blockSamples;
+      if (LITTLE_ENDIAN) {
+        for (let i = 0; i < n; i++) dst[at + i] = pcm[from + i]!;
+      } else {
+        // Host-order int16 view over a little-endian file: store each sample byte-swapped.
+        for (let i = 0; i < n; i++) {
+          const v = pcm[from + i]!;
+          dst[at + i] = (((v & 0xff) << 24) >> 16) | ((v >> 8) & 0xff);
+        }
+      }
+      this.used += n * 2;
+      from += n;
+      if (this.used === BLOCK_BYTES) this.flush(fd);
+    }
+  }
+
+  /** Writes what is buffered, patches the header's sizes and closes the file. Idempotent. */
+  close(): void {
+    if (this.fd === null) return;
+    const fd = this.fd;
+    try {
+      this.flush(fd);
+      writeSync(fd, wavHeader(this.format, this.flushed), 0, HEADER_BYTES, 0);
+    } finally {
+      this.fd = null;
+      closeSync(fd);
+    }
+  }
+
+  private flush(fd: number): void {
+    let off = 0;
+    while (off < this.used)
+      off += writeSync(fd, this.block, off, this.used - off, HEADER_BYTES + this.flushed + off);
+    this.flushed += this.used;
+    this.used = 0;
+  }
+
+  private open(): number {
+    if (this.fd === null) throw new Error("wav: writer is closed");
+    return this.fd;
+  }
+}
