@@ -6,7 +6,12 @@ export const VendorId = { Default: 0, Vendor1: 1, Vendor2: 2, Vendor3: 4 } as co
 export type VendorId = (typeof VendorId)[keyof typeof VendorId];
 export const VENDOR_IDS: readonly VendorId[] = [0, 1, 2, 4];
 
-export const ResourceType = { Song: 0, Accompaniment: 1, AccompanimentClip: 2, AccompanimentSegment: 3 } as const;
+export const ResourceType = {
+  Song: 0,
+  Accompaniment: 1,
+  AccompanimentClip: 2,
+  AccompanimentSegment: 3,
+} as const;
 export type ResourceType = (typeof ResourceType)[keyof typeof ResourceType];
 
 export const Quality = { Normal: 0, HQ: 1, SQ: 2 } as const;

@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { call, devHeaders, session, testSimulator } from "../../test/sim.ts";
+import type { Simulator } from "../app.ts";
+import { isLoopback } from "./loopback.ts";
+
+describe("admin access", () => {
+  it("knows loopback addresses", () => {
+    for (const a of ["127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"]) expect(isLoopback(a)).toBe(true);
+    for (const a of ["10.0.0.5", "192.168.1.2", "::ffff:10.0.0.1", "fe80::1", "", undefined, "1127.0.0.1"]) {
+      expect(isLoopback(a)).toBe(false);
+    }
+  });
+
+  let sim: Simulator;
+  beforeAll(async () => {
+    sim = await testSimulator();
+  });
+  afterAll(() => sim.close());
+
+  it("refuses admin routes from a non-loopback address with 403 and an envelope", async () => {
+    const r = await sim.app.inject({ method: "GET", url: "/admin/ledger", remoteAddress: "10.1.2.3" });
+    expect(r.statusCode).toBe(403);
+    const body = r.json();
+    expect(body.code).toBe(1017040);
+    expect(body.data).toBeNull();
+    const ok = await sim.app.inject({ method: "GET", url: "/admin/ledger", remoteAddress: "127.0.0.1" });
+    expect(ok.statusCode).toBe(200);
+  });
+
+  it("serves the ledger over real HTTP from loopback", async () => {
+    const r = await call(sim.url, "GET", "/admin/ledger");
+    expect(r.status).toBe(200);
+    expect(r.body.code).toBe(0);
+    expect(r.body.data.totals.billable).toBe(r.body.data.rows.length);
+  });
+
+  it("revokes and restores a song; unknown songs and resources are 404 envelopes", async () => {
+    const song = sim.ctx.catalog.at(0).item.song_id;
+    let r = await call(sim.url, "POST", `/admin/songs/${song}/revoke`);
+    expect(r.body).toMatchObject({ code: 0, data: { song_id: song, revoked: true } });
+    expect(sim.ctx.catalog.isRevoked(song)).toBe(true);
+    r = await call(sim.url, "POST", `/admin/songs/${song}/restore`);
+    expect(sim.ctx.catalog.isRevoked(song)).toBe(false);
+    r = await call(sim.url, "POST", "/admin/songs/nope/revoke");
+    expect(r.status).toBe(404);
+    expect(r.body.code).toBe(1017034);
+    r = await call(sim.url, "POST", "/admin/resources/z_nope/expire");
+    expect(r.status).toBe(404);
+  });
+
+  it("reset clears sessions, revocations and the ledger", async () => {
+    const h = await session(sim.url, "reset-user");
+    const song = sim.ctx.catalog.at(1).item.song_id;
+    await call(sim.url, "POST", `/admin/songs/${song}/revoke`);
+    const r = await call(sim.url, "POST", "/admin/reset");
+    expect(r.body.code).toBe(0);
+    expect(sim.ctx.catalog.isRevoked(song)).toBe(false);
+    expect(sim.ctx.ledger.count()).toBe(0);
+    // The old session is gone: the module must be initialised again.
+    const after = await call(sim.url, "POST", "/v1/music/extended", {
+      headers: h,
+      body: { command: "/tag/list", params: { vendor_id: 0 } },
+    });
+    expect(after.status).toBe(401);
+    expect(after.body.code).toBe(1017096);
+    expect(devHeaders["x-app-id"]).toBeDefined();
+  });
+});

@@ -1,0 +1,166 @@
+import { randomBytes } from "node:crypto";
+import swagger from "@fastify/swagger";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from "fastify";
+import { errorEnvelope } from "../protocol/envelope.ts";
+import adminRoutes from "./admin/routes.ts";
+import { createAppRegistry } from "./auth/apps.ts";
+import { createRoomRegistry } from "./auth/rooms.ts";
+import authRoutes from "./auth/routes.ts";
+import { createSessionStore } from "./auth/sessions.ts";
+import { createCatalog } from "./catalog/index.ts";
+import cdnRoutes from "./cdn/routes.ts";
+import { systemClock } from "./clock.ts";
+import contentRoutes from "./content/routes.ts";
+import type { SimContext } from "./context.ts";
+import { VendorError } from "./errors.ts";
+import { createFaultEngine } from "./faults/engine.ts";
+import { faultHook } from "./faults/hook.ts";
+import faultRoutes from "./faults/routes.ts";
+import { openLedger } from "./ledger/sqlite-ledger.ts";
+import lyricsRoutes from "./lyrics/routes.ts";
+import { createMetrics, observeLedger } from "./ops/metrics.ts";
+import { observeRequests } from "./ops/observe.ts";
+import opsRoutes from "./ops/routes.ts";
+import { DEV_APP, resolveOptions, type SimOptions } from "./options.ts";
+import resourceRoutes from "./resources/routes.ts";
+import { createResourceStore } from "./resources/store.ts";
+
+export interface Simulator {
+  app: FastifyInstance;
+  ctx: SimContext;
+  /** Base URL once listening, e.g. http://127.0.0.1:7400 */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Builds the whole simulator (not listening yet). */
+export async function buildSimulator(
+  partial: Partial<SimOptions> = {},
+): Promise<{ app: FastifyInstance; ctx: SimContext }> {
+  const options = resolveOptions(partial);
+  const clock = options.clock ?? systemClock();
+  const reqPrefix = randomBytes(4).toString("hex");
+  let reqSeq = 0;
+  const app = Fastify({
+    logger: { level: options.logLevel },
+    bodyLimit: options.bodyLimit,
+    genReqId: () => `${reqPrefix}-${(++reqSeq).toString(36)}`,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    // Keep-alive connections from load generators must not pin the process on close.
+    forceCloseConnections: true,
+    // Errors raised before routing (an undecodable URL such as "/x/%E0%A4%A") still get the envelope.
+    frameworkErrors: (err, req, reply) => {
+      req.log.info({ code: 1017040, msg: err.message }, "bad request");
+      (reply as FastifyReply)
+        .code(400)
+        .send(errorEnvelope(String(req.id), 1017040, `illegal parameter: ${err.message}`));
+    },
+  });
+
+  const noDevApp = options.apps.length === 0;
+  const apps = createAppRegistry(noDevApp ? [DEV_APP] : options.apps);
+  if (noDevApp) {
+    app.log.warn(
+      { app_id: DEV_APP.app_id, app_sign: DEV_APP.app_sign, token_secret: DEV_APP.token_secret },
+      "no --apps given: serving the development app (never expose this simulator beyond loopback)",
+    );
+  }
+  const t0 = performance.now();
+  const catalog = createCatalog(options.seed, options.catalogSize);
+  app.log.info(
+    { seed: options.seed, songs: catalog.size, ms: Math.round(performance.now() - t0) },
+    "catalog generated",
+  );
+  const metrics = createMetrics();
+  const ledger = openLedger(options.dataDir, { synchronous: options.ledgerSync });
+  app.log.info(ledger.info(), "ledger open");
+  const ctx: SimContext = {
+    options,
+    clock,
+    catalog,
+    ledger,
+    resources: createResourceStore({ clock, options }),
+    apps,
+    sessions: createSessionStore(),
+    rooms: createRoomRegistry(),
+    faults: createFaultEngine({
+      seed: options.seed,
+      clock,
+      profile: options.faults,
+      catalog,
+      registry: metrics.registry,
+    }),
+    metrics,
+  };
+  app.decorate("sim", ctx);
+  observeLedger(metrics, ctx.ledger);
+  app.addHook("onClose", async () => ctx.ledger.close());
+
+  app.setErrorHandler((err: FastifyError | VendorError, req, reply) => {
+    if (err instanceof VendorError) {
+      req.log.info({ code: err.code, msg: err.message }, "vendor error");
+      return reply.code(err.httpStatus).send(errorEnvelope(req.id, err.code, err.message));
+    }
+    const status = err.statusCode ?? 500;
+    if (err.validation) {
+      const where = err.validationContext ?? "request";
+      const first = err.validation[0];
+      const field = first?.instancePath ? `${where}${first.instancePath}` : where;
+      const msg = `illegal parameter: ${field} ${first?.message ?? "is invalid"}`;
+      req.log.info({ code: 1017040, msg }, "bad request");
+      return reply.code(400).send(errorEnvelope(req.id, 1017040, msg));
+    }
+    if (status >= 400 && status < 500) {
+      req.log.info({ code: 1017040, status, msg: err.message }, "bad request");
+      return reply.code(status).send(errorEnvelope(req.id, 1017040, `illegal parameter: ${err.message}`));
+    }
+    req.log.error({ err }, "unexpected error");
+    return reply.code(500).send(errorEnvelope(req.id, 1017099));
+  });
+  app.setNotFoundHandler((req, reply) => {
+    req.log.info({ url: req.url }, "no such route");
+    return reply
+      .code(404)
+      .send(errorEnvelope(req.id, 1017040, `no route ${req.method} ${req.url.split("?")[0]}`));
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: "ktv-harness simulator",
+        description: "Simulated copyrighted-music vendor and media server (wire-api.md contract v0)",
+        version: "0.1.0",
+      },
+      tags: [
+        { name: "vendor", description: "content center, resources, lyrics, download" },
+        { name: "admin", description: "simulator control (loopback only by default)" },
+        { name: "ops", description: "health, metrics, docs" },
+      ],
+    },
+  });
+  app.addHook("preHandler", faultHook);
+  observeRequests(app);
+
+  await app.register(opsRoutes);
+  await app.register(authRoutes);
+  await app.register(contentRoutes);
+  await app.register(resourceRoutes);
+  await app.register(lyricsRoutes);
+  await app.register(cdnRoutes);
+  await app.register(adminRoutes);
+  await app.register(faultRoutes);
+  await app.ready();
+  return { app, ctx };
+}
+
+/** Builds and listens; port 0 picks a free port. */
+export async function startSimulator(partial: Partial<SimOptions> = {}): Promise<Simulator> {
+  const { app, ctx } = await buildSimulator(partial);
+  await app.listen({ host: ctx.options.host, port: ctx.options.port });
+  const addr = app.server.address();
+  const port = typeof addr === "object" && addr ? addr.port : ctx.options.port;
+  const host = ctx.options.host.includes(":") ? `[${ctx.options.host}]` : ctx.options.host;
+  const url = `http://${host}:${port}`;
+  app.log.info({ url }, "simulator listening");
+  return { app, ctx, url, close: () => app.close() };
+}

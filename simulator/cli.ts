@@ -1,0 +1,130 @@
+import { readFileSync } from "node:fs";
+import { type Command, InvalidArgumentError } from "commander";
+import { startSimulator } from "./app.ts";
+import { loadAppsFile } from "./auth/apps-file.ts";
+import { DEFAULT_OPTIONS, type SimOptions } from "./options.ts";
+
+export function intArg(name: string, min: number, max: number) {
+  return (v: string): number => {
+    if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be an integer`);
+    const n = Number(v);
+    if (n < min || n > max) throw new InvalidArgumentError(`${name} must be in ${min}..${max}`);
+    return n;
+  };
+}
+
+/** `ktv sim`: the simulated vendor + media server in one process, until SIGINT/SIGTERM. */
+export function registerSimCommand(program: Command): void {
+  program
+    .command("sim")
+    .description("run the simulated copyrighted-music vendor (content center, resources, CDN, ledger, admin)")
+    .option(
+      "--port <n>",
+      "port (0 picks a free one and logs it)",
+      intArg("--port", 0, 65535),
+      DEFAULT_OPTIONS.port,
+    )
+    .option("--host <addr>", "address to bind", DEFAULT_OPTIONS.host)
+    .option("--seed <n>", "catalog and fault seed", intArg("--seed", 0, 2 ** 31 - 1), DEFAULT_OPTIONS.seed)
+    .option(
+      "--catalog-size <n>",
+      "songs in the catalog",
+      intArg("--catalog-size", 1, 5_000_000),
+      DEFAULT_OPTIONS.catalogSize,
+    )
+    .option("--apps <file>", "apps.json: [{app_id, app_sign, token_secret, ...}] (default: the dev app)")
+    .option("--faults <file>", "fault profile JSON to start with")
+    .option(
+      "--data-dir <dir>",
+      "where the durable ledger lives (':memory:' for none)",
+      DEFAULT_OPTIONS.dataDir,
+    )
+    .option(
+      "--ledger-sync <mode>",
+      "full (an acknowledged row survives power loss) or normal (survives a killed process; ~10x more appends/s)",
+      ledgerSyncArg,
+      DEFAULT_OPTIONS.ledgerSync,
+    )
+    .option(
+      "--admin-host <addr>",
+      "who may call /admin: 'loopback' (default) or 'any' (UNSAFE: anyone who can reach the port can revoke songs, expire resources and read the ledger)",
+      DEFAULT_OPTIONS.adminHost,
+    )
+    .option(
+      "--resource-ttl-ms <n>",
+      "resource validity",
+      intArg("--resource-ttl-ms", 1, 86_400_000),
+      DEFAULT_OPTIONS.resourceTtlMs,
+    )
+    .option(
+      "--share-ttl-ms <n>",
+      "room share validity",
+      intArg("--share-ttl-ms", 1, 86_400_000),
+      DEFAULT_OPTIONS.shareTtlMs,
+    )
+    .option(
+      "--cdn-bandwidth <bytesPerSec>",
+      "global CDN egress cap (0 = none)",
+      intArg("--cdn-bandwidth", 0, 2 ** 40),
+      0,
+    )
+    .option(
+      "--cdn-conn-bandwidth <bytesPerSec>",
+      "per-connection CDN egress cap (0 = none)",
+      intArg("--cdn-conn-bandwidth", 0, 2 ** 40),
+      0,
+    )
+    .option("--log-level <level>", "pino level", DEFAULT_OPTIONS.logLevel)
+    .action(async (o) => {
+      const opts: Partial<SimOptions> = {
+        port: o.port,
+        host: o.host,
+        seed: o.seed,
+        catalogSize: o.catalogSize,
+        dataDir: o.dataDir,
+        ledgerSync: o.ledgerSync,
+        adminHost: o.adminHost,
+        resourceTtlMs: o.resourceTtlMs,
+        shareTtlMs: o.shareTtlMs,
+        cdnGlobalBytesPerSec: o.cdnBandwidth,
+        cdnConnBytesPerSec: o.cdnConnBandwidth,
+        logLevel: o.logLevel,
+      };
+      if (o.apps) opts.apps = loadAppsFile(o.apps);
+      if (o.faults) opts.faults = readJsonFile(o.faults, "--faults");
+      const sim = await startSimulator(opts);
+      // Machine-readable line for parents that started us with --port 0 (tests, scenario runners).
+      process.stdout.write(`${JSON.stringify({ listening: sim.url })}\n`);
+      let closing = false;
+      const stop = (signal: string) => {
+        if (closing) return;
+        closing = true;
+        sim.app.log.info({ signal }, "shutting down");
+        sim.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.on("SIGINT", () => stop("SIGINT"));
+      process.on("SIGTERM", () => stop("SIGTERM"));
+    });
+}
+
+function ledgerSyncArg(v: string): "full" | "normal" {
+  if (v !== "full" && v !== "normal") throw new InvalidArgumentError("--ledger-sync must be full or normal");
+  return v;
+}
+
+export function readJsonFile(path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new InvalidArgumentError(`${what}: cannot read ${path}: ${(e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new InvalidArgumentError(`${what}: ${path} is not valid JSON: ${(e as Error).message}`);
+  }
+}

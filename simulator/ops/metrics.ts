@@ -1,0 +1,68 @@
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/** One registry per simulator instance, so two simulators in one process (tests) never mix counts. */
+export interface SimMetrics {
+  registry: Registry;
+  requests: Counter<"route" | "method" | "status" | "code">;
+  latency: Histogram<"route">;
+  bytesServed: Counter<"quality">;
+  activeDownloads: Gauge;
+  ledgerRows: Counter<"billing_mode" | "vendor_id">;
+  resourcesIssued: Counter<"resource_type" | "via">;
+}
+
+export function createMetrics(): SimMetrics {
+  const registry = new Registry();
+  const m: SimMetrics = {
+    registry,
+    requests: new Counter({
+      name: "ktv_requests_total",
+      help: "Requests by route, HTTP status and envelope code",
+      labelNames: ["route", "method", "status", "code"],
+      registers: [registry],
+    }),
+    latency: new Histogram({
+      name: "ktv_request_duration_seconds",
+      help: "Time to answer, by route (downloads: time to the end of the body)",
+      labelNames: ["route"],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    bytesServed: new Counter({
+      name: "ktv_cdn_bytes_served_total",
+      help: "Audio bytes written by the download CDN",
+      labelNames: ["quality"],
+      registers: [registry],
+    }),
+    activeDownloads: new Gauge({
+      name: "ktv_cdn_active_downloads",
+      help: "Downloads in progress",
+      registers: [registry],
+    }),
+    ledgerRows: new Counter({
+      name: "ktv_ledger_rows_total",
+      help: "Billable events committed to the ledger since start",
+      labelNames: ["billing_mode", "vendor_id"],
+      registers: [registry],
+    }),
+    resourcesIssued: new Counter({
+      name: "ktv_resources_issued_total",
+      help: "Resources handed out, by type and whether via requestResource or getSharedResource",
+      labelNames: ["resource_type", "via"],
+      registers: [registry],
+    }),
+  };
+  return m;
+}
+
+/** Exposes the ledger's durable row count at scrape time (survives restarts, unlike the counters). */
+export function observeLedger(m: SimMetrics, ledger: { count(): number }): void {
+  new Gauge({
+    name: "ktv_ledger_rows",
+    help: "Rows in the billing ledger (durable; includes rows from earlier runs on the same data dir)",
+    registers: [m.registry],
+    collect() {
+      this.set(ledger.count());
+    },
+  });
+}

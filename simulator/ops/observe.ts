@@ -1,0 +1,22 @@
+import type { FastifyInstance } from "fastify";
+
+// Envelopes are serialized with `code` first, so the code can be read off the payload's prefix without parsing.
+const CODE_PREFIX = /^\{"code":(-?\d+)/;
+
+/** Counts every answer by route, status and envelope code, and times it. */
+export function observeRequests(app: FastifyInstance): void {
+  const { requests, latency } = app.sim.metrics;
+  app.addHook("onSend", async (_req, reply, payload) => {
+    if (typeof payload === "string") {
+      const m = CODE_PREFIX.exec(payload);
+      if (m?.[1]) (reply as unknown as { vendorCode?: string }).vendorCode = m[1];
+    }
+    return payload;
+  });
+  app.addHook("onResponse", async (req, reply) => {
+    const route = req.routeOptions.url ?? "unmatched";
+    const code = (reply as unknown as { vendorCode?: string }).vendorCode ?? "";
+    requests.inc({ route, method: req.method, status: String(reply.statusCode), code });
+    latency.observe({ route }, reply.elapsedTime / 1000);
+  });
+}
