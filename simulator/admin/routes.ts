@@ -18,43 +18,35 @@ const LedgerQuery = Type.Object(
 export default async function adminRoutes(app: FastifyInstance): Promise<void> {
   app.addHook("onRequest", requireAdminAccess);
 
-  app.post(
-    "/admin/songs/:song_id/revoke",
-    {
-      schema: {
-        summary: "Revoke a song's copyright now: lists drop it, requests answer 1017030, downloads are cut",
-        tags: ["admin"],
-        params: SongParams,
-        response: { 200: envelopeSchema(Type.Object({ song_id: Type.String(), revoked: Type.Boolean() })) },
+  // Revoke and restore are one switch: the catalog's revocation flag for a known song.
+  for (const [action, revoked, summary] of [
+    [
+      "revoke",
+      true,
+      "Revoke a song's copyright now: lists drop it, requests answer 1017030, downloads are cut",
+    ],
+    ["restore", false, "Restore a revoked song's copyright"],
+  ] as const) {
+    app.post(
+      `/admin/songs/:song_id/${action}`,
+      {
+        schema: {
+          summary,
+          tags: ["admin"],
+          params: SongParams,
+          response: { 200: envelopeSchema(Type.Object({ song_id: Type.String(), revoked: Type.Boolean() })) },
+        },
       },
-    },
-    async (req, reply) => {
-      const { song_id } = req.params as Static<typeof SongParams>;
-      if (!app.sim.catalog.get(song_id)) throw new VendorError(1017034, `unknown song_id ${song_id}`, 404);
-      app.sim.catalog.revoke(song_id);
-      req.log.info({ song_id }, "song revoked");
-      return ok(req, reply, { song_id, revoked: true });
-    },
-  );
-
-  app.post(
-    "/admin/songs/:song_id/restore",
-    {
-      schema: {
-        summary: "Restore a revoked song's copyright",
-        tags: ["admin"],
-        params: SongParams,
-        response: { 200: envelopeSchema(Type.Object({ song_id: Type.String(), revoked: Type.Boolean() })) },
+      async (req, reply) => {
+        const { song_id } = req.params as Static<typeof SongParams>;
+        if (!app.sim.catalog.get(song_id)) throw new VendorError(1017034, `unknown song_id ${song_id}`, 404);
+        if (revoked) app.sim.catalog.revoke(song_id);
+        else app.sim.catalog.restore(song_id);
+        req.log.info({ song_id, revoked }, `song ${action}d`);
+        return ok(req, reply, { song_id, revoked });
       },
-    },
-    async (req, reply) => {
-      const { song_id } = req.params as Static<typeof SongParams>;
-      if (!app.sim.catalog.get(song_id)) throw new VendorError(1017034, `unknown song_id ${song_id}`, 404);
-      app.sim.catalog.restore(song_id);
-      req.log.info({ song_id }, "song restored");
-      return ok(req, reply, { song_id, revoked: false });
-    },
-  );
+    );
+  }
 
   app.post(
     "/admin/resources/:resource_id/expire",
