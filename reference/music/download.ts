@@ -1,0 +1,292 @@
+import { type FileHandle, open, rm } from "node:fs/promises";
+import { isEnvelope } from "../../protocol/envelope.ts";
+import type { CacheKey, CacheMeta, DownloadCache } from "./cache.ts";
+import { backoffDelay, parseRetryAfter, type RetryPolicy } from "./retry.ts";
+import { errorText, isTransient, type VendorTransport } from "./transport.ts";
+
+// One resource download: streamed to a partial file (never held in memory), resumed with
+// `Range: bytes=<have>-` + `If-Range: <etag>` after a cut, verified, then renamed into the cache.
+//
+//   - Cut mid-body (reset, idle stall, early end): resume from the bytes on disk, after a backoff.
+//   - 200 to a resume (the ETag changed, so If-Range failed) or a 206 that does not continue our bytes:
+//     the file changed; start again from 0.
+//   - A cached copy is revalidated with If-None-Match: 304 = done without transferring the file.
+//   - 410 / 1017019 expired (request the song again), 403 / 1017030 revoked, 404 / 1017018 unknown id and
+//     other vendor errors end the download with that code; 429 / 5xx / 1017097 / 1017098 are retried.
+//   - The final length must equal the announced total (Content-Length / Content-Range) and the size the
+//     vendor gave for the resource; otherwise 1017015 (corrupt) and nothing enters the cache.
+// Attempts are bounded by the policy; cancellation (the signal) ends it with 1017016 at any await.
+
+export interface DownloadJob {
+  transport: VendorTransport;
+  session: string;
+  resourceID: string;
+  /** resources[].size from the vendor, when known. */
+  expectedSize?: number;
+  cache: DownloadCache;
+  key: CacheKey;
+  /** Aborted by cancelDownload. */
+  signal: AbortSignal;
+  onProgress(rate: number): void;
+  retry: RetryPolicy;
+  /** Longest silence (no headers, no bytes) before an attempt counts as cut. */
+  idleTimeoutMs: number;
+  /** Called with the partial file's path once it exists (clearCache must leave it alone). */
+  onTempFile?(path: string | null): void;
+}
+
+export type DownloadOutcome = { errorCode: 0; meta: CacheMeta; path: string } | { errorCode: number };
+
+/** Ends the download with a vendor code, no retry. */
+class Final extends Error {
+  constructor(
+    readonly code: number,
+    readonly why: string,
+  ) {
+    super(why);
+  }
+}
+
+/** A failed attempt worth retrying after a backoff: from the bytes on disk, or from 0 when `restart`. */
+class Cut extends Error {
+  constructor(
+    readonly why: string,
+    readonly retryAfterMs?: number,
+    readonly restart = false,
+  ) {
+    super(why);
+  }
+}
+
+const CONTENT_RANGE = /^bytes (\d+)-(\d+)\/(\d+)$/;
+
+/** Progress that only moves forward, reported in steps of at least 1% (a restart from 0 stays silent). */
+class Progress {
+  private last = -1;
+  constructor(private readonly emit: (rate: number) => void) {}
+  report(done: number, total: number | undefined): void {
+    if (!total) return;
+    const rate = Math.min(done / total, 1);
+    // 1.0 is reserved for the verified, committed file.
+    if (rate >= 1 || rate < this.last + 0.01) return;
+    this.last = rate;
+    this.emit(rate);
+  }
+  finish(): void {
+    this.last = 1;
+    this.emit(1);
+  }
+}
+
+export async function runDownload(job: DownloadJob): Promise<DownloadOutcome> {
+  const { transport, cache, key, signal } = job;
+  const log = transport.logger;
+  const progress = new Progress(job.onProgress);
+  const url = transport.url(`/v1/music/download/${encodeURIComponent(job.resourceID)}`);
+  const cached = await cache.lookup(key);
+  let tmp: string | null = null;
+  let fh: FileHandle | null = null;
+  let offset = 0;
+  let etag: string | undefined;
+  let total = job.expectedSize;
+  let stalls = 0;
+
+  const cancelled = (): DownloadOutcome => ({ errorCode: 1017016 });
+  try {
+    if (!cached && job.expectedSize !== undefined && (await cache.freeBytes()) < job.expectedSize) {
+      return { errorCode: 1017011 };
+    }
+    for (let attempt = 0; ; attempt++) {
+      if (signal.aborted) return cancelled();
+      const headers = await transport.headers(job.session);
+      if (offset > 0 && etag) {
+        headers.range = `bytes=${offset}-`;
+        headers["if-range"] = etag;
+      } else if (cached) {
+        headers["if-none-match"] = cached.etag;
+      }
+      const before = offset;
+      const idle = new AbortController();
+      const timer = setTimeout(
+        () => idle.abort(new Error(`no data for ${job.idleTimeoutMs} ms`)),
+        job.idleTimeoutMs,
+      );
+      const attemptSignal = AbortSignal.any([signal, idle.signal]);
+      let cut: Cut;
+      try {
+        const res = await transport.fetch(url, { headers, signal: attemptSignal });
+        timer.refresh();
+        if (res.status === 304 && cached) {
+          discard(res);
+          progress.finish();
+          return { errorCode: 0, meta: cached, path: cache.filePath(key) };
+        }
+        if (res.status === 200 || res.status === 206) {
+          const start = startOf(res, offset, etag);
+          if (start === null) {
+            // A 206 that does not continue our bytes, or a changed file: begin again from byte 0.
+            discard(res);
+            throw new Cut("range answer does not continue the partial file", undefined, true);
+          }
+          const announced = totalOf(res);
+          if (announced !== undefined && job.expectedSize !== undefined && announced !== job.expectedSize) {
+            throw new Final(1017015, `served ${announced} bytes, the vendor announced ${job.expectedSize}`);
+          }
+          total = announced ?? total;
+          etag = res.headers.get("etag") ?? undefined;
+          if (start === 0 && offset > 0) log.warn({ resource_id: job.resourceID }, "file changed: restart");
+          offset = start;
+          if (!fh) {
+            tmp = await cache.tempPath(key);
+            job.onTempFile?.(tmp);
+            fh = await open(tmp, "w");
+          }
+          if (offset === 0) await fh.truncate(0);
+          if (!res.body) throw new Cut("no body");
+          const reader = res.body.getReader();
+          // Cancelling the reader settles a pending read at once, whether or not the fetch implementation
+          // ties its signal to the body (interceptors and some polyfills do not).
+          const stop = () => void reader.cancel(attemptSignal.reason).catch(() => {});
+          attemptSignal.addEventListener("abort", stop, { once: true });
+          let drained = false;
+          try {
+            for (;;) {
+              const { done, value } = await reader.read();
+              drained = done;
+              if (done) break;
+              timer.refresh();
+              const n = value.byteLength;
+              if (total !== undefined && offset + n > total) {
+                throw new Final(1017015, `more than the announced ${total} bytes`);
+              }
+              await fh.write(value, 0, n, offset);
+              offset += n;
+              progress.report(offset, total);
+            }
+          } finally {
+            attemptSignal.removeEventListener("abort", stop);
+            // Leaving early (corrupt length, disk error): release the connection.
+            if (!drained) stop();
+          }
+          if (attemptSignal.aborted) throw new Cut(errorText(attemptSignal.reason));
+          if (total === undefined || offset === total) break;
+          throw new Cut(`body ended at ${offset} of ${total} bytes`);
+        }
+        throw await failureOf(res);
+      } catch (err) {
+        if (signal.aborted) return cancelled();
+        if (err instanceof Final) throw err;
+        if (isNoSpace(err)) throw new Final(1017011, errorText(err));
+        cut = err instanceof Cut ? err : new Cut(errorText(err));
+      } finally {
+        clearTimeout(timer);
+      }
+      if (cut.restart) {
+        offset = 0;
+        etag = undefined;
+      }
+      // A cut after progress is a new problem: the backoff starts over, the attempt budget does not.
+      stalls = offset > before ? 0 : stalls + 1;
+      const delay =
+        attempt + 1 < job.retry.maxAttempts ? backoffDelay(stalls, job.retry, cut.retryAfterMs) : null;
+      log.warn(
+        {
+          resource_id: job.resourceID,
+          attempt: attempt + 1,
+          have: offset,
+          total,
+          why: cut.why,
+          delay_ms: delay,
+        },
+        delay === null ? "download failed" : "download cut, resuming",
+      );
+      if (delay === null) return { errorCode: 1017098 };
+      try {
+        await job.retry.sleep(delay, signal);
+      } catch {
+        return cancelled();
+      }
+    }
+    // Verify what is on disk, not what we counted.
+    if (!fh || !tmp) throw new Final(1017015, "no file");
+    await fh.sync();
+    const size = (await fh.stat()).size;
+    await fh.close();
+    fh = null;
+    if (size !== offset || (total !== undefined && size !== total)) {
+      throw new Final(1017015, `file has ${size} bytes, expected ${total ?? offset}`);
+    }
+    if (job.expectedSize !== undefined && size !== job.expectedSize) {
+      throw new Final(1017015, `file has ${size} bytes, the vendor announced ${job.expectedSize}`);
+    }
+    const meta = await cache.commit(key, tmp, { etag: etag ?? "", size });
+    tmp = null;
+    progress.finish();
+    return { errorCode: 0, meta, path: cache.filePath(key) };
+  } catch (err) {
+    if (err instanceof Final) {
+      log.warn({ resource_id: job.resourceID, code: err.code, why: err.why }, "download failed");
+      return { errorCode: err.code };
+    }
+    if (isNoSpace(err)) return { errorCode: 1017011 };
+    throw err;
+  } finally {
+    await fh?.close().catch(() => {});
+    if (tmp) await rm(tmp, { force: true }).catch(() => {});
+    job.onTempFile?.(null);
+  }
+}
+
+/**
+ * Where this answer's body starts in the file, or null when it cannot continue what we have: a 206 must start
+ * exactly at our offset with our ETag; a 200 is the whole file from 0.
+ */
+function startOf(res: Response, offset: number, etag: string | undefined): number | null {
+  if (res.status === 200) return 0;
+  const m = CONTENT_RANGE.exec(res.headers.get("content-range") ?? "");
+  if (!m || Number(m[1]) !== offset || offset === 0) return null;
+  if (etag !== undefined && res.headers.get("etag") !== etag) return null;
+  return offset;
+}
+
+/** The whole file's size this answer announces. */
+function totalOf(res: Response): number | undefined {
+  if (res.status === 206) {
+    const m = CONTENT_RANGE.exec(res.headers.get("content-range") ?? "");
+    return m ? Number(m[3]) : undefined;
+  }
+  const len = res.headers.get("content-length");
+  return len !== null && /^\d+$/.test(len) ? Number(len) : undefined;
+}
+
+/** An error answer: a Final vendor code, or a Cut to retry. */
+async function failureOf(res: Response): Promise<Final | Cut> {
+  let code: number | undefined;
+  try {
+    const body: unknown = JSON.parse(await res.text());
+    if (isEnvelope(body)) code = body.code;
+  } catch {
+    // not an envelope: judged by status alone
+  }
+  if (res.status === 410 || code === 1017019) return new Final(1017019, `HTTP ${res.status}`);
+  if (isTransient(res.status, code ?? 0)) {
+    return new Cut(
+      `HTTP ${res.status} ${code ?? ""}`.trim(),
+      parseRetryAfter(res.headers.get("retry-after")),
+    );
+  }
+  // Our partial file is at least as long as the file now is: it changed, so start over.
+  if (res.status === 416) return new Cut("range not satisfiable: the file changed", undefined, true);
+  if (code !== undefined && code !== 0) return new Final(code, `HTTP ${res.status}`);
+  const byStatus: Record<number, number> = { 404: 1017018, 403: 1017030, 400: 1017040 };
+  return new Final(byStatus[res.status] ?? 1017010, `HTTP ${res.status} without a vendor envelope`);
+}
+
+/** Drops an unread body; not awaited, since some fetch implementations never settle a cancel. */
+function discard(res: Response): void {
+  res.body?.cancel().catch(() => {});
+}
+
+function isNoSpace(err: unknown): boolean {
+  return typeof err === "object" && err !== null && (err as { code?: unknown }).code === "ENOSPC";
+}

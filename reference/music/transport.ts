@@ -1,0 +1,230 @@
+import { type Envelope, isEnvelope } from "../../protocol/envelope.ts";
+import { ZegoError } from "../errors.ts";
+import { backoffDelay, parseRetryAfter, type RetryPolicy, retryPolicy } from "./retry.ts";
+
+// The one way the reference client talks to the vendor API: auth headers, a timeout on every attempt, the
+// envelope parsed and checked, and transient failures retried with bounded backoff. What may be retried
+// depends on the call's `delivery`:
+//
+//   "idempotent"  reads and searches: retried on any transient failure (no answer, 429, 5xx, 1017097/1017098).
+//   "once"        requestResource (every call bills once) and getSharedResource (one free fetch per user):
+//                 retried ONLY when the first attempt provably did not take effect, i.e.
+//                   - the connection was never established (ECONNREFUSED, connect timeout, DNS: nothing was
+//                     sent), or
+//                   - the server answered with an error envelope (429/5xx or code 1017097/1017098): the vendor
+//                     reports a non-zero code only when nothing was billed or issued.
+//                 An attempt that was sent but got no answer (reset, timeout, dropped connection) is NOT
+//                 retried: it may have billed. The caller gets 1017098 and decides with the user.
+
+export type Delivery = "idempotent" | "once";
+
+export type TokenProvider = () => string | Promise<string>;
+
+/** pino-compatible subset; the default logs nothing (a library does not write to stdout on its own). */
+export interface Logger {
+  warn(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
+export const silentLogger: Logger = { warn() {}, debug() {} };
+
+export interface TransportOptions {
+  /** The simulator, e.g. http://127.0.0.1:7400 */
+  baseUrl: string;
+  appId: number;
+  /** 64 hex chars; or use `token`. */
+  appSign?: string;
+  /** token04 per request (called each time, so a provider can renew). */
+  token?: TokenProvider;
+  /** Per attempt, for JSON calls (default 10 s). */
+  timeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Defaults to the global fetch, looked up per call (so test interceptors installed later apply). */
+  fetch?: typeof fetch;
+  logger?: Logger;
+}
+
+export interface VendorRequest {
+  method: "GET" | "POST";
+  path: string;
+  query?: Record<string, string>;
+  body?: unknown;
+  delivery: Delivery;
+  session?: string;
+  signal?: AbortSignal;
+}
+
+export interface VendorAnswer<T = unknown> {
+  status: number;
+  envelope: Envelope<T>;
+  /** The response body exactly as received (the SDK hands some results to the app as JSON strings). */
+  text: string;
+}
+
+type Attempt =
+  | { kind: "answer"; answer: VendorAnswer; retryAfterMs: number | undefined }
+  | { kind: "no-answer"; neverSent: boolean; error: unknown }
+  | { kind: "unusable"; status: number; why: string };
+
+/** Error codes of a connect phase that failed: the request bytes never left this host. */
+const CONNECT_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EADDRNOTAVAIL",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
+
+/** True when a fetch failure provably happened before anything was sent (see the header). */
+export function neverSent(err: unknown): boolean {
+  // Walk cause chains and AggregateError members (happy-eyeballs tries several addresses); bounded depth.
+  const stack: unknown[] = [err];
+  for (let i = 0; i < 16 && stack.length > 0; i++) {
+    const e = stack.pop();
+    if (typeof e !== "object" || e === null) continue;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && CONNECT_CODES.has(code)) return true;
+    const cause = (e as { cause?: unknown }).cause;
+    if (cause !== undefined) stack.push(cause);
+    const errors = (e as { errors?: unknown }).errors;
+    if (Array.isArray(errors)) stack.push(...errors.slice(0, 8));
+  }
+  return false;
+}
+
+/** Transient by HTTP status or vendor code: worth another attempt after a pause. */
+export function isTransient(status: number, code: number): boolean {
+  return status === 429 || status >= 500 || code === 1017097 || code === 1017098;
+}
+
+export class VendorTransport {
+  readonly baseUrl: string;
+  readonly appId: number;
+  readonly timeoutMs: number;
+  readonly retry: RetryPolicy;
+  readonly logger: Logger;
+  private readonly appSign: string | undefined;
+  private readonly token: TokenProvider | undefined;
+  private readonly fetchImpl: typeof fetch | undefined;
+
+  constructor(o: TransportOptions) {
+    const url = new URL(o.baseUrl);
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      throw new RangeError(`baseUrl must be http(s), got ${o.baseUrl}`);
+    }
+    this.baseUrl = o.baseUrl.replace(/\/+$/, "");
+    this.appId = o.appId;
+    this.appSign = o.appSign;
+    this.token = o.token;
+    this.timeoutMs = o.timeoutMs ?? 10_000;
+    this.retry = retryPolicy(o.retry);
+    this.fetchImpl = o.fetch;
+    this.logger = o.logger ?? silentLogger;
+  }
+
+  /** Whether an app sign or a token provider was configured (initCopyrightedMusic needs one: 1017009). */
+  get hasCredentials(): boolean {
+    return (this.appSign !== undefined && this.appSign !== "") || this.token !== undefined;
+  }
+
+  get fetch(): typeof fetch {
+    return this.fetchImpl ?? globalThis.fetch;
+  }
+
+  url(path: string, query?: Record<string, string>): string {
+    const qs = query ? `?${new URLSearchParams(query).toString()}` : "";
+    return `${this.baseUrl}${path}${qs}`;
+  }
+
+  async headers(session?: string): Promise<Record<string, string>> {
+    const h: Record<string, string> = { "x-app-id": String(this.appId) };
+    if (this.token) h.authorization = `Bearer ${await this.token()}`;
+    else if (this.appSign) h["x-app-sign"] = this.appSign;
+    if (session) h["x-session"] = session;
+    return h;
+  }
+
+  /**
+   * One vendor call with the retry rules of the header. Resolves to the envelope the server answered (a
+   * vendor error code included); rejects with ZegoError 1017098 when no answer came, 1017010 when the answer
+   * was not a vendor envelope, or the caller's abort reason.
+   */
+  async call<T = unknown>(req: VendorRequest): Promise<VendorAnswer<T>> {
+    const p = this.retry;
+    for (let attempt = 0; ; attempt++) {
+      const a = await this.attempt(req);
+      const retryable =
+        a.kind === "answer"
+          ? isTransient(a.answer.status, a.answer.envelope.code)
+          : a.kind === "no-answer"
+            ? req.delivery === "idempotent" || a.neverSent
+            : req.delivery === "idempotent" && a.status >= 500;
+      const delay =
+        retryable && attempt + 1 < p.maxAttempts
+          ? backoffDelay(attempt, p, a.kind === "answer" ? a.retryAfterMs : undefined)
+          : null;
+      if (delay === null) return settle<T>(a);
+      this.logger.warn(
+        { path: req.path, attempt: attempt + 1, delay_ms: delay, ...describe(a) },
+        "vendor call failed, retrying",
+      );
+      await p.sleep(delay, req.signal);
+    }
+  }
+
+  private async attempt(req: VendorRequest): Promise<Attempt> {
+    req.signal?.throwIfAborted();
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
+    const headers = await this.headers(req.session);
+    let body: string | undefined;
+    if (req.body !== undefined) {
+      headers["content-type"] = "application/json";
+      body = JSON.stringify(req.body);
+    }
+    let res: Response;
+    let text: string;
+    try {
+      res = await this.fetch(this.url(req.path, req.query), { method: req.method, headers, body, signal });
+      text = await res.text();
+    } catch (error) {
+      // The caller's own abort is not a network failure: let it through untouched.
+      if (req.signal?.aborted) throw req.signal.reason;
+      return { kind: "no-answer", neverSent: neverSent(error), error };
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return { kind: "unusable", status: res.status, why: `HTTP ${res.status}: body is not JSON` };
+    }
+    if (!isEnvelope(parsed)) {
+      return { kind: "unusable", status: res.status, why: `HTTP ${res.status}: not a vendor envelope` };
+    }
+    return {
+      kind: "answer",
+      answer: { status: res.status, envelope: parsed, text },
+      retryAfterMs: parseRetryAfter(res.headers.get("retry-after")),
+    };
+  }
+}
+
+function settle<T>(a: Attempt): VendorAnswer<T> {
+  if (a.kind === "answer") return a.answer as VendorAnswer<T>;
+  if (a.kind === "no-answer") throw new ZegoError(1017098, errorText(a.error));
+  throw new ZegoError(1017010, a.why);
+}
+
+function describe(a: Attempt): object {
+  if (a.kind === "answer") return { status: a.answer.status, code: a.answer.envelope.code };
+  if (a.kind === "no-answer") return { error: errorText(a.error), never_sent: a.neverSent };
+  return { status: a.status, why: a.why };
+}
+
+export function errorText(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error ? `: ${err.cause.message}` : "";
+  return `${err.message}${cause}`;
+}

@@ -1,0 +1,85 @@
+import { FRAME_FRAMES, SAMPLE_RATE } from "../mixer/frame.ts";
+import { ResampledSource } from "../mixer/resampled-source.ts";
+import { WavFileReader } from "../mixer/wav-reader.ts";
+import { DEFAULT_BLOCK_FRAMES, TrackReader, trackLayout } from "./track-reader.ts";
+
+// One opened file at a play position, as 48 kHz stereo frames: WavFileReader (streams from disk) ->
+// TrackReader (one track's channels) -> ResampledSource (the mixer's resampler). The position is counted in
+// output frames actually read, so it advances exactly as fast as the owner of the clock pulls.
+
+export class Playback {
+  readonly durationMs: number;
+  private readonly wav: WavFileReader;
+  private readonly tracks: TrackReader;
+  private source: ResampledSource;
+  private baseMs = 0;
+  /** 48 kHz frames read since baseMs. */
+  private pulled = 0;
+  private finished = false;
+
+  private constructor(path: string, quality: "normal" | "hq" | "sq") {
+    this.wav = new WavFileReader(path, DEFAULT_BLOCK_FRAMES);
+    try {
+      if (this.wav.frames === 0) throw new Error("wav: no audio");
+      this.tracks = new TrackReader(this.wav, trackLayout(this.wav.channels, quality));
+    } catch (err) {
+      this.wav.close();
+      throw err;
+    }
+    this.durationMs = Math.round((this.wav.frames * 1000) / this.wav.sampleRate);
+    this.source = new ResampledSource(this.tracks);
+  }
+
+  /** Opens a cached resource file; throws on a file that is not 16-bit PCM WAV. */
+  static open(path: string, quality: "normal" | "hq" | "sq"): Playback {
+    return new Playback(path, quality);
+  }
+
+  get trackCount(): number {
+    return this.tracks.layout.tracks;
+  }
+
+  get track(): number {
+    return this.tracks.track;
+  }
+
+  set track(index: number) {
+    this.tracks.track = index;
+  }
+
+  /** Play position in ms (never past the duration). */
+  get positionMs(): number {
+    return Math.min(this.durationMs, this.baseMs + Math.floor((this.pulled * 1000) / SAMPLE_RATE));
+  }
+
+  /** True once a read reached the end of the file. */
+  get ended(): boolean {
+    return this.finished;
+  }
+
+  /** Moves to `ms` (0..duration). Allocates a fresh resampler: a seek is a control call, not per frame. */
+  seek(ms: number): void {
+    this.wav.seek(Math.floor((ms * this.wav.sampleRate) / 1000));
+    this.tracks.reset();
+    this.source = new ResampledSource(this.tracks);
+    this.baseMs = ms;
+    this.pulled = 0;
+    this.finished = ms >= this.durationMs;
+  }
+
+  /** Fills one 10 ms frame; returns the real sample frames (fewer than a frame at the end). */
+  read(out: Int16Array): number {
+    if (this.finished) {
+      out.fill(0);
+      return 0;
+    }
+    const n = this.source.read(out);
+    this.pulled += n;
+    if (n < FRAME_FRAMES) this.finished = true;
+    return n;
+  }
+
+  close(): void {
+    this.wav.close();
+  }
+}
