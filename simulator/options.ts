@@ -1,4 +1,5 @@
 import type { Clock } from "./clock.ts";
+import type { MediaOptions } from "./media/options.ts";
 
 export interface AppConfig {
   app_id: number;
@@ -44,6 +45,8 @@ export interface SimOptions {
   faults?: unknown;
   logLevel: string;
   clock?: Clock;
+  /** Media server knobs (room capacity, buffers, timers); defaults in media/options.ts. */
+  media?: Partial<MediaOptions>;
 }
 
 export const DEV_APP: AppConfig = {

@@ -1,0 +1,202 @@
+import pino from "pino";
+import { Registry } from "prom-client";
+import { describe, expect, it } from "vitest";
+import type { WebSocket } from "ws";
+import { decodeFrameHeader, streamHash } from "../../protocol/media.ts";
+import { createAppRegistry } from "../auth/apps.ts";
+import { createRoomRegistry } from "../auth/rooms.ts";
+import { manualClock } from "../clock.ts";
+import { VendorError } from "../errors.ts";
+import { DEV_APP } from "../options.ts";
+import { onFrame } from "./frames.ts";
+import { MediaHub } from "./hub.ts";
+import { registerMediaMetrics } from "./metrics.ts";
+import { resolveMediaOptions } from "./options.ts";
+import type { Peer } from "./peer.ts";
+import type { MediaShaper, RelayContext } from "./relay.ts";
+import { pcmFrame } from "./test-client.ts";
+
+// The hub without sockets: fake WebSockets record what would be sent, so the relay seam, backpressure and
+// per-socket limits are checked exactly (the socket-level tests are in login/relay/lifetime.test.ts).
+
+interface FakeSocket {
+  readyState: number;
+  bufferedAmount: number;
+  sent: (string | Buffer)[];
+  send(d: string | Buffer): void;
+  close(): void;
+  terminate(): void;
+  ping(): void;
+}
+
+function fakeSocket(): FakeSocket {
+  return {
+    readyState: 1,
+    bufferedAmount: 0,
+    sent: [],
+    send(d) {
+      this.sent.push(d);
+    },
+    close() {
+      this.readyState = 3;
+    },
+    terminate() {
+      this.readyState = 3;
+    },
+    ping() {},
+  };
+}
+
+function makeHub(shaper?: MediaShaper, media = {}) {
+  const hub = new MediaHub({
+    apps: createAppRegistry([DEV_APP]),
+    rooms: createRoomRegistry(),
+    clock: manualClock(),
+    log: pino({ level: "silent" }),
+    options: resolveMediaOptions({ playerBufferLimitBytes: 1000, ...media }),
+    metrics: registerMediaMetrics(new Registry(), {
+      connections: () => 0,
+      rooms: () => 0,
+      activeStreams: () => 0,
+      players: () => 0,
+    }),
+    ...(shaper ? { shaper } : {}),
+  });
+  const join = (user: string, room = "r") => {
+    const ws = fakeSocket();
+    const peer = hub.accept(ws as unknown as WebSocket, "127.0.0.1");
+    hub.login(peer, {
+      type: "login",
+      room_id: room,
+      user_id: user,
+      app_id: DEV_APP.app_id,
+      app_sign: DEV_APP.app_sign,
+    });
+    return { peer, ws };
+  };
+  return { hub, join };
+}
+
+const binary = (ws: FakeSocket) => ws.sent.filter((d): d is Buffer => Buffer.isBuffer(d));
+const code = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof VendorError) return e.code;
+    throw e;
+  }
+  return 0;
+};
+
+function publishAndPlay(hub: MediaHub, pub: Peer, players: Peer[], id = "st") {
+  hub.publish(pub, id);
+  for (const p of players) hub.play(p, id);
+}
+
+describe("relay seam", () => {
+  it("passes each frame through the shaper with its context, and delivers what the shaper delivers", () => {
+    const seen: RelayContext[] = [];
+    const duplicate: MediaShaper = {
+      shape(frame, ctx, deliver) {
+        seen.push(ctx);
+        if (ctx.seq % 2 === 1) return; // odd frames dropped
+        deliver(frame);
+        deliver(frame);
+      },
+    };
+    const { hub, join } = makeHub(duplicate);
+    const pub = join("singer");
+    const fan = join("fan");
+    publishAndPlay(hub, pub.peer, [fan.peer]);
+    for (let s = 0; s < 4; s++) onFrame(hub, pub.peer, pcmFrame("st", s));
+    expect(seen.map((c) => [c.seq, c.stream_id, c.user_id, c.room_id, c.app_id])).toEqual([
+      [0, "st", "singer", "r", DEV_APP.app_id],
+      [1, "st", "singer", "r", DEV_APP.app_id],
+      [2, "st", "singer", "r", DEV_APP.app_id],
+      [3, "st", "singer", "r", DEV_APP.app_id],
+    ]);
+    expect(seen[0]!.received_us).toBeGreaterThanOrEqual(seen[0]!.capture_us);
+    expect(binary(fan.ws).map((f) => decodeFrameHeader(f).seq)).toEqual([0, 0, 2, 2]);
+  });
+
+  it("a deferred delivery reaches whoever plays the stream when it is delivered", () => {
+    const held: (() => void)[] = [];
+    const { hub, join } = makeHub({ shape: (frame, _ctx, deliver) => held.push(() => deliver(frame)) });
+    const pub = join("singer");
+    const early = join("early");
+    const late = join("late");
+    publishAndPlay(hub, pub.peer, [early.peer]);
+    onFrame(hub, pub.peer, pcmFrame("st", 0));
+    hub.stopPlay(early.peer, "st");
+    hub.play(late.peer, "st");
+    for (const release of held) release();
+    expect(binary(early.ws)).toEqual([]);
+    expect(binary(late.ws)).toHaveLength(1);
+  });
+});
+
+describe("backpressure", () => {
+  it("skips exactly the frames for a player whose buffer is over the limit", () => {
+    const { hub, join } = makeHub();
+    const pub = join("singer");
+    const slow = join("slow");
+    const fast = join("fast");
+    publishAndPlay(hub, pub.peer, [slow.peer, fast.peer]);
+    onFrame(hub, pub.peer, pcmFrame("st", 0));
+    slow.ws.bufferedAmount = 1001;
+    onFrame(hub, pub.peer, pcmFrame("st", 1));
+    onFrame(hub, pub.peer, pcmFrame("st", 2));
+    slow.ws.bufferedAmount = 1000;
+    onFrame(hub, pub.peer, pcmFrame("st", 3));
+    expect(binary(slow.ws).map((f) => decodeFrameHeader(f).seq)).toEqual([0, 3]);
+    expect(binary(fast.ws)).toHaveLength(4);
+    const st = hub.statsFor(pub.peer, "st");
+    expect(st).toMatchObject({ frames: 4, relayed_frames: 6, backpressure_drops: 2 });
+    expect(hub.deps.metrics.counters.droppedBackpressure).toBe(2);
+  });
+
+  it("cuts a socket whose unsent control messages pass the hard limit instead of queueing more", () => {
+    const { join } = makeHub(undefined, { socketBufferHardLimitBytes: 5000 });
+    const deaf = join("deaf");
+    deaf.ws.bufferedAmount = 5001;
+    join("newcomer");
+    expect(deaf.ws.readyState).toBe(3);
+    expect(deaf.ws.sent.filter((d) => typeof d === "string")).toEqual([]);
+  });
+});
+
+describe("stream rules", () => {
+  it("refuses a stream id whose hash collides with a live stream of the app", () => {
+    expect(streamHash("c2ya8")).toBe(streamHash("czki6"));
+    const { hub, join } = makeHub();
+    const a = join("a");
+    const b = join("b");
+    hub.publish(a.peer, "c2ya8");
+    expect(code(() => hub.publish(b.peer, "czki6"))).toBe(1000017);
+    expect(code(() => hub.play(b.peer, "czki6"))).toBe(1000017);
+    hub.stopPublish(a.peer, "c2ya8");
+    expect(code(() => hub.publish(b.peer, "czki6"))).toBe(0);
+  });
+
+  it("bounds the streams one socket may hold", () => {
+    const { hub, join } = makeHub(undefined, { maxStreamsPerPeer: 2 });
+    const a = join("a");
+    hub.publish(a.peer, "s1");
+    hub.play(a.peer, "s2");
+    expect(code(() => hub.play(a.peer, "s3"))).toBe(1000017);
+    // Repeating a request already granted is not a new stream.
+    expect(code(() => hub.play(a.peer, "s2"))).toBe(0);
+    expect(code(() => hub.publish(a.peer, "s1"))).toBe(0);
+  });
+
+  it("forgets a stream once nobody publishes or plays it", () => {
+    const { hub, join } = makeHub();
+    const a = join("a");
+    const b = join("b");
+    publishAndPlay(hub, a.peer, [b.peer]);
+    hub.stopPublish(a.peer, "st");
+    expect([...hub.streams.all()].map((s) => s.id)).toEqual(["st"]);
+    hub.stopPlay(b.peer, "st");
+    expect([...hub.streams.all()]).toEqual([]);
+  });
+});
