@@ -18,6 +18,7 @@ import { faultHook } from "./faults/hook.ts";
 import faultRoutes from "./faults/routes.ts";
 import { openLedger } from "./ledger/sqlite-ledger.ts";
 import lyricsRoutes from "./lyrics/routes.ts";
+import mediaRoutes from "./media/routes.ts";
 import { createMetrics, observeLedger } from "./ops/metrics.ts";
 import { observeRequests } from "./ops/observe.ts";
 import opsRoutes from "./ops/routes.ts";
@@ -74,12 +75,13 @@ export async function buildSimulator(
   const metrics = createMetrics();
   const ledger = openLedger(options.dataDir, { synchronous: options.ledgerSync });
   app.log.info(ledger.info(), "ledger open");
+  const resources = createResourceStore({ clock, options });
   const ctx: SimContext = {
     options,
     clock,
     catalog,
     ledger,
-    resources: createResourceStore({ clock, options }),
+    resources,
     apps,
     sessions: createSessionStore(),
     rooms: createRoomRegistry(),
@@ -88,6 +90,7 @@ export async function buildSimulator(
       clock,
       profile: options.faults,
       catalog,
+      resources,
       registry: metrics.registry,
     }),
     metrics,
@@ -147,6 +150,7 @@ export async function buildSimulator(
   await app.register(resourceRoutes);
   await app.register(lyricsRoutes);
   await app.register(cdnRoutes);
+  await app.register(mediaRoutes);
   await app.register(adminRoutes);
   await app.register(faultRoutes);
   await app.ready();

@@ -8,6 +8,7 @@ import { buildPools, type Pools } from "./pools.ts";
 import { evenBitsFor, FeistelPermutation, hash3, seed32 } from "./prng.ts";
 import { SearchIndex } from "./search-index.ts";
 import {
+  F_LYRIC,
   F_PURE,
   F_REVOKED,
   type SongCore,
@@ -17,7 +18,7 @@ import {
   vendorSlot,
 } from "./songs.ts";
 import { songTagSlots, TAG_SLOTS, vendorTags } from "./tags.ts";
-import type { Catalog, SongFacts, TagGroup } from "./types.ts";
+import type { Catalog, Revocation, RevocationOverlay, SongFacts, TagGroup } from "./types.ts";
 
 export { FILTER_CODES } from "./filters.ts";
 export { MAX_CATALOG_SIZE } from "./ids.ts";
@@ -31,6 +32,12 @@ export const TIPS_LIMIT = 10;
 const CACHE_KEYWORD_MAX = 64;
 
 const CJK = /[\u3400-\u9fff]/;
+
+// Overlay levels of one song, memoised per overlay version (0: not asked yet).
+const L_NONE = 1;
+const L_LISTEN_ONLY = 2;
+const L_ALL = 3;
+const LEVEL_OF: Record<Revocation, number> = { none: L_NONE, listen_only: L_LISTEN_ONLY, all: L_ALL };
 
 /**
  * The seeded catalog. Start-up makes one pass in index order (vendor, rights and filter flags, title and
@@ -51,6 +58,10 @@ export class SeededCatalog implements Catalog {
   private readonly tags: { groups: TagGroup[]; slotById: Map<string, number>; lists: number[][] }[];
   private readonly charts: Map<string, number[]>[];
   private readonly revoked = new Set<string>();
+  private overlay: RevocationOverlay | null = null;
+  private overlayVersion = 0;
+  /** The overlay's answer per song index under `overlayVersion`, filled on demand (no 10^6-song pass). */
+  private overlayLevels: Uint8Array | null = null;
   private readonly live: LiveLists;
   private readonly searchCache = new Lru<string, readonly number[]>(4096);
   private readonly tipsCache = new Lru<string, string[]>(2048);
@@ -75,7 +86,7 @@ export class SeededCatalog implements Catalog {
       this.songTitle[i] = c.title;
       this.songSinger[i] = c.singer;
     }
-    this.live = new LiveLists(this.flags);
+    this.live = new LiveLists((i) => (this.flagsNow(i) & F_REVOKED) !== 0);
 
     // Popularity: a keyed permutation of the indexes; rank 0 is the most popular song.
     const perm = new FeistelPermutation(evenBitsFor(size), hash3(s, 0, 0x7a));
@@ -124,7 +135,7 @@ export class SeededCatalog implements Catalog {
 
   get(songId: string): SongFacts | undefined {
     const i = this.indexOf(songId);
-    return i === undefined ? undefined : this.songs.facts(i);
+    return i === undefined ? undefined : this.factsNow(i);
   }
 
   /** The catalog index a song id names, or undefined for unknown or ill-formed ids. */
@@ -139,7 +150,7 @@ export class SeededCatalog implements Catalog {
     if (!Number.isInteger(index) || index < 0 || index >= this.size) {
       throw new RangeError(`song index ${index} outside 0..${this.size - 1}`);
     }
-    return this.songs.facts(index);
+    return this.factsNow(index);
   }
 
   tagGroups(vendorId: VendorId): TagGroup[] {
@@ -147,26 +158,28 @@ export class SeededCatalog implements Catalog {
   }
 
   tagSongs(vendorId: VendorId, tagId: string): readonly number[] | undefined {
+    this.sync();
     const t = this.vendorTagsOf(vendorId);
     const slot = t.slotById.get(tagId);
     return slot === undefined ? undefined : this.live.view(t.lists[slot] as number[]);
   }
 
   chart(vendorId: VendorId, topId: string): readonly number[] | undefined {
+    this.sync();
     const list = this.charts[this.slotOf(vendorId)]?.get(topId);
     return list === undefined ? undefined : this.live.view(list);
   }
 
   search(keyword: string, vendorId: VendorId | "all", filter: readonly number[] = []): readonly number[] {
     const mask = filterMask(filter);
+    this.sync();
     const key = `${this.live.version}|${vendorId}|${mask.require}|${mask.forbid}|${keyword}`;
     const hit = this.searchCache.get(key);
     if (hit) return hit;
     const anyVendor = vendorId === "all";
     const vs = anyVendor ? -1 : this.slotOf(vendorId);
-    const flags = this.flags;
     const accept = (i: number) => {
-      const f = flags[i] as number;
+      const f = this.flagsNow(i);
       return passes(f, mask) && (anyVendor || (f & VENDOR_MASK) === vs);
     };
     const out = this.index.search(keyword, accept, SEARCH_LIMIT);
@@ -175,13 +188,13 @@ export class SeededCatalog implements Catalog {
   }
 
   tips(keyword: string, vendorId: VendorId): string[] {
+    this.sync();
     const key = `${this.live.version}|${vendorId}|${keyword}`;
     const hit = this.tipsCache.get(key);
     if (hit) return hit.slice();
     const vs = this.slotOf(vendorId);
-    const flags = this.flags;
     const accept = (i: number) => {
-      const f = flags[i] as number;
+      const f = this.flagsNow(i);
       return (f & F_REVOKED) === 0 && (f & VENDOR_MASK) === vs;
     };
     const out = this.index.tips(keyword, accept, TIPS_LIMIT);
@@ -190,7 +203,8 @@ export class SeededCatalog implements Catalog {
   }
 
   listed(index: number, filter: readonly number[] = []): boolean {
-    return passes(this.flags[index] as number, filterMask(filter));
+    this.sync();
+    return passes(this.flagsNow(index), filterMask(filter));
   }
 
   nameKey(index: number): number {
@@ -202,7 +216,23 @@ export class SeededCatalog implements Catalog {
   }
 
   isRevoked(songId: string): boolean {
-    return this.revoked.has(songId);
+    return this.revocation(songId) === "all";
+  }
+
+  revocation(songId: string): Revocation {
+    if (this.revoked.has(songId)) return "all";
+    this.sync();
+    if (this.overlayVersion === 0) return "none";
+    const i = this.indexOf(songId);
+    if (i === undefined) return "none";
+    const level = this.overlayLevel(i);
+    return level === L_ALL ? "all" : level === L_LISTEN_ONLY ? "listen_only" : "none";
+  }
+
+  useRevocations(overlay: RevocationOverlay | null): void {
+    this.overlay = overlay;
+    this.overlayVersion = -1;
+    this.sync();
   }
 
   revoke(songId: string): boolean {
@@ -239,10 +269,56 @@ export class SeededCatalog implements Catalog {
       this.revoked.delete(songId);
       this.flags[i] = (this.flags[i] as number) & ~F_REVOKED;
     }
-    this.live.changed(this.revoked.size);
+    this.changed();
+    return true;
+  }
+
+  private changed(): void {
+    this.live.changed(this.revoked.size > 0 || this.overlayVersion !== 0);
     this.searchCache.clear();
     this.tipsCache.clear();
-    return true;
+  }
+
+  /** Follows the overlay: a new version forgets the memoised levels and the list and search caches. */
+  private sync(): void {
+    const v = this.overlay?.version() ?? 0;
+    if (v === this.overlayVersion) return;
+    this.overlayVersion = v;
+    if (v !== 0) {
+      if (this.overlayLevels) this.overlayLevels.fill(0);
+      else this.overlayLevels = new Uint8Array(this.size);
+    }
+    this.changed();
+  }
+
+  /** The overlay's level of song i under the current version (callers have synced and checked it is on). */
+  private overlayLevel(i: number): number {
+    const levels = this.overlayLevels as Uint8Array;
+    let l = levels[i] as number;
+    if (l === 0) {
+      const vendor = VENDOR_ORDER[(this.flags[i] as number) & VENDOR_MASK] as VendorId;
+      l = LEVEL_OF[(this.overlay as RevocationOverlay).level(this.ids.encode(vendor, i), vendor)];
+      levels[i] = l;
+    }
+    return l;
+  }
+
+  /** Song i's flags with the overlay applied: revoked, or without lyric rights when listen-only. */
+  private flagsNow(i: number): number {
+    const f = this.flags[i] as number;
+    if (this.overlayVersion === 0) return f;
+    const l = this.overlayLevel(i);
+    return l === L_ALL ? f | F_REVOKED : l === L_LISTEN_ONLY ? f & ~F_LYRIC : f;
+  }
+
+  /** Facts with current rights: a listen-only song reports no lyric (accompaniment) right. */
+  private factsNow(i: number): SongFacts {
+    const facts = this.songs.facts(i);
+    this.sync();
+    if (this.overlayVersion !== 0 && this.overlayLevel(i) === L_LISTEN_ONLY) {
+      facts.item.copyright = { ...facts.item.copyright, song_lyric: 0 };
+    }
+    return facts;
   }
 
   private slotOf(vendorId: VendorId): number {

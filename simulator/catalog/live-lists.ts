@@ -1,5 +1,3 @@
-import { F_REVOKED } from "./songs.ts";
-
 /**
  * Stored lists (tags, charts) hide revoked songs without copying on every read: while nothing is revoked
  * the stored list is returned as is; after a revocation change each list is filtered once and cached
@@ -7,14 +5,15 @@ import { F_REVOKED } from "./songs.ts";
  */
 export class LiveLists {
   private epoch = 0;
-  private revokedCount = 0;
+  private anyHidden = false;
   private cache = new WeakMap<readonly number[], { epoch: number; list: readonly number[] }>();
 
-  constructor(private readonly flags: Uint8Array) {}
+  /** `hidden(i)`: is song i revoked now (admin or fault)? Asked at most once per song per list and change. */
+  constructor(private readonly hidden: (index: number) => boolean) {}
 
-  changed(revokedCount: number): void {
+  changed(anyHidden: boolean): void {
     this.epoch++;
-    this.revokedCount = revokedCount;
+    this.anyHidden = anyHidden;
   }
 
   get version(): number {
@@ -22,10 +21,10 @@ export class LiveLists {
   }
 
   view(list: readonly number[]): readonly number[] {
-    if (this.revokedCount === 0) return list;
+    if (!this.anyHidden) return list;
     const hit = this.cache.get(list);
     if (hit && hit.epoch === this.epoch) return hit.list;
-    const live = list.filter((i) => ((this.flags[i] as number) & F_REVOKED) === 0);
+    const live = list.filter((i) => !this.hidden(i));
     this.cache.set(list, { epoch: this.epoch, list: live });
     return live;
   }

@@ -72,6 +72,20 @@ export interface SearchOptions {
   filter: number[];
 }
 
+/** How a song's rights are withdrawn now: not at all, everything, or the accompaniment (listen only). */
+export type Revocation = "none" | "all" | "listen_only";
+
+/**
+ * Revocations from outside the admin API (the fault engine's revocation faults). The catalog asks `version()`
+ * on every query and re-asks `level` for a song only when the version changed, so both must be cheap.
+ */
+export interface RevocationOverlay {
+  /** 0 while the overlay revokes nothing; otherwise a number that changes whenever its song set may have. */
+  version(): number;
+  /** What the overlay withdraws from this song under the current version. */
+  level(songId: string, vendorId: VendorId): Revocation;
+}
+
 /** Read side of the catalog shared by every surface. Revoked songs are still known (get) but never listed. */
 export interface Catalog {
   readonly seed: number;
@@ -101,7 +115,15 @@ export interface Catalog {
   nameKey(index: number): number;
   /** 0 = most popular; ranks are a permutation of 0..size-1 (a load generator can draw songs Zipf-like). */
   popularityRank(index: number): number;
+  /** Revoked now, by the admin API or a revocation fault (all rights withdrawn). */
   isRevoked(songId: string): boolean;
+  /**
+   * The song's current revocation, admin and overlay combined. A listen-only song stays listed and its facts
+   * (`get`, `at`) report `copyright.song_lyric` 0, so rights checks answer 1017031 for accompaniments.
+   */
+  revocation(songId: string): Revocation;
+  /** Where revocations from outside the admin API come from (null: none). */
+  useRevocations(overlay: RevocationOverlay | null): void;
   revoke(songId: string): boolean;
   restore(songId: string): boolean;
   /** Back to the seeded state (no revocations). */

@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
 import type { VendorError } from "../errors.ts";
+import { type DownloadShaping, holdFor } from "../faults/download-shaping.ts";
 import { type AudioFile, slice } from "./audio-file.ts";
 import type { ChunkCache } from "./chunk-cache.ts";
 import { sleep, type TokenBucket } from "./token-bucket.ts";
@@ -26,11 +27,15 @@ export interface DownloadStreamOptions {
   cutReason(): VendorError | null;
   /** Bytes handed to the socket. */
   onBytes(n: number): void;
+  /** Fault effects on this body (stalls, a reset, extra caps), from the fault engine's download plan. */
+  faults?: DownloadShaping;
 }
 
 export class DownloadStream extends Readable {
   private pos: number;
   private readonly abort = new AbortController();
+  /** A reset fault ended the body early: the route closes the connection once the bytes before it are out. */
+  cutShort = false;
 
   constructor(private readonly o: DownloadStreamOptions) {
     super({ highWaterMark: o.pieceBytes });
@@ -49,12 +54,30 @@ export class DownloadStream extends Readable {
       this.push(null);
       return;
     }
+    const sent = this.pos - o.start;
+    const faults = o.faults;
+    if (faults?.resetDue(sent)) {
+      this.cutShort = true;
+      this.push(null);
+      return;
+    }
+    const stall = faults?.takeStall(sent) ?? 0;
+    if (stall > 0) {
+      await holdFor(stall, this.abort.signal, faults!.signal);
+      if (this.destroyed) return;
+    }
     this.checkCut();
-    const piece = slice(o.file, this.pos, Math.min(o.end, this.pos + o.pieceBytes), o.cache);
+    const room = faults?.room(sent) ?? Number.POSITIVE_INFINITY;
+    const piece = slice(o.file, this.pos, Math.min(o.end, this.pos + o.pieceBytes, this.pos + room), o.cache);
     let wait = 0;
     for (const b of o.buckets) wait = Math.max(wait, b.reserve(piece.length));
-    if (wait > 0) {
-      await sleep(wait, this.abort.signal);
+    // A fault's cap lifts the moment the fault goes, so its part of the wait is released separately.
+    let faultWait = 0;
+    for (const b of faults?.buckets() ?? []) faultWait = Math.max(faultWait, b.reserve(piece.length));
+    if (wait > 0 || faultWait > 0) {
+      if (wait > 0) await sleep(wait, this.abort.signal);
+      if (faultWait > wait && !this.destroyed)
+        await holdFor(faultWait - wait, this.abort.signal, faults!.signal);
       if (this.destroyed) return;
       // The wait may have been long: a revocation during it must not let one more piece out.
       this.checkCut();

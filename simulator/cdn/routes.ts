@@ -2,6 +2,8 @@ import { type Static, Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { requireSession } from "../auth/guards.ts";
 import { VendorError } from "../errors.ts";
+import { DownloadShaping, holdHeaders } from "../faults/download-shaping.ts";
+import { type DownloadPlan, NO_PLAN } from "../faults/seam.ts";
 import { authHeaders, errorEnvelopeSchema } from "../http.ts";
 import type { ResourceRecord } from "../resources/types.ts";
 import { type AudioFile, audioFileFor } from "./audio-file.ts";
@@ -13,8 +15,9 @@ import { createTokenBucket, pieceBytes, type TokenBucket } from "./token-bucket.
 // The download CDN: GET/HEAD /v1/music/download/:resource_id serves the resource's WAV file, rendered on
 // demand, with single byte ranges, a strong ETag and bandwidth caps. Failures answer the vendor envelope with
 // an HTTP status a download client understands: 400 1017004/1017040 bad id, 404 1017018 unknown id or another
-// user's (one answer for both, so ids cannot be probed), 410 1017019 expired, 403 1017030 revoked song,
-// 416 unsatisfiable range.
+// user's (one answer for both, so ids cannot be probed), 410 1017019 expired, 403 1017030 revoked song
+// (1017031 for an accompaniment of a song that became listen-only), 416 unsatisfiable range. The fault engine
+// plans each download once (faults/seam.ts decideDownload): expiry, a slow first byte, stalls, resets, caps.
 
 /** Rendered chunks shared by all downloads of one simulator (64 KiB each, so 512 chunks). */
 const CACHE_BYTES = 32 * 1024 * 1024;
@@ -57,23 +60,36 @@ export default async function cdnRoutes(app: FastifyInstance): Promise<void> {
       if (e instanceof VendorError && e.code === 1017018) throw new VendorError(1017018, e.message, 404);
       throw e;
     }
-    if (sim.catalog.isRevoked(rec.song_id)) {
-      throw new VendorError(1017030, "no copyright: the song was revoked", 403);
-    }
+    const gone = rightsGone(rec);
+    if (gone) throw gone;
     return rec;
   }
 
-  function cutReason(id: string, songId: string): VendorError | null {
-    const live = sim.resources.get(id);
-    if (!live || live.forced_expired) return new VendorError(1017019, undefined, 410);
-    if (sim.catalog.isRevoked(songId))
-      return new VendorError(1017030, "no copyright: the song was revoked", 403);
+  /** Why the song's rights no longer cover this resource (admin or fault revocation), or null. */
+  function rightsGone(rec: ResourceRecord): VendorError | null {
+    const r = sim.catalog.revocation(rec.song_id);
+    if (r === "all") return new VendorError(1017030, "no copyright: the song was revoked", 403);
+    if (r === "listen_only" && rec.resource_type !== 0) {
+      return new VendorError(1017031, "no accompaniment rights: the song is listen-only now", 403);
+    }
     return null;
+  }
+
+  function cutReason(rec: ResourceRecord): VendorError | null {
+    const live = sim.resources.get(rec.resource_id);
+    if (!live || live.forced_expired) return new VendorError(1017019, undefined, 410);
+    return rightsGone(rec);
   }
 
   const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 
-  function serve(req: FastifyRequest, reply: FastifyReply, rec: ResourceRecord, file: AudioFile) {
+  function serve(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    rec: ResourceRecord,
+    file: AudioFile,
+    plan: DownloadPlan,
+  ) {
     const headers = req.headers;
     reply.header("accept-ranges", "bytes");
     reply.header("etag", file.etag);
@@ -115,11 +131,21 @@ export default async function cdnRoutes(app: FastifyInstance): Promise<void> {
       file,
       start,
       end,
-      pieceBytes: pieceBytes(connRate, globalBucket.rate),
+      pieceBytes: pieceBytes(connRate, globalBucket.rate, ...plan.buckets.map((b) => b.rate)),
       buckets: [createTokenBucket(connRate), globalBucket],
       cache,
-      cutReason: () => cutReason(rec.resource_id, rec.song_id),
+      cutReason: () => {
+        const why = cutReason(rec);
+        if (why) sim.faults.downloadCut(req.faultKey, rec, why.code);
+        return why;
+      },
       onBytes: (n) => bytesServed.inc({ quality: file.quality }, n),
+      faults: plan === NO_PLAN ? undefined : new DownloadShaping(plan),
+    });
+    // A reset fault: the body ended early on purpose; close once those bytes are out, so the client sees
+    // exactly them and then a broken connection.
+    reply.raw.once("finish", () => {
+      if (body.cutShort) req.raw.socket.destroy();
     });
     return reply.send(body);
   }
@@ -135,8 +161,10 @@ export default async function cdnRoutes(app: FastifyInstance): Promise<void> {
         "with If-Range / If-None-Match, HEAD. Bandwidth is capped per connection and globally when configured. " +
         "Dual-track accompaniments interleave accompaniment channels then original (accompaniment + vocal) " +
         "channels in each frame. A download in flight is cut when the song is revoked or the resource " +
-        "force-expired. Errors: 400 1017004 (empty id) / 1017040 (malformed id), 404 1017018 (unknown or " +
-        "another user's id), 410 1017019 (expired), 403 1017030 (revoked).",
+        "force-expired (also by expiry and revocation faults; cdn faults add a slow first byte, stalls, resets " +
+        "and caps). Errors: 400 1017004 (empty id) / 1017040 (malformed id), 404 1017018 (unknown or " +
+        "another user's id), 410 1017019 (expired), 403 1017030 (revoked) / 1017031 (accompaniment of a " +
+        "song that became listen-only).",
       tags: ["vendor"],
       headers: Headers,
       params: Params,
@@ -155,10 +183,17 @@ export default async function cdnRoutes(app: FastifyInstance): Promise<void> {
     preHandler: requireSession,
     handler: async (req, reply) => {
       const { resource_id } = req.params as Static<typeof Params>;
-      const rec = resourceFor(req, resource_id);
+      let rec = resourceFor(req, resource_id);
+      const plan = sim.faults.decideDownload(req.faultKey, `${req.method} ${req.routeOptions.url}`, rec);
+      if (plan.firstByteDelayMs > 0) {
+        if (!(await holdHeaders(req.raw.socket, plan.firstByteDelayMs, plan.signal))) return reply.hijack();
+        // The wait may have been long: answer what is true now.
+        rec = resourceFor(req, resource_id);
+      }
+      if (plan.expired) throw new VendorError(1017019, undefined, 410);
       const facts = sim.catalog.get(rec.song_id);
       if (!facts) throw new VendorError(1017018, "the resource's song no longer exists", 404);
-      return serve(req, reply, rec, audioFileFor(rec, facts));
+      return serve(req, reply, rec, audioFileFor(rec, facts), plan);
     },
   });
 }

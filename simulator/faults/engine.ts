@@ -1,25 +1,42 @@
 import { Counter, type Registry } from "prom-client";
-import type { Catalog } from "../catalog/types.ts";
+import type { Catalog, RevocationOverlay } from "../catalog/types.ts";
+import { createTokenBucket, type TokenBucket } from "../cdn/token-bucket.ts";
 import type { Clock } from "../clock.ts";
+import type { ResourceStore } from "../resources/types.ts";
 import { createEventLog, DEFAULT_EVENT_CAPACITY, type FaultEffect, type FaultEvent } from "./events.ts";
-import type { FaultKind } from "./kind.ts";
+import type { DownloadEffect, FaultKind, Phase, Withdrawn } from "./kind.ts";
 import { EMPTY_PROFILE, type FaultProfile, type FaultSpec, parseProfile } from "./profile.ts";
 import { getKind } from "./registry.ts";
-import { counterRng, keyLane, type Lane, seededLane } from "./rng.ts";
-import type { FaultDecision, FaultRequest, FaultSeam } from "./seam.ts";
+import { counterRng, keyLane, type Lane, type Rng, seededLane } from "./rng.ts";
+import {
+  type DownloadPlan,
+  type ExpirableResource,
+  type FaultDecision,
+  type FaultRequest,
+  type FaultSeam,
+  type KeyedDecision,
+  NO_PLAN,
+  type ResourceSubject,
+} from "./seam.ts";
 import { compileSelector, type Matcher } from "./selector.ts";
 
-// The fault engine composes the profile's faults for each request, in profile order: latencies add up, the
-// first answering fault (error, outage) wins and later ones are skipped.
+// The fault engine composes the profile's faults in profile order. For a vendor request: latencies add up, the
+// first answering fault (error, outage) wins and later ones are skipped. For a resource being issued: the first
+// expiry fault that hits sets its validity. For a download: the effects of every hitting fault combine (an
+// expiry that expires the resource ends the list). Revocations and expiry sweeps are states that start and
+// end with the fault (profile applied or replaced, fault enabled or disabled, window opened or closed).
 //
 // The request key. Each request gets
 //     `${app_id}|${user_id}|${route}[|${command}]#${n}`
 // where n counts that app+user's requests on that route+command (1, 2, 3...) since start or reset, and "-"
 // stands for a missing app or user (requests without a session then share the per-app, per-route count).
 // Every random decision about a request is a pure function of (seed, fault id, request key) (rng.ts), so
-// concurrent users can interleave in any order and still each get the same faults. What stays order-
-// dependent by nature: time windows (clock time) and count limits with count_scope "global" (the default),
-// which count requests in arrival order; count_scope "user" counts per app+user and is order-independent.
+// concurrent users can interleave in any order and still each get the same faults. A resource being issued or
+// downloaded is decided under the key of the request that issues or downloads it. An existing resource swept by
+// an expiry fault is decided under `resource:${app_id}|${user_id}|${vendor_id}|${song_id}|${resource_type}`, so
+// the same resources expire whatever the order they were issued in. What stays order-dependent by nature: time
+// windows (clock time) and count limits with count_scope "global" (the default), which count requests in
+// arrival order; count_scope "user" counts per app+user and is order-independent.
 // The per-stream counts live until reset(): one small entry per app+user+route+command ever seen.
 
 export interface FaultEngineOptions {
@@ -27,8 +44,10 @@ export interface FaultEngineOptions {
   clock: Clock;
   /** Initial profile (parsed JSON); refused whole with FaultProfileError when invalid. */
   profile?: unknown;
-  /** When given, song ids in selectors must exist. */
+  /** When given, song ids in selectors must exist, and revocation faults apply to it (useRevocations). */
   catalog?: Catalog;
+  /** Where expiry faults force-expire resources. */
+  resources?: Pick<ResourceStore, "all" | "isExpired">;
   /** Where faults_injected_total is registered (the simulator's metrics registry). */
   registry?: Registry;
   eventCapacity?: number;
@@ -45,6 +64,8 @@ export interface FaultEngine extends FaultSeam {
   /** Injected-fault events with time >= sinceMs, oldest first. */
   events(sinceMs?: number): FaultEvent[];
   readonly eventsDropped: number;
+  /** The songs active revocation faults withdraw, as the catalog asks for them. */
+  readonly revocations: RevocationOverlay;
 }
 
 interface Counts {
@@ -55,17 +76,29 @@ interface Counts {
 interface Compiled {
   spec: FaultSpec;
   kind: FaultKind;
+  phases: ReadonlySet<Phase>;
   lane: Lane;
   match: Matcher;
   from: number;
   until: number;
   global: Counts;
   perUser: Map<string, Counts>;
+  /** Whether the fault is in effect (enabled, inside its window), as of the last refresh. */
+  on: boolean;
+  /** Aborted when the fault stops being in effect: downloads it shapes let go. */
+  release: AbortController;
+  /** Shared by the copies setEnabled makes: a global bandwidth cap's bucket. */
+  shared: { bucket?: TokenBucket };
 }
 
 interface Snapshot {
   profile: FaultProfile;
   faults: readonly Compiled[];
+  request: readonly Compiled[];
+  issue: readonly Compiled[];
+  download: readonly Compiled[];
+  /** Faults whose start or end does something (sweeps, revocations, releasing downloads). */
+  stateful: readonly Compiled[];
   /** Clock time that from/until count from. */
   base: number;
 }
@@ -75,17 +108,50 @@ export function isFaultableRoute(route: string): boolean {
   return route.startsWith("/v1/", route.indexOf(" ") + 1);
 }
 
+const ISSUE_ROUTE = "POST /v1/music/resource";
+const SHARE_ROUTE = "POST /v1/music/shared-resource";
+const DOWNLOAD_ROUTE = "GET /v1/music/download/:resource_id";
+const ACTIVATION = "activation";
+
 function toWire(d: FaultDecision): FaultEffect {
   const e: FaultEffect = {};
-  if (d.delayMs !== undefined) e.delay_ms = Math.round(d.delayMs * 1000) / 1000;
+  if (d.delayMs !== undefined) e.delay_ms = ms(d.delayMs);
   if (d.vendorCode !== undefined) e.code = d.vendorCode;
   if (d.httpStatus !== undefined) e.http_status = d.httpStatus;
   if (d.dropConnection) e.drop = true;
   return e;
 }
 
+const ms = (x: number) => Math.round(x * 1000) / 1000;
+
+function downloadWire(d: DownloadEffect): FaultEffect {
+  if (d.expire) return { expired: true, code: 1017019, http_status: 410 };
+  const e: FaultEffect = {};
+  if (d.firstByteDelayMs !== undefined) e.first_byte_ms = ms(d.firstByteDelayMs);
+  if (d.stall) {
+    e.stall_ms = ms(d.stall.ms);
+    e.stall_after_bytes = d.stall.afterBytes;
+  }
+  if (d.resetAfterBytes !== undefined) e.reset_after_bytes = d.resetAfterBytes;
+  if (d.cap) {
+    e.bytes_per_sec = d.cap.bytesPerSec;
+    e.cap_scope = d.cap.global ? "global" : "connection";
+  }
+  return e;
+}
+
+const subjectOf = (r: ResourceSubject, route: string): FaultRequest => ({
+  route,
+  app_id: r.app_id,
+  user_id: r.user_id,
+  vendor_id: r.vendor_id,
+  song_id: r.song_id,
+  resource_type: r.resource_type,
+  room_id: r.room_id ?? undefined,
+});
+
 export function createFaultEngine(o: FaultEngineOptions): FaultEngine {
-  const { seed, clock, catalog } = o;
+  const { seed, clock, catalog, resources } = o;
   const log = createEventLog(o.eventCapacity ?? DEFAULT_EVENT_CAPACITY);
   const injectedTotal = new Counter({
     name: "faults_injected_total",
@@ -94,27 +160,126 @@ export function createFaultEngine(o: FaultEngineOptions): FaultEngine {
     registers: o.registry ? [o.registry] : [],
   });
   const sequences = new Map<string, number>();
+  /** Which fault force-expired a resource, so a download cut later is blamed on it. */
+  const expiredBy = new WeakMap<object, { id: string; kind: string }>();
 
   function compile(profile: FaultProfile): Snapshot {
     const now = clock.now();
     const faults = profile.faults.map((spec): Compiled => {
       const lane = seededLane(seed, spec.id);
+      const kind = getKind(spec.kind)!;
       return {
         spec,
-        kind: getKind(spec.kind)!,
+        kind,
+        phases: new Set(kind.phases?.(spec) ?? ["request"]),
         lane,
         match: compileSelector(spec.selector, lane),
         from: spec.from ?? 0,
         until: spec.until ?? Number.POSITIVE_INFINITY,
         global: { matched: 0, injected: 0 },
         perUser: new Map(),
+        on: false,
+        release: new AbortController(),
+        shared: {},
       };
     });
-    return { profile, faults, base: profile.time_base === "profile" ? now : clock.startedAt };
+    return snapshotOf(profile, faults, profile.time_base === "profile" ? now : clock.startedAt);
+  }
+
+  function snapshotOf(profile: FaultProfile, faults: readonly Compiled[], base: number): Snapshot {
+    const having = (p: Phase) => faults.filter((f) => f.phases.has(p));
+    return {
+      profile,
+      faults,
+      request: having("request"),
+      issue: having("issue"),
+      download: having("download"),
+      stateful: faults.filter(
+        (f) => f.phases.has("sweep") || f.phases.has("catalog") || f.phases.has("download"),
+      ),
+      base,
+    };
   }
 
   // The one mutable reference: a decision reads it once, so it sees one whole profile, old or new.
   let active = compile(o.profile === undefined ? EMPTY_PROFILE : parseProfile(o.profile, { catalog }));
+
+  // ---- state: which stateful faults are in effect, refreshed lazily (O(1) until a window edge passes) ----
+
+  let refreshedFor: Snapshot | null = null;
+  let refreshedAt = Number.NEGATIVE_INFINITY;
+  let nextEdge = Number.NEGATIVE_INFINITY;
+  let revoking: readonly Compiled[] = [];
+  let revocationVersion = 0;
+
+  function refresh(now: number): void {
+    const snap = active;
+    // A clock set back (tests, scenario clocks) may cross an edge backwards: look again then too.
+    if (snap === refreshedFor && now < nextEdge && now >= refreshedAt) return;
+    refreshedFor = snap;
+    refreshedAt = now;
+    const t = now - snap.base;
+    let next = Number.POSITIVE_INFINITY;
+    let revocationsChanged = false;
+    for (const f of snap.stateful) {
+      if (t < f.from) next = Math.min(next, f.from);
+      else if (t < f.until) next = Math.min(next, f.until);
+      const on = f.spec.enabled && t >= f.from && t < f.until;
+      if (on === f.on) continue;
+      f.on = on;
+      if (f.phases.has("catalog")) revocationsChanged = true;
+      if (!on) {
+        f.release.abort(new Error(`fault ${f.spec.id} ended`));
+        continue;
+      }
+      if (f.release.signal.aborted) f.release = new AbortController();
+      if (f.phases.has("sweep")) sweep(f, now, t);
+      if (f.phases.has("catalog")) {
+        // A revocation has no per-request counts: `injected` counts its activations.
+        f.global.injected++;
+        record(f.spec, now, ACTIVATION, `${ACTIVATION}#${f.global.injected}`, {
+          revoked: f.kind.revokes!(f.spec),
+        });
+      }
+    }
+    nextEdge = snap.base + next;
+    const nowRevoking = snap.stateful.filter((f) => f.on && f.phases.has("catalog"));
+    if (
+      revocationsChanged ||
+      nowRevoking.length !== revoking.length ||
+      nowRevoking.some((f, i) => f !== revoking[i])
+    ) {
+      revoking = nowRevoking;
+      revocationVersion++;
+    }
+  }
+
+  const revocations: RevocationOverlay = {
+    version() {
+      refresh(clock.now());
+      return revoking.length === 0 ? 0 : revocationVersion;
+    },
+    level(songId, vendorId) {
+      let out: Withdrawn | "none" = "none";
+      const subject: FaultRequest = { route: "", song_id: songId, vendor_id: vendorId };
+      for (const f of revoking) {
+        if (!f.match(subject)) continue;
+        out = f.kind.revokes!(f.spec);
+        if (out === "all") break;
+      }
+      return out;
+    },
+  };
+
+  /** The active revocation fault that withdraws what a resource of `type` needs, if any. */
+  function revokedBy(res: ResourceSubject): Compiled | undefined {
+    const subject: FaultRequest = { route: "", song_id: res.song_id, vendor_id: res.vendor_id };
+    return revoking.find(
+      (f) => f.match(subject) && (res.resource_type !== 0 || f.kind.revokes!(f.spec) === "all"),
+    );
+  }
+
+  // ---- the generic knobs, applied once per candidate with the seeded RNG ----
 
   function countsFor(f: Compiled, who: string): Counts {
     if (f.spec.count_scope !== "user") return f.global;
@@ -126,38 +291,75 @@ export function createFaultEngine(o: FaultEngineOptions): FaultEngine {
     return c;
   }
 
-  function decide(req: FaultRequest): FaultDecision {
-    if (!isFaultableRoute(req.route)) return {};
-    const snap = active;
-    const who = `${req.app_id ?? "-"}|${req.user_id ?? "-"}`;
-    const stream = req.command === undefined ? `${who}|${req.route}` : `${who}|${req.route}|${req.command}`;
+  /**
+   * Enabled, inside the window, selected, within first/every, not `skip`ped, under max, and the probability
+   * roll won: the candidate's RNG (draw 0 spent on the roll), else undefined. Counts as injected when hit.
+   */
+  function hit(
+    f: Compiled,
+    req: FaultRequest,
+    who: string,
+    key: Lane,
+    t: number,
+    skip = false,
+  ): Rng | undefined {
+    if (!f.spec.enabled || t < f.from || t >= f.until || !f.match(req)) return undefined;
+    const counts = countsFor(f, who);
+    const m = ++counts.matched;
+    if (
+      (f.spec.first !== undefined && m > f.spec.first) ||
+      (f.spec.every !== undefined && m % f.spec.every !== 0)
+    ) {
+      return undefined;
+    }
+    if (skip || (f.spec.max !== undefined && counts.injected >= f.spec.max)) return undefined;
+    const rng = counterRng(f.lane, key);
+    // Draw 0 is always the probability roll, so the kind's own draws do not shift when probability changes.
+    if (!(rng.next() < f.spec.probability)) return undefined;
+    counts.injected++;
+    return rng;
+  }
+
+  function record(
+    spec: { id: string; kind: string },
+    now: number,
+    route: string,
+    key: string,
+    effect: FaultEffect,
+  ) {
+    injectedTotal.inc({ fault_id: spec.id, kind: spec.kind });
+    log.push({ time: now, fault_id: spec.id, kind: spec.kind, route, request_key: key, effect });
+  }
+
+  const whoOf = (app: number | undefined, user: string | undefined) => `${app ?? "-"}|${user ?? "-"}`;
+
+  /** The next key of a request stream (app+user+route[+command]). */
+  function nextKey(stream: string): string {
     const n = (sequences.get(stream) ?? 0) + 1;
     sequences.set(stream, n);
-    if (snap.faults.length === 0) return {};
-    const requestKey = `${stream}#${n}`;
-    const key = keyLane(requestKey);
+    return `${stream}#${n}`;
+  }
+
+  // ---- phases ----
+
+  function decideWithKey(req: FaultRequest): KeyedDecision {
+    if (!isFaultableRoute(req.route)) return { decision: {}, key: undefined };
+    const snap = active;
+    const who = whoOf(req.app_id, req.user_id);
+    const requestKey = nextKey(
+      req.command === undefined ? `${who}|${req.route}` : `${who}|${req.route}|${req.command}`,
+    );
     const now = clock.now();
-    const t = now - snap.base;
+    if (snap.stateful.length > 0) refresh(now);
     const out: FaultDecision = {};
+    if (snap.request.length === 0) return { decision: out, key: requestKey };
+    const key = keyLane(requestKey);
+    const t = now - snap.base;
     let answered = false;
-    for (const f of snap.faults) {
-      if (!f.spec.enabled || t < f.from || t >= f.until || !f.match(req)) continue;
-      const counts = countsFor(f, who);
-      const m = ++counts.matched;
-      if (
-        (f.spec.first !== undefined && m > f.spec.first) ||
-        (f.spec.every !== undefined && m % f.spec.every !== 0)
-      ) {
-        continue;
-      }
-      if ((f.kind.terminal && answered) || (f.spec.max !== undefined && counts.injected >= f.spec.max)) {
-        continue;
-      }
-      const rng = counterRng(f.lane, key);
-      // Draw 0 is always the probability roll, so the kind's own draws do not shift when probability changes.
-      if (!(rng.next() < f.spec.probability)) continue;
-      const effect = f.kind.apply({ fault: f.spec, request: req, now }, rng);
-      counts.injected++;
+    for (const f of snap.request) {
+      const rng = hit(f, req, who, key, t, f.kind.terminal === true && answered);
+      if (!rng) continue;
+      const effect = f.kind.apply!({ fault: f.spec, request: req, now }, rng);
       if (effect.delayMs !== undefined) out.delayMs = (out.delayMs ?? 0) + effect.delayMs;
       if (f.kind.terminal) {
         answered = true;
@@ -165,25 +367,119 @@ export function createFaultEngine(o: FaultEngineOptions): FaultEngine {
         if (effect.httpStatus !== undefined) out.httpStatus = effect.httpStatus;
         if (effect.dropConnection) out.dropConnection = true;
       }
-      injectedTotal.inc({ fault_id: f.spec.id, kind: f.spec.kind });
-      log.push({
-        time: now,
-        fault_id: f.spec.id,
-        kind: f.spec.kind,
-        route: req.command === undefined ? req.route : `${req.route} ${req.command}`,
-        request_key: requestKey,
-        effect: toWire(effect),
-      });
+      const route = req.command === undefined ? req.route : `${req.route} ${req.command}`;
+      record(f.spec, now, route, requestKey, toWire(effect));
     }
-    return out;
+    return { decision: out, key: requestKey };
   }
 
-  return {
-    decide,
+  function issueTtl(key: string | undefined, route: string, res: ResourceSubject): number | undefined {
+    const now = clock.now();
+    refresh(now);
+    const snap = active;
+    const who = whoOf(res.app_id, res.user_id);
+    const k = key ?? nextKey(`${who}|${route}`);
+    if (snap.issue.length === 0) return undefined;
+    const lane = keyLane(k);
+    const subject = subjectOf(res, route);
+    for (const f of snap.issue) {
+      const rng = hit(f, subject, who, lane, now - snap.base);
+      if (!rng) continue;
+      const ttlMs = f.kind.issue!({ fault: f.spec, request: subject, now }, rng);
+      record(f.spec, now, route, k, { ttl_ms: ttlMs });
+      return ttlMs;
+    }
+    return undefined;
+  }
+
+  /** Force-expires, once, the existing resources an expiry fault hits as it becomes active. */
+  function sweep(f: Compiled, now: number, t: number): void {
+    if (!resources) return;
+    for (const rec of resources.all()) {
+      if (resources.isExpired(rec, now)) continue;
+      const resourceKey = `resource:${rec.app_id}|${rec.user_id}|${rec.vendor_id}|${rec.song_id}|${rec.resource_type}`;
+      const subject = subjectOf(rec, rec.via_share ? SHARE_ROUTE : ISSUE_ROUTE);
+      if (!hit(f, subject, whoOf(rec.app_id, rec.user_id), keyLane(resourceKey), t)) continue;
+      rec.forced_expired = true;
+      expiredBy.set(rec, f.spec);
+      record(f.spec, now, ACTIVATION, resourceKey, { expired: true });
+    }
+  }
+
+  function decideDownload(key: string | undefined, route: string, res: ExpirableResource): DownloadPlan {
+    const now = clock.now();
+    refresh(now);
+    const snap = active;
+    const who = whoOf(res.app_id, res.user_id);
+    const k = key ?? nextKey(`${who}|${route}`);
+    if (snap.download.length === 0) return NO_PLAN;
+    const lane = keyLane(k);
+    const subject = subjectOf(res, route);
+    const t = now - snap.base;
+    let expired = false;
+    let firstByteDelayMs = 0;
+    let resetAfterBytes = Number.POSITIVE_INFINITY;
+    const stalls: { afterBytes: number; ms: number }[] = [];
+    const buckets: TokenBucket[] = [];
+    const signals: AbortSignal[] = [];
+    for (const f of snap.download) {
+      const rng = hit(f, subject, who, lane, t);
+      if (!rng) continue;
+      const e = f.kind.download!({ fault: f.spec, request: subject, now }, rng);
+      record(f.spec, now, route, k, downloadWire(e));
+      signals.push(f.release.signal);
+      firstByteDelayMs += e.firstByteDelayMs ?? 0;
+      if (e.stall) stalls.push(e.stall);
+      if (e.resetAfterBytes !== undefined) resetAfterBytes = Math.min(resetAfterBytes, e.resetAfterBytes);
+      if (e.cap) {
+        if (!e.cap.global) buckets.push(createTokenBucket(e.cap.bytesPerSec));
+        else {
+          f.shared.bucket ??= createTokenBucket(e.cap.bytesPerSec);
+          buckets.push(f.shared.bucket);
+        }
+      }
+      if (e.expire) {
+        res.forced_expired = true;
+        expiredBy.set(res, f.spec);
+        expired = true;
+        break;
+      }
+    }
+    if (signals.length === 0) return NO_PLAN;
+    stalls.sort((a, b) => a.afterBytes - b.afterBytes);
+    const signal = signals.length === 1 ? signals[0]! : AbortSignal.any(signals);
+    return { expired, firstByteDelayMs, stalls, resetAfterBytes, buckets, signal };
+  }
+
+  function downloadCut(key: string | undefined, res: ExpirableResource, code: number): void {
+    const now = clock.now();
+    refresh(now);
+    const culprit = code === 1017019 ? expiredBy.get(res) : revokedBy(res)?.spec;
+    if (!culprit) return;
+    record(culprit, now, DOWNLOAD_ROUTE, key ?? `${whoOf(res.app_id, res.user_id)}|${DOWNLOAD_ROUTE}`, {
+      cut: true,
+      code,
+    });
+  }
+
+  /** Lets go of every download the old snapshot's faults were shaping. */
+  function releaseAll(snap: Snapshot): void {
+    for (const f of snap.faults) f.release.abort(new Error(`fault ${f.spec.id} removed`));
+  }
+
+  const engine: FaultEngine = {
+    decide: (req) => decideWithKey(req).decision,
+    decideWithKey,
+    issueTtl,
+    decideDownload,
+    downloadCut,
     getProfile: () => active.profile,
     replace(input) {
       const profile = parseProfile(input, { catalog });
+      const old = active;
       active = compile(profile);
+      releaseAll(old);
+      refresh(clock.now());
       return profile;
     },
     setEnabled(id, enabled) {
@@ -197,17 +493,25 @@ export function createFaultEngine(o: FaultEngineOptions): FaultEngine {
         ...snap.profile,
         faults: Object.freeze(faults.map((f) => f.spec)) as FaultSpec[],
       });
-      active = { ...snap, profile, faults };
+      active = snapshotOf(profile, faults, snap.base);
+      refresh(clock.now());
       return spec;
     },
     reset() {
+      const old = active;
       active = compile(EMPTY_PROFILE);
+      releaseAll(old);
       sequences.clear();
       log.clear();
+      refresh(clock.now());
     },
     events: (sinceMs) => log.since(sinceMs),
     get eventsDropped() {
       return log.dropped;
     },
+    revocations,
   };
+  catalog?.useRevocations?.(revocations);
+  refresh(clock.now());
+  return engine;
 }

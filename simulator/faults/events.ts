@@ -8,6 +8,21 @@ export interface FaultEffect {
   code?: number;
   http_status?: number;
   drop?: boolean;
+  /** expiry: validity given to a resource being issued. */
+  ttl_ms?: number;
+  /** expiry: a resource force-expired (swept when the fault started, or found expired by a download). */
+  expired?: boolean;
+  /** revocation: rights withdrawn from the fault's songs from now on. */
+  revoked?: "all" | "listen_only";
+  /** A download in flight was cut (with `code`). */
+  cut?: boolean;
+  /** cdn: the effects planned for one download. */
+  first_byte_ms?: number;
+  stall_ms?: number;
+  stall_after_bytes?: number;
+  reset_after_bytes?: number;
+  bytes_per_sec?: number;
+  cap_scope?: "connection" | "global";
 }
 
 export interface FaultEvent {

@@ -1,7 +1,9 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { createCatalog } from "../catalog/index.ts";
 import { manualClock } from "../clock.ts";
+import type { ResourceRecord } from "../resources/types.ts";
 import { createFaultEngine } from "./engine.ts";
 import { checkProfile } from "./profile.ts";
 
@@ -13,8 +15,16 @@ const read = (name: string) => JSON.parse(readFileSync(join(DIR, name), "utf8"))
 const files = readdirSync(DIR).filter((f) => f.endsWith(".json"));
 
 describe("example fault profiles", () => {
-  it("has the phase-1 examples", () => {
-    expect(files).toEqual(expect.arrayContaining(["latency-tail.json", "vendor-outage.json"]));
+  it("has the phase-1 and phase-2 examples", () => {
+    expect(files).toEqual(
+      expect.arrayContaining([
+        "latency-tail.json",
+        "vendor-outage.json",
+        "expiry-storm.json",
+        "revocation-wave.json",
+        "flaky-cdn.json",
+      ]),
+    );
   });
 
   it.each(files)("%s is a valid profile documented in the README", (name) => {
@@ -66,5 +76,100 @@ describe("example fault profiles", () => {
     const median = normal[Math.floor(normal.length / 2)]!;
     expect(median).toBeGreaterThan(75);
     expect(median).toBeLessThan(85);
+  });
+
+  it("expiry-storm: short TTLs at first, half of everything expires at 2 min, then accompaniments on use", () => {
+    const clock = manualClock();
+    const recs = Array.from({ length: 1000 }, (_, i) => ({
+      resource_id: `r${i}`,
+      app_id: 1,
+      user_id: `u${i}`,
+      vendor_id: 0,
+      song_id: `s${i % 50}`,
+      resource_type: i % 2,
+      room_id: null,
+      forced_expired: false,
+      via_share: false,
+      expires_at: Number.POSITIVE_INFINITY,
+    })) as unknown as ResourceRecord[];
+    const resources = {
+      all: () => recs.values(),
+      isExpired: (r: ResourceRecord) => r.forced_expired,
+    };
+    const e = createFaultEngine({ seed: 3, clock, resources });
+    e.replace(read("expiry-storm.json"));
+    expect(e.issueTtl("k", "POST /v1/music/resource", recs[0]!)).toBe(60_000);
+    expect(recs.some((r) => r.forced_expired)).toBe(false);
+    clock.advance(120_000);
+    e.decide({ route: "POST /v1/music/extended", command: "/tag/list" });
+    const expired = recs.filter((r) => r.forced_expired).length;
+    expect(Math.abs(expired - 500)).toBeLessThan(4 * Math.sqrt(1000 * 0.25));
+    clock.advance(60_000);
+    const onUse = (type: number) =>
+      Array.from({ length: 1000 }, (_, i) =>
+        e.decideDownload(`d${i}`, "GET /v1/music/download/:resource_id", {
+          ...recs[0]!,
+          resource_type: type,
+          forced_expired: false,
+        }),
+      ).filter((p) => p.expired).length;
+    expect(Math.abs(onUse(1) - 100)).toBeLessThan(4 * Math.sqrt(1000 * 0.1 * 0.9));
+    expect(onUse(0)).toBe(0);
+    clock.advance(120_000);
+    expect(e.issueTtl("k2", "POST /v1/music/resource", recs[0]!)).toBeUndefined();
+  });
+
+  it("revocation-wave: 5% of all songs revoked from 30 s to 150 s, 10% of vendor 0 listen-only from 60 s", () => {
+    const clock = manualClock();
+    const catalog = createCatalog(1, 2000);
+    const e = createFaultEngine({ seed: 3, clock, catalog });
+    e.replace(read("revocation-wave.json"));
+    const count = (level: string, vendor?: number) =>
+      Array.from({ length: catalog.size }, (_, i) => catalog.at(i).item).filter(
+        (it) => (vendor === undefined || it.vendor_id === vendor) && catalog.revocation(it.song_id) === level,
+      ).length;
+    expect(count("all") + count("listen_only")).toBe(0);
+    clock.advance(30_000);
+    expect(Math.abs(count("all") - 100)).toBeLessThan(4 * Math.sqrt(2000 * 0.05 * 0.95));
+    expect(count("listen_only")).toBe(0);
+    clock.advance(30_000);
+    const vendor0 = Array.from({ length: catalog.size }, (_, i) => catalog.at(i)).filter(
+      (f) => f.item.vendor_id === 0,
+    ).length;
+    const listenOnly = count("listen_only", 0) + count("all", 0);
+    expect(Math.abs(listenOnly - 0.1 * vendor0 - 0.05 * vendor0)).toBeLessThan(4 * Math.sqrt(vendor0 * 0.15));
+    clock.advance(90_000);
+    expect(count("all")).toBe(0);
+    expect(Math.abs(count("listen_only", 0) - 0.1 * vendor0)).toBeLessThan(
+      4 * Math.sqrt(vendor0 * 0.1 * 0.9),
+    );
+    expect(count("listen_only") - count("listen_only", 0)).toBe(0);
+  });
+
+  it("flaky-cdn: slow starts, stalls and resets at their rates, every download under one shared cap", () => {
+    const e = createFaultEngine({ seed: 3, clock: manualClock(), profile: read("flaky-cdn.json") });
+    const rec = {
+      resource_id: "r",
+      app_id: 1,
+      user_id: "u",
+      vendor_id: 0,
+      song_id: "s",
+      resource_type: 1,
+      room_id: null,
+      forced_expired: false,
+      via_share: false,
+    };
+    const plans = Array.from({ length: 4000 }, (_, i) =>
+      e.decideDownload(`k${i}`, "GET /v1/music/download/:resource_id", rec),
+    );
+    const near = (n: number, p: number) => Math.abs(n - 4000 * p) < 4 * Math.sqrt(4000 * p * (1 - p));
+    const slow = plans.filter((p) => p.firstByteDelayMs > 0);
+    expect(near(slow.length, 0.2)).toBe(true);
+    expect(slow.every((p) => p.firstByteDelayMs >= 500 && p.firstByteDelayMs <= 3000)).toBe(true);
+    expect(near(plans.filter((p) => p.stalls.length > 0).length, 0.1)).toBe(true);
+    expect(near(plans.filter((p) => p.resetAfterBytes === 524_288).length, 0.05)).toBe(true);
+    const caps = new Set(plans.flatMap((p) => p.buckets));
+    expect(caps.size).toBe(1);
+    expect([...caps][0]!.rate).toBe(2_000_000);
   });
 });

@@ -56,11 +56,19 @@ function pause(req: FastifyRequest, ms: number): Promise<boolean> {
   });
 }
 
+declare module "fastify" {
+  interface FastifyRequest {
+    /** This request's fault key (engine.ts), for the follow-up decisions of the resource and CDN surfaces. */
+    faultKey?: string;
+  }
+}
+
 export async function faultHook(req: FastifyRequest, reply: FastifyReply): Promise<void> {
   // Unrouted requests (404s) are not faulted: their URLs are arbitrary and would key unbounded sequences.
   const url = req.routeOptions.url;
   if (url === undefined) return;
-  const d = req.server.sim.faults.decide(describe(req, url));
+  const { decision: d, key } = req.server.sim.faults.decideWithKey(describe(req, url));
+  req.faultKey = key;
   if (d.delayMs && d.delayMs > 0 && !(await pause(req, d.delayMs))) return reply.hijack();
   if (d.dropConnection) {
     req.raw.socket.destroy();

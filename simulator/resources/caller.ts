@@ -7,6 +7,8 @@ import type { AppConfig } from "../options.ts";
 export interface Caller {
   session: Session;
   app: AppConfig;
+  /** The request's fault key (faults/hook.ts): faults on the resource it issues are decided under it. */
+  faultKey?: string;
 }
 
 /** 1017052 when the app's contract does not include this vendor (AppConfig.vendors; default all). */

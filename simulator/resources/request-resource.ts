@@ -3,6 +3,7 @@ import type { Quality, ResourceType } from "../../protocol/enums.ts";
 import { audioLayout } from "../cdn/format.ts";
 import type { SimContext } from "../context.ts";
 import { VendorError } from "../errors.ts";
+import type { FaultSeam } from "../faults/seam.ts";
 import { checkBilling } from "./billing.ts";
 import { type Caller, checkScene, checkVendorEnabled } from "./caller.ts";
 import { checkQuality, checkTypeSupported, isVendorId } from "./capabilities.ts";
@@ -13,7 +14,7 @@ import { checkSongRights, songInVendor } from "./song-rules.ts";
 export type ResourceDeps = Pick<
   SimContext,
   "catalog" | "rooms" | "resources" | "ledger" | "metrics" | "options" | "clock"
->;
+> & { faults?: Pick<FaultSeam, "issueTtl"> };
 
 interface Log {
   error(obj: object, msg: string): void;
@@ -59,20 +60,24 @@ export function requestResource(
   const now = sim.clock.now();
   const span = resourceSpan(type, facts);
   const krc = type === 0 ? null : sim.resources.krc.issue(facts.item.song_id, vendor, app.app_id, now);
-  const rec = sim.resources.create({
+  const subject = {
     app_id: session.app_id,
     user_id: session.user_id,
-    session_id: session.id,
     song_id: facts.item.song_id,
     vendor_id: vendor,
     resource_type: type,
+    room_id: roomId,
+  };
+  const rec = sim.resources.create({
+    ...subject,
+    session_id: session.id,
     quality,
     billing_mode: mode,
-    room_id: roomId,
     span,
     layout: audioLayout(quality, span.end - span.begin, trackCount(type, facts)),
     via_share: false,
     krc_token: krc?.krc_token ?? null,
+    ttlMs: sim.faults?.issueTtl(caller.faultKey, "POST /v1/music/resource", subject),
   });
   try {
     sim.ledger.append({

@@ -43,7 +43,8 @@ export function resourceResult(i: ResultInput): ResourceData {
       size: rec.layout.size,
       quality: QUALITY_NAMES[rec.quality] ?? "normal",
       ...(keepShareFields ? { share_token: i.share_token } : {}),
-      resource_ttl: Math.max(0, rec.expires_at - i.now),
+      // Remaining validity, never more than the TTL the record was issued with (i.now may predate created_at).
+      resource_ttl: Math.max(0, Math.min(rec.expires_at - rec.created_at, rec.expires_at - i.now)),
     },
   ];
   const tokenTtl = keepShareFields ? { token_ttl: i.share_ttl } : {};

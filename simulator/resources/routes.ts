@@ -6,7 +6,11 @@ import { requestResource } from "./request-resource.ts";
 import { RequestResourceBody, ResourceData, SharedResourceBody } from "./schemas.ts";
 import { getSharedResource } from "./shared-resource.ts";
 
-const callerOf = (req: FastifyRequest): Caller => ({ session: req.musicSession!, app: req.auth!.app });
+const callerOf = (req: FastifyRequest): Caller => ({
+  session: req.musicSession!,
+  app: req.auth!.app,
+  faultKey: req.faultKey,
+});
 
 export default async function resourceRoutes(app: FastifyInstance): Promise<void> {
   app.post(
@@ -42,7 +46,8 @@ export default async function resourceRoutes(app: FastifyInstance): Promise<void
         description:
           "1017054 when the caller is not logged in to room_id, 1017050 when nobody else in the room requested " +
           "(song, type, vendor) there within the share TTL, 1017051 when the caller already fetched it, 1017030 " +
-          "when the song was revoked. Never billed.",
+          "when the song was revoked, 1017031 for an accompaniment type of a song that became listen-only. " +
+          "Never billed.",
         tags: ["vendor"],
         headers: authHeaders,
         body: SharedResourceBody,

@@ -29,6 +29,9 @@ export function getSharedResource(
   const facts = songInVendor(sim.catalog, body.song_id, vendor);
   if (sim.catalog.isRevoked(facts.item.song_id))
     throw new VendorError(1017030, "no copyright: the song was revoked");
+  // Rights may have changed since the share was offered: a listen-only song has no accompaniment to hand out.
+  const { song_lyric, recording } = facts.item.copyright;
+  if (type !== 0 && song_lyric !== 1) throw new VendorError(recording === 1 ? 1017031 : 1017030);
 
   const now = sim.clock.now();
   const key = {
@@ -46,20 +49,24 @@ export function getSharedResource(
 
   const src = share.source;
   const krc = type === 0 ? null : sim.resources.krc.issue(src.song_id, vendor, app.app_id, now);
-  const rec = sim.resources.create({
+  const subject = {
     app_id: session.app_id,
     user_id: session.user_id,
-    session_id: session.id,
     song_id: src.song_id,
     vendor_id: vendor,
     resource_type: type,
+    room_id: body.room_id,
+  };
+  const rec = sim.resources.create({
+    ...subject,
+    session_id: session.id,
     quality: src.quality,
     billing_mode: src.billing_mode,
-    room_id: body.room_id,
     span: src.span,
     layout: src.layout,
     via_share: true,
     krc_token: krc?.krc_token ?? null,
+    ttlMs: sim.faults?.issueTtl(caller.faultKey, "POST /v1/music/shared-resource", subject),
   });
   sim.resources.add(rec);
   share.claimed.add(session.user_id);

@@ -109,6 +109,8 @@ export function createResourceStore(deps: ResourceStoreDeps): ResourceStore {
       return out;
     },
 
+    all: () => byId.values(),
+
     reset() {
       byId.clear();
       bySong.clear();

@@ -73,6 +73,8 @@ export interface ResourceStore {
   isExpired(rec: ResourceRecord, now: number): boolean;
   /** All resources of a song (revocation cuts their downloads). */
   ofSong(songId: string): ResourceRecord[];
+  /** Every stored resource, oldest first (an expiry fault sweeps them when it starts). */
+  all(): IterableIterator<ResourceRecord>;
   /** Clears resources and shares. */
   reset(): void;
   readonly count: number;
