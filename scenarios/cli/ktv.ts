@@ -1,5 +1,6 @@
 #!/usr/bin/env -S node --import tsx
 import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { registerReportCommands } from "../../reports/cli.ts";
 import { registerTokenCommand } from "../../simulator/auth/token-command.ts";
 import { registerSimCommand } from "../../simulator/cli.ts";
 
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerSimCommand(program);
   registerTokenCommand(program);
+  registerReportCommands(program);
   return program;
 }
 

@@ -1,0 +1,61 @@
+// What `ktv compare` compares: per-interval values of each metric of a run. One value per interval (not one
+// per request) because requests within a second are correlated (same load, same faults), while intervals are
+// closer to independent; the rank test then asks whether the run's intervals are typically worse.
+
+import { intervalMbps, intervalSeconds } from "../intervals.ts";
+import type { RunResults } from "../read-results.ts";
+import { median } from "../stats/describe.ts";
+import { unitOf } from "../units.ts";
+
+export type Direction = "higher-is-worse" | "lower-is-worse";
+
+export interface MetricSamples {
+  /** e.g. "ttfa_ms p95", "throughput", "error_rate". */
+  metric: string;
+  unit: string;
+  direction: Direction;
+  /** One value per interval that had data. */
+  samples: number[];
+  /** The value the change is measured on: the median of the samples, or the run's pooled rate for rates. */
+  center: number | null;
+}
+
+/** Per-interval percentiles compared for every latency-like metric. */
+export const COMPARED_PERCENTILES = ["p50", "p95"] as const;
+
+export function intervalSamples(r: RunResults): Map<string, MetricSamples> {
+  const out = new Map<string, MetricSamples>();
+  const names = new Set(Object.keys(r.summary.metrics));
+  for (const p of r.timeseries) for (const m of Object.keys(p.metrics)) names.add(m);
+  for (const name of [...names].sort()) {
+    for (const q of COMPARED_PERCENTILES) {
+      const samples: number[] = [];
+      for (const p of r.timeseries) {
+        const s = p.metrics[name];
+        if (s && s.count > 0 && Number.isFinite(s[q])) samples.push(s[q]);
+      }
+      out.set(`${name} ${q}`, byMedian(`${name} ${q}`, unitOf(name), "higher-is-worse", samples));
+    }
+  }
+  const seconds = intervalSeconds(r.timeseries);
+  const throughput = r.timeseries.map((p, i) => p.iterations / seconds[i]!);
+  out.set("throughput", byMedian("throughput", "it/s", "lower-is-worse", throughput));
+  out.set("download_mbps", byMedian("download_mbps", "Mb/s", "lower-is-worse", intervalMbps(r.timeseries)));
+  // Errors are sparse (most intervals have none), so the median would hide them: the change is measured on the
+  // pooled rate, errors / iterations over the run, while the rank test still runs on per-interval rates.
+  const active = r.timeseries.filter((p) => p.iterations > 0);
+  const iterations = active.reduce((a, p) => a + p.iterations, 0);
+  const errors = active.reduce((a, p) => a + p.errors, 0);
+  out.set("error_rate", {
+    metric: "error_rate",
+    unit: "",
+    direction: "higher-is-worse",
+    samples: active.map((p) => p.errors / p.iterations),
+    center: iterations === 0 ? null : errors / iterations,
+  });
+  return out;
+}
+
+function byMedian(metric: string, unit: string, direction: Direction, samples: number[]): MetricSamples {
+  return { metric, unit, direction, samples, center: samples.length === 0 ? null : median(samples) };
+}

@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { baseline } from "../fixtures/make-results.ts";
+import { fmtUnit } from "../units.ts";
+import { mdCode, mdText, renderMarkdown } from "./markdown.ts";
+
+describe("the Markdown summary", () => {
+  const files = baseline(1);
+  const md = renderMarkdown({ dir: "d", ...files });
+  const s = files.summary;
+
+  it("has the run facts, thresholds, key percentiles, capacity and errors", () => {
+    expect(md).toMatch(/^# ktv report: regression\n/);
+    expect(md).toContain(`| git commit | \`${s.environment.git_commit}\` |`);
+    expect(md).toContain("| interrupted | no |");
+    expect(md).toContain("## Thresholds: **2 of 6 failed**");
+    expect(md).toContain(
+      `| ✅ pass | \`ttfa_ms\` | \`p(95)<800\` | ${fmtUnit(s.thresholds[0]!.observed, "ms")} |`,
+    );
+    expect(md).toContain("| ❌ **fail** | `errors{code:1017097}` | `rate<0.01` |");
+    expect(md).toContain("## Key percentiles");
+    const ttfa = s.metrics.ttfa_ms!;
+    expect(md).toContain(
+      `| \`ttfa_ms\` Time to first audio | 1,047 | ${fmtUnit(ttfa.p50, "ms")} | ${fmtUnit(ttfa.p95, "ms")} |`,
+    );
+    expect(md).toContain("| `ttfa_ms` from intended start |");
+    expect(md).toContain("## Capacity");
+    expect(md).toContain("| billable requests per hour | 45,360 |");
+    expect(md).toContain(`- \`${s.capacity.formulas[0]}\``);
+    expect(md).toContain("## Errors: 24 in 1,071 iterations");
+    expect(md).toContain("| `1017097` | `SYSTEM_BUSY` | 20 | 1.87% |");
+  });
+
+  it("escapes text from the files", () => {
+    expect(mdText("a|b <script>*x*</script> [l](u) `c`")).toBe(
+      "a\\|b &lt;script&gt;\\*x\\*&lt;/script&gt; \\[l\\](u) \\`c\\`",
+    );
+    expect(mdText("line\nbreak")).toBe("line break");
+    expect(mdCode("p(95)<800 | `x`")).toBe("`p(95)<800 \\| 'x'`");
+    const hostile = baseline(1, { durationS: 12 });
+    hostile.summary.scenario.name = "<img src=x onerror=alert(1)>|";
+    const out = renderMarkdown({ dir: "d", ...hostile });
+    expect(out).toContain("# ktv report: &lt;img src=x onerror=alert(1)&gt;\\|");
+    expect(out).not.toContain("<img");
+  });
+
+  it("marks an interrupted run", () => {
+    const out = renderMarkdown({ dir: "d", ...baseline(1, { interrupted: true, durationS: 12 }) });
+    expect(out).toContain("| interrupted | **yes**: SIGINT |");
+  });
+});

@@ -1,0 +1,173 @@
+// The Markdown summary for CI (a job summary, a PR comment): thresholds, key percentiles, capacity and errors,
+// with every value from the results files escaped so it cannot inject markup into the rendered page.
+
+import type { RunResults } from "../read-results.ts";
+import { fmt, fmtBytes, fmtDuration, fmtPct, fmtUnit, unitOf } from "../units.ts";
+import { billingModeName, codeInfo, metricTitle, vendorName } from "./names.ts";
+import { observed } from "./sections.ts";
+
+/** Text safe in a Markdown table cell: no emphasis, links, code, HTML or cell breaks. */
+export function mdText(s: string): string {
+  return s
+    .replace(/[\r\n]+/g, " ")
+    .replace(/[\\`*_[\]|~]/g, (c) => `\\${c}`)
+    .replace(/^#/, "\\#")
+    .replaceAll("&", "&amp;")
+    .replaceAll("<", "&lt;")
+    .replaceAll(">", "&gt;");
+}
+
+/** A code span for identifiers and expressions (`p(95)<800`): literal inside, only the cell separator escaped. */
+export function mdCode(s: string): string {
+  return `\`${s
+    .replace(/[\r\n]+/g, " ")
+    .replaceAll("`", "'")
+    .replaceAll("|", "\\|")}\``;
+}
+
+const row = (cells: string[]) => `| ${cells.join(" | ")} |`;
+const table = (head: string[], align: ("l" | "r")[], rows: string[][]) =>
+  [row(head), row(align.map((a) => (a === "r" ? "---:" : "---"))), ...rows.map(row)].join("\n");
+
+export function renderMarkdown(r: RunResults): string {
+  const s = r.summary;
+  const env = r.environment;
+  const c = s.counters;
+  const out: string[] = [];
+  const failed = s.thresholds.filter((t) => !t.ok).length;
+  out.push(`# ktv report: ${mdText(s.scenario.name)}`, "");
+  if (s.scenario.description) out.push(mdText(s.scenario.description), "");
+  out.push(
+    table(
+      ["run", ""],
+      ["l", "l"],
+      [
+        ["seed", String(env.seed)],
+        ["duration", fmtDuration(s.duration_s)],
+        ["started", mdCode(s.started_at)],
+        ["git commit", env.git_commit ? mdCode(env.git_commit) : "none"],
+        [
+          "environment",
+          mdText(`node ${env.node}, ${env.platform}/${env.arch}, ${env.cpus.count} × ${env.cpus.model}`),
+        ],
+        ["target", mdText(env.target)],
+        [
+          "interrupted",
+          s.interrupted ? `**yes**: ${mdText(s.interrupt_reason ?? "no reason recorded")}` : "no",
+        ],
+      ],
+    ),
+    "",
+  );
+
+  out.push(
+    s.thresholds.length === 0
+      ? "## Thresholds\n\nNo thresholds declared."
+      : `## Thresholds: ${failed === 0 ? `all ${s.thresholds.length} passed` : `**${failed} of ${s.thresholds.length} failed**`}`,
+    "",
+  );
+  if (s.thresholds.length > 0) {
+    out.push(
+      table(
+        ["result", "metric", "threshold", "observed"],
+        ["l", "l", "l", "r"],
+        s.thresholds.map((t) => [
+          t.ok ? "✅ pass" : "❌ **fail**",
+          mdCode(t.metric),
+          mdCode(t.expression),
+          mdText(observed(t)),
+        ]),
+      ),
+      "",
+    );
+  }
+
+  out.push("## Key percentiles", "");
+  const names = Object.keys(s.metrics);
+  out.push(
+    names.length === 0
+      ? "No latency metrics recorded."
+      : table(
+          ["metric", "count", "p50", "p95", "p99", "p99.9", "max"],
+          ["l", "r", "r", "r", "r", "r", "r"],
+          names.flatMap((name) => {
+            const m = s.metrics[name]!;
+            const u = unitOf(name);
+            const cells = (x: typeof m, label: string) => [
+              label,
+              fmt(x.count),
+              ...[x.p50, x.p95, x.p99, x.p999, x.max].map((v) => fmtUnit(v, u)),
+            ];
+            const rows = [cells(m, `${mdCode(name)} ${mdText(metricTitle(name))}`)];
+            if (m.corrected) rows.push(cells(m.corrected, `${mdCode(name)} from intended start`));
+            return rows;
+          }),
+        ),
+    "",
+  );
+
+  const cap = s.capacity;
+  out.push("## Capacity", "");
+  out.push(
+    table(
+      ["quantity", "value"],
+      ["l", "r"],
+      [
+        ["billable requests per hour", fmt(cap.billable_per_hour.total)],
+        ...Object.entries(cap.billable_per_hour.by_mode).map(([k, v]) => [
+          `… billing mode ${mdText(billingModeName(k))}`,
+          fmt(v),
+        ]),
+        ...Object.entries(cap.billable_per_hour.by_vendor).map(([k, v]) => [
+          `… vendor ${mdText(vendorName(k))}`,
+          fmt(v),
+        ]),
+        ["CDN egress", fmtUnit(cap.cdn_egress_mbps, "Mb/s")],
+        ["media relay", fmtUnit(cap.media_relay_mbps, "Mb/s")],
+        [
+          "per user",
+          `${fmt(cap.per_user.billable_per_hour)}/h, ${fmtUnit(cap.per_user.cdn_mbps, "Mb/s")} CDN, ${fmtUnit(cap.per_user.media_mbps, "Mb/s")} media`,
+        ],
+        [
+          "per room",
+          `${fmt(cap.per_room.billable_per_hour)}/h, ${fmtUnit(cap.per_room.cdn_mbps, "Mb/s")} CDN, ${fmtUnit(cap.per_room.media_mbps, "Mb/s")} media`,
+        ],
+        ...(cap.knee
+          ? [
+              [
+                "knee",
+                `${mdCode(cap.knee.metric)} ${mdCode(cap.knee.expression)} broke at ${fmt(cap.knee.vus)} VUs / ${fmt(cap.knee.rooms)} rooms`,
+              ],
+            ]
+          : []),
+      ],
+    ),
+    "",
+    "Formulas:",
+    "",
+    ...cap.formulas.map((f) => `- ${mdCode(f)}`),
+    "",
+  );
+
+  const errors = Object.entries(c.errors_by_code).sort((a, b) => b[1] - a[1]);
+  const totalErrors = errors.reduce((a, [, n]) => a + n, 0);
+  out.push(`## Errors: ${fmt(totalErrors)} in ${fmt(c.iterations)} iterations`, "");
+  out.push(
+    errors.length === 0
+      ? "No errors."
+      : table(
+          ["code", "name", "count", "per iteration"],
+          ["l", "l", "r", "r"],
+          errors.map(([code, n]) => [
+            mdCode(code),
+            codeInfo(code) ? mdCode(codeInfo(code)!.name) : "–",
+            fmt(n),
+            fmtPct(c.iterations > 0 ? n / c.iterations : null),
+          ]),
+        ),
+    "",
+    `Counters: ${fmt(c.iterations)} iterations, ${fmt(c.songs_started)} songs started, ${fmt(c.dropped_iterations)} dropped, ${fmt(c.billable_requests)} billable requests, ${fmtBytes(c.bytes_downloaded)} downloaded.`,
+    "",
+  );
+  return out.join("\n");
+}
