@@ -1,42 +1,19 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import { endianness } from "node:os";
+import { WAV_HEADER_BYTES as HEADER_BYTES, type WavFormat, wavHeader } from "../../protocol/wav.ts";
 import { CHANNELS, SAMPLE_RATE } from "./frame.ts";
+
+export { type WavFormat, wavHeader };
 
 // Streaming WAV writer for `ktv sing --out`: what was published, as a file a person can play. Frames are
 // copied into one reused 64 KiB block that is written (synchronously, ~every 340 ms of 48 kHz stereo) when full;
 // the header is written with zero sizes at open and patched at close, so memory stays flat however long the run.
 // PCM is s16le; on a big-endian host samples are byte-swapped on the way into the block.
 
-const HEADER_BYTES = 44;
 const BLOCK_BYTES = 64 * 1024;
 /** RIFF sizes are 32-bit: data may not exceed 4 GiB minus the rest of the RIFF chunk. */
 const MAX_DATA_BYTES = 0xffffffff - 36;
 const LITTLE_ENDIAN = endianness() === "LE";
-
-export interface WavFormat {
-  sampleRate: number;
-  channels: number;
-}
-
-/** The canonical 44-byte PCM s16le header. */
-export function wavHeader(format: WavFormat, dataBytes: number): Buffer {
-  const h = Buffer.alloc(HEADER_BYTES);
-  const blockAlign = format.channels * 2;
-  h.write("RIFF", 0, "ascii");
-  h.writeUInt32LE(36 + dataBytes, 4);
-  h.write("WAVE", 8, "ascii");
-  h.write("fmt ", 12, "ascii");
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(format.channels, 22);
-  h.writeUInt32LE(format.sampleRate, 24);
-  h.writeUInt32LE(format.sampleRate * blockAlign, 28);
-  h.writeUInt16LE(blockAlign, 32);
-  h.writeUInt16LE(16, 34);
-  h.write("data", 36, "ascii");
-  h.writeUInt32LE(dataBytes, 40);
-  return h;
-}
 
 export class WavWriter {
   readonly format: WavFormat;

@@ -1,4 +1,5 @@
 import type { Quality } from "../../protocol/enums.ts";
+import { WAV_HEADER_BYTES } from "../../protocol/wav.ts";
 
 // Audio files are WAV PCM s16le whose bitrate equals the quality tier's real bitrate, so the CDN's byte counts
 // (and so bandwidth figures in capacity plans) are realistic: 8 kHz mono = 128 kb/s (normal), 10 kHz stereo =
@@ -15,7 +16,7 @@ export const TIER_FORMAT: Record<Quality, TierFormat> = {
   2: { sampleRate: 44100, channels: 2 },
 };
 
-export const WAV_HEADER_BYTES = 44;
+export { WAV_HEADER_BYTES } from "../../protocol/wav.ts";
 
 export interface AudioLayout {
   sampleRate: number;

@@ -1,55 +1,9 @@
-import { type AudioLayout, WAV_HEADER_BYTES } from "./format.ts";
+import { wavHeader as pcmWavHeader } from "../../protocol/wav.ts";
+import type { AudioLayout } from "./format.ts";
 
-// The canonical 44-byte RIFF/WAVE header for PCM s16le. Dual-track files have 4 (or 2) interleaved channels
-// in a plain PCM header rather than WAVE_FORMAT_EXTENSIBLE: the layout's size is fixed at 44 + data, and
-// ffmpeg, sox and browsers read multi-channel format-1 PCM without complaint.
+export { parseWavHeader, type WavInfo } from "../../protocol/wav.ts";
 
+/** The header of a resource's file: the layout's size is fixed at 44 + data. */
 export function wavHeader(layout: AudioLayout): Buffer {
-  const h = Buffer.alloc(WAV_HEADER_BYTES);
-  const blockAlign = layout.channels * 2;
-  h.write("RIFF", 0, "ascii");
-  h.writeUInt32LE(36 + layout.dataBytes, 4);
-  h.write("WAVE", 8, "ascii");
-  h.write("fmt ", 12, "ascii");
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(layout.channels, 22);
-  h.writeUInt32LE(layout.sampleRate, 24);
-  h.writeUInt32LE(layout.sampleRate * blockAlign, 28);
-  h.writeUInt16LE(blockAlign, 32);
-  h.writeUInt16LE(16, 34);
-  h.write("data", 36, "ascii");
-  h.writeUInt32LE(layout.dataBytes, 40);
-  return h;
-}
-
-export interface WavInfo {
-  format: number;
-  channels: number;
-  sampleRate: number;
-  byteRate: number;
-  blockAlign: number;
-  bitsPerSample: number;
-  dataBytes: number;
-  riffBytes: number;
-}
-
-/** Parses a canonical header (tests and the reference client's sanity checks); throws when it is not one. */
-export function parseWavHeader(b: Buffer): WavInfo {
-  if (b.length < WAV_HEADER_BYTES) throw new Error("wav: shorter than a header");
-  if (b.toString("ascii", 0, 4) !== "RIFF" || b.toString("ascii", 8, 12) !== "WAVE")
-    throw new Error("wav: not RIFF/WAVE");
-  if (b.toString("ascii", 12, 16) !== "fmt " || b.readUInt32LE(16) !== 16)
-    throw new Error("wav: no 16-byte fmt chunk");
-  if (b.toString("ascii", 36, 40) !== "data") throw new Error("wav: data chunk not at 36");
-  return {
-    format: b.readUInt16LE(20),
-    channels: b.readUInt16LE(22),
-    sampleRate: b.readUInt32LE(24),
-    byteRate: b.readUInt32LE(28),
-    blockAlign: b.readUInt16LE(32),
-    bitsPerSample: b.readUInt16LE(34),
-    dataBytes: b.readUInt32LE(40),
-    riffBytes: b.readUInt32LE(4),
-  };
+  return pcmWavHeader(layout, layout.dataBytes);
 }
