@@ -1,3 +1,5 @@
+import { TIER_FORMAT } from "../../protocol/audio-tiers.ts";
+import { QUALITY_NAMES, type Quality, type QualityName } from "../../protocol/enums.ts";
 import type { PcmReader } from "../mixer/source.ts";
 import type { WavFileReader } from "../mixer/wav-reader.ts";
 
@@ -11,8 +13,8 @@ import type { WavFileReader } from "../mixer/wav-reader.ts";
 // matters when hundreds of clients play at once.
 
 /** Channels per track of a CDN quality tier: normal is 8 kHz mono, hq 10 kHz and sq 44.1 kHz stereo. */
-export function channelsPerTrack(quality: "normal" | "hq" | "sq"): number {
-  return quality === "normal" ? 1 : 2;
+export function channelsPerTrack(quality: QualityName): number {
+  return TIER_FORMAT[QUALITY_NAMES.indexOf(quality) as Quality].channels;
 }
 
 export interface TrackLayout {
