@@ -5,6 +5,7 @@ import type { Catalog } from "./catalog/types.ts";
 import type { Clock } from "./clock.ts";
 import type { FaultEngine } from "./faults/engine.ts";
 import type { Ledger } from "./ledger/types.ts";
+import type { MediaHub } from "./media/hub.ts";
 import type { SimMetrics } from "./ops/metrics.ts";
 import type { SimOptions } from "./options.ts";
 import type { ResourceStore } from "./resources/types.ts";
@@ -21,6 +22,8 @@ export interface SimContext {
   rooms: RoomRegistry;
   faults: FaultEngine;
   metrics: SimMetrics;
+  /** The media server, once its plugin is registered: admin reset closes its sockets. */
+  media?: Pick<MediaHub, "reset">;
 }
 
 declare module "fastify" {

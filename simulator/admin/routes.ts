@@ -120,13 +120,14 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
     {
       schema: {
         summary:
-          "Back to the seeded initial state: no revocations, resources, sessions, rooms or ledger rows; the start-up fault profile with fresh counts",
+          "Back to the seeded initial state: no revocations, resources, sessions, rooms or ledger rows, no media sockets (closed with 1012); the start-up fault profile with fresh counts",
         tags: ["admin"],
         response: { 200: envelopeSchema(Type.Object({ reset: Type.Boolean() })) },
       },
     },
     async (req, reply) => {
       const s = app.sim;
+      s.media?.reset();
       s.catalog.reset();
       s.resources.reset();
       s.sessions.reset();

@@ -5,6 +5,7 @@ import type { Clock } from "../clock.ts";
 import type { ResourceStore } from "../resources/types.ts";
 import { createEventLog, DEFAULT_EVENT_CAPACITY, type FaultEffect, type FaultEvent } from "./events.ts";
 import type { DownloadEffect, FaultKind, Phase, Withdrawn } from "./kind.ts";
+import { createMediaPhase } from "./media-plan.ts";
 import { EMPTY_PROFILE, type FaultProfile, type FaultSpec, parseProfile } from "./profile.ts";
 import { getKind } from "./registry.ts";
 import { counterRng, keyLane, type Lane, type Rng, seededLane } from "./rng.ts";
@@ -23,8 +24,10 @@ import { compileSelector, type Matcher } from "./selector.ts";
 // The fault engine composes the profile's faults in profile order. For a vendor request: latencies add up, the
 // first answering fault (error, outage) wins and later ones are skipped. For a resource being issued: the first
 // expiry fault that hits sets its validity. For a download: the effects of every hitting fault combine (an
-// expiry that expires the resource ends the list). Revocations and expiry sweeps are states that start and
-// end with the fault (profile applied or replaced, fault enabled or disabled, window opened or closed).
+// expiry that expires the resource ends the list). For a media frame (media-plan.ts): the first fault that
+// drops it ends the list, delays and duplicates add, the longest hold wins. Revocations and expiry sweeps are
+// states that start and end with the fault (profile applied or replaced, fault enabled or disabled, window
+// opened or closed); so is the release of media frames a fault held back.
 //
 // The request key. Each request gets
 //     `${app_id}|${user_id}|${route}[|${command}]#${n}`
@@ -38,6 +41,9 @@ import { compileSelector, type Matcher } from "./selector.ts";
 // windows (clock time) and count limits with count_scope "global" (the default), which count requests in
 // arrival order; count_scope "user" counts per app+user and is order-independent.
 // The per-stream counts live until reset(): one small entry per app+user+route+command ever seen.
+//
+// Media streams (media-plan.ts) are keyed `${app_id}|${user_id}|WS /v1/media|${stream_id}#${n}`, n counting
+// that publisher's publications of that stream id; a frame is decided under (stream key, sequence number).
 
 export interface FaultEngineOptions {
   seed: number;
@@ -97,7 +103,8 @@ interface Snapshot {
   request: readonly Compiled[];
   issue: readonly Compiled[];
   download: readonly Compiled[];
-  /** Faults whose start or end does something (sweeps, revocations, releasing downloads). */
+  media: readonly Compiled[];
+  /** Faults whose start or end does something (sweeps, revocations, releasing downloads and frames). */
   stateful: readonly Compiled[];
   /** Clock time that from/until count from. */
   base: number;
@@ -107,6 +114,9 @@ interface Snapshot {
 export function isFaultableRoute(route: string): boolean {
   return route.startsWith("/v1/", route.indexOf(" ") + 1);
 }
+
+/** Phases whose faults do something when they start or end. */
+const STATEFUL: readonly Phase[] = ["sweep", "catalog", "download", "media"];
 
 const ISSUE_ROUTE = "POST /v1/music/resource";
 const SHARE_ROUTE = "POST /v1/music/shared-resource";
@@ -155,9 +165,11 @@ export function createFaultEngine(o: FaultEngineOptions): FaultEngine {
   const log = createEventLog(o.eventCapacity ?? DEFAULT_EVENT_CAPACITY);
   const injectedTotal = new Counter({
     name: "faults_injected_total",
-    help: "Faults injected into requests, by fault id and kind",
+    help: "Faults injected into requests, resources, downloads and media frames, by fault id and kind",
     labelNames: ["fault_id", "kind"],
     registers: o.registry ? [o.registry] : [],
+    // Media frames are counted in plain numbers and added here at scrape time (no label hashing per frame).
+    collect: () => media.collect(),
   });
   const sequences = new Map<string, number>();
   /** Which fault force-expired a resource, so a download cut later is blamed on it. */
@@ -194,9 +206,8 @@ export function createFaultEngine(o: FaultEngineOptions): FaultEngine {
       request: having("request"),
       issue: having("issue"),
       download: having("download"),
-      stateful: faults.filter(
-        (f) => f.phases.has("sweep") || f.phases.has("catalog") || f.phases.has("download"),
-      ),
+      media: having("media"),
+      stateful: faults.filter((f) => STATEFUL.some((p) => f.phases.has(p))),
       base,
     };
   }
@@ -230,6 +241,7 @@ export function createFaultEngine(o: FaultEngineOptions): FaultEngine {
       if (f.phases.has("catalog")) revocationsChanged = true;
       if (!on) {
         f.release.abort(new Error(`fault ${f.spec.id} ended`));
+        if (f.phases.has("media")) media.released(f.global);
         continue;
       }
       if (f.release.signal.aborted) f.release = new AbortController();
@@ -303,7 +315,13 @@ export function createFaultEngine(o: FaultEngineOptions): FaultEngine {
     t: number,
     skip = false,
   ): Rng | undefined {
-    if (!f.spec.enabled || t < f.from || t >= f.until || !f.match(req)) return undefined;
+    if (!f.spec.enabled || t < f.from || t >= f.until) return undefined;
+    return admit(f, req, who, key, skip);
+  }
+
+  /** hit() without `enabled` and the window: media streams are picked once, then switched per frame. */
+  function admit(f: Compiled, req: FaultRequest, who: string, key: Lane, skip = false): Rng | undefined {
+    if (!f.match(req)) return undefined;
     const counts = countsFor(f, who);
     const m = ++counts.matched;
     if (
@@ -462,10 +480,21 @@ export function createFaultEngine(o: FaultEngineOptions): FaultEngine {
     });
   }
 
-  /** Lets go of every download the old snapshot's faults were shaping. */
+  /** Lets go of every download and media frame the old snapshot's faults were shaping. */
   function releaseAll(snap: Snapshot): void {
     for (const f of snap.faults) f.release.abort(new Error(`fault ${f.spec.id} removed`));
+    media.releasedAll();
   }
+
+  const media = createMediaPhase({
+    clock,
+    snapshot: () => active,
+    refresh,
+    admit: (f, req, who, key) => admit(f as Compiled, req, who, key),
+    nextKey,
+    log,
+    injected: injectedTotal,
+  });
 
   const engine: FaultEngine = {
     decide: (req) => decideWithKey(req).decision,
@@ -473,6 +502,7 @@ export function createFaultEngine(o: FaultEngineOptions): FaultEngine {
     issueTtl,
     decideDownload,
     downloadCut,
+    mediaStream: (subject, release) => media.open(subject, release),
     getProfile: () => active.profile,
     replace(input) {
       const profile = parseProfile(input, { catalog });
@@ -505,7 +535,10 @@ export function createFaultEngine(o: FaultEngineOptions): FaultEngine {
       log.clear();
       refresh(clock.now());
     },
-    events: (sinceMs) => log.since(sinceMs),
+    events(sinceMs) {
+      media.flushDue(clock.now());
+      return log.since(sinceMs);
+    },
     get eventsDropped() {
       return log.dropped;
     },

@@ -23,6 +23,18 @@ export interface FaultEffect {
   reset_after_bytes?: number;
   bytes_per_sec?: number;
   cap_scope?: "connection" | "global";
+  /** media: what one fault did to one stream's frames in one second (media-plan.ts): frames affected, ... */
+  frames?: number;
+  dropped?: number;
+  duplicated?: number;
+  delayed?: number;
+  /** ... frames held back behind later ones, ... */
+  reordered?: number;
+  delay_ms_mean?: number;
+  delay_ms_max?: number;
+  /** ... and the sequence numbers of the first and last affected frame. */
+  seq_first?: number;
+  seq_last?: number;
 }
 
 export interface FaultEvent {

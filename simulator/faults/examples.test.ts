@@ -15,7 +15,7 @@ const read = (name: string) => JSON.parse(readFileSync(join(DIR, name), "utf8"))
 const files = readdirSync(DIR).filter((f) => f.endsWith(".json"));
 
 describe("example fault profiles", () => {
-  it("has the phase-1 and phase-2 examples", () => {
+  it("has the example of every phase", () => {
     expect(files).toEqual(
       expect.arrayContaining([
         "latency-tail.json",
@@ -23,6 +23,7 @@ describe("example fault profiles", () => {
         "expiry-storm.json",
         "revocation-wave.json",
         "flaky-cdn.json",
+        "lossy-media.json",
       ]),
     );
   });
@@ -171,5 +172,62 @@ describe("example fault profiles", () => {
     const caps = new Set(plans.flatMap((p) => p.buckets));
     expect(caps.size).toBe(1);
     expect([...caps][0]!.rate).toBe(2_000_000);
+  });
+
+  it("lossy-media: ~3% loss in bursts, a relay delay per stream, a fifth of the singers messy, one handover", () => {
+    const clock = manualClock();
+    const e = createFaultEngine({ seed: 3, clock });
+    e.replace(read("lossy-media.json"));
+    const streams = Array.from({ length: 400 }, (_, i) =>
+      e.mediaStream({ app_id: 1, room_id: `room${i % 100}`, user_id: `u${i}`, stream_id: `s${i}` }, () => {}),
+    );
+    const FRAMES = 500;
+    let drops = 0;
+    let runs = 0;
+    let messy = 0;
+    const bases: number[] = [];
+    let maxDelay = 0;
+    for (const h of streams) {
+      let dropped = false;
+      let touched = false;
+      let base = Number.POSITIVE_INFINITY;
+      for (let q = 0; q < FRAMES; q++) {
+        const f = h.frame(q);
+        if (f.drop && !dropped) runs++;
+        dropped = f.drop;
+        if (f.drop) drops++;
+        else base = Math.min(base, f.delayMs);
+        if (f.duplicates > 0 || f.holdFrames > 0) touched = true;
+        maxDelay = Math.max(maxDelay, f.delayMs);
+      }
+      bases.push(base);
+      messy += Number(touched);
+    }
+    expect(maxDelay).toBeLessThanOrEqual(400 + 150);
+    const rate = drops / (400 * FRAMES);
+    expect(rate).toBeGreaterThan(0.02);
+    expect(rate).toBeLessThan(0.045);
+    expect(drops / runs).toBeGreaterThan(2);
+    expect(Math.abs(messy - 80)).toBeLessThan(4 * Math.sqrt(400 * 0.2 * 0.8));
+    bases.sort((a, b) => a - b);
+    expect(bases[200]).toBeGreaterThan(65);
+    expect(bases[200]).toBeLessThan(100);
+    // The handover: from 60 s to 70 s about one room in ten loses a third of its frames.
+    const lossByRoom = (atMs: number) => {
+      clock.set(clock.startedAt + atMs);
+      const lost = new Map<string, number>();
+      for (const [i, h] of streams.entries()) {
+        for (let q = 0; q < 100; q++) {
+          if (h.frame(FRAMES * (1 + atMs / 10_000) + q).drop)
+            lost.set(`room${i % 100}`, (lost.get(`room${i % 100}`) ?? 0) + 1);
+        }
+      }
+      return [...lost.values()].filter((n) => n > 0.2 * 400).length;
+    };
+    expect(lossByRoom(30_000)).toBe(0);
+    const handedOver = lossByRoom(65_000);
+    expect(handedOver).toBeGreaterThan(3);
+    expect(handedOver).toBeLessThan(20);
+    expect(lossByRoom(75_000)).toBe(0);
   });
 });

@@ -1,6 +1,6 @@
 import type { TObject } from "@sinclair/typebox";
 import type { Rng } from "./rng.ts";
-import type { FaultDecision, FaultRequest } from "./seam.ts";
+import type { FaultDecision, FaultRequest, FrameFate } from "./seam.ts";
 
 // The contract of one fault kind (STYLE.md "A fault kind is one file"). A kind only says what happens once the
 // engine has decided it is hit: selection, time windows, count limits and the probability roll are generic and
@@ -12,6 +12,8 @@ import type { FaultDecision, FaultRequest } from "./seam.ts";
 //   sweep     existing resources, once when the fault becomes active (expiry): the engine force-expires hits
 //   download  one download, before it starts (cdn, expiry on use): `download`
 //   catalog   song rights while the fault is active (revocation): `revokes`; no dice, no counts
+//   media     the frames of a published stream (media): the selector, probability and counts pick streams,
+//             `mediaStream` sets up a picked stream, then `mediaFrame` decides each frame while the fault is on
 
 /** A problem in a fault's parameters the schema cannot express. `path` is relative to the fault. */
 export interface Issue {
@@ -19,7 +21,7 @@ export interface Issue {
   message: string;
 }
 
-export type Phase = "request" | "issue" | "sweep" | "download" | "catalog";
+export type Phase = "request" | "issue" | "sweep" | "download" | "catalog" | "media";
 
 export interface ApplyContext<P> {
   /** The validated fault: generic knobs plus this kind's parameters. */
@@ -41,7 +43,7 @@ export interface DownloadEffect {
 /** Rights a revocation withdraws: everything, or the accompaniment (the song stays listen-only). */
 export type Withdrawn = "all" | "listen_only";
 
-export interface FaultKind<P = Record<string, unknown>> {
+export interface FaultKind<P = Record<string, unknown>, S = unknown> {
   kind: string;
   /** One line for the OpenAPI document. */
   summary: string;
@@ -61,9 +63,16 @@ export interface FaultKind<P = Record<string, unknown>> {
   download?(ctx: ApplyContext<P>, rng: Rng): DownloadEffect;
   /** catalog: what the fault withdraws from the songs its selector picks while it is active. */
   revokes?(fault: P): Withdrawn;
+  /** media: this fault's state for one stream it picked; `rng` draws are per stream. */
+  mediaStream?(fault: P, rng: Rng): S;
+  /**
+   * media: the effect on frame `seq`, written into `out` (reset by the engine; the frame path allocates
+   * nothing). `rng` draws are a pure function of (seed, fault id, stream key, seq).
+   */
+  mediaFrame?(fault: P, stream: S, seq: number, rng: Rng, out: FrameFate): void;
 }
 
 /** Keeps each kind file typed against its own parameters while the registry holds them side by side. */
-export function defineKind<P>(k: FaultKind<P>): FaultKind {
+export function defineKind<P, S = unknown>(k: FaultKind<P, S>): FaultKind {
   return k as unknown as FaultKind;
 }

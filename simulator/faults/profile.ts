@@ -129,6 +129,9 @@ function checkFault(f: unknown, at: string, catalog: Catalog | undefined): strin
   if (errors.length > 0) return errors;
   for (const i of kind.check?.(fault) ?? []) errors.push(`${joinPath(at, i.path)}: ${i.message}`);
   const spec = fault as FaultSpec;
+  if (spec.selector?.stream_ids && !(kind.phases?.(fault) ?? []).includes("media")) {
+    errors.push(`${at}.selector.stream_ids: only media faults select streams`);
+  }
   spec.selector?.song_ids?.forEach((id, j) => {
     if (catalog && !catalog.get(id)) {
       errors.push(`${at}.selector.song_ids[${j}]: unknown song id ${JSON.stringify(id)}`);

@@ -1,8 +1,9 @@
 import type { TokenBucket } from "../cdn/token-bucket.ts";
 
-// The one place where fault decisions are taken (issue: fault engine). Every vendor, CDN and media route asks
+// The one place where fault decisions are taken (issue: fault engine). Every vendor and CDN route asks
 // `decide` once with a stable key; the resource and download surfaces then ask the follow-up questions below
-// with that same key, so every random draw about a request stays a function of (seed, fault, key).
+// with that same key, so every random draw about a request stays a function of (seed, fault, key). The media
+// relay opens one `mediaStream` per publication and asks it about each frame by sequence number.
 
 export interface FaultRequest {
   /** Route id, e.g. "POST /v1/music/extended", "GET /v1/music/download/:resource_id". */
@@ -15,6 +16,8 @@ export interface FaultRequest {
   song_id?: string;
   resource_type?: number;
   room_id?: string;
+  /** Media: the stream a frame belongs to (its publisher is `user_id`). */
+  stream_id?: string;
 }
 
 /** What to do to this request. An empty decision means "serve it normally". */
@@ -82,6 +85,36 @@ export const NO_PLAN: DownloadPlan = Object.freeze({
   signal: never,
 });
 
+/** A published media stream as fault selectors see it. */
+export interface MediaSubject {
+  app_id: number;
+  room_id: string;
+  /** The publisher. */
+  user_id: string;
+  stream_id: string;
+}
+
+/** What faults do to one media frame. */
+export interface FrameFate {
+  drop: boolean;
+  /** Extra copies sent right after the frame. */
+  duplicates: number;
+  /** Wait before the frame (and its copies) go out, ms. */
+  delayMs: number;
+  /** Go out only after this many later frames of the stream went out (reordering); 0: in turn. */
+  holdFrames: number;
+}
+
+/** The fault view of one published stream, from its first frame until it stops being published. */
+export interface MediaStreamFaults {
+  /** The stream key every decision about its frames is made under (engine.ts). */
+  readonly key: string;
+  /** The fate of the frame numbered `seq`, arriving now. Reused: read it before the next call. */
+  frame(seq: number): Readonly<FrameFate>;
+  /** The stream stopped being published: its pending aggregates go to the event log. Idempotent. */
+  close(): void;
+}
+
 export interface FaultSeam {
   decide(req: FaultRequest): FaultDecision;
   /** Like decide, also handing back the request key for the questions below. */
@@ -92,7 +125,21 @@ export interface FaultSeam {
   decideDownload(key: string | undefined, route: string, res: ExpirableResource): DownloadPlan;
   /** A download in flight was cut with `code`: records it against the fault that caused it, if one did. */
   downloadCut(key: string | undefined, res: ExpirableResource, code: number): void;
+  /**
+   * Opens the fault view of a stream that starts being published. `release` is called whenever a fault that
+   * shaped its frames goes away (removed, disabled, window over): what the caller holds back goes out then.
+   */
+  mediaStream(subject: MediaSubject, release: () => void): MediaStreamFaults;
 }
+
+const IN_TURN: Readonly<FrameFate> = Object.freeze({ drop: false, duplicates: 0, delayMs: 0, holdFrames: 0 });
+
+/** Every frame in turn, untouched. */
+export const NO_MEDIA_FAULTS: MediaStreamFaults = Object.freeze({
+  key: "",
+  frame: () => IN_TURN,
+  close: () => {},
+});
 
 export const noFaults: FaultSeam = {
   decide: () => ({}),
@@ -100,4 +147,5 @@ export const noFaults: FaultSeam = {
   issueTtl: () => undefined,
   decideDownload: () => NO_PLAN,
   downloadCut: () => {},
+  mediaStream: () => NO_MEDIA_FAULTS,
 };

@@ -38,6 +38,13 @@ export const Selector = Type.Object(
     user_fraction: Fraction("users"),
     room_fraction: Fraction("rooms"),
     app_id: Type.Optional(Type.Integer({ minimum: 0, maximum: 0xffffffff, description: "only this app" })),
+    stream_ids: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 256 }), {
+        minItems: 1,
+        maxItems: 10_000,
+        description: "media faults: only these stream ids",
+      }),
+    ),
   },
   {
     additionalProperties: false,
@@ -76,6 +83,10 @@ export function compileSelector(sel: Selector | undefined, lane: Lane): Matcher 
   if (sel.song_ids !== undefined) {
     const ids = new Set(sel.song_ids);
     tests.push((r) => r.song_id !== undefined && ids.has(r.song_id));
+  }
+  if (sel.stream_ids !== undefined) {
+    const ids = new Set(sel.stream_ids);
+    tests.push((r) => r.stream_id !== undefined && ids.has(r.stream_id));
   }
   // Prefixes keep the three id spaces apart: song "7" and user "7" are different points.
   if (sel.song_fraction !== undefined) {

@@ -38,6 +38,10 @@ export interface HubDeps {
   shaper?: MediaShaper;
 }
 
+/** Standard WebSocket close code 1012 "service restart": the server's state is gone, reconnecting is right. */
+export const RESET_CLOSE_CODE = 1012;
+export const RESET_CLOSE_REASON = "simulator reset: reconnect and log in again";
+
 const roomKey = (appId: number, roomId: string) => `${appId}\u0000${roomId}`;
 const userKey = roomKey;
 const illegal = (why: string) => new VendorError(1000017, `illegal parameter: ${why}`);
@@ -276,6 +280,7 @@ export class MediaHub {
   private unpublish(peer: Peer, s: MediaStream): void {
     const info = this.streamInfo(s);
     s.publisher = null;
+    this.shaper.ended?.(s);
     peer.publishing.delete(s.hash);
     if (peer.login) {
       this.toRoom(peer, {
@@ -336,9 +341,24 @@ export class MediaHub {
 
   /** Everything, for shutdown: each socket is told the server is going away. */
   closeAll(): void {
+    this.closeEvery(MediaClose.GoingAway, "simulator shutting down");
+  }
+
+  /**
+   * POST /admin/reset: the seeded state has no media logins, so every socket is closed with 1012 (service
+   * restart: reconnect and log in again) and forgotten with its rooms and streams. Returns how many.
+   */
+  reset(): number {
+    const n = this.peers.size;
+    if (n > 0) this.log.warn({ sockets: n }, "media sockets closed by simulator reset");
+    this.closeEvery(RESET_CLOSE_CODE, RESET_CLOSE_REASON);
+    return n;
+  }
+
+  private closeEvery(code: number, reason: string): void {
     for (const p of [...this.peers]) {
       this.drop(p);
-      p.ws.close(MediaClose.GoingAway, "simulator shutting down");
+      p.ws.close(code, reason);
     }
   }
 }

@@ -4,10 +4,11 @@ import type { MediaStream } from "./streams.ts";
 
 // Every published frame passes through relay() exactly once, on its way from the publisher to the players.
 // This is the media fault seam: a shaper decides what reaches the players and when. The default passes each
-// frame through untouched; the fault engine's future `media` kind (loss, jitter, duplication, reordering,
-// delay) is a shaper that drops a frame (never calls deliver), delays it (calls deliver later, under an
-// AbortSignal), duplicates it (calls deliver twice) or holds it back behind later ones. deliver() sends to
-// whoever plays the stream at the moment it is called, so a delayed frame never reaches a player who left.
+// frame through untouched; the fault engine's `media` kind (loss, jitter, duplication, reordering, delay) is
+// carried out by a shaper (faults/media-shaping.ts) that drops a frame (never calls deliver), delays it
+// (calls deliver later), duplicates it (calls deliver twice) or holds it back behind later ones. deliver()
+// sends to whoever plays the stream at the moment it is called, so a delayed frame never reaches a player
+// who left. The hub tells the shaper when a stream stops being published, so nothing is held past that.
 
 /** What a shaper may base its decision on. Built per frame; a shaper that defers may keep it. */
 export interface RelayContext {
@@ -24,7 +25,10 @@ export interface RelayContext {
 export type Deliver = (frame: Buffer) => void;
 
 export interface MediaShaper {
-  shape(frame: Buffer, ctx: RelayContext, deliver: Deliver): void;
+  /** `stream` is the same object for every frame of a stream: the key of whatever the shaper keeps for it. */
+  shape(frame: Buffer, ctx: RelayContext, deliver: Deliver, stream: MediaStream): void;
+  /** `stream` lost its publisher (stop, logout, socket gone, reset): what is held for it goes out now. */
+  ended?(stream: MediaStream): void;
 }
 
 export const passThrough: MediaShaper = {
@@ -35,7 +39,7 @@ export const passThrough: MediaShaper = {
 
 /** Hands one received frame to the shaper, which delivers it to the stream's players (or not). */
 export function relay(frame: Buffer, ctx: RelayContext, stream: MediaStream, shaper: MediaShaper): void {
-  shaper.shape(frame, ctx, stream.deliver);
+  shaper.shape(frame, ctx, stream.deliver, stream);
 }
 
 const BINARY = { binary: true } as const;

@@ -6,6 +6,7 @@ import { type WebSocket, WebSocketServer } from "ws";
 import { MAX_FRAME_BYTES, MEDIA_PATH, MediaClose, StreamStats } from "../../protocol/media.ts";
 import { requireAdminAccess } from "../admin/loopback.ts";
 import { VendorError } from "../errors.ts";
+import { mediaFaultShaper } from "../faults/media-shaping.ts";
 import { envelopeSchema, errorEnvelopeSchema, ok } from "../http.ts";
 import { onControl } from "./control.ts";
 import { onFrame } from "./frames.ts";
@@ -46,7 +47,9 @@ export default async function mediaRoutes(app: FastifyInstance): Promise<void> {
       activeStreams: () => count(hub.streams.all(), (s) => s.publisher !== null),
       players: () => count(hub.streams.all(), (s) => s.players.size),
     }),
+    shaper: mediaFaultShaper(app.sim.faults),
   });
+  app.sim.media = hub;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
   let closing = false;
 
