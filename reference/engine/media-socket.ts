@@ -1,0 +1,192 @@
+import { WebSocket } from "ws";
+import {
+  type ClientMessage,
+  MAX_FRAME_BYTES,
+  MEDIA_PATH,
+  parseServerMessage,
+  type ServerMessage,
+} from "../../protocol/media.ts";
+import { ZegoError } from "../errors.ts";
+import type { Logger } from "../music/transport.ts";
+
+// One WebSocket to the media server: control requests matched to their replies by req_id (each with a
+// deadline), server pushes (room events, kicks, token warnings) and binary frames handed on, every server
+// message checked against the protocol's validator. It never reconnects: the room session above decides that.
+
+/** Unsent bytes above which a published packet is dropped rather than queued (≈ 300 ms of 20 ms packets). */
+export const SEND_BUFFER_LIMIT_BYTES = 64 * 1024;
+
+export interface MediaSocketHandlers {
+  /** A server message that is not the reply to a request (room events, kicked, token_will_expire...). */
+  onPush(msg: ServerMessage): void;
+  onFrame(data: Buffer): void;
+  /** The socket closed (by either side); `code`/`reason` as the close frame said. Called once. */
+  onClose(code: number, reason: string): void;
+}
+
+/** A client message without req_id (the socket numbers requests itself). */
+type ClientRequest = ClientMessage extends infer M ? (M extends unknown ? Omit<M, "req_id"> : never) : never;
+
+interface Pending {
+  resolve(msg: ServerMessage): void;
+  reject(err: unknown): void;
+  timer: NodeJS.Timeout;
+}
+
+/** The media endpoint of a simulator base URL: http(s) -> ws(s), plus /v1/media. */
+export function mediaUrl(server: string): string {
+  const u = new URL(server);
+  if (u.protocol !== "http:" && u.protocol !== "https:") {
+    throw new RangeError(`server must be an http(s) URL, got ${server}`);
+  }
+  u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
+  u.pathname = `${u.pathname.replace(/\/+$/, "")}${MEDIA_PATH}`;
+  u.search = "";
+  return u.toString();
+}
+
+export class MediaSocket {
+  private readonly pending = new Map<number, Pending>();
+  private nextReqId = 1;
+  private closed = false;
+
+  private constructor(
+    private readonly ws: WebSocket,
+    private readonly handlers: MediaSocketHandlers,
+    private readonly log: Logger,
+  ) {
+    ws.on("message", (data, isBinary) => {
+      if (isBinary) handlers.onFrame(data as Buffer);
+      else this.onText(data.toString("utf8"));
+    });
+    ws.on("close", (code, reason) => this.onClosed(code, reason.toString()));
+    // Errors after the open are followed by a close event; the close is what the session acts on.
+    ws.on("error", (err) => log.debug({ err: err.message }, "media socket error"));
+  }
+
+  /** Opens the socket; rejects with ZegoError 1002030 when the server cannot be reached in `timeoutMs`. */
+  static open(
+    url: string,
+    handlers: MediaSocketHandlers,
+    o: { timeoutMs: number; signal?: AbortSignal; logger: Logger },
+  ): Promise<MediaSocket> {
+    return new Promise((resolve, reject) => {
+      if (o.signal?.aborted) {
+        reject(o.signal.reason);
+        return;
+      }
+      const ws = new WebSocket(url, {
+        handshakeTimeout: o.timeoutMs,
+        maxPayload: MAX_FRAME_BYTES,
+        // Compressing PCM costs CPU for little gain, and without it ws sends every frame synchronously.
+        perMessageDeflate: false,
+      });
+      const fail = (why: string) => {
+        cleanup();
+        ws.removeAllListeners();
+        ws.on("error", () => {});
+        ws.terminate();
+        reject(new ZegoError(1002030, why));
+      };
+      const onAbort = () => {
+        cleanup();
+        ws.removeAllListeners();
+        ws.on("error", () => {});
+        ws.terminate();
+        reject(o.signal?.reason);
+      };
+      const onError = (err: Error) => fail(err.message);
+      const onUnexpected = (_req: unknown, res: { statusCode?: number }) =>
+        fail(`HTTP ${res.statusCode ?? "?"} instead of a WebSocket upgrade`);
+      const onOpen = () => {
+        cleanup();
+        resolve(new MediaSocket(ws, handlers, o.logger));
+      };
+      const cleanup = () => {
+        ws.off("open", onOpen);
+        ws.off("error", onError);
+        ws.off("unexpected-response", onUnexpected);
+        o.signal?.removeEventListener("abort", onAbort);
+      };
+      ws.once("open", onOpen);
+      ws.once("error", onError);
+      ws.once("unexpected-response", onUnexpected);
+      o.signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  get isOpen(): boolean {
+    return !this.closed && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  /**
+   * Sends a control message and resolves with its reply: the `<type>_ok` answer or an `error` message (the
+   * caller maps it). Rejects with ZegoError `timeoutCode` when no reply comes in `timeoutMs`, and with 1002052
+   * when the socket closes first.
+   */
+  request(msg: ClientRequest, timeoutMs: number, timeoutCode = 1002052): Promise<ServerMessage> {
+    if (!this.isOpen) return Promise.reject(new ZegoError(1002052, "media socket is not open"));
+    const reqId = this.nextReqId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(reqId);
+        reject(new ZegoError(timeoutCode, `no answer to ${msg.type} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(reqId, { resolve, reject, timer });
+      this.ws.send(JSON.stringify({ ...msg, req_id: reqId }));
+    });
+  }
+
+  /** Sends one binary frame; false (nothing sent) when closed or when the send buffer is backed up. */
+  sendFrame(frame: Uint8Array): boolean {
+    if (!this.isOpen || this.ws.bufferedAmount > SEND_BUFFER_LIMIT_BYTES) return false;
+    this.ws.send(frame, { binary: true });
+    return true;
+  }
+
+  /** Closes the socket (normal closure); pending requests reject with 1002052. Idempotent. */
+  close(code = 1000, reason = ""): void {
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) {
+      this.ws.close(code, reason);
+    }
+    // The close handshake may never complete on a dead link: terminate if it has not within a second.
+    setTimeout(() => {
+      if (this.ws.readyState !== WebSocket.CLOSED) this.ws.terminate();
+    }, 1000).unref();
+  }
+
+  /** Drops the connection at once, as a network failure would (tests, and a socket that stopped answering). */
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  private onText(text: string): void {
+    const parsed = parseServerMessage(text);
+    if (!parsed.ok) {
+      // A newer server's message type, or garbage: never fatal, but worth a look.
+      this.log.warn({ why: parsed.message }, "media server message ignored");
+      return;
+    }
+    const msg = parsed.msg;
+    const reqId = "req_id" in msg ? msg.req_id : undefined;
+    const waiter = typeof reqId === "number" ? this.pending.get(reqId) : undefined;
+    if (waiter && typeof reqId === "number") {
+      this.pending.delete(reqId);
+      clearTimeout(waiter.timer);
+      waiter.resolve(msg);
+      return;
+    }
+    this.handlers.onPush(msg);
+  }
+
+  private onClosed(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new ZegoError(1002052, `media socket closed (${code}${reason ? ` ${reason}` : ""})`));
+      this.pending.delete(id);
+    }
+    this.handlers.onClose(code, reason);
+  }
+}

@@ -1,0 +1,97 @@
+import type { RetryPolicy } from "../music/retry.ts";
+import type { Logger } from "../music/transport.ts";
+import type { ZegoUser } from "../music/types.ts";
+
+// The engine's public shapes: ZegoExpressEngine's names and enum values (Flutter 3.19), plus the few options a
+// simulator client needs that the real SDK finds on its own (the server URL, timeouts, the reconnect policy).
+
+export type { ZegoUser };
+
+/** ZegoScenario: the docs use Karaoke for online KTV. Informational here (no audio processing differs). */
+export const ZegoScenario = { Default: 3, StandardVoiceCall: 4, HighQualityChatroom: 7, Karaoke: 9 } as const;
+
+export interface ZegoEngineProfile {
+  appID: number;
+  /** 64 hex chars; optional since 2.17.0 (use a token at loginRoom instead). */
+  appSign?: string;
+  scenario?: number;
+  /**
+   * Not in the SDK (it finds its servers by app id): the simulator's base URL, e.g. http://127.0.0.1:7400.
+   * The vendor API and the media WebSocket (`/v1/media`) are both served there.
+   */
+  server: string;
+  /** Media socket connect timeout (default 5 s). */
+  connectTimeoutMs?: number;
+  /** How long a control request (login, publish, play...) waits for its answer (default 5 s). */
+  requestTimeoutMs?: number;
+  /** Reconnect after the media socket drops: bounded attempts, exponential backoff, full jitter. */
+  reconnect?: Partial<RetryPolicy>;
+  /** The publish mixer's peak limiter (default on: a loud voice over a loud song must not clip). */
+  limiter?: boolean;
+  /** Passed to createCopyrightedMusic: where downloads are cached. */
+  cacheDir?: string;
+  /** pino-compatible; the default logs nothing. */
+  logger?: Logger;
+}
+
+export interface ZegoRoomConfig {
+  /** token04 for this user; required when the profile has no app sign. */
+  token?: string;
+}
+
+export const ZegoRoomState = { Disconnected: 0, Connecting: 1, Connected: 2 } as const;
+export type ZegoRoomState = (typeof ZegoRoomState)[keyof typeof ZegoRoomState];
+
+export const ZegoRoomStateChangedReason = {
+  Logining: 0,
+  Logined: 1,
+  LoginFailed: 2,
+  Reconnecting: 3,
+  Reconnected: 4,
+  ReconnectFailed: 5,
+  KickOut: 6,
+  Logout: 7,
+  LogoutFailed: 8,
+} as const;
+export type ZegoRoomStateChangedReason =
+  (typeof ZegoRoomStateChangedReason)[keyof typeof ZegoRoomStateChangedReason];
+
+/** The room state each reason leaves the room in. */
+export function stateOfReason(reason: ZegoRoomStateChangedReason): ZegoRoomState {
+  switch (reason) {
+    case ZegoRoomStateChangedReason.Logining:
+    case ZegoRoomStateChangedReason.Reconnecting:
+      return ZegoRoomState.Connecting;
+    case ZegoRoomStateChangedReason.Logined:
+    case ZegoRoomStateChangedReason.Reconnected:
+    case ZegoRoomStateChangedReason.LogoutFailed:
+      return ZegoRoomState.Connected;
+    default:
+      return ZegoRoomState.Disconnected;
+  }
+}
+
+export const ZegoUpdateType = { Add: 0, Delete: 1 } as const;
+export type ZegoUpdateType = (typeof ZegoUpdateType)[keyof typeof ZegoUpdateType];
+
+export const ZegoPublisherState = { NoPublish: 0, PublishRequesting: 1, Publishing: 2 } as const;
+export type ZegoPublisherState = (typeof ZegoPublisherState)[keyof typeof ZegoPublisherState];
+
+export const ZegoPlayerState = { NoPlay: 0, PlayRequesting: 1, Playing: 2 } as const;
+export type ZegoPlayerState = (typeof ZegoPlayerState)[keyof typeof ZegoPlayerState];
+
+export interface ZegoStream {
+  user: Required<ZegoUser>;
+  streamID: string;
+  extraInfo: string;
+}
+
+export interface ZegoRoomLoginResult {
+  errorCode: number;
+  extendedData: Record<string, unknown>;
+}
+
+export interface ZegoRoomLogoutResult {
+  errorCode: number;
+  extendedData: Record<string, unknown>;
+}

@@ -1,0 +1,171 @@
+import type { FrameHeader } from "../../protocol/media.ts";
+import type { RetryPolicy } from "../music/retry.ts";
+import type { Logger } from "../music/transport.ts";
+import type { PipelineEvent } from "./events.ts";
+
+// What one virtual user does: which song, how it is obtained (its own billable request, or the room's share
+// first), whether the mix is published and for how long, which streams it listens to. Plain data plus a few
+// observer callbacks, so a scenario can build thousands of these; `checkPipelineConfig` lists every problem at
+// once, and `withDefaults` fills in the rest.
+
+/** How the song is picked: a search (the first singable hit), a chart, or a known song id. */
+export type SongChoice = { query: string } | { topID: string } | { songID: string };
+
+export interface PipelineConfig {
+  /** The simulator's base URL, e.g. http://127.0.0.1:7400. */
+  target: string;
+  appID: number;
+  /** 64 hex chars; or `token`. */
+  appSign?: string;
+  /** token04 for `userID` (token mode: used for the room login and every vendor call). */
+  token?: string;
+  /**
+   * Token mode: where a fresh token comes from when the room warns that the current one expires (the app's
+   * token server). Without it a run longer than the token's life is kicked with 1002056.
+   */
+  renewToken?: () => Promise<string>;
+  roomID: string;
+  userID: string;
+  userName?: string;
+  song: SongChoice;
+  /** VendorID 0, 1, 2 or 4 (default 0). */
+  vendorID?: number;
+  /** ResourceType (default 1, accompaniment; 2 clip and 3 segment are shorter; 0 is the original song). */
+  resourceType?: number;
+  /** Quality 0 normal (default), 1 hq, 2 sq. */
+  quality?: number;
+  /** BillingMode (default 0, count). */
+  billingMode?: number;
+  /** Try getSharedResource first (a listener or second singer), requestResource when nobody shared it. */
+  preferShared?: boolean;
+  /** Publish accompaniment + voice (default true); false prepares the song (download, load) and listens. */
+  publish?: boolean;
+  /** Default `<userID>_main`. */
+  streamID?: string;
+  /** Streams of other room members to play. */
+  listen?: string[];
+  /**
+   * How long to publish, in seconds of audio (a whole number of 10 ms frames); default: until the song ends.
+   * Without publishing, how long to listen (default 10 s).
+   */
+  seconds?: number;
+  /** Song position to start at, ms (default 0). */
+  startPositionMs?: number;
+  /** Seed of the synthetic voice (same seed, same song, same published samples). Default 1. */
+  seed?: number;
+  /** The player's publish volume, SDK scale 0..200 (default 60, the SDK's default). */
+  accompanimentVolume?: number;
+  /** The voice's capture volume 0..200 (default 100). */
+  voiceVolume?: number;
+  /** Songs to try when some are revoked (default 3). */
+  maxSongs?: number;
+  /** Transient vendor and download failures: bounded exponential backoff with jitter (see recovery.ts). */
+  retry?: Partial<RetryPolicy>;
+  /** Media socket reconnect policy. */
+  reconnect?: Partial<RetryPolicy>;
+  /** Download cache; default a fresh directory removed at the end (every virtual user downloads). */
+  cacheDir?: string;
+  /** Write what was published to this WAV file (48 kHz stereo s16). */
+  outPath?: string;
+  /** Progress, stages, recoveries and a mixing report every `statusIntervalMs` (for a CLI or a runner). */
+  onEvent?: (event: PipelineEvent) => void;
+  /** Received audio of listened streams (buffers are reused: copy what you keep). */
+  onReceivedAudio?: (streamID: string, pcm: Int16Array, header: Readonly<FrameHeader>) => void;
+  /** Default 500 ms; 0 turns the periodic mixing events off. */
+  statusIntervalMs?: number;
+  logger?: Logger;
+}
+
+/** Fields that stay optional after defaults are filled in. */
+type OptionalKeys =
+  | "appSign"
+  | "token"
+  | "renewToken"
+  | "userName"
+  | "cacheDir"
+  | "outPath"
+  | "onEvent"
+  | "onReceivedAudio"
+  | "logger"
+  | "seconds";
+
+export type ResolvedConfig = Required<Omit<PipelineConfig, OptionalKeys>> &
+  Pick<PipelineConfig, OptionalKeys>;
+
+export const DEFAULT_LISTEN_SECONDS = 10;
+
+/** Every problem with `c`, as "field: why"; empty when it can run. */
+export function checkPipelineConfig(c: PipelineConfig): string[] {
+  const errors: string[] = [];
+  const need = (ok: boolean, why: string) => {
+    if (!ok) errors.push(why);
+  };
+  try {
+    const u = new URL(c.target);
+    need(
+      u.protocol === "http:" || u.protocol === "https:",
+      `target: must be an http(s) URL, got ${c.target}`,
+    );
+  } catch {
+    errors.push(`target: not a URL: ${JSON.stringify(c.target)}`);
+  }
+  need(
+    Number.isInteger(c.appID) && c.appID > 0 && c.appID <= 0xffffffff,
+    "appID: must be a uint32 other than 0",
+  );
+  need(Boolean(c.appSign) || Boolean(c.token), "appSign or token: one is required");
+  need(typeof c.roomID === "string" && c.roomID !== "", "roomID: must be a non-empty string");
+  need(typeof c.userID === "string" && c.userID !== "", "userID: must be a non-empty string");
+  const s = c.song as Record<string, unknown> | undefined;
+  const choices = s
+    ? ["query", "topID", "songID"].filter((k) => typeof s[k] === "string" && s[k] !== "")
+    : [];
+  need(choices.length === 1, "song: give exactly one of query, topID or songID (a non-empty string)");
+  const intIn = (name: string, v: number | undefined, min: number, max: number) =>
+    need(
+      v === undefined || (Number.isInteger(v) && v >= min && v <= max),
+      `${name}: must be an integer in ${min}..${max}`,
+    );
+  intIn("vendorID", c.vendorID, 0, 4);
+  intIn("resourceType", c.resourceType, 0, 3);
+  intIn("quality", c.quality, 0, 2);
+  intIn("billingMode", c.billingMode, 0, 3);
+  intIn("startPositionMs", c.startPositionMs, 0, 24 * 3_600_000);
+  intIn("seed", c.seed, 0, 0xffffffff);
+  intIn("accompanimentVolume", c.accompanimentVolume, 0, 200);
+  intIn("voiceVolume", c.voiceVolume, 0, 200);
+  intIn("maxSongs", c.maxSongs, 1, 20);
+  intIn("statusIntervalMs", c.statusIntervalMs, 0, 60_000);
+  need(
+    c.seconds === undefined || (Number.isFinite(c.seconds) && c.seconds > 0 && c.seconds <= 24 * 3600),
+    "seconds: must be a positive number of seconds",
+  );
+  if (c.streamID !== undefined)
+    need(/^[A-Za-z0-9_-]{1,256}$/.test(c.streamID), "streamID: letters, digits, '-' and '_'");
+  for (const [i, id] of (c.listen ?? []).entries()) {
+    need(typeof id === "string" && /^[A-Za-z0-9_-]{1,256}$/.test(id), `listen[${i}]: not a stream id`);
+  }
+  return errors;
+}
+
+export function withDefaults(c: PipelineConfig): ResolvedConfig {
+  return {
+    ...c,
+    vendorID: c.vendorID ?? 0,
+    resourceType: c.resourceType ?? 1,
+    quality: c.quality ?? 0,
+    billingMode: c.billingMode ?? 0,
+    preferShared: c.preferShared ?? false,
+    publish: c.publish ?? true,
+    streamID: c.streamID ?? `${c.userID.replace(/[^A-Za-z0-9_-]/g, "_")}_main`,
+    listen: c.listen ?? [],
+    startPositionMs: c.startPositionMs ?? 0,
+    seed: c.seed ?? 1,
+    accompanimentVolume: c.accompanimentVolume ?? 60,
+    voiceVolume: c.voiceVolume ?? 100,
+    maxSongs: c.maxSongs ?? 3,
+    retry: c.retry ?? {},
+    reconnect: c.reconnect ?? {},
+    statusIntervalMs: c.statusIntervalMs ?? 500,
+  };
+}

@@ -1,0 +1,242 @@
+import { nowMicros } from "../../protocol/media.ts";
+import type { ZegoExpressEngine } from "../engine/engine.ts";
+import type { EngineCopyrightedMusic } from "../engine/engine-music.ts";
+import { FRAMES_PER_PACKET } from "../engine/frame-packer.ts";
+import { ZegoRoomState } from "../engine/types.ts";
+import { FRAME_MS } from "../mixer/frame.ts";
+import { type PitchNote, VoiceSource } from "../mixer/voice.ts";
+import { WavWriter } from "../mixer/wav.ts";
+import type { ZegoMediaPlayer } from "../player/media-player.ts";
+import { ZegoMediaPlayerState } from "../player/state.ts";
+import type { Acquired, Failure } from "./acquire.ts";
+import { DEFAULT_LISTEN_SECONDS, type ResolvedConfig } from "./config.ts";
+import type { PipelineResult, Recorder } from "./result.ts";
+
+// The last steps of the flow: load the downloaded song into a media player, start it, mix it with the voice
+// (a VoiceSource singing the song's standard pitch line) and publish; play the listened streams and measure
+// their end-to-end latency. Publishing stops after exactly `seconds` of audio, or at the first whole packet
+// after the song ends: the published samples depend on the frame count, never on wall-clock timing.
+
+export interface PerformContext {
+  engine: ZegoExpressEngine;
+  music: EngineCopyrightedMusic;
+  rec: Recorder;
+  cfg: ResolvedConfig;
+  signal: AbortSignal;
+}
+
+export interface Loaded {
+  player: ZegoMediaPlayer;
+  pitch: PitchNote[];
+}
+
+/** loadCopyrightedMusicResourceWithPosition + getStandardPitch (a song without a pitch line sings nothing). */
+export async function loadSong(ctx: PerformContext, acquired: Acquired): Promise<Loaded | Failure> {
+  const { engine, music, rec, cfg } = ctx;
+  return rec.stage("load", async (): Promise<Loaded | Failure> => {
+    const player = await engine.createMediaPlayer();
+    const l = await player.loadCopyrightedMusicResourceWithPosition(acquired.resourceID, cfg.startPositionMs);
+    if (l.errorCode !== 0) {
+      rec.error(l.errorCode);
+      return {
+        ok: false,
+        stage: "load",
+        code: l.errorCode,
+        message: `load of ${acquired.resourceID} failed`,
+      };
+    }
+    const p = await music.getStandardPitch(acquired.resourceID);
+    if (p.errorCode !== 0) rec.error(p.errorCode);
+    return { player, pitch: p.errorCode === 0 ? parsePitch(p.pitch) : [] };
+  });
+}
+
+export function parsePitch(json: string): PitchNote[] {
+  try {
+    const notes = (JSON.parse(json) as { pitch?: unknown }).pitch;
+    if (!Array.isArray(notes)) return [];
+    return notes.filter(
+      (n): n is PitchNote =>
+        typeof n === "object" &&
+        n !== null &&
+        Number.isFinite(n.begin_time) &&
+        Number.isFinite(n.duration) &&
+        n.begin_time >= 0 &&
+        n.duration >= 0 &&
+        n.value >= 10 &&
+        n.value <= 90,
+    );
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Calls `onLost` with the code when the room is lost for good (kicked: 1002050, 1002056...; reconnect failed:
+ * 1002053 or the refusal's code). Returns the detach function.
+ */
+function watchRoomLoss(engine: ZegoExpressEngine, onLost: (code: number) => void): () => void {
+  const listener = (_roomID: string, state: number, errorCode: number) => {
+    if (state === ZegoRoomState.Disconnected && errorCode !== 0) onLost(errorCode);
+  };
+  engine.on("onRoomStateUpdate", listener);
+  return () => engine.off("onRoomStateUpdate", listener);
+}
+
+export interface PublishOutcome {
+  report: NonNullable<PipelineResult["publish"]>;
+  /** The code the room was lost with while publishing, or null. */
+  roomLost: number | null;
+}
+
+/** Publishes accompaniment + voice until `seconds` of audio, the song's end, the abort or the room's loss. */
+export async function publishSong(ctx: PerformContext, loaded: Loaded): Promise<PublishOutcome> {
+  const { engine, rec, cfg, signal } = ctx;
+  const { player } = loaded;
+  engine.setMicrophoneSource(new VoiceSource(loaded.pitch, { seed: cfg.seed, startMs: cfg.startPositionMs }));
+  engine.setCaptureVolume(cfg.voiceVolume);
+  await player.setPublishVolume(cfg.accompanimentVolume);
+  await player.enableAux(true);
+  const wav = cfg.outPath ? new WavWriter(cfg.outPath) : null;
+  const limit =
+    cfg.seconds === undefined ? Number.POSITIVE_INFINITY : Math.round((cfg.seconds * 1000) / FRAME_MS);
+  let songEnded = false;
+  let finish = () => {};
+  const done = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  const onState = (_p: ZegoMediaPlayer, state: number) => {
+    if (state === ZegoMediaPlayerState.PlayEnded) songEnded = true;
+  };
+  player.on("onMediaPlayerStateUpdate", onState);
+  engine.setMixedAudioDataHandler((pcm, frame) => {
+    wav?.write(pcm);
+    if (rec.stages.ttfa_ms === null && engine.publishedPackets > 0) {
+      rec.stages.ttfa_ms = rec.sinceStart();
+      rec.event({ type: "first_audio", ttfa_ms: rec.stages.ttfa_ms });
+    }
+    const packetDone = (frame + 1) % FRAMES_PER_PACKET === 0;
+    if (frame + 1 >= limit || (songEnded && packetDone)) {
+      // Stops the clock now, inside this tick: no frame after this one is mixed, so none is missing from --out.
+      void engine.stopPublishingStream();
+      finish();
+    }
+  });
+  const onAbort = () => {
+    void engine.stopPublishingStream();
+    finish();
+  };
+  signal.addEventListener("abort", onAbort, { once: true });
+  let roomLost: number | null = null;
+  const unwatch = watchRoomLoss(engine, (code) => {
+    roomLost = code;
+    finish();
+  });
+  const status = statusTimer(ctx);
+  try {
+    await player.start();
+    await engine.startPublishingStream(cfg.streamID);
+    rec.event({ type: "publishing", stream_id: cfg.streamID });
+    await done;
+  } finally {
+    clearInterval(status);
+    unwatch();
+    signal.removeEventListener("abort", onAbort);
+    player.off("onMediaPlayerStateUpdate", onState);
+    await engine.stopPublishingStream();
+    engine.setMixedAudioDataHandler(null);
+    wav?.close();
+  }
+  const st = engine.getPublishStats();
+  const report = {
+    stream_id: cfg.streamID,
+    seconds: (st.framesMixed * FRAME_MS) / 1000,
+    frames_mixed: st.framesMixed,
+    packets_sent: st.packetsSent,
+    packets_dropped: st.packetsDropped,
+    reconnects: engine.reconnectCount,
+  };
+  return { report, roomLost };
+}
+
+/** Plays every listened stream, recording capture->receipt latency and the first packet heard. */
+export async function startListening(ctx: PerformContext): Promise<void> {
+  const { engine, rec, cfg } = ctx;
+  for (const id of cfg.listen) {
+    await engine.startPlayingStream(id, (pcm, header, streamID) => {
+      const latencyUs = nowMicros() - header.captureUs;
+      rec.latency.recordValue(latencyUs > 0 ? Math.floor(latencyUs) : 0);
+      if (rec.stages.first_heard_ms === null) rec.stages.first_heard_ms = rec.sinceStart();
+      cfg.onReceivedAudio?.(streamID, pcm, header);
+    });
+  }
+}
+
+/**
+ * Waits out the listening time of a run that does not publish, or until the abort; resolves with the code the
+ * room was lost with meanwhile, or null.
+ */
+export function listenOnly(ctx: PerformContext): Promise<number | null> {
+  const ms = (ctx.cfg.seconds ?? DEFAULT_LISTEN_SECONDS) * 1000;
+  const status = statusTimer(ctx);
+  return new Promise<number | null>((resolve) => {
+    const end = (lost: number | null) => {
+      clearTimeout(timer);
+      clearInterval(status);
+      unwatch();
+      ctx.signal.removeEventListener("abort", onAbort);
+      resolve(lost);
+    };
+    const onAbort = () => end(null);
+    const timer = setTimeout(onAbort, ms);
+    const unwatch = watchRoomLoss(ctx.engine, end);
+    ctx.signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** Stops playing; returns each stream's counters and the latency summary. */
+export async function stopListening(ctx: PerformContext): Promise<PipelineResult["listen"]> {
+  const { engine, rec, cfg } = ctx;
+  if (cfg.listen.length === 0) return null;
+  const streams: NonNullable<PipelineResult["listen"]>["streams"] = {};
+  for (const id of cfg.listen) {
+    const s = engine.getPlayStats(id);
+    streams[id] = { frames: s?.frames ?? 0, lost: s?.lost ?? 0, discontinuities: s?.discontinuities ?? 0 };
+    await engine.stopPlayingStream(id);
+  }
+  return { streams, latency_ms: rec.latencySummary() };
+}
+
+/** The live mixing / listening report, every statusIntervalMs (an interval timer, off the audio path). */
+function statusTimer(ctx: PerformContext): NodeJS.Timeout | undefined {
+  const { engine, rec, cfg } = ctx;
+  if (cfg.statusIntervalMs === 0 || !cfg.onEvent) return undefined;
+  const t = setInterval(() => {
+    const st = engine.getPublishStats();
+    if (st.clock && st.framesMixed > 0) {
+      rec.event({
+        type: "mixing",
+        seconds: (st.framesMixed * FRAME_MS) / 1000,
+        frames: st.framesMixed,
+        late_frames: st.clock.late_frames,
+        lateness_p99_ms: st.clock.lateness_ms.p99,
+        lateness_max_ms: st.clock.lateness_ms.max,
+        cost_p99_us: st.clock.mix_cost_us.p99,
+        packets_dropped: st.packetsDropped,
+      });
+    }
+    for (const id of cfg.listen) {
+      const s = engine.getPlayStats(id);
+      if (s) {
+        rec.event({
+          type: "listening",
+          stream_id: id,
+          frames: s.frames,
+          latency_p50_ms: rec.latency.totalCount > 0 ? rec.latency.getValueAtPercentile(50) / 1000 : 0,
+        });
+      }
+    }
+  }, cfg.statusIntervalMs);
+  t.unref();
+  return t;
+}

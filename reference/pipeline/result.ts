@@ -1,0 +1,161 @@
+import { build, type Histogram } from "hdr-histogram-js";
+import type { ClockReport, Percentiles } from "../mixer/clock.ts";
+import type { PipelineEvent } from "./events.ts";
+import type { RecoveryAction, RecoveryRule } from "./recovery.ts";
+
+// What one run of the pipeline reports: per-stage time, the errors it met (recovered or not), billable
+// requests, bytes, recoveries, the mixer clock's lateness and cost, and the listener's end-to-end latency.
+// One Recorder per run collects it; nothing here is global, so any number of runs share a process.
+
+export type StageName = "login" | "init" | "search" | "request" | "download" | "load" | "publish" | "listen";
+
+export interface StageTimes {
+  login_ms: number | null;
+  init_ms: number | null;
+  search_ms: number | null;
+  /** requestResource / getSharedResource, summed over attempts (a re-request after expiry adds to it). */
+  request_ms: number | null;
+  /** Downloads, summed over attempts. */
+  download_ms: number | null;
+  /** loadCopyrightedMusicResourceWithPosition + getStandardPitch. */
+  load_ms: number | null;
+  /** Time to first audio: the intent (the run's start) to the first published packet. */
+  ttfa_ms: number | null;
+  /** The intent to the first packet heard from a listened stream. */
+  first_heard_ms: number | null;
+}
+
+export interface SongOutcome {
+  song_id: string;
+  song_name: string;
+  singer_name: string;
+  resource_id: string;
+  resource_type: number;
+  via: "request" | "shared";
+}
+
+export interface PipelineResult {
+  ok: boolean;
+  aborted: boolean;
+  /** Why the run stopped early, when it did. */
+  failure: { stage: string; code: number; message: string } | null;
+  user_id: string;
+  room_id: string;
+  song: SongOutcome | null;
+  /** Songs passed over (revoked) with the reason. */
+  skipped: { song_id: string; code: number; reason: string }[];
+  stages: StageTimes;
+  /** Every error code met, recovered or not (key: vendor code, or HTTP status for transport failures). */
+  errors: Record<string, number>;
+  /** requestResource calls the vendor answered with success: each is one ledger row. */
+  billable_requests: number;
+  /** requestResource calls without a vendor answer: each may or may not have billed. */
+  unconfirmed_requests: number;
+  shared_fetches: number;
+  /** Audio body bytes received from the CDN (resumes included). */
+  bytes_downloaded: number;
+  recovery: RecoveryAction[];
+  publish: {
+    stream_id: string;
+    seconds: number;
+    frames_mixed: number;
+    packets_sent: number;
+    packets_dropped: number;
+    reconnects: number;
+  } | null;
+  /** The publish clock: lateness (ms) and mix cost (µs) per 10 ms frame. */
+  mix: ClockReport | null;
+  listen: {
+    streams: Record<string, { frames: number; lost: number; discontinuities: number }>;
+    /** Capture timestamp -> receipt at the listener, ms. */
+    latency_ms: (Percentiles & { count: number }) | null;
+  } | null;
+  elapsed_ms: number;
+}
+
+export class Recorder {
+  readonly t0 = performance.now();
+  readonly stages: StageTimes = {
+    login_ms: null,
+    init_ms: null,
+    search_ms: null,
+    request_ms: null,
+    download_ms: null,
+    load_ms: null,
+    ttfa_ms: null,
+    first_heard_ms: null,
+  };
+  readonly errors: Record<string, number> = {};
+  readonly recovery: RecoveryAction[] = [];
+  readonly skipped: PipelineResult["skipped"] = [];
+  billable = 0;
+  unconfirmed = 0;
+  shared = 0;
+  bytes = 0;
+  /** Listener latency, µs. */
+  readonly latency: Histogram = build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
+
+  constructor(private readonly observe?: (e: PipelineEvent) => void) {}
+
+  sinceStart(): number {
+    return performance.now() - this.t0;
+  }
+
+  event(e: PipelineEvent): void {
+    if (!this.observe) return;
+    try {
+      this.observe(e);
+    } catch {
+      // An observer's bug must not break the run it observes.
+    }
+  }
+
+  /** Times `fn` as `stage` (added to the stage's total) and reports it. */
+  async stage<T>(stage: StageName, fn: () => Promise<T>): Promise<T> {
+    const start = performance.now();
+    try {
+      return await fn();
+    } finally {
+      const ms = performance.now() - start;
+      const key = `${stage}_ms` as keyof StageTimes;
+      if (key in this.stages) this.stages[key] = (this.stages[key] ?? 0) + ms;
+      this.event({ type: "stage", stage, ms });
+    }
+  }
+
+  error(code: number | string): void {
+    if (code === 0) return;
+    const k = String(code);
+    this.errors[k] = (this.errors[k] ?? 0) + 1;
+  }
+
+  recover(rule: RecoveryRule, stage: string, code: number, detail: string, songID?: string): void {
+    const action: RecoveryAction = {
+      rule,
+      stage,
+      code,
+      detail,
+      at_ms: Math.round(this.sinceStart()),
+      ...(songID !== undefined ? { song_id: songID } : {}),
+    };
+    this.recovery.push(action);
+    this.event({ type: "recovery", action });
+  }
+
+  latencySummary(): (Percentiles & { count: number }) | null {
+    const h = this.latency;
+    if (h.totalCount === 0) return null;
+    return {
+      count: h.totalCount,
+      p50: h.getValueAtPercentile(50) / 1000,
+      p90: h.getValueAtPercentile(90) / 1000,
+      p99: h.getValueAtPercentile(99) / 1000,
+      max: h.maxValue / 1000,
+      mean: h.mean / 1000,
+    };
+  }
+}

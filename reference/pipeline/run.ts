@@ -1,0 +1,238 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createEngine, type ZegoExpressEngine } from "../engine/engine.ts";
+import type { EngineCopyrightedMusic } from "../engine/engine-music.ts";
+import { codeOf } from "../errors.ts";
+import { acquireFirstUsable, type Failure } from "./acquire.ts";
+import { checkPipelineConfig, type PipelineConfig, withDefaults } from "./config.ts";
+import {
+  listenOnly,
+  loadSong,
+  type PerformContext,
+  publishSong,
+  startListening,
+  stopListening,
+} from "./perform.ts";
+import { pickSongs } from "./pick-song.ts";
+import { transientRetryPolicy } from "./recovery.ts";
+import { type PipelineResult, Recorder } from "./result.ts";
+import { countingFetch, type RetryReport, retryObserver } from "./traffic.ts";
+
+// The careful app's whole flow for one user, as one function a scenario runner calls per virtual user:
+//
+//   login the room -> init copyrighted music -> pick a song (search / chart / id) -> getSharedResource or
+//   requestResource -> download -> load -> start -> mix accompaniment + voice -> publish  (+ play listened
+//   streams)
+//
+// It takes its whole configuration and an AbortSignal, keeps no global state, always cleans up (engine,
+// sockets, temporary cache), and resolves with a PipelineResult, also when it fails or is aborted: a run that
+// could not finish says where and why in `failure`. Only an invalid configuration rejects.
+
+export class PipelineConfigError extends Error {
+  constructor(readonly errors: string[]) {
+    super(`invalid pipeline config: ${errors.join("; ")}`);
+    this.name = "PipelineConfigError";
+  }
+}
+
+/** Ends the run at a stage; caught once, at the end, and turned into `result.failure`. */
+class StageFailure extends Error {
+  constructor(readonly failure: Omit<Failure, "ok">) {
+    super(failure.message);
+  }
+}
+
+const isFailure = (x: object): x is Failure => "ok" in x && x.ok === false;
+
+/** The stage a retried route belongs to, for the recovery log. */
+function stageOfRoute(route: string): string {
+  if (route === "download") return "download";
+  if (route.includes("/extended")) return "search";
+  if (route.includes("/resource") || route.includes("/shared-resource")) return "request";
+  if (route.includes("/init")) return "init";
+  return "load";
+}
+
+/** Token mode: renews the room's token (and so the vendor API's) when the room warns it is about to expire. */
+function keepTokenFresh(
+  engine: ZegoExpressEngine,
+  renew: (() => Promise<string>) | undefined,
+  rec: Recorder,
+): void {
+  if (!renew) return;
+  engine.on("onRoomTokenWillExpire", (roomID) => {
+    renew()
+      .then((token) => engine.renewToken(roomID, token))
+      .catch((err: unknown) => rec.error(codeOf(err, 1002033)));
+  });
+}
+
+export async function runPipeline(
+  config: PipelineConfig,
+  signal: AbortSignal = new AbortController().signal,
+): Promise<PipelineResult> {
+  const problems = checkPipelineConfig(config);
+  if (problems.length > 0) throw new PipelineConfigError(problems);
+  const cfg = withDefaults(config);
+  const rec = new Recorder(cfg.onEvent);
+  const cacheDir = cfg.cacheDir ?? (await mkdtemp(join(tmpdir(), "ktv-pipeline-")));
+  const engine = createEngine({
+    appID: cfg.appID,
+    ...(cfg.appSign ? { appSign: cfg.appSign } : {}),
+    server: cfg.target,
+    reconnect: cfg.reconnect,
+    cacheDir,
+    ...(cfg.logger ? { logger: cfg.logger } : {}),
+  });
+  let failure: PipelineResult["failure"] = null;
+  let song: PipelineResult["song"] = null;
+  let publish: PipelineResult["publish"] = null;
+  let listen: PipelineResult["listen"] = null;
+  let ctx: PerformContext | null = null;
+  let st: ReturnType<typeof engine.getPublishStats> | null = null;
+
+  try {
+    const login = await rec.stage("login", () =>
+      engine.loginRoom(
+        cfg.roomID,
+        { userID: cfg.userID, userName: cfg.userName ?? cfg.userID },
+        cfg.token ? { token: cfg.token } : {},
+      ),
+    );
+    if (login.errorCode !== 0) {
+      throw new StageFailure({ stage: "login", code: login.errorCode, message: "room login failed" });
+    }
+    keepTokenFresh(engine, cfg.renewToken, rec);
+    signal.throwIfAborted();
+
+    const onRetry = (r: RetryReport) => {
+      rec.error(r.code);
+      rec.recover(
+        "transient-backoff",
+        stageOfRoute(r.stage),
+        r.code,
+        `${r.detail}: retry in ${r.delayMs} ms`,
+      );
+    };
+    const music: EngineCopyrightedMusic = engine.createCopyrightedMusic({
+      cacheDir,
+      retry: transientRetryPolicy(cfg.retry),
+      downloadRetry: transientRetryPolicy({
+        maxAttempts: 6,
+        baseDelayMs: 200,
+        maxDelayMs: 5_000,
+        ...cfg.retry,
+      }),
+      fetch: countingFetch((n) => {
+        rec.bytes += n;
+      }),
+      logger: retryObserver(onRetry, cfg.logger),
+    });
+    const init = await rec.stage("init", () =>
+      music.initCopyrightedMusic({ user: { userID: cfg.userID, userName: cfg.userName ?? cfg.userID } }),
+    );
+    if (init.errorCode !== 0) {
+      rec.error(init.errorCode);
+      throw new StageFailure({ stage: "init", code: init.errorCode, message: "initCopyrightedMusic failed" });
+    }
+    signal.throwIfAborted();
+
+    const picked = await rec.stage("search", () =>
+      pickSongs(music, cfg.song, {
+        vendorID: cfg.vendorID,
+        resourceType: cfg.resourceType,
+        max: cfg.maxSongs,
+      }),
+    );
+    if (!picked.ok) {
+      rec.error(picked.code);
+      throw new StageFailure({ stage: "search", code: picked.code, message: picked.message });
+    }
+    signal.throwIfAborted();
+
+    const got = await acquireFirstUsable({ music, rec, signal, settings: cfg }, picked.candidates);
+    if (!got.ok) throw new StageFailure(got);
+    const acquired = got.acquired;
+    song = {
+      song_id: acquired.song.song_id,
+      song_name: acquired.song.song_name,
+      singer_name: acquired.song.singer_name,
+      resource_id: acquired.resourceID,
+      resource_type: cfg.resourceType,
+      via: acquired.via,
+    };
+    rec.event({
+      type: "song",
+      song_id: song.song_id,
+      song_name: song.song_name,
+      singer_name: song.singer_name,
+      duration_ms: acquired.song.duration,
+    });
+    signal.throwIfAborted();
+
+    ctx = { engine, music, rec, cfg, signal };
+    const loaded = await loadSong(ctx, acquired);
+    if (isFailure(loaded)) throw new StageFailure(loaded);
+    signal.throwIfAborted();
+
+    await startListening(ctx);
+    if (cfg.publish) {
+      const outcome = await publishSong(ctx, loaded);
+      publish = outcome.report;
+      if (outcome.roomLost !== null) {
+        throw new StageFailure({
+          stage: "publish",
+          code: outcome.roomLost,
+          message: "the room was lost while publishing",
+        });
+      }
+      const err = engine.getPublishStats().error;
+      if (err)
+        throw new StageFailure({
+          stage: "publish",
+          code: 1000017,
+          message: `the publish clock stopped: ${err}`,
+        });
+    } else if (cfg.listen.length > 0) {
+      const lost = await listenOnly(ctx);
+      if (lost !== null)
+        throw new StageFailure({ stage: "listen", code: lost, message: "the room was lost while listening" });
+    }
+  } catch (err) {
+    if (err instanceof StageFailure) {
+      failure = { stage: err.failure.stage, code: err.failure.code, message: err.failure.message };
+    } else if (!signal.aborted) {
+      failure = {
+        stage: "run",
+        code: codeOf(err, 1017099),
+        message: err instanceof Error ? err.message : String(err),
+      };
+    }
+  } finally {
+    if (ctx) listen = await stopListening(ctx).catch(() => null);
+    st = engine.getPublishStats();
+    await engine.destroyEngine();
+    if (!cfg.cacheDir) await rm(cacheDir, { recursive: true, force: true });
+  }
+  return {
+    ok: failure === null && !signal.aborted,
+    aborted: signal.aborted,
+    failure,
+    user_id: cfg.userID,
+    room_id: cfg.roomID,
+    song,
+    skipped: rec.skipped,
+    stages: rec.stages,
+    errors: rec.errors,
+    billable_requests: rec.billable,
+    unconfirmed_requests: rec.unconfirmed,
+    shared_fetches: rec.shared,
+    bytes_downloaded: rec.bytes,
+    recovery: rec.recovery,
+    publish,
+    mix: publish ? st.clock : null,
+    listen,
+    elapsed_ms: rec.sinceStart(),
+  };
+}
