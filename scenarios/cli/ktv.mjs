@@ -3,4 +3,5 @@
 import { register } from "tsx/esm/api";
 
 register();
-await import("./ktv.ts");
+const { main } = await import("./ktv.ts");
+await main(process.argv);

@@ -1,8 +1,10 @@
 #!/usr/bin/env -S node --import tsx
 import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { registerSingCommand } from "../../reference/cli/sing-command.ts";
 import { registerReportCommands } from "../../reports/cli.ts";
 import { registerTokenCommand } from "../../simulator/auth/token-command.ts";
 import { registerSimCommand } from "../../simulator/cli.ts";
+import { registerRunCommand } from "./run-command.ts";
 
 // One program, one subcommand per job; each part of the product registers its own subcommands here.
 export function buildProgram(): Command {
@@ -12,11 +14,13 @@ export function buildProgram(): Command {
     .exitOverride();
   registerSimCommand(program);
   registerTokenCommand(program);
+  registerSingCommand(program);
   registerReportCommands(program);
+  registerRunCommand(program);
   return program;
 }
 
-async function main(argv: string[]): Promise<void> {
+export async function main(argv: string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (e) {
@@ -29,10 +33,8 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-if (
-  import.meta.url === `file://${process.argv[1]}` ||
-  process.argv[1]?.endsWith("ktv.ts") ||
-  process.argv[1]?.endsWith("ktv.mjs")
-) {
+// Run directly (`node --import tsx scenarios/cli/ktv.ts`, `npm run ktv`); the `bin` shim (ktv.mjs, reached
+// through node_modules/.bin symlinks) calls main itself.
+if (process.argv[1]?.endsWith("ktv.ts")) {
   await main(process.argv);
 }

@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { readResults } from "../reports/read-results.ts";
+import conformance from "./conformance.ts";
+import { resolveScenario } from "./resolve.ts";
+import { EXIT, runScenario } from "./run/runner.ts";
+import { captureErr } from "./test-helpers.ts";
+import type { Verdict } from "./vu/conformance.ts";
+import { CONFORMANCE_CASES } from "./vu/conformance-cases.ts";
+
+// The conformance scenario through the real runner: the reference client passes every rule; a client that
+// never retries fails exactly the rules that need retries, and the run exits 99.
+
+const dirs: string[] = [];
+const newDir = () => {
+  const d = mkdtempSync(join(tmpdir(), "ktv-conformance-test-"));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe("conformance scenario", () => {
+  it("the reference client passes every recovery rule, and the ledger agrees with it", async () => {
+    const out = newDir();
+    const err = captureErr();
+    const outcome = await runScenario({ scenario: resolveScenario(conformance), out, seed: 3, err });
+    const r = readResults(out);
+    const verdicts = (r.summary as unknown as { conformance: Verdict[] }).conformance;
+
+    expect(verdicts.map((v) => [v.rule, v.ok, v.problems])).toEqual(
+      CONFORMANCE_CASES.map((c) => [c.rule, true, []]),
+    );
+    expect(r.summary.thresholds.map((t) => [t.metric, t.ok])).toEqual(
+      CONFORMANCE_CASES.map((c) => [`conformance{rule:${c.rule}}`, true]),
+    );
+    expect(outcome.exitCode, err.text()).toBe(EXIT.ok);
+    // Each case's ledger rows: 1 + 1 + 2 (expired, re-requested) + 2 (revoked, next song) + 1 + 0 (dropped).
+    expect(r.ledger.rows.length).toBe(7);
+    expect(r.summary.counters.billable_requests).toBe(7);
+    expect(r.faultEvents.map((e) => e.fault_id).sort()).toEqual(
+      expect.arrayContaining(["busy-once", "drop-once", "expired-once", "reset-once", "stall-once"]),
+    );
+  }, 90_000);
+
+  it("a client without retries fails the rules that need them: exit 99, with what went wrong", async () => {
+    const out = newDir();
+    const err = captureErr();
+    // The first two cases: a busy vendor, then a download reset mid-file.
+    const scenario = resolveScenario({
+      ...conformance,
+      options: {
+        ...conformance.options,
+        scenarios: { cases: { executor: "shared-iterations", vus: 1, iterations: 2, maxDuration: "1m" } },
+        thresholds: {
+          "conformance{rule:transient-backoff}": ["rate==1"],
+          "conformance{rule:download-resume}": ["rate==1"],
+        },
+      },
+    });
+    const outcome = await runScenario({
+      scenario,
+      out,
+      seed: 3,
+      err,
+      clientModule: new URL("./vu/no-retry-client.fixture.ts", import.meta.url).pathname,
+    });
+    const verdicts = (readResults(out).summary as unknown as { conformance: Verdict[] }).conformance;
+
+    expect(outcome.exitCode).toBe(EXIT.thresholds);
+    expect(outcome.summary.thresholds.map((t) => t.ok)).toEqual([false, false]);
+    expect(verdicts.map((v) => v.rule)).toEqual(["transient-backoff", "download-resume"]);
+    expect(verdicts[0]!.problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^outcome: expected success, got failure 1017097 at search/),
+      ]),
+    );
+    expect(verdicts[1]!.problems.join("\n")).toMatch(/recovery: expected transient-backoff at download/);
+  }, 90_000);
+});

@@ -1,0 +1,99 @@
+// Every metric a run records: its type (what aggregations a threshold may use), unit and meaning. Thresholds
+// and the summary refer to these names; a threshold on a name not listed here is a validation error.
+//
+// Trends are HDR histograms (3 significant digits). Open-model scenarios also record the trends measured from
+// each iteration's *intended* start under the tag {corrected:true}. Rates: `errors` is the share of
+// iterations that failed, and a tag narrows only the numerator (errors{code:1017019} = iterations that failed
+// with 1017019 / all iterations); `conformance` counts per rule (conformance{rule:X} = passes of X / runs of X).
+
+export type MetricType = "trend" | "counter" | "rate";
+
+export interface MetricInfo {
+  type: MetricType;
+  unit: "ms" | "us" | "count" | "bytes" | "ratio";
+  description: string;
+  /** Tags a threshold may filter on. */
+  tags: readonly string[];
+  /** Rates: what a tagged sub-metric divides by ("base": every sample of the metric; "series": its own). */
+  denominator?: "base" | "series";
+}
+
+const trend = (unit: "ms" | "us", description: string, tags: readonly string[] = []): MetricInfo => ({
+  type: "trend",
+  unit,
+  description,
+  tags,
+});
+const counter = (unit: "count" | "bytes", description: string, tags: readonly string[] = []): MetricInfo => ({
+  type: "counter",
+  unit,
+  description,
+  tags,
+});
+
+export const METRICS = {
+  ttfa_ms: trend("ms", "time to first audio: the user's intent to the first published packet", ["corrected"]),
+  search_ms: trend("ms", "song pick: search or chart or song info"),
+  request_resource_ms: trend("ms", "requestResource / getSharedResource, all attempts"),
+  download_ms: trend("ms", "download of the resource, all attempts"),
+  load_ms: trend("ms", "media player load + standard pitch"),
+  mix_lateness_ms: trend("ms", "start of each 10 ms mixer frame after its deadline"),
+  mix_cost_us: trend("us", "CPU time of each 10 ms mixer frame"),
+  e2e_latency_ms: trend("ms", "capture timestamp to receipt at a listener, per packet"),
+  iteration_duration_ms: trend("ms", "one whole iteration", ["corrected"]),
+  iterations: counter("count", "iterations finished (successful or not)"),
+  dropped_iterations: counter("count", "open model: arrivals that found no VU in time"),
+  interrupted_iterations: counter("count", "iterations cut by the end of the run or an abort"),
+  songs_started: counter("count", "iterations that got audio out (published or, for listeners, prepared)"),
+  billable_requests: counter("count", "requestResource calls the vendor confirmed (each one ledger row)"),
+  unconfirmed_requests: counter("count", "requestResource calls without a vendor answer (may have billed)"),
+  shared_fetches: counter("count", "resources obtained with getSharedResource (free)"),
+  bytes_downloaded: counter("bytes", "CDN body bytes received"),
+  media_bytes_published: counter("bytes", "audio packets sent to the media relay (header + PCM)"),
+  media_bytes_received: counter("bytes", "audio packets the relay delivered to listeners (header + PCM)"),
+  mix_frames: counter("count", "mixer frames produced"),
+  mix_late_frames: counter("count", "mixer frames that started a whole frame period or more late"),
+  recoveries: counter("count", "recovery actions of the reference client", ["rule"]),
+  errors: {
+    type: "rate",
+    unit: "ratio",
+    description: "share of iterations that failed; {code:N} by the failure's code",
+    tags: ["code"],
+    denominator: "base",
+  } as MetricInfo,
+  conformance: {
+    type: "rate",
+    unit: "ratio",
+    description: "conformance cases passed; {rule:NAME} per recovery rule",
+    tags: ["rule"],
+    denominator: "series",
+  } as MetricInfo,
+} satisfies Record<string, MetricInfo>;
+
+export type MetricName = keyof typeof METRICS;
+
+/** The trends summary.json always carries (count 0 when a scenario never exercised them). */
+export const SUMMARY_TRENDS = [
+  "ttfa_ms",
+  "search_ms",
+  "request_resource_ms",
+  "download_ms",
+  "load_ms",
+  "mix_lateness_ms",
+  "mix_cost_us",
+  "e2e_latency_ms",
+  "iteration_duration_ms",
+] as const;
+
+export const TRENDS_WITH_CORRECTION = ["ttfa_ms", "iteration_duration_ms"] as const;
+
+export function metricInfo(name: string): MetricInfo | undefined {
+  return (METRICS as Record<string, MetricInfo>)[name];
+}
+
+/** The series key of a metric with tags: name{a:1,b:2}, tags sorted, so equal filters give equal keys. */
+export function seriesKey(name: string, tags: Record<string, string> = {}): string {
+  const keys = Object.keys(tags).sort();
+  if (keys.length === 0) return name;
+  return `${name}{${keys.map((k) => `${k}:${tags[k]}`).join(",")}}`;
+}

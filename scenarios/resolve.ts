@@ -1,0 +1,126 @@
+import type { SimOptions } from "../simulator/options.ts";
+import type { CacheBehaviour, LoadOptions, ScenarioDefinition, VuKind } from "./format.ts";
+import { durationMs } from "./load/duration.ts";
+import { type LoadPlan, planLoad } from "./load/plan.ts";
+import { expandShortcuts, type ScenarioConfigs } from "./load/shortcuts.ts";
+import { validateScenario } from "./validate.ts";
+
+// A validated scenario with every default filled in and the load in its long form: what the runner and its
+// workers use (plain data, so it crosses to worker threads as is). `--duration` is applied here.
+
+export interface ResolvedScenario {
+  name: string;
+  description: string;
+  /** The long form: shortcuts expanded. */
+  options: { scenarios: ScenarioConfigs; thresholds: Record<string, unknown> };
+  vu: VuKind;
+  population: { rooms: number | null; usersPerRoom: number; singersPerRoom: number };
+  songs: { charts: string[]; zipf: number; poolSize: number; searchMix: number };
+  shareRatio: number;
+  cache: CacheBehaviour;
+  resource: { type: number; quality: number; vendorId: number; billingMode: number };
+  singSeconds: number;
+  faults: { profile: unknown | null; timeline: { atMs: number; profile: unknown | null }[] };
+  /** Hard limit of the run, ms. */
+  durationMs: number;
+  maxStartDelayMs: number;
+  simulator: Partial<SimOptions>;
+  extrapolateRooms: number[];
+}
+
+export class ScenarioError extends Error {
+  constructor(
+    readonly scenario: string,
+    readonly errors: string[],
+  ) {
+    super(`scenario ${scenario} is invalid:\n  ${errors.join("\n  ")}`);
+    this.name = "ScenarioError";
+  }
+}
+
+/** Default charts per vendor: vendors 0/1 "hot picks" (8888), vendor 2 its first list; vendor 4 has none. */
+function defaultCharts(vendorId: number): string[] {
+  if (vendorId === 2) return ["22004"];
+  if (vendorId === 4) return [];
+  return ["8888"];
+}
+
+export function resolveScenario(
+  def: ScenarioDefinition,
+  o: { durationOverrideMs?: number } = {},
+): ResolvedScenario {
+  const errors = validateScenario(def);
+  if (errors.length > 0) throw new ScenarioError(String(def?.name ?? "?"), errors);
+  const options =
+    o.durationOverrideMs === undefined ? def.options : withDuration(def.options, o.durationOverrideMs);
+  const plan = planLoad(options);
+  const k = def.ktv ?? {};
+  const resource = {
+    type: k.resource?.type ?? 1,
+    quality: k.resource?.quality ?? 0,
+    vendorId: k.resource?.vendorId ?? 0,
+    billingMode: k.resource?.billingMode ?? 0,
+  };
+  const limit =
+    k.duration !== undefined && o.durationOverrideMs === undefined ? durationMs(k.duration) : null;
+  return {
+    name: def.name,
+    description: def.description,
+    options: {
+      scenarios: expandShortcuts(options).scenarios,
+      thresholds: (options.thresholds ?? {}) as Record<string, unknown>,
+    },
+    vu: k.vu ?? "pipeline",
+    population: {
+      rooms: k.population?.rooms ?? null,
+      usersPerRoom: k.population?.usersPerRoom ?? 2,
+      singersPerRoom: k.population?.singersPerRoom ?? 1,
+    },
+    songs: {
+      charts: k.songs?.charts ?? defaultCharts(resource.vendorId),
+      zipf: k.songs?.zipf ?? 1,
+      poolSize: k.songs?.poolSize ?? 50,
+      searchMix: k.songs?.searchMix ?? 0.2,
+    },
+    shareRatio: k.shareRatio ?? 1,
+    cache: k.cache ?? "cold",
+    resource,
+    singSeconds: k.singSeconds ?? 5,
+    faults: {
+      profile: k.faults?.profile ?? null,
+      timeline: (k.faults?.timeline ?? [])
+        .map((s) => ({ atMs: durationMs(s.at), profile: s.profile }))
+        .sort((a, b) => a.atMs - b.atMs),
+    },
+    durationMs: limit ?? plan.maxDurationMs,
+    maxStartDelayMs: durationMs(k.maxStartDelay ?? "5s"),
+    simulator: { ...k.simulator },
+    extrapolateRooms: k.extrapolateRooms ?? [],
+  };
+}
+
+export function planOf(r: ResolvedScenario): LoadPlan {
+  return planLoad({ scenarios: r.options.scenarios } as unknown as LoadOptions);
+}
+
+/**
+ * `--duration D`: every executor's length becomes D (duration; maxDuration of the iteration executors; stages
+ * scaled in proportion), startTimes are kept. Returns new options; the input is not changed.
+ */
+export function withDuration(options: LoadOptions, ms: number): LoadOptions {
+  const { scenarios } = expandShortcuts(options);
+  const out: ScenarioConfigs = {};
+  for (const [name, c] of Object.entries(scenarios)) {
+    const next: Record<string, unknown> = { ...c };
+    if ("duration" in c) next.duration = `${ms}ms`;
+    if (c.executor === "shared-iterations" || c.executor === "per-vu-iterations")
+      next.maxDuration = `${ms}ms`;
+    if (Array.isArray(c.stages)) {
+      const stages = c.stages as { duration: string; target: number }[];
+      const total = stages.reduce((a, s) => a + durationMs(s.duration), 0);
+      next.stages = stages.map((s) => ({ ...s, duration: `${(durationMs(s.duration) / total) * ms}ms` }));
+    }
+    out[name] = next;
+  }
+  return { scenarios: out as unknown as LoadOptions["scenarios"], thresholds: options.thresholds };
+}

@@ -1,0 +1,49 @@
+import type { Snapshot } from "../metrics/set.ts";
+import type { ResolvedScenario } from "../resolve.ts";
+import type { PoolSong } from "./population.ts";
+
+// The conversation between the runner (main thread) and its worker threads:
+//   main -> worker   start {t0}           begin the schedule; t0 is the run's start, epoch ms
+//   main -> worker   flush {seq}          send what was recorded since the last flush
+//   main -> worker   stop {reason}        abort every iteration now (SIGINT, abortOnFail, time limit)
+//   worker -> main   ready                VU code loaded, waiting for start
+//   worker -> main   metrics {seq, ...}   the answer to a flush
+//   worker -> main   done {...}           the schedule is over (or stopped); the final samples
+//   worker -> main   log {text}           a line for the runner's stderr (a VU's unexpected exception)
+//   worker -> main   note {kind, data}    a record for summary.json (a conformance verdict)
+
+export interface WorkerInit {
+  index: number;
+  workers: number;
+  scenario: ResolvedScenario;
+  target: string;
+  appID: number;
+  appSign: string;
+  seed: number;
+  /** Prefix of user and room ids. */
+  prefix: string;
+  pool: PoolSong[];
+  /** Per shared-iterations executor (by name), one Int32 cell: the next iteration to take. */
+  sharedCounters: Record<string, SharedArrayBuffer>;
+  /** Root of the VUs' caches (cache "vu"). */
+  cacheRoot: string;
+  /** A module whose default export replaces the reference pipeline as the client under test (--client). */
+  clientModule: string | null;
+}
+
+export type ToWorker =
+  | { type: "start"; t0: number }
+  | { type: "flush"; seq: number }
+  | { type: "stop"; reason: string };
+
+export interface Gauges {
+  /** VUs active now: looping (closed model) or running an iteration (open model). */
+  vus: number;
+}
+
+export type FromWorker =
+  | { type: "ready" }
+  | { type: "metrics"; seq: number; snapshot: Snapshot; gauges: Gauges }
+  | { type: "done"; snapshot: Snapshot; gauges: Gauges }
+  | { type: "log"; text: string }
+  | { type: "note"; kind: string; data: unknown };

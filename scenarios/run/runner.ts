@@ -1,0 +1,297 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { FaultEventLine, LedgerSnapshot, RunSummary, TimeseriesPoint } from "../../reports/format.ts";
+import { startSimulator } from "../../simulator/app.ts";
+import { DEV_APP } from "../../simulator/options.ts";
+import { MetricSet } from "../metrics/set.ts";
+import { planOf, type ResolvedScenario } from "../resolve.ts";
+import { type Breach, ThresholdBook } from "../thresholds/evaluate.ts";
+import { parseThresholds } from "../thresholds/parser.ts";
+import { AdminClient, totalsOf } from "./admin.ts";
+import { epochNow, sleepUntil } from "./clock.ts";
+import { environment } from "./environment.ts";
+import type { WorkerInit } from "./messages.ts";
+import { Progress, type ProgressOut } from "./progress.ts";
+import { writeResults } from "./results.ts";
+import { timeseriesPoint } from "./series.ts";
+import { buildSongPool } from "./song-pool.ts";
+import { buildSummary } from "./summary.ts";
+import { WorkerPool } from "./workers.ts";
+
+// `ktv run` as a function: start (or reach) the simulator, set up the song pool and the fault profile, start
+// the worker threads at one common t0, flush every interval (time series, thresholds, progress line), stop on
+// the plan's end, the time limit, an abortOnFail threshold or the caller's signal (SIGINT/SIGTERM), then
+// fetch the ledger and the fault events and write the results directory, complete in every case.
+
+/** k6's exit codes where they apply: thresholds 99, interrupted from outside 105; 1 when it could not run. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, thresholds: 99, interrupted: 105 } as const;
+
+export interface RunOptions {
+  scenario: ResolvedScenario;
+  /** An external simulator's base URL; without it one is started in this process. */
+  target?: string;
+  out: string;
+  seed: number;
+  /** Worker threads (default: every core, at most one per VU). */
+  workers?: number;
+  appID?: number;
+  appSign?: string;
+  /** A module replacing the reference pipeline as the client under test. */
+  clientModule?: string | null;
+  /** Time series resolution (default 1 s). */
+  intervalMs?: number;
+  /** Where the progress line and warnings go (stderr). */
+  err: ProgressOut;
+  /** Aborting it ends the run early and cleanly (SIGINT/SIGTERM); its reason names why. */
+  signal?: AbortSignal;
+  simLogLevel?: string;
+}
+
+export interface RunOutcome {
+  exitCode: number;
+  dir: string;
+  summary: RunSummary;
+}
+
+export class RunError extends Error {
+  override name = "RunError";
+}
+
+const READY_TIMEOUT_MS = 60_000;
+const FLUSH_TIMEOUT_MS = 2_000;
+/** After the time limit, workers get this long to stop before they are terminated. */
+const STOP_GRACE_MS = 10_000;
+
+export async function runScenario(o: RunOptions): Promise<RunOutcome> {
+  const s = o.scenario;
+  const startedAt = new Date();
+  const appID = o.appID ?? DEV_APP.app_id;
+  const appSign = o.appSign ?? DEV_APP.app_sign;
+  const embedded = o.target === undefined;
+  const sim = embedded
+    ? await startSimulator({
+        port: 0,
+        host: "127.0.0.1",
+        seed: o.seed,
+        dataDir: ":memory:",
+        logLevel: o.simLogLevel ?? "silent",
+        catalogSize: s.simulator.catalogSize ?? 10_000,
+        ...(s.simulator.resourceTtlMs ? { resourceTtlMs: s.simulator.resourceTtlMs } : {}),
+        ...(s.simulator.shareTtlMs ? { shareTtlMs: s.simulator.shareTtlMs } : {}),
+        ...(s.simulator.cdnGlobalBytesPerSec
+          ? { cdnGlobalBytesPerSec: s.simulator.cdnGlobalBytesPerSec }
+          : {}),
+      })
+    : null;
+  const target = (o.target ?? sim!.url).replace(/\/+$/, "");
+  const cacheRoot = mkdtempSync(join(tmpdir(), "ktv-run-"));
+  try {
+    return await runAgainst(o, { target, embedded, appID, appSign, startedAt, cacheRoot });
+  } finally {
+    await sim?.close().catch(() => {});
+    rmSync(cacheRoot, { recursive: true, force: true });
+  }
+}
+
+interface Ctx {
+  target: string;
+  embedded: boolean;
+  appID: number;
+  appSign: string;
+  startedAt: Date;
+  cacheRoot: string;
+}
+
+async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
+  const s = o.scenario;
+  const intervalMs = o.intervalMs ?? 1000;
+  const warn = (text: string) => o.err.write(`${o.err.isTTY ? "\r\x1b[2K" : ""}ktv run: ${text}\n`);
+  const admin = new AdminClient(c.target);
+  const plan = planOf(s);
+  await admin.health().catch((err: unknown) => {
+    throw new RunError(
+      `cannot reach the simulator at ${c.target}: ${err instanceof Error ? err.message : err}`,
+    );
+  });
+  const ledgerHead = c.embedded ? 0 : await admin.ledgerHead(c.appID);
+  const faultSince = c.embedded ? 0 : Math.floor(Date.now());
+  const prefix = c.embedded ? `k${o.seed}` : `k${o.seed}-${randomBytes(3).toString("hex")}`;
+  const songPool = await buildSongPool(s, {
+    target: c.target,
+    appID: c.appID,
+    appSign: c.appSign,
+    userID: `${prefix}-setup`,
+  });
+  const { thresholds } = parseThresholds(s.options.thresholds);
+  let faultsTouched = false;
+  const applyFaults = async (profile: unknown | null) => {
+    faultsTouched = true;
+    // Windows (from/until) count from when the profile is applied, i.e. from the run's timeline.
+    const doc = profile === null ? null : { time_base: "profile", ...(profile as object) };
+    await admin.setFaults(doc);
+  };
+  if (s.faults.profile !== null) await applyFaults(s.faults.profile);
+
+  const workers = Math.max(1, Math.min(o.workers ?? availableParallelism(), plan.maxVUs));
+  const sharedCounters: Record<string, SharedArrayBuffer> = {};
+  for (const p of plan.scenarios)
+    if (p.iterations && "total" in p.iterations) sharedCounters[p.name] = new SharedArrayBuffer(4);
+  const inits: WorkerInit[] = Array.from({ length: workers }, (_, index) => ({
+    index,
+    workers,
+    scenario: s,
+    target: c.target,
+    appID: c.appID,
+    appSign: c.appSign,
+    seed: o.seed,
+    prefix,
+    pool: songPool,
+    sharedCounters,
+    cacheRoot: c.cacheRoot,
+    clientModule: o.clientModule ? resolve(o.clientModule) : null,
+  }));
+  const notes: { kind: string; data: unknown }[] = [];
+  const pool = new WorkerPool(inits, { log: warn, note: (kind, data) => notes.push({ kind, data }) });
+  const timers: NodeJS.Timeout[] = [];
+  let stopReason: string | null = null;
+  let stoppedAt = Number.POSITIVE_INFINITY;
+  let bySignal = false;
+  const abortBreaches: Breach[] = [];
+  const stopRun = (reason: string) => {
+    if (stopReason !== null) return;
+    stopReason = reason;
+    stoppedAt = epochNow();
+    pool.stop(reason);
+  };
+  const onSignal = () => {
+    bySignal = true;
+    stopRun(
+      String(
+        o.signal?.reason instanceof Error ? o.signal.reason.message : (o.signal?.reason ?? "interrupted"),
+      ),
+    );
+  };
+
+  try {
+    if (!(await pool.ready(READY_TIMEOUT_MS)))
+      throw new RunError("the worker threads did not start within 60 s");
+    const t0 = epochNow() + 100;
+    pool.start(t0);
+    if (o.signal?.aborted) onSignal();
+    else o.signal?.addEventListener("abort", onSignal, { once: true });
+    for (const step of s.faults.timeline) {
+      timers.push(
+        setTimeout(
+          () => {
+            applyFaults(step.profile).catch((err: unknown) =>
+              warn(`fault timeline at ${step.atMs} ms: ${String(err)}`),
+            );
+          },
+          t0 + step.atMs - epochNow(),
+        ),
+      );
+    }
+    timers.push(setTimeout(() => stopRun("time limit reached"), t0 + s.durationMs - epochNow()));
+
+    const book = new ThresholdBook(thresholds, intervalMs);
+    const total = new MetricSet();
+    const points: TimeseriesPoint[] = [];
+    const progress = new Progress(o.err);
+    const label = s.name;
+    let lastVus = 0;
+    let endT = t0;
+    const hardEnd = t0 + s.durationMs + STOP_GRACE_MS;
+    for (let seq = 0; ; seq++) {
+      const boundary = t0 + (seq + 1) * intervalMs;
+      const wake = new AbortController();
+      void pool.whenDone(Math.max(0, boundary - epochNow())).then((done) => done && wake.abort());
+      await sleepUntil(boundary, wake.signal);
+      wake.abort();
+      // Stopped VUs get STOP_GRACE_MS to wind down; a worker that does not is terminated with its samples.
+      const over = pool.finished || epochNow() >= Math.min(hardEnd, stoppedAt + STOP_GRACE_MS);
+      const { snapshots, vus } = await pool.flush(seq, FLUSH_TIMEOUT_MS);
+      const interval = new MetricSet();
+      for (const snap of snapshots) interval.merge(snap);
+      total.mergeSet(interval);
+      endT = over ? Math.min(epochNow(), Math.max(boundary, endT)) : boundary;
+      if (!over || !interval.empty || points.length === 0) {
+        points.push(timeseriesPoint(interval, { t: endT, elapsedS: (endT - t0) / 1000, vus }));
+      }
+      lastVus = vus;
+      const breaches = book.onInterval(interval, total, endT - t0);
+      if (breaches.length > 0 && stopReason === null) {
+        abortBreaches.push(...breaches);
+        const b = breaches[0]!;
+        stopRun(`threshold ${b.threshold.metric.key}: ${b.threshold.source} failed (abortOnFail)`);
+      }
+      progress.update({ elapsedS: (endT - t0) / 1000, vus, total, label });
+      if (over) break;
+    }
+    if (!pool.finished) warn("some workers did not stop in time: their last samples are lost");
+    const late = pool.takeStash();
+    if (late.length > 0) {
+      // Samples that came after the last flush: one more point, so the series still adds up to the totals.
+      const interval = new MetricSet();
+      for (const snap of late) interval.merge(snap);
+      total.mergeSet(interval);
+      points.push(timeseriesPoint(interval, { t: endT, elapsedS: (endT - t0) / 1000, vus: 0 }));
+    }
+    const durationS = Math.max(0, (endT - t0) / 1000);
+    progress.finish({ elapsedS: durationS, vus: lastVus, total, label });
+
+    // The vendor's side of the story.
+    let ledger: LedgerSnapshot = { rows: [], totals: totalsOf([]), next_since_id: null };
+    let faultEvents: FaultEventLine[] = [];
+    try {
+      ledger = await admin.ledgerSince(ledgerHead, c.appID);
+    } catch (err) {
+      warn(`could not read the ledger: ${String(err)}`);
+    }
+    try {
+      faultEvents = await admin.faultEvents(faultSince);
+    } catch (err) {
+      warn(`could not read the fault events: ${String(err)}`);
+    }
+    if (faultsTouched && !c.embedded) await admin.setFaults(null).catch(() => {});
+
+    const billable = total.counter("billable_requests");
+    if (billable !== ledger.rows.length) {
+      warn(
+        `the client counted ${billable} billable requests, the ledger has ${ledger.rows.length} rows for this run`,
+      );
+    }
+    const env = environment({
+      seed: o.seed,
+      startedAt: c.startedAt,
+      target: c.target,
+      workers,
+      embedded: c.embedded,
+    });
+    const summary = buildSummary({
+      scenario: s,
+      total,
+      points,
+      thresholds: book.final(total, durationS),
+      aborts: abortBreaches,
+      ledger,
+      t0,
+      endT,
+      stopReason,
+      environment: env,
+      notes,
+    });
+    writeResults(o.out, { summary, timeseries: points, ledger, faultEvents, environment: env });
+    const exitCode = bySignal
+      ? EXIT.interrupted
+      : summary.thresholds.some((t) => !t.ok)
+        ? EXIT.thresholds
+        : EXIT.ok;
+    return { exitCode, dir: resolve(o.out), summary };
+  } finally {
+    for (const t of timers) clearTimeout(t);
+    o.signal?.removeEventListener("abort", onSignal);
+    await pool.terminate();
+  }
+}

@@ -1,0 +1,126 @@
+import { FRAME_MS } from "../../reference/mixer/frame.ts";
+import type { LedgerSnapshot, RunSummary, ThresholdResult, TimeseriesPoint } from "../../reports/format.ts";
+import { RESULTS_FORMAT } from "../../reports/format.ts";
+import { bucketize, linearBounds, logBounds } from "../metrics/buckets.ts";
+import type { MetricSet } from "../metrics/set.ts";
+import { planOf, type ResolvedScenario } from "../resolve.ts";
+import type { Breach } from "../thresholds/evaluate.ts";
+import { capacityModel } from "./capacity.ts";
+import type { RunEnvironment } from "./environment.ts";
+import { extraCounters, summaryMetrics } from "./series.ts";
+
+// summary.json from a finished run's merged samples (reports/format.ts RunSummary, plus additive fields:
+// counters.failed_iterations and ledger_rows, capacity.extrapolated, conformance verdicts).
+
+export interface SummaryInput {
+  scenario: ResolvedScenario;
+  total: MetricSet;
+  points: TimeseriesPoint[];
+  thresholds: ThresholdResult[];
+  /** abortOnFail thresholds that stopped the run. */
+  aborts: Breach[];
+  ledger: LedgerSnapshot;
+  /** The run's start and end, epoch ms. */
+  t0: number;
+  endT: number;
+  stopReason: string | null;
+  environment: RunEnvironment;
+  notes: { kind: string; data: unknown }[];
+}
+
+export function buildSummary(i: SummaryInput): RunSummary & Record<string, unknown> {
+  const { scenario: s, total } = i;
+  const durationS = Math.max(0, (i.endT - i.t0) / 1000);
+  const plan = planOf(s);
+  const { name, description, options, ...ktv } = s;
+  const conformance = i.notes.filter((n) => n.kind === "conformance").map((n) => n.data);
+  return {
+    format: RESULTS_FORMAT,
+    scenario: {
+      name,
+      description,
+      options: {
+        options,
+        ktv,
+        plan: plan.scenarios.map((p) => ({ name: p.name, executor: p.executor, description: p.description })),
+      },
+    },
+    started_at: new Date(i.t0).toISOString(),
+    ended_at: new Date(i.endT).toISOString(),
+    duration_s: Math.round(durationS * 1000) / 1000,
+    interrupted: i.stopReason !== null,
+    interrupt_reason: i.stopReason,
+    metrics: summaryMetrics(
+      total,
+      plan.scenarios.some((p) => p.model === "open"),
+    ),
+    counters: {
+      ...extraCounters(total),
+      iterations: total.counter("iterations"),
+      dropped_iterations: total.counter("dropped_iterations"),
+      songs_started: total.counter("songs_started"),
+      errors_by_code: Object.fromEntries(total.errorsByCode),
+      billable_requests: total.counter("billable_requests"),
+      bytes_downloaded: total.counter("bytes_downloaded"),
+      failed_iterations: total.rates.get("errors")?.trues ?? 0,
+      ledger_rows: i.ledger.rows.length,
+    },
+    thresholds: i.thresholds,
+    capacity: capacityModel({
+      durationS,
+      ledger: i.ledger.totals,
+      bytesDownloaded: total.counter("bytes_downloaded"),
+      mediaBytes: total.counter("media_bytes_published") + total.counter("media_bytes_received"),
+      vusSeries: i.points.map((p) => p.vus),
+      usersPerRoom: s.population.usersPerRoom,
+      extrapolateRooms: s.extrapolateRooms,
+      knee: kneeOf(i.thresholds, i.aborts, i.points, s.population.usersPerRoom),
+    }),
+    environment: i.environment,
+    histograms: histogramsOf(total),
+    mix_frame_ms: FRAME_MS,
+    ...(conformance.length > 0 ? { conformance } : {}),
+  };
+}
+
+/** Distributions for the report's plots: TTFA and end-to-end latency linear, mixer lateness logarithmic. */
+function histogramsOf(total: MetricSet): NonNullable<RunSummary["histograms"]> {
+  const out: NonNullable<RunSummary["histograms"]> = {};
+  const linear = ["ttfa_ms", "e2e_latency_ms"];
+  for (const name of [...linear, "mix_lateness_ms"]) {
+    const h = total.trends.get(name);
+    if (!h || h.totalCount === 0) continue;
+    const max = h.maxValue / 1000;
+    out[name] = bucketize(h, linear.includes(name) ? linearBounds(max) : logBounds(0.01, max));
+  }
+  return out;
+}
+
+/** The load at the first threshold breach (a window's first failure, or an abortOnFail stop), else null. */
+export function kneeOf(
+  results: ThresholdResult[],
+  aborts: Breach[],
+  points: TimeseriesPoint[],
+  usersPerRoom: number,
+): RunSummary["capacity"]["knee"] {
+  const candidates: { at: number; metric: string; expression: string }[] = [];
+  for (const r of results) {
+    if (!r.ok && typeof r.first_breach_s === "number") {
+      candidates.push({ at: r.first_breach_s, metric: r.metric, expression: r.expression });
+    }
+  }
+  for (const b of aborts)
+    candidates.push({ at: b.atS, metric: b.threshold.metric.key, expression: b.threshold.source });
+  if (candidates.length === 0) return null;
+  candidates.sort((a, b) => a.at - b.at);
+  const first = candidates[0]!;
+  const point = points.find((p) => p.elapsed_s >= first.at - 1e-6) ?? points.at(-1);
+  const vus = point?.vus ?? 0;
+  return {
+    vus,
+    rooms: Math.ceil(vus / usersPerRoom),
+    metric: first.metric,
+    expression: first.expression,
+    at_s: first.at,
+  };
+}

@@ -1,0 +1,62 @@
+import { pathToFileURL } from "node:url";
+import { parentPort, workerData } from "node:worker_threads";
+import { runPipeline } from "../../reference/pipeline/run.ts";
+import { MetricSet } from "../metrics/set.ts";
+import { VU_KINDS } from "../vu/index.ts";
+import type { ClientFn } from "../vu/types.ts";
+import { unboundedController } from "./clock.ts";
+import type { FromWorker, ToWorker, WorkerInit } from "./messages.ts";
+import { WorkerSchedule } from "./schedule.ts";
+
+// A worker thread of `ktv run`: runs its share of the VUs (schedule.ts) and answers the runner's flushes with
+// what it recorded since the last one. It ends after sending "done" (schedule over, or stopped).
+
+const init = workerData as WorkerInit;
+const port = parentPort!;
+const send = (m: FromWorker) => port.postMessage(m);
+const metrics = new MetricSet();
+const stop = unboundedController();
+let finished = false;
+
+async function loadClient(): Promise<ClientFn> {
+  if (!init.clientModule) return runPipeline;
+  const mod = (await import(pathToFileURL(init.clientModule).href)) as { default?: unknown };
+  if (typeof mod.default !== "function") {
+    throw new Error(`${init.clientModule}: the default export must be a function (config, signal) => result`);
+  }
+  return mod.default as ClientFn;
+}
+
+const schedule = new WorkerSchedule(
+  init,
+  metrics,
+  VU_KINDS[init.scenario.vu],
+  stop.signal,
+  await loadClient(),
+  {
+    log: (text) => send({ type: "log", text }),
+    note: (kind, data) => send({ type: "note", kind, data }),
+  },
+);
+
+port.on("message", (m: ToWorker) => {
+  if (m.type === "flush") {
+    send({ type: "metrics", seq: m.seq, snapshot: metrics.drain(), gauges: { vus: schedule.activeVus } });
+  } else if (m.type === "stop") {
+    stop.abort(new Error(m.reason));
+  } else if (m.type === "start") {
+    schedule
+      .run(m.t0)
+      .catch((err: unknown) => send({ type: "log", text: `worker ${init.index}: ${String(err)}` }))
+      .finally(() => {
+        finished = true;
+        send({ type: "done", snapshot: metrics.drain(), gauges: { vus: 0 } });
+      });
+  }
+});
+
+process.on("unhandledRejection", (err) => {
+  if (!finished) send({ type: "log", text: `worker ${init.index}: unhandled rejection: ${String(err)}` });
+});
+
+send({ type: "ready" });

@@ -1,0 +1,67 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { readResults } from "../reports/read-results.ts";
+import { SUMMARY_TRENDS } from "./metrics/catalog.ts";
+import { resolveScenario } from "./resolve.ts";
+import { runScenario } from "./run/runner.ts";
+import smoke from "./smoke.ts";
+import { captureErr } from "./test-helpers.ts";
+
+// The smoke scenario through the real runner (worker threads, embedded simulator, real sockets): the whole
+// pipeline measured, every result file valid for the reports, and the client's billing count equal to the
+// vendor's ledger.
+
+const dir = mkdtempSync(join(tmpdir(), "ktv-smoke-test-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("smoke scenario", () => {
+  it("runs green and writes complete, consistent results", async () => {
+    const err = captureErr();
+    const outcome = await runScenario({ scenario: resolveScenario(smoke), out: dir, seed: 7, err });
+    const r = readResults(dir);
+    const s = r.summary;
+
+    expect(outcome.exitCode, err.text()).toBe(0);
+    expect(s.thresholds.length).toBe(5);
+    expect(s.thresholds.every((t) => t.ok)).toBe(true);
+    expect(s.interrupted).toBe(false);
+
+    for (const name of SUMMARY_TRENDS) expect(Object.keys(s.metrics)).toContain(name);
+    for (const name of [
+      "ttfa_ms",
+      "request_resource_ms",
+      "download_ms",
+      "mix_lateness_ms",
+      "mix_cost_us",
+      "e2e_latency_ms",
+    ]) {
+      expect(s.metrics[name]!.count, name).toBeGreaterThan(0);
+      expect(s.metrics[name]!.p50, name).toBeGreaterThan(0);
+      expect(s.metrics[name]!.p99).toBeGreaterThanOrEqual(s.metrics[name]!.p50);
+    }
+    expect(s.counters.iterations).toBeGreaterThanOrEqual(4);
+    expect(s.counters.songs_started).toBe(s.counters.iterations);
+    expect(s.counters.billable_requests).toBeGreaterThan(0);
+    expect(s.counters.billable_requests).toBe(r.ledger.rows.length);
+    expect(s.counters.bytes_downloaded).toBeGreaterThan(100_000);
+    expect(s.capacity.billable_per_hour.total).toBeGreaterThan(0);
+    expect(s.capacity.formulas.length).toBeGreaterThan(3);
+
+    // One point per second of the run, whose sums are the run's counters.
+    expect(r.timeseries.length).toBeGreaterThanOrEqual(8);
+    expect(r.timeseries.reduce((a, p) => a + p.iterations, 0)).toBe(s.counters.iterations);
+    expect(r.timeseries.reduce((a, p) => a + p.billable_requests, 0)).toBe(s.counters.billable_requests);
+    expect(r.timeseries.some((p) => p.metrics.e2e_latency_ms && p.metrics.e2e_latency_ms.count > 0)).toBe(
+      true,
+    );
+
+    expect(r.environment).toMatchObject({
+      seed: 7,
+      node: process.version,
+      target: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+    });
+    expect(err.text()).toMatch(/^smoke \d+s {2}vus \d+ {2}[\d.]+ it\/s {2}iterations \d+/m);
+  }, 60_000);
+});

@@ -1,0 +1,152 @@
+import { checkProfile } from "../simulator/faults/profile.ts";
+import type { ScenarioDefinition } from "./format.ts";
+import { Checks, show } from "./load/check.ts";
+import { planLoad, validateLoad } from "./load/plan.ts";
+import { parseThresholds } from "./thresholds/parser.ts";
+
+// validate(): every problem of a scenario at once, as "path: why" (k6's Validate() style): the load options,
+// the thresholds, and the KTV data, including the fault profiles, checked by the simulator's own profile
+// validator so a scenario cannot carry a profile the simulator would refuse mid-run.
+
+const TOP = ["name", "description", "options", "ktv"];
+const OPTIONS = ["vus", "duration", "iterations", "stages", "scenarios", "thresholds"];
+const KTV = [
+  "vu",
+  "population",
+  "songs",
+  "shareRatio",
+  "cache",
+  "resource",
+  "singSeconds",
+  "faults",
+  "duration",
+  "maxStartDelay",
+  "simulator",
+  "extrapolateRooms",
+];
+
+export function validateScenario(input: unknown): string[] {
+  const ch = new Checks("");
+  if (!ch.isObject(input, "scenario")) return ch.errors;
+  const s = input as Record<string, unknown>;
+  ch.onlyKeys(s, TOP);
+  if (typeof s.name !== "string" || !/^[A-Za-z0-9_.-]{1,64}$/.test(s.name)) {
+    ch.fail("name", `must be 1-64 letters, digits, '.', '-' or '_', got ${show(s.name)}`);
+  }
+  if (typeof s.description !== "string") ch.fail("description", "must be a string");
+  if (ch.isObject(s.options, "options")) {
+    const o = s.options as Record<string, unknown>;
+    const oc = new Checks("options");
+    oc.onlyKeys(o, OPTIONS, {
+      summaryTrendStats: "not supported: summary.json always has count, min, p50, p95, p99, p999, max",
+    });
+    const loadErrors = validateLoad(o as ScenarioDefinition["options"]);
+    ch.errors.push(...oc.errors, ...loadErrors);
+    ch.errors.push(...parseThresholds(o.thresholds).errors);
+    const vu = (s.ktv as { vu?: unknown } | undefined)?.vu;
+    if (
+      loadErrors.length === 0 &&
+      vu === "conformance" &&
+      planLoad(o as ScenarioDefinition["options"]).maxVUs > 1
+    ) {
+      ch.fail("ktv.vu", "conformance cases change the simulator's faults one case at a time: use one VU");
+    }
+  }
+  if (s.ktv !== undefined && ch.isObject(s.ktv, "ktv"))
+    ch.errors.push(...validateKtv(s.ktv as Record<string, unknown>));
+  return ch.errors;
+}
+
+function validateKtv(k: Record<string, unknown>): string[] {
+  const ch = new Checks("ktv");
+  ch.onlyKeys(k, KTV);
+  if (k.vu !== undefined && !["pipeline", "music", "conformance"].includes(k.vu as string)) {
+    ch.fail("vu", `must be "pipeline", "music" or "conformance", got ${show(k.vu)}`);
+  }
+  const sub = (field: string, keys: string[], check: (c: Checks, o: Record<string, unknown>) => void) => {
+    const v = k[field];
+    if (v === undefined || !ch.isObject(v, field)) return;
+    const c = new Checks(`ktv.${field}`);
+    c.onlyKeys(v as Record<string, unknown>, keys);
+    check(c, v as Record<string, unknown>);
+    ch.errors.push(...c.errors);
+  };
+  sub("population", ["rooms", "usersPerRoom", "singersPerRoom"], (c, p) => {
+    c.int(p, "rooms", 1);
+    c.int(p, "usersPerRoom", 1, { max: 50 });
+    c.int(p, "singersPerRoom", 0, { max: 50 });
+    const upr = (p.usersPerRoom as number | undefined) ?? 2;
+    if (typeof p.singersPerRoom === "number" && p.singersPerRoom > upr) {
+      c.fail("singersPerRoom", `${p.singersPerRoom} is more than usersPerRoom (${upr})`);
+    }
+  });
+  sub("songs", ["charts", "zipf", "poolSize", "searchMix"], (c, p) => {
+    if (p.charts !== undefined) {
+      const charts = p.charts;
+      const ok =
+        Array.isArray(charts) &&
+        charts.length > 0 &&
+        charts.every((x: unknown) => typeof x === "string" && /^[0-9]{1,10}$/.test(x));
+      if (!ok) {
+        c.fail(
+          "charts",
+          `must be a non-empty list of top ids (strings such as "8888"), got ${show(p.charts)}`,
+        );
+      }
+    }
+    c.num(p, "zipf", 0, 10);
+    c.int(p, "poolSize", 1, { max: 1000 });
+    c.num(p, "searchMix", 0, 1);
+  });
+  ch.num(k, "shareRatio", 0, 1);
+  if (k.cache !== undefined && k.cache !== "cold" && k.cache !== "vu") {
+    ch.fail("cache", `must be "cold" or "vu", got ${show(k.cache)}`);
+  }
+  sub("resource", ["type", "quality", "vendorId", "billingMode"], (c, r) => {
+    c.int(r, "type", 0, { max: 3 });
+    c.int(r, "quality", 0, { max: 2 });
+    if (r.vendorId !== undefined && ![0, 1, 2, 4].includes(r.vendorId as number)) {
+      c.fail("vendorId", `must be 0, 1, 2 or 4, got ${show(r.vendorId)}`);
+    }
+    c.int(r, "billingMode", 0, { max: 3 });
+  });
+  ch.num(k, "singSeconds", 0.02, 3600);
+  ch.duration(k, "duration", { positive: true });
+  ch.duration(k, "maxStartDelay");
+  sub("simulator", ["catalogSize", "resourceTtlMs", "shareTtlMs", "cdnGlobalBytesPerSec"], (c, o) => {
+    c.int(o, "catalogSize", 100, { max: 2_000_000 });
+    c.int(o, "resourceTtlMs", 1);
+    c.int(o, "shareTtlMs", 1);
+    c.int(o, "cdnGlobalBytesPerSec", 0);
+  });
+  if (k.extrapolateRooms !== undefined) {
+    const r = k.extrapolateRooms;
+    if (!Array.isArray(r) || r.length > 20 || !r.every((n) => Number.isInteger(n) && n > 0)) {
+      ch.fail("extrapolateRooms", `must be a list of at most 20 positive integers, got ${show(r)}`);
+    }
+  }
+  sub("faults", ["profile", "timeline"], (c, f) => {
+    if (f.profile !== undefined && f.profile !== null) profileErrors(c, "profile", f.profile);
+    if (f.timeline === undefined) return;
+    if (!Array.isArray(f.timeline)) {
+      c.fail("timeline", "must be a list of {at, profile}");
+      return;
+    }
+    f.timeline.forEach((step: unknown, i: number) => {
+      if (!c.isObject(step, `timeline[${i}]`)) return;
+      const sc = new Checks(`ktv.faults.timeline[${i}]`);
+      const st = step as Record<string, unknown>;
+      sc.onlyKeys(st, ["at", "profile"]);
+      sc.duration(st, "at", { required: true });
+      if (!("profile" in st)) sc.fail("profile", "is required (null removes every fault)");
+      else if (st.profile !== null) profileErrors(sc, "profile", st.profile);
+      c.errors.push(...sc.errors);
+    });
+  });
+  return ch.errors;
+}
+
+function profileErrors(c: Checks, field: string, profile: unknown): void {
+  const r = checkProfile(profile);
+  if (!r.ok) for (const e of r.errors) c.fail(field, e);
+}

@@ -1,0 +1,125 @@
+import type { RecoveryRule } from "../../reference/pipeline/recovery.ts";
+
+// The conformance cases: each recovery rule of the careful client (reference/pipeline/recovery.ts; issue 5,
+// item 6) provoked once by a fault that hits only the case's own user (count_scope "user", first: 1), and
+// what a conforming client must show for it: its own report (recovery actions, billable requests) and the
+// vendor's ledger agree, and the outcome is the rule's. A partner's client passes when it behaves the same.
+
+export type ConformanceRule = RecoveryRule | "no-blind-rebill";
+
+export interface ConformanceCase {
+  /** Also the tag of conformance{rule:...}; one case per rule name. */
+  rule: ConformanceRule | "download-resume";
+  /** What the case checks, for the report and the log. */
+  description: string;
+  profile: unknown | null;
+  /** Try the room's share first (the room is fresh, so nothing is shared). */
+  preferShared?: boolean;
+  /** Revoke the song as soon as its resource is issued (and restore it after the case). */
+  revokeOnResource?: boolean;
+  /** Pick by a search whose first two hits are both usable (a revoked first hit must leave a next song). */
+  needsTwoCandidates?: boolean;
+  expect: {
+    ok: boolean;
+    /** A recovery action of this rule (stage too, when given) must be reported. */
+    recovery: RecoveryRule | null;
+    recoveryStage?: string;
+    /** Ledger rows the case adds, which must also be the client's own count of billable requests. */
+    ledgerRows: number;
+    /** When not ok: the failure codes that are acceptable. */
+    failureCodes?: number[];
+    /** Requests the client must report as unconfirmed (sent, no answer: may have billed). */
+    unconfirmed?: number;
+    /** Songs the client must report as skipped. */
+    skipped?: number;
+  };
+}
+
+const once = { first: 1, count_scope: "user" } as const;
+
+export const CONFORMANCE_CASES: ConformanceCase[] = [
+  {
+    rule: "transient-backoff",
+    description:
+      "1017097 (system busy) on the first content-center call: retried with backoff, then the song plays",
+    profile: {
+      faults: [
+        {
+          id: "busy-once",
+          kind: "error",
+          code: 1017097,
+          selector: { route: "POST /v1/music/extended" },
+          ...once,
+        },
+      ],
+    },
+    expect: { ok: true, recovery: "transient-backoff", ledgerRows: 1 },
+  },
+  {
+    rule: "download-resume",
+    description:
+      "the download connection is reset after 64 KiB: resumed (Range), not restarted or re-requested",
+    profile: {
+      faults: [
+        {
+          id: "reset-once",
+          kind: "cdn",
+          reset_after_bytes: 65_536,
+          selector: { route: "GET /v1/music/download/:resource_id" },
+          ...once,
+        },
+      ],
+    },
+    expect: { ok: true, recovery: "transient-backoff", recoveryStage: "download", ledgerRows: 1 },
+  },
+  {
+    rule: "expired-rerequest",
+    description:
+      "the first download finds its resource expired (410 + 1017019): requested again once, then plays",
+    profile: { faults: [{ id: "expired-once", kind: "expiry", expire_on_use: true, ...once }] },
+    expect: { ok: true, recovery: "expired-rerequest", ledgerRows: 2 },
+  },
+  {
+    rule: "revoked-skip",
+    description:
+      "the song is revoked while it downloads (cut, 403 + 1017030): skipped for the next song, reason kept",
+    profile: {
+      faults: [
+        {
+          id: "stall-once",
+          kind: "cdn",
+          stall: { after_bytes: 4096, duration: { type: "fixed", ms: 3000 } },
+          selector: { route: "GET /v1/music/download/:resource_id" },
+          ...once,
+        },
+      ],
+    },
+    revokeOnResource: true,
+    needsTwoCandidates: true,
+    expect: { ok: true, recovery: "revoked-skip", ledgerRows: 2, skipped: 1 },
+  },
+  {
+    rule: "shared-fallback",
+    description: "getSharedResource in a room where nobody requested the song (1017050): requests it instead",
+    profile: null,
+    preferShared: true,
+    expect: { ok: true, recovery: "shared-fallback", ledgerRows: 1 },
+  },
+  {
+    rule: "no-blind-rebill",
+    description:
+      "requestResource's connection is dropped unanswered: reported (1017098), never repeated automatically (it may have billed)",
+    profile: {
+      faults: [
+        {
+          id: "drop-once",
+          kind: "error",
+          drop: true,
+          selector: { route: "POST /v1/music/resource" },
+          ...once,
+        },
+      ],
+    },
+    expect: { ok: false, recovery: null, ledgerRows: 0, failureCodes: [1017098, 1017010], unconfirmed: 1 },
+  },
+];

@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import type { PipelineResult } from "../../reference/pipeline/result.ts";
+import { judge } from "./conformance.ts";
+import { CONFORMANCE_CASES } from "./conformance-cases.ts";
+
+// The conformance verdict: each expectation is checked and named when it fails.
+
+const caseOf = (rule: string) => CONFORMANCE_CASES.find((c) => c.rule === rule)!;
+
+function result(over: Partial<PipelineResult>): PipelineResult {
+  return {
+    ok: true,
+    aborted: false,
+    failure: null,
+    user_id: "u",
+    room_id: "r",
+    song: null,
+    skipped: [],
+    stages: {
+      login_ms: 1,
+      init_ms: 1,
+      search_ms: 1,
+      request_ms: 1,
+      download_ms: 1,
+      load_ms: 1,
+      ttfa_ms: 1,
+      first_heard_ms: null,
+    },
+    errors: {},
+    billable_requests: 1,
+    unconfirmed_requests: 0,
+    shared_fetches: 0,
+    bytes_downloaded: 1,
+    recovery: [],
+    publish: null,
+    mix: null,
+    listen: null,
+    elapsed_ms: 1,
+    ...over,
+  };
+}
+
+const action = (rule: "expired-rerequest" | "transient-backoff", stage = "download") =>
+  ({ rule, stage, code: 1017019, detail: "", at_ms: 1 }) as const;
+
+describe("conformance verdicts", () => {
+  it("passes a client that recovered as the rule says, billed as the ledger says", () => {
+    const v = judge(
+      caseOf("expired-rerequest"),
+      result({ billable_requests: 2, recovery: [action("expired-rerequest")] }),
+      2,
+    );
+    expect(v).toMatchObject({ rule: "expired-rerequest", ok: true, problems: [] });
+  });
+
+  it("names every broken expectation", () => {
+    const v = judge(
+      caseOf("expired-rerequest"),
+      result({ ok: false, failure: { stage: "download", code: 1017019, message: "" }, billable_requests: 1 }),
+      3,
+    );
+    expect(v.ok).toBe(false);
+    expect(v.problems).toEqual([
+      "outcome: expected success, got failure 1017019 at download",
+      "recovery: expected expired-rerequest, got none",
+      "ledger rows: expected 2, got 3",
+      "billable requests: the client reported 1, the ledger has 3",
+    ]);
+  });
+
+  it("a client that silently repeats a dropped requestResource fails no-blind-rebill", () => {
+    const retried = result({ ok: true, billable_requests: 1, unconfirmed_requests: 0 });
+    const v = judge(caseOf("no-blind-rebill"), retried, 1);
+    expect(v.problems).toEqual([
+      "outcome: expected a reported failure, got success",
+      "ledger rows: expected 0, got 1",
+      "unconfirmed requests: expected 1, got 0",
+    ]);
+  });
+
+  it("the recovery must be at the expected stage", () => {
+    const atSearch = result({ recovery: [action("transient-backoff", "search")] });
+    expect(judge(caseOf("download-resume"), atSearch, 1).problems).toEqual([
+      "recovery: expected transient-backoff at download, got transient-backoff@search",
+    ]);
+  });
+});

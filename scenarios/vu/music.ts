@@ -1,0 +1,126 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ZegoCopyrightedMusic } from "../../reference/music/copyrighted-music.ts";
+import { pickSongs } from "../../reference/pipeline/pick-song.ts";
+import { shouldFallBackToRequest } from "../../reference/pipeline/recovery.ts";
+import { countingFetch } from "../../reference/pipeline/traffic.ts";
+import type { IterationOutcome, IterationSpec, Vu, VuContext } from "./types.ts";
+
+// The "music" VU: the copyrighted-music half of the flow without the media engine: pick a song -> the room's
+// share or requestResource -> download. No audio is mixed or published, so it loads the vendor API, the
+// billing ledger and the CDN with far less CPU per user than the full pipeline: for CDN and billing capacity.
+// A song counts as started once its file is downloaded and verified.
+
+export function createMusicVu(ctx: VuContext): Vu {
+  return {
+    iteration: (spec, signal) => musicIteration(ctx, spec, signal),
+    close: async () => {},
+  };
+}
+
+async function musicIteration(
+  ctx: VuContext,
+  spec: IterationSpec,
+  signal: AbortSignal,
+): Promise<IterationOutcome> {
+  const { rec } = ctx;
+  const fail = (code: number): IterationOutcome => {
+    rec.error(code);
+    return { ok: false, code, ttfaMs: null, aborted: signal.aborted };
+  };
+  const cacheDir = spec.cacheDir ?? (await mkdtemp(join(tmpdir(), "ktv-music-vu-")));
+  const cm = new ZegoCopyrightedMusic({
+    baseUrl: ctx.target,
+    appId: ctx.appID,
+    appSign: ctx.appSign,
+    cacheDir,
+    fetch: countingFetch((n) => rec.add("bytes_downloaded", n)),
+  });
+  const onAbort = () => cm.cancelDownload();
+  signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    const init = await cm.initCopyrightedMusic({ user: { userID: spec.userID } });
+    if (init.errorCode !== 0) return fail(init.errorCode);
+    const login = await roomLogin(ctx.target, ctx, cm.sessionID!, spec.roomID, signal);
+    if (login !== 0) return fail(login);
+
+    let t = performance.now();
+    const res = spec.resource;
+    const picked = await pickSongs(cm, spec.song, { vendorID: res.vendorId, resourceType: res.type, max: 3 });
+    rec.record("search_ms", performance.now() - t);
+    if (!picked.ok) return fail(picked.code);
+    const song = picked.candidates[0]!;
+    if (signal.aborted) return { ok: false, code: 0, ttfaMs: null, aborted: true };
+
+    t = performance.now();
+    let r = spec.preferShared
+      ? await cm.getSharedResource({
+          songID: song.song_id,
+          vendorID: res.vendorId,
+          roomID: spec.roomID,
+          resourceType: res.type,
+        })
+      : null;
+    if (r && r.errorCode !== 0) {
+      rec.error(r.errorCode);
+      if (shouldFallBackToRequest(r.errorCode)) rec.add("recoveries{rule:shared-fallback}");
+      else return fail(r.errorCode);
+    }
+    if (r?.errorCode !== 0) {
+      r = await cm.requestResource({
+        songID: song.song_id,
+        mode: res.billingMode,
+        vendorID: res.vendorId,
+        resourceType: res.type,
+        resourceQualityType: res.quality,
+        roomID: spec.roomID,
+        ...(res.billingMode === 3 ? { masterID: spec.userID } : {}),
+      });
+      if (r.errorCode === 0) rec.add("billable_requests");
+    }
+    rec.record("request_resource_ms", performance.now() - t);
+    if (r.errorCode !== 0) return fail(r.errorCode);
+    const resourceID = r.data?.resources[0]?.resource_id;
+    if (!resourceID) return fail(1017010);
+
+    t = performance.now();
+    const d = await cm.download(resourceID);
+    rec.record("download_ms", performance.now() - t);
+    if (signal.aborted) return { ok: false, code: d.errorCode, ttfaMs: null, aborted: true };
+    if (d.errorCode !== 0) return fail(d.errorCode);
+    rec.add("songs_started");
+    return { ok: true, code: 0, ttfaMs: null, aborted: false };
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+    await cm.destroy();
+    if (!spec.cacheDir) await rm(cacheDir, { recursive: true, force: true });
+  }
+}
+
+/** POST /v1/room/login: room membership, which getSharedResource needs (the engine does this in the pipeline). */
+async function roomLogin(
+  target: string,
+  ctx: VuContext,
+  session: string,
+  roomID: string,
+  signal: AbortSignal,
+): Promise<number> {
+  try {
+    const res = await fetch(`${target}/v1/room/login`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-app-id": String(ctx.appID),
+        "x-app-sign": ctx.appSign,
+        "x-session": session,
+      },
+      body: JSON.stringify({ room_id: roomID }),
+      signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]),
+    });
+    const body = (await res.json()) as { code?: unknown };
+    return typeof body.code === "number" ? body.code : 1017010;
+  } catch {
+    return 1017098;
+  }
+}

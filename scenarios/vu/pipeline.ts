@@ -1,0 +1,83 @@
+import { FRAME_HEADER_BYTES, nowMicros, pcmPayloadBytes } from "../../protocol/media.ts";
+import type { PipelineConfig } from "../../reference/pipeline/config.ts";
+import type { PipelineResult } from "../../reference/pipeline/result.ts";
+import { recordClockSketch } from "./mix-sketch.ts";
+import type { IterationOutcome, IterationSpec, Recorder, Vu, VuContext } from "./types.ts";
+
+// The "pipeline" VU: one iteration is one run of the reference client's whole flow (reference/pipeline):
+// a singer logs in, picks the song, gets it (share or billable request), downloads, loads, mixes accompaniment
+// and voice and publishes for `seconds`; a listener does the same without publishing and plays the room's
+// singer, each packet's capture-to-receipt latency recorded here (e2e_latency_ms).
+
+/** Bytes on the wire of one published 20 ms packet (48 kHz stereo s16 + the frame header). */
+const PACKET_BYTES = FRAME_HEADER_BYTES + pcmPayloadBytes(48_000, 2, 20);
+
+export function createPipelineVu(ctx: VuContext): Vu {
+  return {
+    iteration: (spec, signal) => pipelineIteration(ctx, spec, signal),
+    close: async () => {},
+  };
+}
+
+export function pipelineConfig(ctx: VuContext, spec: IterationSpec): PipelineConfig {
+  const singer = spec.seat.role === "singer";
+  return {
+    target: ctx.target,
+    appID: ctx.appID,
+    appSign: ctx.appSign,
+    roomID: spec.roomID,
+    userID: spec.userID,
+    song: spec.song,
+    vendorID: spec.resource.vendorId,
+    resourceType: spec.resource.type,
+    quality: spec.resource.quality,
+    billingMode: spec.resource.billingMode,
+    preferShared: spec.preferShared,
+    publish: singer,
+    listen: !singer && spec.listenTo ? [spec.listenTo] : [],
+    seconds: spec.seconds,
+    seed: spec.seed,
+    statusIntervalMs: 0,
+    ...(spec.cacheDir ? { cacheDir: spec.cacheDir } : {}),
+    onReceivedAudio: (_id, pcm, header) => {
+      ctx.rec.record("e2e_latency_ms", (nowMicros() - header.captureUs) / 1000);
+      ctx.rec.add("media_bytes_received", FRAME_HEADER_BYTES + pcm.byteLength);
+    },
+  };
+}
+
+async function pipelineIteration(
+  ctx: VuContext,
+  spec: IterationSpec,
+  signal: AbortSignal,
+): Promise<IterationOutcome> {
+  const result = await ctx.client(pipelineConfig(ctx, spec), signal);
+  recordResult(ctx.rec, result, spec.seat.role === "singer");
+  const code = result.failure?.code ?? 0;
+  return {
+    ok: result.ok,
+    code: result.ok ? 0 : code,
+    ttfaMs: result.stages.ttfa_ms,
+    aborted: result.aborted,
+    detail: { failure: result.failure, song: result.song?.song_id ?? null, via: result.song?.via ?? null },
+  };
+}
+
+/** Everything a pipeline run measured, into the run's metrics (the runner adds ttfa and the iteration's own). */
+export function recordResult(rec: Recorder, r: PipelineResult, singer: boolean): void {
+  const s = r.stages;
+  if (s.search_ms !== null) rec.record("search_ms", s.search_ms);
+  if (s.request_ms !== null) rec.record("request_resource_ms", s.request_ms);
+  if (s.download_ms !== null) rec.record("download_ms", s.download_ms);
+  if (s.load_ms !== null) rec.record("load_ms", s.load_ms);
+  for (const [code, n] of Object.entries(r.errors)) rec.error(code, n);
+  rec.add("billable_requests", r.billable_requests);
+  rec.add("unconfirmed_requests", r.unconfirmed_requests);
+  rec.add("shared_fetches", r.shared_fetches);
+  rec.add("bytes_downloaded", r.bytes_downloaded);
+  for (const a of r.recovery) rec.add(`recoveries{rule:${a.rule}}`);
+  if (r.publish) rec.add("media_bytes_published", r.publish.packets_sent * PACKET_BYTES);
+  if (r.mix) recordClockSketch(rec, r.mix);
+  const started = singer ? (r.publish?.packets_sent ?? 0) > 0 : r.song !== null && r.failure === null;
+  if (started) rec.add("songs_started");
+}

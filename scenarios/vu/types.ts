@@ -1,0 +1,85 @@
+import type { PipelineConfig, SongChoice } from "../../reference/pipeline/config.ts";
+import type { PipelineResult } from "../../reference/pipeline/result.ts";
+
+// What the runner hands a virtual user for one iteration and what it gets back. A VU kind (vu/index.ts) turns
+// an IterationSpec into calls on the system under test and records what it measured through the Recorder;
+// the runner adds the iteration-level metrics (iterations, errors, duration, and the open model's corrected
+// values) from the outcome.
+
+export type Role = "singer" | "listener";
+
+export interface Seat {
+  room: number;
+  /** Seat within the room: seats below singersPerRoom sing. */
+  slot: number;
+  role: Role;
+}
+
+export interface IterationSpec {
+  /** The k6 scenario this iteration belongs to. */
+  scenario: string;
+  /** Global VU number (unique across scenarios and workers). */
+  vu: number;
+  /** This VU's iteration count (closed model), or the arrival's number (open model). */
+  iteration: number;
+  userID: string;
+  roomID: string;
+  seat: Seat;
+  /** The stream a listener plays (the room's first singer), or null. */
+  listenTo: string | null;
+  song: SongChoice;
+  resource: { type: number; quality: number; vendorId: number; billingMode: number };
+  preferShared: boolean;
+  /** Seconds of audio to publish (singer) or listen to (listener). */
+  seconds: number;
+  /** Seed for the VU's synthetic voice. */
+  seed: number;
+  /** Download cache: a directory kept for the VU (cache "vu"), or undefined for a fresh one each time. */
+  cacheDir: string | undefined;
+}
+
+/** Where a VU records what it measured (names from metrics/catalog.ts). */
+export interface Recorder {
+  /** A trend sample in the metric's unit. */
+  record(metric: string, value: number, count?: number): void;
+  add(counter: string, n?: number): void;
+  /** An error code met, recovered or not. */
+  error(code: number | string, n?: number): void;
+  /** A rate sample (conformance{rule:...}). */
+  rate(key: string, hit: boolean): void;
+  /** A record for summary.json beside the metrics (e.g. one conformance verdict). */
+  note(kind: string, data: unknown): void;
+}
+
+/**
+ * The client under test: the reference pipeline's signature (reference/pipeline/run.ts). `ktv run --client
+ * module.ts` swaps in a partner's own implementation behind the same contract.
+ */
+export type ClientFn = (config: PipelineConfig, signal: AbortSignal) => Promise<PipelineResult>;
+
+export interface IterationOutcome {
+  ok: boolean;
+  /** Why it failed (a vendor or SDK code, or a name such as "exception"); 0 when ok. */
+  code: number | string;
+  /** Ms from the iteration's start to its first audio, when it got there. */
+  ttfaMs: number | null;
+  /** Cut by an abort (end of run, ramp-down, SIGINT): counted as interrupted, not as an iteration. */
+  aborted: boolean;
+  /** Free-form detail for the conformance log. */
+  detail?: Record<string, unknown>;
+}
+
+export interface VuContext {
+  target: string;
+  appID: number;
+  appSign: string;
+  rec: Recorder;
+  client: ClientFn;
+}
+
+export interface Vu {
+  iteration(spec: IterationSpec, signal: AbortSignal): Promise<IterationOutcome>;
+  close(): Promise<void>;
+}
+
+export type VuFactory = (ctx: VuContext) => Vu;
