@@ -35,6 +35,7 @@ export interface AcquireSettings {
   resourceType: number;
   quality: number;
   billingMode: number;
+  masterID?: string;
   preferShared: boolean;
 }
 
@@ -163,6 +164,7 @@ async function obtain(ctx: AcquireContext, song: Candidate, shareFirst: boolean)
     music.requestResource({
       songID: song.song_id,
       mode: s.billingMode,
+      ...(s.masterID !== undefined ? { masterID: s.masterID } : {}),
       vendorID: s.vendorID,
       roomID: s.roomID,
       resourceType: s.resourceType,

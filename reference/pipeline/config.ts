@@ -36,6 +36,8 @@ export interface PipelineConfig {
   quality?: number;
   /** BillingMode (default 0, count). */
   billingMode?: number;
+  /** Who pays under BillingMode 3 (Master); required there (the vendor answers 1017073 without it). */
+  masterID?: string;
   /** Try getSharedResource first (a listener or second singer), requestResource when nobody shared it. */
   preferShared?: boolean;
   /** Publish accompaniment + voice (default true); false prepares the song (download, load) and listens. */
@@ -78,6 +80,7 @@ export interface PipelineConfig {
 
 /** Fields that stay optional after defaults are filled in. */
 type OptionalKeys =
+  | "masterID"
   | "appSign"
   | "token"
   | "renewToken"
@@ -130,6 +133,10 @@ export function checkPipelineConfig(c: PipelineConfig): string[] {
   intIn("resourceType", c.resourceType, 0, 3);
   intIn("quality", c.quality, 0, 2);
   intIn("billingMode", c.billingMode, 0, 3);
+  need(
+    c.billingMode !== 3 || (typeof c.masterID === "string" && c.masterID !== ""),
+    "masterID: required with billingMode 3 (Master)",
+  );
   intIn("startPositionMs", c.startPositionMs, 0, 24 * 3_600_000);
   intIn("seed", c.seed, 0, 0xffffffff);
   intIn("accompanimentVolume", c.accompanimentVolume, 0, 200);

@@ -61,6 +61,10 @@ describe("pickSongs", () => {
     expect(usableFor(song("x", { copyright: { song_lyric: 0, recording: 1 } }), 0)).toBe(true);
     expect(usableFor(song("x", { copyright: { song_lyric: 1, recording: 0 } }), 0)).toBe(false);
     expect(usableFor(song("x", { has_clip: undefined, has_short_segment: 1 }), 3)).toBe(true);
+    // A song without an accompaniment (accompany_duration 0) cannot be sung, whatever its rights say.
+    expect(usableFor(song("x", { accompany_duration: 0 }), 1)).toBe(false);
+    expect(usableFor(song("x", { accompany_duration: 0 }), 0)).toBe(true);
+    expect(usableFor(song("x", { accompany_duration: 180_000 }), 1)).toBe(true);
   });
 
   it("no usable song is 1017034 with a sentence saying what was asked", async () => {

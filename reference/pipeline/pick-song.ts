@@ -29,6 +29,7 @@ interface SongItem {
   duration?: unknown;
   has_clip?: unknown;
   has_short_segment?: unknown;
+  accompany_duration?: unknown;
   copyright?: { song_lyric?: unknown; recording?: unknown };
 }
 
@@ -47,6 +48,8 @@ export function usableFor(s: SongItem, resourceType: number): boolean {
   const c = s.copyright ?? {};
   if (resourceType === 0) return c.recording === 1;
   if (c.song_lyric !== 1) return false;
+  // The list item says whether an accompaniment exists at all (else requestResource answers 1017033).
+  if (typeof s.accompany_duration === "number" && s.accompany_duration <= 0) return false;
   if (resourceType === 2) return s.has_clip === 1;
   if (resourceType === 3) return s.has_clip === 1 || s.has_short_segment === 1;
   return true;
