@@ -63,13 +63,15 @@ class LoopReader implements PcmReader {
   }
 }
 
-function chain(opts: { limiter: boolean; loop?: boolean }): Mixer {
+function chain(opts: { limiter: boolean; loop?: boolean; voice?: boolean }): Mixer {
   const reader = (pcm: Int16Array, rate: number, ch: number): PcmReader =>
     opts.loop ? new LoopReader(pcm, rate, ch) : new ArrayReader(pcm, rate, ch);
   const m = new Mixer({ limiter: opts.limiter });
   m.add(new ResampledSource(reader(SONG_44K, 44100, 2)), { volume: 60 });
-  const voice = new VoiceSource(opts.loop ? LONG_PITCH : PITCH, { seed: 42, maxDetuneCents: 15 });
-  m.add(voice, { volume: 150 });
+  if (opts.voice !== false) {
+    const voice = new VoiceSource(opts.loop ? LONG_PITCH : PITCH, { seed: 42, maxDetuneCents: 15 });
+    m.add(voice, { volume: 150 });
+  }
   m.add(new ResampledSource(reader(CLIP_8K, 8000, 1)), { volume: 80 });
   return m;
 }
@@ -108,26 +110,27 @@ describe("mixing chain", () => {
         const m = chain({ limiter, loop: true });
         const out = allocFrame();
         for (let f = 0; f < 1500; f++) m.mix(out); // warm up: let the JIT optimise the hot paths
+        // Optimised code arrives from a background compiler thread; on a loaded machine that can take a while,
+        // and until then V8's lower tiers box doubles. So measure window after window (yielding between them so
+        // the compiler can finish) until one is clean: no collection ran inside it and the heap grew < 4 bytes
+        // per frame. Code that really allocates, even one 16-byte object per frame, grows the heap by 32 KB per
+        // window (or triggers a scavenge) in every window, however long we wait.
         const windows: { from: number; to: number; grew: number }[] = [];
-        for (let w = 0; w < 3; w++) {
+        const isClean = (w: { from: number; to: number; grew: number }) =>
+          w.grew < 4 * FRAMES && !gcs.some((g) => g.startTime >= w.from && g.startTime <= w.to);
+        let clean = false;
+        for (let w = 0; w < 20 && !clean; w++) {
+          await new Promise((r) => setTimeout(r, 25));
           gc();
           const before = process.memoryUsage().heapUsed;
           const from = performance.now();
           for (let f = 0; f < FRAMES; f++) m.mix(out);
           const to = performance.now();
           windows.push({ from, to, grew: process.memoryUsage().heapUsed - before });
+          await new Promise((r) => setTimeout(r, 20)); // GC entries are delivered asynchronously
+          clean = isClean(windows.at(-1)!);
         }
-        await new Promise((r) => setTimeout(r, 20)); // GC entries are delivered asynchronously
-        // A clean window: no collection ran inside it and the heap grew < 4 bytes per frame. Allocating even
-        // one 16-byte object per frame grows it by 32 KB (or triggers a scavenge), so no window is clean.
-        // JIT work can add noise to a single window; one clean window out of three proves the steady state.
-        const clean = windows.filter(
-          (w) => w.grew < 4 * FRAMES && !gcs.some((g) => g.startTime >= w.from && g.startTime <= w.to),
-        );
-        expect(
-          clean.length,
-          `limiter=${limiter}: ${JSON.stringify(windows.map((w) => w.grew))}`,
-        ).toBeGreaterThan(0);
+        expect(clean, `limiter=${limiter}: ${JSON.stringify(windows.map((w) => w.grew))}`).toBe(true);
       }
     } finally {
       observer.disconnect();
