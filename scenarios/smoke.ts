@@ -14,7 +14,10 @@ export default defineScenario({
     thresholds: {
       errors: ["rate==0"],
       ttfa_ms: ["p(95)<3000"],
-      mix_lateness_ms: ["p(95)<40"],
+      // Exact per-frame lateness (the runs' own clock histograms). On this shared 2-core machine p99 measured
+      // 2.8–9.3 ms, and 22.6 ms once with a full test suite and a second smoke run beside it: 50 keeps a
+      // margin over that, and still fails a mixer that stalls five frames or more on 1% of its frames.
+      mix_lateness_ms: ["p(99)<50"],
       e2e_latency_ms: ["p(95)<500"],
       songs_started: ["count>0"],
     },

@@ -29,6 +29,7 @@ const RESULT: PipelineResult = {
   publish: null,
   mix: null,
   listen: null,
+  histograms: { unit: "us", mix_lateness: null, mix_cost: null, listen_latency: null },
   elapsed_ms: 10,
 };
 

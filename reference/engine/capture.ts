@@ -1,4 +1,4 @@
-import { type ClockReport, FrameClock, type Scheduler } from "../mixer/clock.ts";
+import { type ClockHistograms, type ClockReport, FrameClock, type Scheduler } from "../mixer/clock.ts";
 import { Mixer } from "../mixer/mixer.ts";
 import type { PcmSource } from "../mixer/source.ts";
 import type { MixedAudioHandler } from "./events.ts";
@@ -48,6 +48,7 @@ export class CaptureDevice {
   private packetsSent = 0;
   private packetsDropped = 0;
   private lastReport: ClockReport | null = null;
+  private lastClock: FrameClock | null = null;
   private inTick = false;
 
   constructor(
@@ -125,6 +126,7 @@ export class CaptureDevice {
     this.stopClock?.abort();
     this.stopClock = null;
     this.lastReport = clock.report();
+    this.lastClock = clock;
     // Stopped from inside a tick (a handler): the clock counts that frame once the tick returns, so the final
     // report is taken after it.
     if (this.inTick) {
@@ -143,6 +145,11 @@ export class CaptureDevice {
       clock: this.clock ? this.clock.report() : this.lastReport,
       error: this.failure,
     };
+  }
+
+  /** The running or last clock's lateness and cost histograms, encoded (null before the first start). */
+  histograms(): ClockHistograms | null {
+    return (this.clock ?? this.lastClock)?.histograms() ?? null;
   }
 
   private readonly tick = (frame: number, deadlineMs: number): void => {

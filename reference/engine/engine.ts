@@ -1,5 +1,6 @@
 import { ZegoError } from "../errors.ts";
 import { TypedEmitter } from "../events.ts";
+import type { ClockHistograms } from "../mixer/clock.ts";
 import type { PcmSource } from "../mixer/source.ts";
 import type { ZegoCopyrightedMusicOptions } from "../music/copyrighted-music.ts";
 import { retryPolicy } from "../music/retry.ts";
@@ -175,6 +176,11 @@ export class ZegoExpressEngine extends TypedEmitter<ExpressEngineEvents> {
   /** Frames mixed, packets sent and dropped, and the clock's lateness and mix cost. */
   getPublishStats(): CaptureStats {
     return this.capture.stats();
+  }
+
+  /** The clock's lateness and mix-cost histograms (µs, encoded), to merge runs exactly; null before publishing. */
+  getPublishHistograms(): ClockHistograms | null {
+    return this.capture.histograms();
   }
 
   // ---- playing ---------------------------------------------------------------------------------------------

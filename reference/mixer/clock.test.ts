@@ -1,3 +1,4 @@
+import { decodeFromCompressedBase64, type JsHistogram } from "hdr-histogram-js";
 import { describe, expect, it } from "vitest";
 import { FrameClock } from "./clock.ts";
 import { VirtualTime } from "./virtual-time.ts";
@@ -56,6 +57,36 @@ describe("FrameClock on simulated time", () => {
     expect(report.lateness_ms.max).toBe(45);
     expect(clock.lateness.totalCount).toBe(14);
     expect(clock.cost.maxValue).toBeGreaterThanOrEqual(55_000);
+  });
+
+  it("hands out its histograms encoded, one µs value per frame, the same ones the report summarises", async () => {
+    const { done, clock } = simulated({ cost: (n) => (n === 3 ? 55 : 1), maxFrames: 14 });
+    const report = await done;
+    const h = clock.histograms();
+    expect(h.unit).toBe("us");
+    const lateness = decodeFromCompressedBase64(h.lateness) as JsHistogram;
+    const cost = decodeFromCompressedBase64(h.cost);
+    expect([lateness.totalCount, cost.totalCount]).toEqual([14, 14]);
+    // Lateness of frames 4..8 as in the stall test above (45, 36, 27, 18, 9 ms), the other 9 on time; each in
+    // its HDR bucket (3 significant digits).
+    const bucket = (us: number) => lateness.lowestEquivalentValue(us);
+    const recorded: [number, number][] = [];
+    const it = lateness.recordedValuesIterator;
+    it.reset();
+    while (it.hasNext()) {
+      const v = it.next();
+      recorded.push([bucket(v.valueIteratedTo), v.countAtValueIteratedTo]);
+    }
+    expect(recorded).toEqual([
+      [0, 9],
+      [bucket(9000), 1],
+      [bucket(18_000), 1],
+      [bucket(27_000), 1],
+      [bucket(36_000), 1],
+      [bucket(45_000), 1],
+    ]);
+    expect(bucket(lateness.maxValue)).toBe(bucket(report.lateness_ms.max * 1000));
+    expect(cost.getValueAtPercentile(50)).toBe(report.mix_cost_us.p50);
   });
 
   it("has run exactly ⌊elapsed / 10 ms⌋ + 1 frames when stopped, stalls included", async () => {

@@ -1,4 +1,4 @@
-import { build, type Histogram } from "hdr-histogram-js";
+import { build, encodeIntoCompressedBase64, type Histogram } from "hdr-histogram-js";
 import { FRAME_MS } from "./frame.ts";
 
 // The mixer's frame clock. setTimeout/setInterval at 10 ms drift (~2.5% measured here) and drop frames, so
@@ -51,6 +51,16 @@ export interface ClockReport {
   elapsed_ms: number;
   lateness_ms: Percentiles;
   mix_cost_us: Percentiles;
+}
+
+/**
+ * The histograms behind a ClockReport, so runs can be merged exactly (percentiles cannot be): each is
+ * hdr-histogram-js `encodeIntoCompressedBase64`, one value per frame, in `unit`.
+ */
+export interface ClockHistograms {
+  unit: "us";
+  lateness: string;
+  cost: string;
 }
 
 /** Microsecond histogram, 3 significant digits, resizing past a minute instead of dropping a value. */
@@ -135,6 +145,15 @@ export class FrameClock {
       elapsed_ms: this.state === "idle" ? 0 : end - this.startMs,
       lateness_ms: percentiles(this.lateness, 1000),
       mix_cost_us: percentiles(this.cost, 1),
+    };
+  }
+
+  /** The lateness and cost histograms, encoded (a copy: the clock may keep running). */
+  histograms(): ClockHistograms {
+    return {
+      unit: "us",
+      lateness: encodeIntoCompressedBase64(this.lateness),
+      cost: encodeIntoCompressedBase64(this.cost),
     };
   }
 

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { decodeFromCompressedBase64 } from "hdr-histogram-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mintToken04 } from "../../protocol/token04.ts";
 import type { Simulator } from "../../simulator/app.ts";
@@ -87,6 +88,13 @@ describe("runPipeline", () => {
     });
     expect(r.mix).toMatchObject({ frames: 100 });
     expect(r.mix!.lateness_ms.p50).toBeLessThan(10);
+    // The histograms behind `mix` (µs, one value per frame) travel with the result, so runs merge exactly.
+    const lateness = decodeFromCompressedBase64(r.histograms.mix_lateness!);
+    const cost = decodeFromCompressedBase64(r.histograms.mix_cost!);
+    expect([r.histograms.unit, lateness.totalCount, cost.totalCount]).toEqual(["us", 100, 100]);
+    expect(lateness.getValueAtPercentile(99) / 1000).toBe(r.mix!.lateness_ms.p99);
+    expect(cost.getValueAtPercentile(50)).toBe(r.mix!.mix_cost_us.p50);
+    expect(r.histograms.listen_latency).toBeNull();
     expect(events.map((e) => e.type)).toEqual(
       expect.arrayContaining([
         "stage",

@@ -1,4 +1,4 @@
-import { build, type Histogram } from "hdr-histogram-js";
+import { build, encodeIntoCompressedBase64, type Histogram } from "hdr-histogram-js";
 import type { ClockReport, Percentiles } from "../mixer/clock.ts";
 import type { PipelineEvent } from "./events.ts";
 import type { RecoveryAction, RecoveryRule } from "./recovery.ts";
@@ -32,6 +32,21 @@ export interface SongOutcome {
   resource_id: string;
   resource_type: number;
   via: "request" | "shared";
+}
+
+/**
+ * The HDR histograms behind `mix` and `listen.latency_ms`, one value per frame or packet, so a runner can merge
+ * runs exactly (percentiles of runs cannot be merged). Each is hdr-histogram-js `encodeIntoCompressedBase64`
+ * (decode with `decodeFromCompressedBase64`), values integers in `unit`; null when the run had none.
+ */
+export interface PipelineHistograms {
+  unit: "us";
+  /** Start of each 10 ms publish frame after its deadline. */
+  mix_lateness: string | null;
+  /** Duration of each publish frame's tick. */
+  mix_cost: string | null;
+  /** Capture timestamp -> receipt at the listener, per packet. */
+  listen_latency: string | null;
 }
 
 export interface PipelineResult {
@@ -70,6 +85,7 @@ export interface PipelineResult {
     /** Capture timestamp -> receipt at the listener, ms. */
     latency_ms: (Percentiles & { count: number }) | null;
   } | null;
+  histograms: PipelineHistograms;
   elapsed_ms: number;
 }
 
@@ -144,6 +160,11 @@ export class Recorder {
     };
     this.recovery.push(action);
     this.event({ type: "recovery", action });
+  }
+
+  /** The listener latency histogram, encoded (µs), or null when nothing was heard. */
+  latencyHistogram(): string | null {
+    return this.latency.totalCount === 0 ? null : encodeIntoCompressedBase64(this.latency);
   }
 
   latencySummary(): (Percentiles & { count: number }) | null {

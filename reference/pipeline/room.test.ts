@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { decodeFromCompressedBase64 } from "hdr-histogram-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Simulator } from "../../simulator/app.ts";
 import { testSimulator } from "../../test/sim.ts";
@@ -88,6 +89,11 @@ describe("two users in one room", () => {
     expect(listener.listen!.latency_ms!.count).toBe(heard.frames);
     expect(listener.listen!.latency_ms!.p50).toBeGreaterThan(0);
     expect(listener.listen!.latency_ms!.p50).toBeLessThan(200);
+    // The histogram behind the summary travels with the result (µs), so runs can be merged exactly.
+    const latency = decodeFromCompressedBase64(listener.histograms.listen_latency!);
+    expect(latency.totalCount).toBe(heard.frames);
+    expect(latency.getValueAtPercentile(50) / 1000).toBe(listener.listen!.latency_ms!.p50);
+    expect([listener.histograms.mix_lateness, listener.histograms.mix_cost]).toEqual([null, null]);
 
     // Reassemble what was heard (consecutive packets from the first) and find it in what was published.
     const seqs = [...received.keys()].sort((a, b) => a - b);

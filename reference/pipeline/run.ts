@@ -91,6 +91,7 @@ export async function runPipeline(
   let listen: PipelineResult["listen"] = null;
   let ctx: PerformContext | null = null;
   let st: ReturnType<typeof engine.getPublishStats> | null = null;
+  let clockHistograms: ReturnType<typeof engine.getPublishHistograms> = null;
 
   try {
     const login = await rec.stage("login", () =>
@@ -212,6 +213,7 @@ export async function runPipeline(
   } finally {
     if (ctx) listen = await stopListening(ctx).catch(() => null);
     st = engine.getPublishStats();
+    clockHistograms = engine.getPublishHistograms();
     await engine.destroyEngine();
     if (!cfg.cacheDir) await rm(cacheDir, { recursive: true, force: true });
   }
@@ -233,6 +235,12 @@ export async function runPipeline(
     publish,
     mix: publish ? st.clock : null,
     listen,
+    histograms: {
+      unit: "us",
+      mix_lateness: publish ? (clockHistograms?.lateness ?? null) : null,
+      mix_cost: publish ? (clockHistograms?.cost ?? null) : null,
+      listen_latency: rec.latencyHistogram(),
+    },
     elapsed_ms: rec.sinceStart(),
   };
 }

@@ -3,6 +3,7 @@ import {
   decodeFromCompressedBase64,
   encodeIntoCompressedBase64,
   type Histogram,
+  type JsHistogram,
 } from "hdr-histogram-js";
 import type { MetricSummary } from "../../reports/format.ts";
 
@@ -37,6 +38,23 @@ export function encodeHistogram(h: Histogram): string {
 
 export function decodeHistogram(encoded: string): Histogram {
   return decodeFromCompressedBase64(encoded, "packed");
+}
+
+/**
+ * The recorded values of an encoded histogram (another program's, in its own integer unit) with their counts,
+ * each bucket at its lowest equivalent value as HdrHistogram's own add does across layouts: exact below 2048
+ * units, within the histogram's 3 significant digits above.
+ */
+export function encodedValues(encoded: string): { value: number; count: number }[] {
+  const h = decodeHistogram(encoded) as JsHistogram;
+  const out: { value: number; count: number }[] = [];
+  const it = h.recordedValuesIterator;
+  it.reset();
+  while (it.hasNext()) {
+    const v = it.next();
+    out.push({ value: h.lowestEquivalentValue(v.valueIteratedTo), count: v.countAtValueIteratedTo });
+  }
+  return out;
 }
 
 export type Quantiles = Omit<MetricSummary, "corrected">;

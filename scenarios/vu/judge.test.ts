@@ -35,6 +35,7 @@ function result(over: Partial<PipelineResult>): PipelineResult {
     publish: null,
     mix: null,
     listen: null,
+    histograms: { unit: "us", mix_lateness: null, mix_cost: null, listen_latency: null },
     elapsed_ms: 1,
     ...over,
   };

@@ -1,7 +1,7 @@
 import { FRAME_HEADER_BYTES, nowMicros, pcmPayloadBytes } from "../../protocol/media.ts";
 import type { PipelineConfig } from "../../reference/pipeline/config.ts";
 import type { PipelineResult } from "../../reference/pipeline/result.ts";
-import { recordClockSketch } from "./mix-sketch.ts";
+import { encodedValues } from "../metrics/hdr.ts";
 import type { IterationOutcome, IterationSpec, Recorder, Vu, VuContext } from "./types.ts";
 
 // The "pipeline" VU: one iteration is one run of the reference client's whole flow (reference/pipeline):
@@ -77,7 +77,21 @@ export function recordResult(rec: Recorder, r: PipelineResult, singer: boolean):
   rec.add("bytes_downloaded", r.bytes_downloaded);
   for (const a of r.recovery) rec.add(`recoveries{rule:${a.rule}}`);
   if (r.publish) rec.add("media_bytes_published", r.publish.packets_sent * PACKET_BYTES);
-  if (r.mix) recordClockSketch(rec, r.mix);
+  if (r.mix) recordMixClock(rec, r);
   const started = singer ? (r.publish?.packets_sent ?? 0) > 0 : r.song !== null && r.failure === null;
   if (started) rec.add("songs_started");
+}
+
+/** The publish clock's frames, each one's lateness and cost from the run's own histograms (µs). */
+function recordMixClock(rec: Recorder, r: PipelineResult): void {
+  if (!r.mix || r.mix.frames <= 0) return;
+  rec.add("mix_frames", r.mix.frames);
+  rec.add("mix_late_frames", r.mix.late_frames);
+  const h = r.histograms;
+  for (const { value, count } of h.mix_lateness ? encodedValues(h.mix_lateness) : []) {
+    rec.record("mix_lateness_ms", value / 1000, count);
+  }
+  for (const { value, count } of h.mix_cost ? encodedValues(h.mix_cost) : []) {
+    rec.record("mix_cost_us", value, count);
+  }
 }

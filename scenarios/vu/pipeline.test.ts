@@ -1,0 +1,162 @@
+import { build, encodeIntoCompressedBase64, type Histogram } from "hdr-histogram-js";
+import { describe, expect, it } from "vitest";
+import type { Percentiles } from "../../reference/mixer/clock.ts";
+import type { PipelineResult } from "../../reference/pipeline/result.ts";
+import { quantiles } from "../metrics/hdr.ts";
+import { MetricSet } from "../metrics/set.ts";
+import { summaryMetrics } from "../run/series.ts";
+import { recordResult } from "./pipeline.ts";
+import type { Recorder } from "./types.ts";
+
+// A pipeline run's mixer clock goes into the run's metrics from the run's own histograms, so the merged
+// percentiles are those of every frame, not an estimate from each run's p50/p90/p99/max.
+
+/** A µs histogram like the FrameClock's, holding `values` as [µs, count]. */
+function clockHistogram(values: [number, number][]): Histogram {
+  const h = build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
+  for (const [us, n] of values) h.recordValueWithCount(us, n);
+  return h;
+}
+
+function percentiles(h: Histogram, scale: number): Percentiles {
+  const at = (p: number) => h.getValueAtPercentile(p) / scale;
+  return { p50: at(50), p90: at(90), p99: at(99), max: h.maxValue / scale, mean: h.mean / scale };
+}
+
+/** A singer's result whose clock recorded `lateness` and `cost` (µs), summarised as the pipeline does. */
+function singerRun(lateness: [number, number][], cost: [number, number][]): PipelineResult {
+  const late = clockHistogram(lateness);
+  const spent = clockHistogram(cost);
+  return {
+    ok: true,
+    aborted: false,
+    failure: null,
+    user_id: "u",
+    room_id: "r",
+    song: null,
+    skipped: [],
+    stages: {
+      login_ms: null,
+      init_ms: null,
+      search_ms: null,
+      request_ms: null,
+      download_ms: null,
+      load_ms: null,
+      ttfa_ms: null,
+      first_heard_ms: null,
+    },
+    errors: {},
+    billable_requests: 0,
+    unconfirmed_requests: 0,
+    shared_fetches: 0,
+    bytes_downloaded: 0,
+    recovery: [],
+    publish: {
+      stream_id: "u_main",
+      seconds: late.totalCount / 100,
+      frames_mixed: late.totalCount,
+      packets_sent: late.totalCount / 2,
+      packets_dropped: 0,
+      reconnects: 0,
+    },
+    mix: {
+      frames: late.totalCount,
+      late_frames: 0,
+      elapsed_ms: late.totalCount * 10,
+      lateness_ms: percentiles(late, 1000),
+      mix_cost_us: percentiles(spent, 1),
+    },
+    listen: null,
+    histograms: {
+      unit: "us",
+      mix_lateness: encodeIntoCompressedBase64(late),
+      mix_cost: encodeIntoCompressedBase64(spent),
+      listen_latency: null,
+    },
+    elapsed_ms: 1,
+  };
+}
+
+function recorderOf(set: MetricSet): Recorder {
+  return {
+    record: (m, v, n) => set.record(m, v, n),
+    add: (c, n) => set.add(c, n),
+    error: (c, n) => set.error(c, n),
+    rate: (k, hit) => set.rate(k, hit),
+    note: () => {},
+  };
+}
+
+describe("pipeline VU: the mixer clock in the run's metrics", () => {
+  it("merges two runs' clock histograms across workers into the exact percentiles of every frame", () => {
+    const runs = [
+      singerRun(
+        [
+          [100, 980],
+          [1000, 15],
+          [1900, 5],
+        ],
+        [
+          [150, 900],
+          [1800, 100],
+        ],
+      ),
+      singerRun(
+        [
+          [200, 990],
+          [1500, 10],
+        ],
+        [[400, 1000]],
+      ),
+    ];
+    // Each run in its own worker's set, sent encoded and added on the main thread, as the runner does.
+    const total = new MetricSet();
+    for (const r of runs) {
+      const worker = new MetricSet();
+      recordResult(recorderOf(worker), r, true);
+      total.merge(worker.drain());
+    }
+    const summary = summaryMetrics(total, false);
+
+    // 2000 frames: 980 at 0.1 ms, 990 at 0.2, 15 at 1.0, 10 at 1.5, 5 at 1.9. (The old estimate from each
+    // run's percentiles put 90 of run 1's frames at its p99 and said p95 = 1.0 ms.)
+    expect(summary.mix_lateness_ms).toEqual({
+      count: 2000,
+      min: 0.1,
+      mean: 0.168,
+      p50: 0.2,
+      p90: 0.2,
+      p95: 0.2,
+      p99: 1,
+      p999: 1.9,
+      max: 1.9,
+    });
+    expect(total.counter("mix_frames")).toBe(2000);
+
+    // mix_cost_us is kept at the runner's resolution (ns, 3 significant digits): the same summary as a worker
+    // recording every frame's cost itself.
+    const worker = new MetricSet();
+    worker.record("mix_cost_us", 150, 900);
+    worker.record("mix_cost_us", 1800, 100);
+    worker.record("mix_cost_us", 400, 1000);
+    const direct = new MetricSet();
+    direct.merge(worker.drain());
+    expect(summary.mix_cost_us).toEqual(quantiles(direct.trends.get("mix_cost_us")));
+    expect(summary.mix_cost_us!.count).toBe(2000);
+    expect(summary.mix_cost_us!.p50).toBeCloseTo(400, -0.5);
+    expect(summary.mix_cost_us!.p95).toBeCloseTo(400, -0.5);
+    expect(summary.mix_cost_us!.p99).toBeCloseTo(1800, -1);
+  });
+
+  it("records no mixer trend for a run that did not publish", () => {
+    const set = new MetricSet();
+    const r = singerRun([[100, 10]], [[150, 10]]);
+    recordResult(recorderOf(set), { ...r, publish: null, mix: null }, false);
+    expect(set.trends.size).toBe(0);
+    expect(set.counter("mix_frames")).toBe(0);
+  });
+});
