@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
-import type { Quality, ResourceType } from "../../protocol/enums.ts";
+import type { Quality } from "../../protocol/enums.ts";
 import { audioLayout } from "../cdn/format.ts";
 import type { SimContext } from "../context.ts";
 import { VendorError } from "../errors.ts";
 import type { FaultSeam } from "../faults/seam.ts";
 import { checkBilling } from "./billing.ts";
-import { type Caller, checkScene, checkVendorEnabled } from "./caller.ts";
-import { checkQuality, checkTypeSupported, isVendorId } from "./capabilities.ts";
+import { type Caller, checkRequestTarget, checkScene } from "./caller.ts";
+import { checkQuality } from "./capabilities.ts";
 import { resourceResult, resourceSpan, trackCount } from "./result.ts";
 import type { RequestResourceBody, ResourceData } from "./schemas.ts";
 import { checkSongRights, songInVendor } from "./song-rules.ts";
@@ -36,13 +36,8 @@ export function requestResource(
   log: Log,
 ): ResourceData {
   const { session, app } = caller;
-  if (body.song_id === "") throw new VendorError(1017002);
-  const vendor = body.vendor_id;
-  if (!isVendorId(vendor)) throw new VendorError(1017071);
-  checkVendorEnabled(app, vendor);
-  const type = body.resource_type as ResourceType;
+  const { vendor, type } = checkRequestTarget(app, body);
   const quality = (body.quality ?? 0) as Quality;
-  checkTypeSupported(type, vendor);
   checkQuality(type, quality, vendor);
 
   const roomId = nonEmpty(body.room_id);

@@ -1,7 +1,5 @@
-import type { ResourceType } from "../../protocol/enums.ts";
 import { VendorError } from "../errors.ts";
-import { type Caller, checkVendorEnabled } from "./caller.ts";
-import { checkTypeSupported, isVendorId } from "./capabilities.ts";
+import { type Caller, checkRequestTarget } from "./caller.ts";
 import type { ResourceDeps } from "./request-resource.ts";
 import { resourceResult } from "./result.ts";
 import type { ResourceData, SharedResourceBody } from "./schemas.ts";
@@ -19,12 +17,7 @@ export function getSharedResource(
   body: SharedResourceBody,
 ): ResourceData {
   const { session, app } = caller;
-  if (body.song_id === "") throw new VendorError(1017002);
-  const vendor = body.vendor_id;
-  if (!isVendorId(vendor)) throw new VendorError(1017071);
-  checkVendorEnabled(app, vendor);
-  const type = body.resource_type as ResourceType;
-  checkTypeSupported(type, vendor);
+  const { vendor, type } = checkRequestTarget(app, body);
   if (!sim.rooms.isMember(session.app_id, body.room_id, session.user_id)) throw new VendorError(1017054);
   const facts = songInVendor(sim.catalog, body.song_id, vendor);
   if (sim.catalog.isRevoked(facts.item.song_id))
