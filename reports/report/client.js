@@ -36,14 +36,28 @@
     };
   }
 
-  function seriesOpts(spec, s, barSlot, barCount) {
+  // A value with no neighbour (a stage measured in only some seconds of a short run) draws no line segment, so
+  // such series show their points too; dense series stay lines.
+  function isolated(ys) {
+    if (!ys) return false;
+    for (let i = 0; i < ys.length; i++) {
+      if (ys[i] == null) continue;
+      if ((i === 0 || ys[i - 1] == null) && (i === ys.length - 1 || ys[i + 1] == null)) return true;
+    }
+    return false;
+  }
+
+  function seriesOpts(spec, s, barSlot, barCount, ys) {
     const o = {
       label: s.label,
       stroke: s.color,
       width: 2,
       scale: s.axis === "y2" ? "y2" : "y",
       spanGaps: spec.x.kind === "value",
-      points: s.points ? { show: true, size: 5, fill: s.color, stroke: s.color } : { show: false },
+      points:
+        s.points || (s.style !== "bars" && isolated(ys))
+          ? { show: true, size: 5, fill: s.color, stroke: s.color }
+          : { show: false },
     };
     if (s.dash) o.dash = s.dash;
     if (s.style === "bars") {
@@ -91,9 +105,9 @@
     const bars = spec.series.filter((s) => s.style === "bars").length;
     let slot = 0;
     const series = [{ label: spec.x.label }];
-    for (const s of spec.series) {
-      series.push(seriesOpts(spec, s, s.style === "bars" ? slot++ : 0, bars));
-    }
+    spec.series.forEach((s, i) => {
+      series.push(seriesOpts(spec, s, s.style === "bars" ? slot++ : 0, bars, spec.data[i + 1]));
+    });
     const firstFault = series.length;
     const withFaults = spec.faults && faults.length > 0;
     if (withFaults) {
