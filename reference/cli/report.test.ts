@@ -1,37 +1,14 @@
 import { describe, expect, it } from "vitest";
-import type { PipelineResult } from "../pipeline/result.ts";
+import { emptyStages } from "../pipeline/result.ts";
+import { pipelineResult } from "../pipeline/test-fixtures.ts";
 import { failureLine, singJson, summary } from "./report.ts";
 
-const RESULT: PipelineResult = {
+const RESULT = pipelineResult({
   ok: false,
-  aborted: false,
   failure: { stage: "login", code: 1002030, message: "room login failed" },
-  user_id: "u",
-  room_id: "r",
-  song: null,
-  skipped: [],
-  stages: {
-    login_ms: 3.04,
-    init_ms: null,
-    search_ms: null,
-    request_ms: null,
-    download_ms: null,
-    load_ms: null,
-    ttfa_ms: null,
-    first_heard_ms: null,
-  },
-  errors: {},
-  billable_requests: 0,
-  unconfirmed_requests: 0,
-  shared_fetches: 0,
-  bytes_downloaded: 0,
-  recovery: [],
-  publish: null,
-  mix: null,
-  listen: null,
-  histograms: { unit: "us", mix_lateness: null, mix_cost: null, listen_latency: null },
+  stages: { ...emptyStages(), login_ms: 3.04 },
   elapsed_ms: 10,
-};
+});
 
 describe("ktv sing report", () => {
   it("one line per failure that says what to check", () => {

@@ -89,9 +89,9 @@ export interface PipelineResult {
   elapsed_ms: number;
 }
 
-export class Recorder {
-  readonly t0 = performance.now();
-  readonly stages: StageTimes = {
+/** Stage times before anything ran: every stage not reached stays null. */
+export function emptyStages(): StageTimes {
+  return {
     login_ms: null,
     init_ms: null,
     search_ms: null,
@@ -101,6 +101,11 @@ export class Recorder {
     ttfa_ms: null,
     first_heard_ms: null,
   };
+}
+
+export class Recorder {
+  readonly t0 = performance.now();
+  readonly stages: StageTimes = emptyStages();
   readonly errors: Record<string, number> = {};
   readonly recovery: RecoveryAction[] = [];
   readonly skipped: PipelineResult["skipped"] = [];

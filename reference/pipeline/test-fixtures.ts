@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEV_APP_ID, DEV_APP_SIGN } from "../engine/test-fixtures.ts";
 import type { PipelineConfig } from "./config.ts";
+import { emptyStages, type PipelineResult } from "./result.ts";
 
 // Shared by the pipeline's integration tests: a config for one virtual user of the dev app, the ledger rows a
 // user was billed for, fault profiles, and a scratch directory. Plain HTTP to the admin API: like the rest of
@@ -59,4 +60,30 @@ export async function putFaults(base: string, faults: unknown[]): Promise<void> 
 export function scratchDir(prefix: string): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A PipelineResult of a run that did nothing, with `over` on top: one place to grow when the result grows. */
+export function pipelineResult(over: Partial<PipelineResult> = {}): PipelineResult {
+  return {
+    ok: true,
+    aborted: false,
+    failure: null,
+    user_id: "u",
+    room_id: "r",
+    song: null,
+    skipped: [],
+    stages: emptyStages(),
+    errors: {},
+    billable_requests: 0,
+    unconfirmed_requests: 0,
+    shared_fetches: 0,
+    bytes_downloaded: 0,
+    recovery: [],
+    publish: null,
+    mix: null,
+    listen: null,
+    histograms: { unit: "us", mix_lateness: null, mix_cost: null, listen_latency: null },
+    elapsed_ms: 0,
+    ...over,
+  };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { PipelineResult } from "../../reference/pipeline/result.ts";
+import { pipelineResult } from "../../reference/pipeline/test-fixtures.ts";
 import { judge } from "./conformance.ts";
 import { CONFORMANCE_CASES } from "./conformance-cases.ts";
 
@@ -8,14 +9,7 @@ import { CONFORMANCE_CASES } from "./conformance-cases.ts";
 const caseOf = (rule: string) => CONFORMANCE_CASES.find((c) => c.rule === rule)!;
 
 function result(over: Partial<PipelineResult>): PipelineResult {
-  return {
-    ok: true,
-    aborted: false,
-    failure: null,
-    user_id: "u",
-    room_id: "r",
-    song: null,
-    skipped: [],
+  return pipelineResult({
     stages: {
       login_ms: 1,
       init_ms: 1,
@@ -26,19 +20,11 @@ function result(over: Partial<PipelineResult>): PipelineResult {
       ttfa_ms: 1,
       first_heard_ms: null,
     },
-    errors: {},
     billable_requests: 1,
-    unconfirmed_requests: 0,
-    shared_fetches: 0,
     bytes_downloaded: 1,
-    recovery: [],
-    publish: null,
-    mix: null,
-    listen: null,
-    histograms: { unit: "us", mix_lateness: null, mix_cost: null, listen_latency: null },
     elapsed_ms: 1,
     ...over,
-  };
+  });
 }
 
 const action = (rule: "expired-rerequest" | "transient-backoff", stage = "download") =>

@@ -2,6 +2,7 @@ import { build, encodeIntoCompressedBase64, type Histogram } from "hdr-histogram
 import { describe, expect, it } from "vitest";
 import type { Percentiles } from "../../reference/mixer/clock.ts";
 import type { PipelineResult } from "../../reference/pipeline/result.ts";
+import { pipelineResult } from "../../reference/pipeline/test-fixtures.ts";
 import { quantiles } from "../metrics/hdr.ts";
 import { MetricSet } from "../metrics/set.ts";
 import { summaryMetrics } from "../run/series.ts";
@@ -31,30 +32,7 @@ function percentiles(h: Histogram, scale: number): Percentiles {
 function singerRun(lateness: [number, number][], cost: [number, number][]): PipelineResult {
   const late = clockHistogram(lateness);
   const spent = clockHistogram(cost);
-  return {
-    ok: true,
-    aborted: false,
-    failure: null,
-    user_id: "u",
-    room_id: "r",
-    song: null,
-    skipped: [],
-    stages: {
-      login_ms: null,
-      init_ms: null,
-      search_ms: null,
-      request_ms: null,
-      download_ms: null,
-      load_ms: null,
-      ttfa_ms: null,
-      first_heard_ms: null,
-    },
-    errors: {},
-    billable_requests: 0,
-    unconfirmed_requests: 0,
-    shared_fetches: 0,
-    bytes_downloaded: 0,
-    recovery: [],
+  return pipelineResult({
     publish: {
       stream_id: "u_main",
       seconds: late.totalCount / 100,
@@ -78,7 +56,7 @@ function singerRun(lateness: [number, number][], cost: [number, number][]): Pipe
       listen_latency: null,
     },
     elapsed_ms: 1,
-  };
+  });
 }
 
 function recorderOf(set: MetricSet): Recorder {
