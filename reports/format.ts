@@ -10,6 +10,15 @@
 
 export const RESULTS_FORMAT = "ktv-results/1";
 
+/** The files of a results directory, as the runner writes them and the reports read them. */
+export const RESULT_FILES = {
+  summary: "summary.json",
+  timeseries: "timeseries.ndjson",
+  ledger: "ledger.json",
+  faultEvents: "fault-events.ndjson",
+  environment: "environment.json",
+} as const;
+
 /** Latency-like metric in its unit (ms or µs, named by the metric: ttfa_ms, mix_cost_us ...). */
 export interface MetricSummary {
   count: number;

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { TSchema } from "@sinclair/typebox";
 import type { Environment, FaultEventLine, LedgerSnapshot, RunSummary, TimeseriesPoint } from "./format.ts";
-import { RESULTS_FORMAT } from "./format.ts";
+import { RESULT_FILES, RESULTS_FORMAT } from "./format.ts";
 import {
   EnvironmentSchema,
   FaultEventLineSchema,
@@ -29,13 +29,7 @@ export interface RunResults {
   environment: Environment;
 }
 
-export const RESULT_FILES = {
-  summary: "summary.json",
-  timeseries: "timeseries.ndjson",
-  ledger: "ledger.json",
-  faultEvents: "fault-events.ndjson",
-  environment: "environment.json",
-} as const;
+export { RESULT_FILES };
 
 export function readResults(dir: string): RunResults {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {

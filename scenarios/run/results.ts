@@ -7,17 +7,10 @@ import type {
   RunSummary,
   TimeseriesPoint,
 } from "../../reports/format.ts";
+import { RESULT_FILES } from "../../reports/format.ts";
 
 // Writes a results directory (reports/format.ts). Each file is written whole to a temporary name and renamed,
 // so a reader (or a run killed mid-write) never sees half a file.
-
-export const FILES = {
-  summary: "summary.json",
-  timeseries: "timeseries.ndjson",
-  ledger: "ledger.json",
-  faultEvents: "fault-events.ndjson",
-  environment: "environment.json",
-} as const;
 
 function writeAtomic(path: string, text: string): void {
   const tmp = `${path}.tmp-${process.pid}`;
@@ -37,10 +30,10 @@ export interface ResultFiles {
 
 export function writeResults(dir: string, r: ResultFiles): void {
   mkdirSync(dir, { recursive: true });
-  writeAtomic(join(dir, FILES.timeseries), ndjson(r.timeseries));
-  writeAtomic(join(dir, FILES.ledger), `${JSON.stringify(r.ledger, null, 1)}\n`);
-  writeAtomic(join(dir, FILES.faultEvents), ndjson(r.faultEvents));
-  writeAtomic(join(dir, FILES.environment), `${JSON.stringify(r.environment, null, 2)}\n`);
+  writeAtomic(join(dir, RESULT_FILES.timeseries), ndjson(r.timeseries));
+  writeAtomic(join(dir, RESULT_FILES.ledger), `${JSON.stringify(r.ledger, null, 1)}\n`);
+  writeAtomic(join(dir, RESULT_FILES.faultEvents), ndjson(r.faultEvents));
+  writeAtomic(join(dir, RESULT_FILES.environment), `${JSON.stringify(r.environment, null, 2)}\n`);
   // Last: a summary.json present means the other files are complete.
-  writeAtomic(join(dir, FILES.summary), `${JSON.stringify(r.summary, null, 2)}\n`);
+  writeAtomic(join(dir, RESULT_FILES.summary), `${JSON.stringify(r.summary, null, 2)}\n`);
 }
