@@ -30,20 +30,8 @@ export interface ResourceRecord {
 }
 
 /** What a new resource is made from; the store adds the id, timestamps and expiry. */
-export interface ResourceSpec {
-  app_id: number;
-  user_id: string;
-  session_id: string;
-  song_id: string;
-  vendor_id: VendorId;
-  resource_type: ResourceType;
-  quality: Quality;
-  billing_mode: BillingMode;
-  room_id: string | null;
-  span: { begin: number; end: number };
-  layout: AudioLayout;
-  via_share: boolean;
-  krc_token: string | null;
+export interface ResourceSpec
+  extends Omit<ResourceRecord, "resource_id" | "created_at" | "expires_at" | "forced_expired"> {
   /** Validity override (ms), e.g. from the fault engine; default `options.resourceTtlMs`. */
   ttlMs?: number;
 }
