@@ -1,4 +1,5 @@
 import type { Options, Threshold } from "k6/options";
+import type { MediaCodec } from "../reference/codec/profile.ts";
 import type { Duration } from "./load/duration.ts";
 
 // A scenario is a TypeScript module whose default export is data (`defineScenario({...})`): the load shape in
@@ -57,6 +58,15 @@ export interface ResourceData {
  */
 export type CacheBehaviour = "cold" | "vu";
 
+export interface MediaData {
+  /**
+   * "pcm" (default): 48 kHz stereo s16, 1.5 Mbit/s per stream; "opus": a live libopus encoder per singer at
+   * the Karaoke profile (128 kbit/s, 20 ms packets), for fidelity runs; "opus-preencoded": packets of one Opus
+   * encoding shared per worker thread, same sizes and cadence without the encoder's CPU, for load runs.
+   */
+  codec?: MediaCodec;
+}
+
 /** A change of the simulator's fault profile at `at` after the run's start (PUT /admin/faults). */
 export interface FaultStep {
   at: Duration;
@@ -80,6 +90,8 @@ export interface KtvData {
   resource?: ResourceData;
   /** Audio a singer publishes per iteration, and a listener listens to. Default 5 s. */
   singSeconds?: number;
+  /** How singers publish their audio (reference/codec/profile.ts). */
+  media?: MediaData;
   faults?: FaultData;
   /** Hard limit of the run (default: the plan's length plus its graceful stops); `--duration` overrides it. */
   duration?: Duration;

@@ -1,3 +1,4 @@
+import { DEFAULT_MEDIA_CODEC, type MediaCodec } from "../reference/codec/profile.ts";
 import type { SimOptions } from "../simulator/options.ts";
 import type { CacheBehaviour, LoadOptions, ScenarioDefinition, VuKind } from "./format.ts";
 import { durationMs } from "./load/duration.ts";
@@ -20,6 +21,7 @@ export interface ResolvedScenario {
   cache: CacheBehaviour;
   resource: { type: number; quality: number; vendorId: number; billingMode: number };
   singSeconds: number;
+  media: { codec: MediaCodec };
   faults: { profile: unknown | null; timeline: { atMs: number; profile: unknown | null }[] };
   /** Hard limit of the run, ms. */
   durationMs: number;
@@ -86,6 +88,7 @@ export function resolveScenario(
     cache: k.cache ?? "cold",
     resource,
     singSeconds: k.singSeconds ?? 5,
+    media: { codec: k.media?.codec ?? DEFAULT_MEDIA_CODEC },
     faults: {
       profile: k.faults?.profile ?? null,
       timeline: (k.faults?.timeline ?? [])

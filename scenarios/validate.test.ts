@@ -93,10 +93,30 @@ describe("validate(): every problem of a scenario at once", () => {
       shareRatio: 1,
       cache: "cold",
       resource: { type: 1, quality: 0, vendorId: 0, billingMode: 0 },
+      media: { codec: "pcm" },
       durationMs: 40_000,
       maxStartDelayMs: 5_000,
     });
     expect(r.options.scenarios).toEqual({ default: { executor: "constant-vus", vus: 2, duration: "10s" } });
+  });
+});
+
+describe("ktv.media", () => {
+  const withMedia = (media: unknown) =>
+    ({ name: "x", description: "d", options: { vus: 1, duration: "1s" }, ktv: { media } }) as never;
+
+  it("takes a codec and carries it to the resolved scenario", () => {
+    for (const codec of ["pcm", "opus", "opus-preencoded"]) {
+      expect(validateScenario(withMedia({ codec }))).toEqual([]);
+      expect(resolveScenario(withMedia({ codec })).media).toEqual({ codec });
+    }
+  });
+
+  it("names an unknown codec or field", () => {
+    expect(validateScenario(withMedia({ codec: "mp3" }))).toEqual([
+      'ktv.media.codec: must be "pcm", "opus", "opus-preencoded", got "mp3"',
+    ]);
+    expect(validateScenario(withMedia({ bitrate: 64 }))[0]).toMatch(/^ktv\.media/);
   });
 });
 

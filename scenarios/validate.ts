@@ -1,3 +1,4 @@
+import { isMediaCodec, MEDIA_CODECS } from "../reference/codec/profile.ts";
 import { checkProfile } from "../simulator/faults/profile.ts";
 import type { ScenarioDefinition } from "./format.ts";
 import { Checks, show } from "./load/check.ts";
@@ -18,6 +19,7 @@ const KTV = [
   "cache",
   "resource",
   "singSeconds",
+  "media",
   "faults",
   "duration",
   "maxStartDelay",
@@ -111,6 +113,11 @@ function validateKtv(k: Record<string, unknown>): string[] {
     c.int(r, "billingMode", 0, { max: 3 });
   });
   ch.num(k, "singSeconds", 0.02, 3600);
+  sub("media", ["codec"], (c, m) => {
+    if (m.codec !== undefined && !isMediaCodec(m.codec)) {
+      c.fail("codec", `must be ${MEDIA_CODECS.map((x) => `"${x}"`).join(", ")}, got ${show(m.codec)}`);
+    }
+  });
   ch.duration(k, "duration", { positive: true });
   ch.duration(k, "maxStartDelay");
   sub("simulator", ["catalogSize", "resourceTtlMs", "shareTtlMs", "cdnGlobalBytesPerSec"], (c, o) => {

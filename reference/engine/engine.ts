@@ -1,3 +1,5 @@
+import { createPacketCodec, type PacketCodec, PreencodedOpus } from "../codec/packet-codec.ts";
+import { isMediaCodec, MEDIA_CODECS, type MediaCodec } from "../codec/profile.ts";
 import { ZegoError } from "../errors.ts";
 import { TypedEmitter } from "../events.ts";
 import type { ClockHistograms } from "../mixer/clock.ts";
@@ -9,7 +11,12 @@ import { MediaPlayerFactory } from "../player/factory.ts";
 import type { ZegoMediaPlayer } from "../player/media-player.ts";
 import { CaptureDevice, type CaptureStats } from "./capture.ts";
 import { EngineCopyrightedMusic } from "./engine-music.ts";
-import type { ExpressEngineEvents, MixedAudioHandler, PlayedFrameHandler } from "./events.ts";
+import type {
+  ExpressEngineEvents,
+  MixedAudioHandler,
+  PlayedFrameHandler,
+  PlayedPacketHandler,
+} from "./events.ts";
 import { mediaUrl } from "./media-socket.ts";
 import { RoomSession } from "./room-session.ts";
 import { type PlayStats, StreamReceiver } from "./stream-receiver.ts";
@@ -28,7 +35,8 @@ import {
 // for the simulator's media server. The engine owns:
 //   - the room session (room-session.ts): login, events, token renewal, reconnect;
 //   - the publish path (capture.ts): a mixer of the media players (enableAux) and the microphone, clocked
-//     every 10 ms, published as 20 ms packets;
+//     every 10 ms, published as 20 ms packets, PCM or through the profile's codec (reference/codec) on their
+//     way to the socket, every byte sent counted;
 //   - the play path (stream-receiver.ts): relayed packets to each played stream's callback;
 //   - the media players (at most 4) and the copyrighted-music module, wired to the publish mixer and the
 //     engine's credentials.
@@ -37,6 +45,13 @@ import {
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 const DEFAULT_RECONNECT = { maxAttempts: 8, baseDelayMs: 250, maxDelayMs: 4_000 };
+
+/** Publish statistics: the capture clock's, plus the codec and the bytes the media socket took. */
+export interface PublishStats extends CaptureStats {
+  codec: MediaCodec;
+  /** Bytes of whole frames (header + payload) sent since publishing started: the wire's media bytes. */
+  bytesSent: number;
+}
 
 export class ZegoExpressEngine extends TypedEmitter<ExpressEngineEvents> {
   readonly profile: Readonly<ZegoEngineProfile>;
@@ -47,6 +62,10 @@ export class ZegoExpressEngine extends TypedEmitter<ExpressEngineEvents> {
   private readonly players: MediaPlayerFactory;
   private music: EngineCopyrightedMusic | null = null;
   private destroyed = false;
+  private readonly codec: MediaCodec;
+  /** The publishing stream's codec step (null for PCM, and before the first publish). */
+  private packetCodec: PacketCodec | null = null;
+  private bytesSent = 0;
 
   constructor(profile: ZegoEngineProfile) {
     super();
@@ -57,9 +76,15 @@ export class ZegoExpressEngine extends TypedEmitter<ExpressEngineEvents> {
       if (profile.appSign.length !== 64) throw new ZegoError(1001001, `got ${profile.appSign.length} chars`);
       if (!/^[0-9a-fA-F]{64}$/.test(profile.appSign)) throw new ZegoError(1001002);
     }
+    if (profile.codec !== undefined && !isMediaCodec(profile.codec)) {
+      throw new ZegoError(1000017, `codec must be one of ${MEDIA_CODECS.join(", ")}, got ${profile.codec}`);
+    }
+    this.codec = profile.codec ?? "pcm";
+    // The shared pre-encoded packets are built now (once per thread), never on the audio path.
+    if (this.codec === "opus-preencoded") PreencodedOpus.shared();
     this.profile = { ...profile };
     this.capture = new CaptureDevice({ limiter: profile.limiter ?? true });
-    this.capture.send = (packet) => this.session.sendFrame(packet);
+    this.capture.send = this.sendPacket;
     const appSign = profile.appSign === "" ? undefined : profile.appSign;
     this.session = new RoomSession({
       mediaUrl: mediaUrl(profile.server),
@@ -130,6 +155,11 @@ export class ZegoExpressEngine extends TypedEmitter<ExpressEngineEvents> {
       this.emit("onPublisherStateUpdate", streamID, ZegoPublisherState.NoPublish, code, {});
       throw err;
     }
+    if (!this.capture.running) {
+      this.packetCodec?.destroy();
+      this.packetCodec = createPacketCodec(this.codec);
+      this.bytesSent = 0;
+    }
     this.capture.start(streamID);
   }
 
@@ -173,9 +203,9 @@ export class ZegoExpressEngine extends TypedEmitter<ExpressEngineEvents> {
     return this.capture.sentPackets;
   }
 
-  /** Frames mixed, packets sent and dropped, and the clock's lateness and mix cost. */
-  getPublishStats(): CaptureStats {
-    return this.capture.stats();
+  /** Frames mixed, packets and bytes sent, packets dropped, the codec, and the clock's lateness and mix cost. */
+  getPublishStats(): PublishStats {
+    return { ...this.capture.stats(), codec: this.codec, bytesSent: this.bytesSent };
   }
 
   /** The clock's lateness and mix-cost histograms (µs, encoded), to merge runs exactly; null before publishing. */
@@ -186,12 +216,17 @@ export class ZegoExpressEngine extends TypedEmitter<ExpressEngineEvents> {
   // ---- playing ---------------------------------------------------------------------------------------------
 
   /**
-   * Plays another user's stream from the live edge; `onFrame` gets each 20 ms packet's samples. Resolves once
-   * the server accepted (whether or not the stream is published yet); rejects with ZegoError.
+   * Plays another user's stream from the live edge; `onFrame` gets each 20 ms packet's samples (Opus is
+   * decoded only when it is given), `onPacket` (not in the SDK) each packet's header as it arrives. Resolves
+   * once the server accepted (whether or not the stream is published yet); rejects with ZegoError.
    */
-  async startPlayingStream(streamID: string, onFrame?: PlayedFrameHandler): Promise<void> {
+  async startPlayingStream(
+    streamID: string,
+    onFrame?: PlayedFrameHandler,
+    onPacket?: PlayedPacketHandler,
+  ): Promise<void> {
     this.alive();
-    this.receiver.add(streamID, onFrame);
+    this.receiver.add(streamID, onFrame, onPacket);
     this.playHandlers.set(streamID, onFrame);
     this.emit("onPlayerStateUpdate", streamID, ZegoPlayerState.PlayRequesting, 0, {});
     let outcome: "playing" | "queued";
@@ -215,7 +250,7 @@ export class ZegoExpressEngine extends TypedEmitter<ExpressEngineEvents> {
     this.emit("onPlayerStateUpdate", streamID, ZegoPlayerState.NoPlay, 0, {});
   }
 
-  /** Packets, bytes, loss and discontinuities of a played stream. */
+  /** Packets, bytes, loss, reordering, jitter and discontinuities of a played stream. */
   getPlayStats(streamID: string): Readonly<PlayStats> | undefined {
     return this.receiver.stats(streamID);
   }
@@ -268,6 +303,8 @@ export class ZegoExpressEngine extends TypedEmitter<ExpressEngineEvents> {
     if (this.destroyed) return;
     this.destroyed = true;
     this.capture.stop();
+    this.packetCodec?.destroy();
+    this.packetCodec = null;
     this.session.close();
     for (const p of this.players.players) await this.players.destroyMediaPlayer(p);
     await this.destroyCopyrightedMusic();
@@ -278,6 +315,15 @@ export class ZegoExpressEngine extends TypedEmitter<ExpressEngineEvents> {
   simulateNetworkDrop(): void {
     this.session.dropConnection();
   }
+
+  /** The capture device's sink: the packet through the codec step, onto the socket, its bytes counted. */
+  private readonly sendPacket = (pcmPacket: Uint8Array): boolean => {
+    const codec = this.packetCodec;
+    const wire = codec === null ? pcmPacket : codec.packet(pcmPacket);
+    if (!this.session.sendFrame(wire)) return false;
+    this.bytesSent += wire.length;
+    return true;
+  };
 
   private onRoomEnded(code: number, streamID: string | null): void {
     this.capture.stop();

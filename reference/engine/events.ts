@@ -63,3 +63,9 @@ export type PlayedFrameHandler = (pcm: Int16Array, header: Readonly<FrameHeader>
 
 /** The publish mix, one 10 ms frame per call, `frameIndex` counting from the start of publishing. Reused. */
 export type MixedAudioHandler = (pcm: Int16Array, frameIndex: number) => void;
+
+/**
+ * Every packet of a played stream as it arrives, before (and without) decoding: its header (reused; copy what
+ * you keep). Not in the SDK; for measuring (latency, bytes) without paying for samples nobody listens to.
+ */
+export type PlayedPacketHandler = (header: Readonly<FrameHeader>, streamID: string) => void;

@@ -1,3 +1,4 @@
+import type { MediaCodec } from "../codec/profile.ts";
 import type { RetryPolicy } from "../music/retry.ts";
 import type { Logger } from "../music/transport.ts";
 import type { ZegoUser } from "../music/types.ts";
@@ -28,6 +29,13 @@ export interface ZegoEngineProfile {
   reconnect?: Partial<RetryPolicy>;
   /** The publish mixer's peak limiter (default on: a loud voice over a loud song must not clip). */
   limiter?: boolean;
+  /**
+   * Not in the SDK (it picks its codec from ZegoAudioConfig): how published audio goes on the wire. "pcm"
+   * (default) 48 kHz stereo s16; "opus" encoded live at the Karaoke profile (reference/codec/profile.ts);
+   * "opus-preencoded" packets of one Opus encoding made once per thread, same sizes and cadence, no encoder
+   * per stream (load runs).
+   */
+  codec?: MediaCodec;
   /** Passed to createCopyrightedMusic: where downloads are cached. */
   cacheDir?: string;
   /** pino-compatible; the default logs nothing. */

@@ -1,4 +1,5 @@
 import type { FrameHeader } from "../../protocol/media.ts";
+import { isMediaCodec, MEDIA_CODECS, type MediaCodec } from "../codec/profile.ts";
 import type { RetryPolicy } from "../music/retry.ts";
 import type { Logger } from "../music/transport.ts";
 import type { PipelineEvent } from "./events.ts";
@@ -71,8 +72,18 @@ export interface PipelineConfig {
   outPath?: string;
   /** Progress, stages, recoveries and a mixing report every `statusIntervalMs` (for a CLI or a runner). */
   onEvent?: (event: PipelineEvent) => void;
-  /** Received audio of listened streams (buffers are reused: copy what you keep). */
+  /**
+   * How the mix is published: "pcm" (default), "opus" (a live encoder per stream, Karaoke profile) or
+   * "opus-preencoded" (shared pre-encoded packets of the same sizes and cadence: load runs).
+   */
+  codec?: MediaCodec;
+  /**
+   * Received audio of listened streams (buffers are reused: copy what you keep). Setting it makes the listener
+   * decode Opus; leave it out of load runs.
+   */
   onReceivedAudio?: (streamID: string, pcm: Int16Array, header: Readonly<FrameHeader>) => void;
+  /** Every received packet's header, before any decoding (latency, bytes: `FRAME_HEADER_BYTES + payloadBytes`). */
+  onReceivedPacket?: (streamID: string, header: Readonly<FrameHeader>) => void;
   /** Default 500 ms; 0 turns the periodic mixing events off. */
   statusIntervalMs?: number;
   logger?: Logger;
@@ -89,6 +100,7 @@ type OptionalKeys =
   | "outPath"
   | "onEvent"
   | "onReceivedAudio"
+  | "onReceivedPacket"
   | "logger"
   | "seconds";
 
@@ -147,6 +159,7 @@ export function checkPipelineConfig(c: PipelineConfig): string[] {
     c.seconds === undefined || (Number.isFinite(c.seconds) && c.seconds > 0 && c.seconds <= 24 * 3600),
     "seconds: must be a positive number of seconds",
   );
+  need(c.codec === undefined || isMediaCodec(c.codec), `codec: must be one of ${MEDIA_CODECS.join(", ")}`);
   if (c.streamID !== undefined)
     need(/^[A-Za-z0-9_-]{1,256}$/.test(c.streamID), "streamID: letters, digits, '-' and '_'");
   for (const [i, id] of (c.listen ?? []).entries()) {
@@ -174,5 +187,6 @@ export function withDefaults(c: PipelineConfig): ResolvedConfig {
     retry: c.retry ?? {},
     reconnect: c.reconnect ?? {},
     statusIntervalMs: c.statusIntervalMs ?? 500,
+    codec: c.codec ?? "pcm",
   };
 }

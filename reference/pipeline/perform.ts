@@ -1,4 +1,4 @@
-import { nowMicros } from "../../protocol/media.ts";
+import { type FrameHeader, nowMicros } from "../../protocol/media.ts";
 import type { ZegoExpressEngine } from "../engine/engine.ts";
 import type { EngineCopyrightedMusic } from "../engine/engine-music.ts";
 import { FRAMES_PER_PACKET } from "../engine/frame-packer.ts";
@@ -154,6 +154,8 @@ export async function publishSong(ctx: PerformContext, loaded: Loaded): Promise<
     frames_mixed: st.framesMixed,
     packets_sent: st.packetsSent,
     packets_dropped: st.packetsDropped,
+    codec: st.codec,
+    bytes_sent: st.bytesSent,
     reconnects: engine.reconnectCount,
   };
   return { report, roomLost };
@@ -162,12 +164,18 @@ export async function publishSong(ctx: PerformContext, loaded: Loaded): Promise<
 /** Plays every listened stream, recording capture->receipt latency and the first packet heard. */
 export async function startListening(ctx: PerformContext): Promise<void> {
   const { engine, rec, cfg } = ctx;
+  const onAudio = cfg.onReceivedAudio;
+  const onPacket = cfg.onReceivedPacket;
+  // Samples (and so Opus decoding) only for a caller that asked for them; every packet is measured.
+  const onFrame = onAudio
+    ? (pcm: Int16Array, header: Readonly<FrameHeader>, streamID: string) => onAudio(streamID, pcm, header)
+    : undefined;
   for (const id of cfg.listen) {
-    await engine.startPlayingStream(id, (pcm, header, streamID) => {
+    await engine.startPlayingStream(id, onFrame, (header, streamID) => {
       const latencyUs = nowMicros() - header.captureUs;
       rec.latency.recordValue(latencyUs > 0 ? Math.floor(latencyUs) : 0);
       if (rec.stages.first_heard_ms === null) rec.stages.first_heard_ms = rec.sinceStart();
-      cfg.onReceivedAudio?.(streamID, pcm, header);
+      onPacket?.(streamID, header);
     });
   }
 }
@@ -201,7 +209,14 @@ export async function stopListening(ctx: PerformContext): Promise<PipelineResult
   const streams: NonNullable<PipelineResult["listen"]>["streams"] = {};
   for (const id of cfg.listen) {
     const s = engine.getPlayStats(id);
-    streams[id] = { frames: s?.frames ?? 0, lost: s?.lost ?? 0, discontinuities: s?.discontinuities ?? 0 };
+    streams[id] = {
+      frames: s?.frames ?? 0,
+      bytes: s?.wireBytes ?? 0,
+      lost: s?.lost ?? 0,
+      reordered: s?.reordered ?? 0,
+      jitter_ms: s?.jitterMs ?? 0,
+      discontinuities: s?.discontinuities ?? 0,
+    };
     await engine.stopPlayingStream(id);
   }
   return { streams, latency_ms: rec.latencySummary() };

@@ -1,4 +1,5 @@
 import { build, encodeIntoCompressedBase64, type Histogram } from "hdr-histogram-js";
+import type { MediaCodec } from "../codec/profile.ts";
 import type { ClockReport, Percentiles } from "../mixer/clock.ts";
 import type { PipelineEvent } from "./events.ts";
 import type { RecoveryAction, RecoveryRule } from "./recovery.ts";
@@ -76,12 +77,28 @@ export interface PipelineResult {
     frames_mixed: number;
     packets_sent: number;
     packets_dropped: number;
+    /** "pcm", "opus" or "opus-preencoded". */
+    codec: MediaCodec;
+    /** Whole frames (header + payload) the media socket took: the measured wire bytes. */
+    bytes_sent: number;
     reconnects: number;
   } | null;
   /** The publish clock: lateness (ms) and mix cost (µs) per 10 ms frame. */
   mix: ClockReport | null;
   listen: {
-    streams: Record<string, { frames: number; lost: number; discontinuities: number }>;
+    streams: Record<
+      string,
+      {
+        frames: number;
+        /** Whole frames received (header + payload). */
+        bytes: number;
+        lost: number;
+        reordered: number;
+        /** RFC 3550 interarrival jitter at the end of the run. */
+        jitter_ms: number;
+        discontinuities: number;
+      }
+    >;
     /** Capture timestamp -> receipt at the listener, ms. */
     latency_ms: (Percentiles & { count: number }) | null;
   } | null;

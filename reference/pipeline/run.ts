@@ -82,6 +82,7 @@ export async function runPipeline(
     ...(cfg.appSign ? { appSign: cfg.appSign } : {}),
     server: cfg.target,
     reconnect: cfg.reconnect,
+    codec: cfg.codec,
     cacheDir,
     ...(cfg.logger ? { logger: cfg.logger } : {}),
   });

@@ -49,8 +49,14 @@ export const METRICS = {
   unconfirmed_requests: counter("count", "requestResource calls without a vendor answer (may have billed)"),
   shared_fetches: counter("count", "resources obtained with getSharedResource (free)"),
   bytes_downloaded: counter("bytes", "CDN body bytes received"),
-  media_bytes_published: counter("bytes", "audio packets sent to the media relay (header + PCM)"),
-  media_bytes_received: counter("bytes", "audio packets the relay delivered to listeners (header + PCM)"),
+  media_bytes_published: counter(
+    "bytes",
+    "audio frames sent to the media relay, header + payload of every packet as sent (any codec)",
+  ),
+  media_bytes_received: counter(
+    "bytes",
+    "audio frames the relay delivered to listeners, header + payload of every packet received",
+  ),
   mix_frames: counter("count", "mixer frames produced"),
   mix_late_frames: counter("count", "mixer frames that started a whole frame period or more late"),
   recoveries: counter("count", "recovery actions of the reference client", ["rule"]),

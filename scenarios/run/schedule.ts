@@ -264,6 +264,7 @@ export class WorkerSchedule {
       resource: s.resource,
       preferShared: prefersShare(this.init.seed, s.shareRatio, seat, user, round),
       seconds: s.singSeconds,
+      codec: s.media.codec,
       seed: (this.init.seed + vuId * 7919 + iteration) >>> 0,
       cacheDir,
     };

@@ -39,6 +39,8 @@ function singerRun(lateness: [number, number][], cost: [number, number][]): Pipe
       frames_mixed: late.totalCount,
       packets_sent: late.totalCount / 2,
       packets_dropped: 0,
+      codec: "pcm",
+      bytes_sent: (late.totalCount / 2) * 3872,
       reconnects: 0,
     },
     mix: {

@@ -1,4 +1,4 @@
-import { FRAME_HEADER_BYTES, nowMicros, pcmPayloadBytes } from "../../protocol/media.ts";
+import { FRAME_HEADER_BYTES, nowMicros } from "../../protocol/media.ts";
 import type { PipelineConfig } from "../../reference/pipeline/config.ts";
 import type { PipelineResult } from "../../reference/pipeline/result.ts";
 import { encodedValues } from "../metrics/hdr.ts";
@@ -8,9 +8,6 @@ import type { IterationOutcome, IterationSpec, Recorder, Vu, VuContext } from ".
 // a singer logs in, picks the song, gets it (share or billable request), downloads, loads, mixes accompaniment
 // and voice and publishes for `seconds`; a listener does the same without publishing and plays the room's
 // singer, each packet's capture-to-receipt latency recorded here (e2e_latency_ms).
-
-/** Bytes on the wire of one published 20 ms packet (48 kHz stereo s16 + the frame header). */
-const PACKET_BYTES = FRAME_HEADER_BYTES + pcmPayloadBytes(48_000, 2, 20);
 
 export function createPipelineVu(ctx: VuContext): Vu {
   return {
@@ -39,9 +36,11 @@ export function pipelineConfig(ctx: VuContext, spec: IterationSpec): PipelineCon
     seed: spec.seed,
     statusIntervalMs: 0,
     ...(spec.cacheDir ? { cacheDir: spec.cacheDir } : {}),
-    onReceivedAudio: (_id, pcm, header) => {
+    codec: spec.codec,
+    // Headers only: nothing is decoded, and the bytes are the frames' own (header + payload, any codec).
+    onReceivedPacket: (_id, header) => {
       ctx.rec.record("e2e_latency_ms", (nowMicros() - header.captureUs) / 1000);
-      ctx.rec.add("media_bytes_received", FRAME_HEADER_BYTES + pcm.byteLength);
+      ctx.rec.add("media_bytes_received", FRAME_HEADER_BYTES + header.payloadBytes);
     },
   };
 }
@@ -76,7 +75,7 @@ export function recordResult(rec: Recorder, r: PipelineResult, singer: boolean):
   rec.add("shared_fetches", r.shared_fetches);
   rec.add("bytes_downloaded", r.bytes_downloaded);
   for (const a of r.recovery) rec.add(`recoveries{rule:${a.rule}}`);
-  if (r.publish) rec.add("media_bytes_published", r.publish.packets_sent * PACKET_BYTES);
+  if (r.publish) rec.add("media_bytes_published", r.publish.bytes_sent);
   if (r.mix) recordMixClock(rec, r);
   const started = singer ? (r.publish?.packets_sent ?? 0) > 0 : r.song !== null && r.failure === null;
   if (started) rec.add("songs_started");

@@ -1,3 +1,4 @@
+import type { MediaCodec } from "../../reference/codec/profile.ts";
 import type { PipelineConfig, SongChoice } from "../../reference/pipeline/config.ts";
 import type { PipelineResult } from "../../reference/pipeline/result.ts";
 
@@ -32,6 +33,8 @@ export interface IterationSpec {
   preferShared: boolean;
   /** Seconds of audio to publish (singer) or listen to (listener). */
   seconds: number;
+  /** How a singer publishes (the scenario's media.codec). */
+  codec: MediaCodec;
   /** Seed for the VU's synthetic voice. */
   seed: number;
   /** Download cache: a directory kept for the VU (cache "vu"), or undefined for a fresh one each time. */
