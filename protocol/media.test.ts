@@ -121,6 +121,17 @@ describe("frame codec", () => {
     expect(decodeFrameHeader(f).codec).toBe(Codec.Opus);
   });
 
+  it("round-trips the codec field for each codec, written in place or encoded", () => {
+    for (const codec of [Codec.PcmS16le, Codec.Opus]) {
+      const h: FrameHeader = { ...header({ codec, seq: 9 }), payloadBytes: 324 };
+      const out = new Uint8Array(FRAME_HEADER_BYTES + 324);
+      writeFrameHeader(out, h);
+      expect(out[3]).toBe(codec);
+      expect(decodeFrameHeader(out)).toEqual(h);
+      expect(decodeFrameHeader(frameOf(h, new Uint8Array(324))).codec).toBe(codec);
+    }
+  });
+
   it("refuses to encode out-of-range fields or into a small buffer", () => {
     const p = new Uint8Array(4);
     const enc = (h: Omit<FrameHeader, "payloadBytes">, out = new Uint8Array(64)) =>

@@ -9,7 +9,8 @@
 //    0   1   magic         0x4B ("K")
 //    1   1   version       1
 //    2   1   flags         bit 0 DISCONTINUITY (sequence numbering restarts here); other bits must be 0
-//    3   1   codec         0 PCM s16le interleaved; 1 Opus (reserved: relayed, never decoded here)
+//    3   1   codec         0 PCM s16le interleaved; 1 Opus (one RFC 6716 packet per frame; the relay forwards
+//                          it without decoding, the reference client's listeners decode it on demand)
 //    4   4   stream hash   uint32 FNV-1a of the stream id's UTF-8 bytes (streamHash())
 //    8   4   sequence      uint32, +1 per frame, wraps at 2^32
 //   12   8   capture time  float64 µs since the Unix epoch (nowMicros()); integral µs are exact to 2^53 µs,
@@ -18,7 +19,9 @@
 //   24   4   payload bytes uint32, must equal frame length - 32 and be at most MAX_FRAME_PAYLOAD_BYTES
 //   28   1   channels      uint8, 1..8
 //   29   3   reserved      zero
-//   32   …   payload       PCM: a whole number of sample frames (payload bytes % (2 × channels) == 0)
+//   32   …   payload       PCM: a whole number of sample frames (payload bytes % (2 × channels) == 0);
+//                          Opus: any length (it varies packet to packet), sample rate and channels are the
+//                          encoder's
 //
 // Encoding writes into caller-owned buffers and allocates nothing; decoding fills a caller-owned header
 // object and throws FrameError naming the first problem, so a corrupt frame is refused, never half-read.
