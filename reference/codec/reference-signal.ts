@@ -10,10 +10,15 @@ import { KARAOKE_CHANNELS, KARAOKE_SAMPLE_RATE } from "./profile.ts";
 const MELODY = [60, 62, 64, 65, 67, 65, 64, 62, 60, 67, 72, 67];
 const NOTE_MS = 400;
 const BASS = [36, 43, 41, 38];
+const BASS_FRAMES = (KARAOKE_SAMPLE_RATE * 800) / 1000;
 const CHORD = [48, 52, 55, 60];
+const TABLE_BITS = 12;
+const SINE = new Float64Array(1 << TABLE_BITS);
+for (let k = 0; k < SINE.length; k++) SINE[k] = Math.sin((2 * Math.PI * k) / SINE.length);
 
-function freq(note: number): number {
-  return 440 * 2 ** ((note - 69) / 12);
+/** 32-bit phase step per sample of MIDI note `note` (a table oscillator: no transcendental per sample). */
+function phaseStep(note: number): number {
+  return Math.round(((440 * 2 ** ((note - 69) / 12)) / KARAOKE_SAMPLE_RATE) * 2 ** 32) >>> 0;
 }
 
 /** `ms` milliseconds (a whole number of 10 ms frames) of 48 kHz stereo s16, interleaved. */
@@ -29,14 +34,21 @@ export function renderReferenceSignal(ms: number): Int16Array {
   for (let f = 0; f < frames; f += FRAME_FRAMES) {
     voice.read(out.subarray(f * KARAOKE_CHANNELS, (f + FRAME_FRAMES) * KARAOKE_CHANNELS));
   }
+  const chordSteps = CHORD.map(phaseStep);
+  const bassSteps = BASS.map(phaseStep);
+  const chordPhase = new Uint32Array(CHORD.length);
+  let bassPhase = 0;
   let noise = 0x2545f491;
   const hatPeriod = KARAOKE_SAMPLE_RATE / 4;
+  const shift = 32 - TABLE_BITS;
   for (let i = 0; i < frames; i++) {
-    const t = i / KARAOKE_SAMPLE_RATE;
     let acc = 0;
-    for (const n of CHORD) acc += 900 * Math.sin(2 * Math.PI * freq(n) * t);
-    const bass = BASS[Math.floor(t / 0.8) % BASS.length]!;
-    acc += 2500 * Math.sin(2 * Math.PI * freq(bass) * t);
+    for (let n = 0; n < chordSteps.length; n++) {
+      acc += 900 * SINE[chordPhase[n]! >>> shift]!;
+      chordPhase[n] = chordPhase[n]! + chordSteps[n]!;
+    }
+    acc += 2500 * SINE[bassPhase >>> shift]!;
+    bassPhase = (bassPhase + bassSteps[Math.floor(i / BASS_FRAMES) % BASS.length]!) >>> 0;
     noise ^= noise << 13;
     noise ^= noise >>> 17;
     noise ^= noise << 5;
