@@ -140,3 +140,31 @@ describe("pipeline VU: the mixer clock in the run's metrics", () => {
     expect(set.counter("mix_frames")).toBe(0);
   });
 });
+
+describe("pipeline VU: media on the wire", () => {
+  it("counts the bytes the publisher measured, and each listened stream's packets, loss and jitter", () => {
+    const set = new MetricSet();
+    const r = singerRun([[100, 10]], [[150, 10]]);
+    recordResult(
+      recorderOf(set),
+      { ...r, publish: { ...r.publish!, codec: "opus", bytes_sent: 17_321 } },
+      true,
+    );
+    expect(set.counter("media_bytes_published")).toBe(17_321);
+    const listener = pipelineResult({
+      listen: {
+        streams: {
+          a: { frames: 98, bytes: 34_000, lost: 2, reordered: 1, jitter_ms: 0.75, discontinuities: 0 },
+          b: { frames: 1, bytes: 360, lost: 0, reordered: 0, jitter_ms: 0, discontinuities: 0 },
+        },
+        latency_ms: null,
+      },
+    });
+    recordResult(recorderOf(set), listener, false);
+    expect(set.counter("media_packets_received")).toBe(99);
+    expect(set.counter("media_packets_lost")).toBe(2);
+    expect(set.counter("media_packets_reordered")).toBe(1);
+    // One packet has no interarrival jitter: only stream a counts.
+    expect(quantiles(set.trends.get("media_jitter_ms"))).toMatchObject({ count: 1, p50: 0.75 });
+  });
+});

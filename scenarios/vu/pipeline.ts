@@ -76,6 +76,12 @@ export function recordResult(rec: Recorder, r: PipelineResult, singer: boolean):
   rec.add("bytes_downloaded", r.bytes_downloaded);
   for (const a of r.recovery) rec.add(`recoveries{rule:${a.rule}}`);
   if (r.publish) rec.add("media_bytes_published", r.publish.bytes_sent);
+  for (const s of Object.values(r.listen?.streams ?? {})) {
+    rec.add("media_packets_received", s.frames);
+    rec.add("media_packets_lost", s.lost);
+    rec.add("media_packets_reordered", s.reordered);
+    if (s.frames > 1) rec.record("media_jitter_ms", s.jitter_ms);
+  }
   if (r.mix) recordMixClock(rec, r);
   const started = singer ? (r.publish?.packets_sent ?? 0) > 0 : r.song !== null && r.failure === null;
   if (started) rec.add("songs_started");
