@@ -5,13 +5,15 @@ import { createPacketCodec } from "../reference/codec/packet-codec.ts";
 import type { MediaCodec } from "../reference/codec/profile.ts";
 import { renderReferenceSignal } from "../reference/codec/reference-signal.ts";
 import { FramePacker } from "../reference/engine/frame-packer.ts";
+import { StreamReceiver } from "../reference/engine/stream-receiver.ts";
 import { FRAME_SAMPLES } from "../reference/mixer/frame.ts";
 
 // The publish side's cost per 20 ms packet for each codec, and what each puts on the wire: stamp the packet,
 // run the codec step (nothing / live libopus / a pre-encoded packet), send it on a real WebSocket to a sink in
 // another process (so the CPU measured is the publisher's alone). Mixing is not included: the same PCM (10 s
-// of the reference karaoke signal) is fed to every codec. CPU from process.cpuUsage, median of interleaved
-// rounds; the load average is printed because the machine is shared.
+// of the reference karaoke signal) is fed to every codec. Then the listener's side: StreamReceiver per
+// packet, accounting only and with samples. CPU from process.cpuUsage, median of interleaved rounds; the load
+// average is printed because the machine is shared.
 //
 //   npx tsx bench/codec-publish.ts [--streams 20] [--packets 500] [--rounds 5]
 
@@ -102,4 +104,51 @@ async function main(): Promise<void> {
   }
   for (const ws of sockets) ws.terminate();
   sink.kill();
+  receiveSide(pcm);
+}
+
+/**
+ * The listener's cost per received packet (StreamReceiver.onFrame, no socket): accounting only (a load run's
+ * listener) and with samples for a frame handler (PCM copied out, Opus decoded).
+ */
+function receiveSide(pcm: Int16Array): void {
+  const N = 2000;
+  const frames: Record<string, Uint8Array[]> = {};
+  for (const codec of CODECS) {
+    const packer = new FramePacker("r");
+    const step = createPacketCodec(codec);
+    const capture = new Float64Array(1);
+    frames[codec] = Array.from({ length: 250 }, (_, k) => {
+      const o = k * 2 * FRAME_SAMPLES;
+      packer.halves[0].set(pcm.subarray(o, o + FRAME_SAMPLES));
+      packer.halves[1].set(pcm.subarray(o + FRAME_SAMPLES, o + 2 * FRAME_SAMPLES));
+      capture[0] = k * 20_000;
+      const stamped = packer.stamp(capture);
+      const wire = Uint8Array.from(step === null ? stamped : step.packet(stamped));
+      packer.sent();
+      return wire;
+    });
+    step?.destroy();
+  }
+  console.log("receive side         accounting only µs/packet   with samples µs/packet");
+  for (const codec of CODECS) {
+    const row: number[] = [];
+    for (const decode of [false, true]) {
+      const samples: number[] = [];
+      for (let round = 0; round < ROUNDS + 1; round++) {
+        const r = new StreamReceiver({ now: () => 0 });
+        let sink = 0;
+        r.add("r", decode ? (p) => (sink += p.length) : undefined, () => sink++);
+        const t0 = process.cpuUsage();
+        for (let k = 0; k < N; k++) r.onFrame(frames[codec]![k % 250]!);
+        const cpu = process.cpuUsage(t0);
+        r.remove("r");
+        if (round > 0 && sink > 0) samples.push((cpu.user + cpu.system) / N);
+      }
+      row.push(samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)]!);
+    }
+    console.log(
+      `${codec.padEnd(20)} ${row[0]!.toFixed(2).padStart(10)}${" ".repeat(18)}${row[1]!.toFixed(2).padStart(10)}`,
+    );
+  }
 }
