@@ -101,11 +101,15 @@ export class OpusCodec {
   readonly maxFrameSize: number;
   private readonly mod: NativeModule;
   private handler: NativeHandler | null;
-  /** Encoder input block (4 bytes per PCM byte, see the header) and decoder input / output blocks. */
-  private readonly pcmIn: number;
-  private readonly opusOut: number;
-  private readonly opusIn: number;
-  private readonly pcmOut: number;
+  /**
+   * Encoder input block (4 bytes per PCM byte, see the header) and output block; decoder input and output
+   * blocks. Each pair is allocated on first use (0 until then): a publisher never decodes, a listener never
+   * encodes, and the decoder's output block alone is 46 KB.
+   */
+  private pcmIn = 0;
+  private opusOut = 0;
+  private opusIn = 0;
+  private pcmOut = 0;
 
   constructor(o: OpusCodecOptions) {
     if (!OPUS_SAMPLE_RATES.includes(o.sampleRate)) {
@@ -117,10 +121,6 @@ export class OpusCodec {
     this.maxFrameSize = o.maxFrameSize ?? o.sampleRate / 50;
     this.mod = nativeModule();
     this.handler = new this.mod.OpusScriptHandler(o.sampleRate, o.channels, OPUS_APPLICATION_AUDIO);
-    this.pcmIn = this.mod._malloc(this.maxFrameSize * o.channels * 2 * 4);
-    this.opusOut = this.mod._malloc(OPUS_MAX_PACKET_BYTES);
-    this.opusIn = this.mod._malloc(OPUS_MAX_PACKET_BYTES);
-    this.pcmOut = this.mod._malloc(MAX_DECODED_FRAMES * o.channels * 4);
     this.encoderCtl(OPUS_SET_SIGNAL, OPUS_SIGNAL_MUSIC);
     if (o.bitrate !== undefined) this.encoderCtl(OPUS_SET_BITRATE, o.bitrate);
     if (o.complexity !== undefined) this.encoderCtl(OPUS_SET_COMPLEXITY, o.complexity);
@@ -137,6 +137,10 @@ export class OpusCodec {
     const frameSize = bytes / (2 * this.channels);
     if (!Number.isInteger(frameSize) || frameSize <= 0 || frameSize > this.maxFrameSize) {
       throw new RangeError(`opus: ${bytes} bytes is not a frame of 1..${this.maxFrameSize} sample frames`);
+    }
+    if (this.pcmIn === 0) {
+      this.pcmIn = this.malloc(this.maxFrameSize * this.channels * 2 * 4);
+      this.opusOut = this.malloc(OPUS_MAX_PACKET_BYTES);
     }
     const slots = this.mod.HEAPU16;
     const base = this.pcmIn >>> 1;
@@ -159,6 +163,10 @@ export class OpusCodec {
     const h = this.live();
     const length = data.length - offset;
     if (length <= 0 || length > OPUS_MAX_PACKET_BYTES) throw new OpusError(-4, "decode");
+    if (this.opusIn === 0) {
+      this.opusIn = this.malloc(OPUS_MAX_PACKET_BYTES);
+      this.pcmOut = this.malloc(MAX_DECODED_FRAMES * this.channels * 4);
+    }
     const heap = this.mod.HEAPU8;
     for (let i = 0, o = this.opusIn; i < length; i++, o++) heap[o] = data[offset + i]!;
     const frames = h._decode(this.opusIn, length, this.pcmOut);
@@ -178,10 +186,18 @@ export class OpusCodec {
     if (h === null) return;
     this.handler = null;
     this.mod.OpusScriptHandler.destroy_handler(h);
+    // free(0) is a no-op, as in C.
     this.mod._free(this.pcmIn);
     this.mod._free(this.opusOut);
     this.mod._free(this.opusIn);
     this.mod._free(this.pcmOut);
+    this.pcmIn = this.opusOut = this.opusIn = this.pcmOut = 0;
+  }
+
+  private malloc(bytes: number): number {
+    const p = this.mod._malloc(bytes);
+    if (p === 0) throw new OpusError(-7, "malloc");
+    return p;
   }
 
   private encoderCtl(ctl: number, arg: number): void {
