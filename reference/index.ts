@@ -10,10 +10,18 @@ export {
   VendorId,
 } from "../protocol/enums.ts";
 export type { FrameHeader } from "../protocol/media.ts";
+export { OpusCodec, type OpusCodecOptions, OpusError } from "./codec/opus.ts";
+export { createPacketCodec, type PacketCodec, PreencodedOpus } from "./codec/packet-codec.ts";
+export { KARAOKE_OPUS_BITRATE, MEDIA_CODECS, type MediaCodec } from "./codec/profile.ts";
 export type { CaptureStats } from "./engine/capture.ts";
-export { createEngine, ZegoExpressEngine } from "./engine/engine.ts";
+export { createEngine, type PublishStats, ZegoExpressEngine } from "./engine/engine.ts";
 export { EngineCopyrightedMusic } from "./engine/engine-music.ts";
-export type { ExpressEngineEvents, MixedAudioHandler, PlayedFrameHandler } from "./engine/events.ts";
+export type {
+  ExpressEngineEvents,
+  MixedAudioHandler,
+  PlayedFrameHandler,
+  PlayedPacketHandler,
+} from "./engine/events.ts";
 export type { PlayStats } from "./engine/stream-receiver.ts";
 export {
   type ZegoEngineProfile,
