@@ -39,7 +39,10 @@ export const METRICS = {
   load_ms: trend("ms", "media player load + standard pitch"),
   mix_lateness_ms: trend("ms", "start of each 10 ms mixer frame after its deadline"),
   mix_cost_us: trend("us", "CPU time of each 10 ms mixer frame"),
-  e2e_latency_ms: trend("ms", "capture timestamp to receipt at a listener, per packet"),
+  e2e_latency_ms: trend(
+    "ms",
+    "capture timestamp (the packet's first 10 ms frame's deadline) to receipt at a listener, per packet; its floor is the 10 ms until the packet's second frame is mixed",
+  ),
   iteration_duration_ms: trend("ms", "one whole iteration", ["corrected"]),
   iterations: counter("count", "iterations finished (successful or not)"),
   dropped_iterations: counter("count", "open model: arrivals that found no VU in time"),
