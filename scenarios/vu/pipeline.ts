@@ -36,7 +36,8 @@ export function pipelineConfig(ctx: VuContext, spec: IterationSpec): PipelineCon
     seed: spec.seed,
     statusIntervalMs: 0,
     ...(spec.cacheDir ? { cacheDir: spec.cacheDir } : {}),
-    codec: spec.codec,
+    // Only a singer publishes: a listener's engine need not build the thread's pre-encoded packets.
+    codec: singer ? spec.codec : "pcm",
     // Headers only: nothing is decoded, and the bytes are the frames' own (header + payload, any codec).
     onReceivedPacket: (_id, header) => {
       ctx.rec.record("e2e_latency_ms", (nowMicros() - header.captureUs) / 1000);
