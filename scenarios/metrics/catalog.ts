@@ -95,6 +95,7 @@ export const SUMMARY_TRENDS = [
   "mix_lateness_ms",
   "mix_cost_us",
   "e2e_latency_ms",
+  "media_jitter_ms",
   "iteration_duration_ms",
 ] as const;
 
