@@ -1,5 +1,6 @@
 import { Worker } from "node:worker_threads";
 import type { Snapshot } from "../metrics/set.ts";
+import type { ThreadSample } from "./generator.ts";
 import type { FromWorker, ToWorker, WorkerInit } from "./messages.ts";
 
 // The runner's worker threads (messages.ts): started together, flushed together every interval, stopped
@@ -10,6 +11,8 @@ import type { FromWorker, ToWorker, WorkerInit } from "./messages.ts";
 const BOOT = new URL("./worker-boot.mjs", import.meta.url);
 
 interface Member {
+  /** The worker's index (WorkerInit.index). */
+  index: number;
   worker: Worker;
   ready: boolean;
   done: boolean;
@@ -19,6 +22,8 @@ interface Member {
 export interface PoolEvents {
   log(text: string): void;
   note(kind: string, data: unknown): void;
+  /** A worker's health samples (generator.ts), as they arrive. */
+  generator?(worker: number, samples: ThreadSample[]): void;
 }
 
 export class WorkerPool {
@@ -44,7 +49,7 @@ export class WorkerPool {
 
   private spawn(init: WorkerInit): void {
     const worker = new Worker(BOOT, { workerData: init, stdout: false, stderr: false });
-    const m: Member = { worker, ready: false, done: false, vus: 0 };
+    const m: Member = { index: init.index, worker, ready: false, done: false, vus: 0 };
     this.members.push(m);
     const i = this.members.length - 1;
     worker.on("message", (msg: FromWorker) => this.onMessage(i, msg));
@@ -67,6 +72,7 @@ export class WorkerPool {
         break;
       case "metrics": {
         m.vus = msg.gauges.vus;
+        if (msg.generator.length > 0) this.events.generator?.(m.index, msg.generator);
         this.stash.push(msg.snapshot);
         const p = this.pending;
         if (p && p.seq === msg.seq) {
@@ -77,6 +83,7 @@ export class WorkerPool {
       }
       case "done":
         m.vus = 0;
+        if (msg.generator.length > 0) this.events.generator?.(m.index, msg.generator);
         this.stash.push(msg.snapshot);
         this.markDone(i);
         break;
