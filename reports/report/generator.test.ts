@@ -1,0 +1,113 @@
+import { describe, expect, it } from "vitest";
+import { baseline } from "../fixtures/make-results.ts";
+import type { GeneratorReport, RunSummary } from "../format.ts";
+import type { RunResults } from "../read-results.ts";
+import { describeReason, generatorVerdict } from "./generator.ts";
+import { renderMarkdown } from "./markdown.ts";
+import { renderReport } from "./page.ts";
+
+// A saturated load generator is said first: a banner at the very top of the HTML page and right under the
+// Markdown title, with each reason, and the capacity knee shown as limited by the generator.
+
+const figures = {
+  samples: 30,
+  elu_mean: 0.5,
+  elu_max: 0.99,
+  loop_delay_p99_ms: 12,
+  loop_delay_max_ms: 40,
+  clock_lag_p50_ms: 1,
+  clock_lag_p99_ms: 9,
+  clock_lag_max_ms: 30,
+};
+
+function generator(saturated: boolean): GeneratorReport {
+  return {
+    cores: 2,
+    process_cpu: { mean: 0.7, max: 0.9 },
+    main: { ...figures, elu_max: 0.4 },
+    workers: [{ worker: 0, ...figures }],
+    late_intervals: saturated ? 2 : 0,
+    rules: {
+      elu: 0.9,
+      loop_delay_p99_ms: 50,
+      clock_lag_p50_ms: 10,
+      clock_lag_p99_ms: 50,
+      stall_ms: 1000,
+      process_cpu: 0.95,
+      sustain_s: 3,
+    },
+    saturated_from_s: saturated ? 12 : null,
+    reasons: saturated
+      ? [
+          {
+            thread: "worker 1",
+            figure: "elu",
+            observed: 0.97,
+            limit: 0.9,
+            sustained_s: 3,
+            from_s: 12,
+            to_s: 18.5,
+          },
+        ]
+      : [],
+  };
+}
+
+function results(saturated: boolean): RunResults {
+  const files = baseline(1);
+  const s = files.summary as RunSummary;
+  s.generator = generator(saturated);
+  s.generator_saturated = saturated;
+  s.capacity = saturated
+    ? {
+        ...s.capacity,
+        knee: null,
+        knee_limited_by: "generator",
+        withheld_knee: { vus: 60, rooms: 15, metric: "mix_lateness_ms", expression: "p(99)<10", at_s: 20 },
+        generator_limit: { vus: 48, rooms: 12, at_s: 12 },
+      }
+    : { ...s.capacity, knee_limited_by: null };
+  return { dir: "/results/r", ...files };
+}
+
+describe("the load generator in the reports", () => {
+  it("describes a reason with its thread, figure, limit and time", () => {
+    expect(describeReason(generator(true).reasons[0]!)).toBe(
+      "worker 1: event-loop utilisation 0.97 ≥ 0.9, held 3 s or more (12 s – 18.5 s)",
+    );
+    expect(generatorVerdict(results(false).summary)).toBeNull();
+  });
+
+  it("HTML: a banner before the first section, a status in the header, the knee marked as the generator's", () => {
+    const page = renderReport(results(true));
+    const banner = page.indexOf('id="generator-saturated"');
+    expect(banner).toBeGreaterThan(0);
+    expect(banner).toBeLessThan(page.indexOf('id="overview"'));
+    expect(page).toContain("Load generator saturated: these results may measure the harness");
+    expect(page).toContain("worker 1: event-loop utilisation 0.97 ≥ 0.9");
+    expect(page).toContain('<span class="status fail">load generator saturated</span>');
+    expect(page).toContain("No capacity knee is reported: the load generator saturated at 48 VUs / 12 rooms");
+    expect(page).toContain("limited by the generator");
+    expect(page).toContain("2 interval(s) were flushed late");
+  });
+
+  it("HTML: nothing of it when the generator kept up", () => {
+    const page = renderReport(results(false));
+    expect(page.includes('id="generator-saturated"')).toBe(false);
+    expect(page.includes(">load generator saturated</span>")).toBe(false);
+  });
+
+  it("Markdown: the warning right under the title, and the knee row", () => {
+    const md = renderMarkdown(results(true));
+    const lines = md.split("\n");
+    expect(lines[0]).toMatch(/^# ktv report:/);
+    expect(lines[2]).toMatch(
+      /^> \*\*⚠️ Load generator saturated\.\*\* The load generator was saturated from 12 s/,
+    );
+    expect(md).toContain("> - worker 1: event-loop utilisation 0.97 ≥ 0.9");
+    expect(md).toContain(
+      "| knee | **none: limited by the load generator** (saturated at 48 VUs / 12 rooms) |",
+    );
+    expect(renderMarkdown(results(false))).not.toContain("Load generator saturated");
+  });
+});
