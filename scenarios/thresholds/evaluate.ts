@@ -74,6 +74,8 @@ export interface Breach {
 export class ThresholdBook {
   private readonly ring: { set: MetricSet; startMs: number; endMs: number }[] = [];
   private readonly longestMs: number;
+  /** The series the window thresholds read: all the ring keeps of each interval. */
+  private readonly windowKeys: string[];
   private lastEndMs = 0;
   private readonly windows = new Map<Threshold, WindowState>();
 
@@ -82,6 +84,9 @@ export class ThresholdBook {
     private readonly intervalMs: number,
   ) {
     this.longestMs = Math.max(0, ...thresholds.map((t) => t.windowMs ?? 0));
+    this.windowKeys = [
+      ...new Set(thresholds.filter((t) => t.windowMs !== null).flatMap((t) => [t.metric.key, t.metric.name])),
+    ];
     for (const t of thresholds) {
       if (t.windowMs !== null) this.windows.set(t, { worst: null, firstBreachS: null, evaluated: false });
     }
@@ -93,7 +98,7 @@ export class ThresholdBook {
    */
   onInterval(interval: MetricSet, cumulative: MetricSet, elapsedMs: number): Breach[] {
     if (this.longestMs > 0) {
-      this.ring.push({ set: interval, startMs: this.lastEndMs, endMs: elapsedMs });
+      this.ring.push({ set: only(interval, this.windowKeys), startMs: this.lastEndMs, endMs: elapsedMs });
       while (this.ring.length > 1 && this.ring[0]!.endMs <= elapsedMs - this.longestMs + this.tolerance)
         this.ring.shift();
     }
