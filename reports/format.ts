@@ -91,6 +91,8 @@ export interface GeneratorReport {
   process_cpu: { mean: number; max: number };
   main: ThreadFigures;
   workers: (ThreadFigures & { worker: number })[];
+  /** How the worker threads loaded: one esbuild bundle for the run, or TypeScript compiled by tsx in each. */
+  worker_loader?: "bundle" | "tsx";
   /** Intervals the runner flushed a whole interval or more late (its main thread was blocked or starved). */
   late_intervals: number;
   /** The limits the reasons compare against. */

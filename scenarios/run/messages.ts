@@ -30,6 +30,11 @@ export interface WorkerInit {
   cacheRoot: string;
   /** A module whose default export replaces the reference pipeline as the client under test (--client). */
   clientModule: string | null;
+  /**
+   * True when the worker runs from the esbuild bundle (worker-bundle.ts) instead of under tsx: it registers
+   * tsx itself before importing a TypeScript client module. Absent: false.
+   */
+  bundled?: boolean;
 }
 
 export type ToWorker =

@@ -20,7 +20,8 @@ import { describeReason, GeneratorWatch } from "./saturation.ts";
 import { timeseriesPoint } from "./series.ts";
 import { buildSongPool } from "./song-pool.ts";
 import { buildSummary } from "./summary.ts";
-import { WorkerPool } from "./workers.ts";
+import { bundleWorker } from "./worker-bundle.ts";
+import { TSX_ENTRY, WorkerPool } from "./workers.ts";
 
 // `ktv run` as a function: start (or reach) the simulator, set up the song pool and the fault profile, start
 // the worker threads at one common t0, flush every interval (time series, thresholds, progress line), stop on
@@ -55,6 +56,11 @@ export interface RunOptions {
   /** Aborting it ends the run early and cleanly (SIGINT/SIGTERM); its reason names why. */
   signal?: AbortSignal;
   simLogLevel?: string;
+  /**
+   * How the worker threads load: "bundle" (default) runs them from one JavaScript bundle built for the run
+   * (worker-bundle.ts), falling back to "tsx" (compile TypeScript in each worker) if it cannot be built.
+   */
+  workerLoader?: "bundle" | "tsx";
   /** Test seam: called on the main thread after each interval's flush (a test blocks the thread there). */
   onInterval?: (seq: number) => void;
 }
@@ -148,6 +154,16 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
   const sharedCounters: Record<string, SharedArrayBuffer> = {};
   for (const p of plan.scenarios)
     if (p.iterations && "total" in p.iterations) sharedCounters[p.name] = new SharedArrayBuffer(4);
+  let entry = TSX_ENTRY;
+  if ((o.workerLoader ?? "bundle") === "bundle") {
+    try {
+      entry = await bundleWorker(c.cacheRoot);
+    } catch (err) {
+      warn(
+        `could not bundle the worker threads, they load through tsx: ${err instanceof Error ? err.message : err}`,
+      );
+    }
+  }
   const inits: WorkerInit[] = Array.from({ length: workers }, (_, index) => ({
     index,
     workers,
@@ -161,6 +177,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     sharedCounters,
     cacheRoot: c.cacheRoot,
     clientModule: o.clientModule ? resolve(o.clientModule) : null,
+    bundled: entry !== TSX_ENTRY,
   }));
   const notes: { kind: string; data: unknown }[] = [];
   // Made at t0; samples from before it (none: workers sample from "start" on) would be dropped.
@@ -172,14 +189,18 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
       );
     }
   };
-  const pool = new WorkerPool(inits, {
-    log: warn,
-    note: (kind, data) => notes.push({ kind, data }),
-    generator: (worker, samples) => {
-      for (const sample of samples)
-        if (watch) saturationWarnings(watch.addThread(`worker ${worker}`, sample));
+  const pool = new WorkerPool(
+    inits,
+    {
+      log: warn,
+      note: (kind, data) => notes.push({ kind, data }),
+      generator: (worker, samples) => {
+        for (const sample of samples)
+          if (watch) saturationWarnings(watch.addThread(`worker ${worker}`, sample));
+      },
     },
-  });
+    entry,
+  );
   const timers: NodeJS.Timeout[] = [];
   let stopReason: string | null = null;
   let stoppedAt = Number.POSITIVE_INFINITY;
@@ -282,7 +303,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
       total.mergeSet(interval);
       points.push(timeseriesPoint(interval, { t: endT, elapsedS: (endT - t0) / 1000, vus: 0 }));
     }
-    const generator = watch.report();
+    const generator = { ...watch.report(), worker_loader: entry === TSX_ENTRY ? "tsx" : "bundle" } as const;
     if (watch.saturated) {
       warn(
         `the load generator was saturated from ${generator.saturated_from_s} s on (${generator.reasons.length} reason(s) in summary.json generator.reasons): latencies and any capacity knee past that point may be the harness's, not the target's`,

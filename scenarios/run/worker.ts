@@ -46,6 +46,11 @@ function stopSampling(): void {
 
 async function loadClient(): Promise<ClientFn> {
   if (!init.clientModule) return runPipeline;
+  // The bundled worker has no TypeScript loader; a partner's module in TypeScript gets one, for itself.
+  if (init.bundled && /\.[cm]?tsx?$/.test(init.clientModule)) {
+    const { register } = await import("tsx/esm/api");
+    register();
+  }
   const mod = (await import(pathToFileURL(init.clientModule).href)) as { default?: unknown };
   if (typeof mod.default !== "function") {
     throw new Error(`${init.clientModule}: the default export must be a function (config, signal) => result`);

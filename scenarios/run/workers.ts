@@ -8,7 +8,8 @@ import type { FromWorker, ToWorker, WorkerInit } from "./messages.ts";
 // late is not lost, it joins the next flush. A worker that crashes counts as done (its last samples are lost,
 // and the crash is logged).
 
-const BOOT = new URL("./worker-boot.mjs", import.meta.url);
+/** The tsx entry: the workers compile their TypeScript as they load (the fallback to the bundle). */
+export const TSX_ENTRY = new URL("./worker-boot.mjs", import.meta.url);
 
 interface Member {
   /** The worker's index (WorkerInit.index). */
@@ -38,6 +39,8 @@ export class WorkerPool {
   constructor(
     inits: WorkerInit[],
     private readonly events: PoolEvents,
+    /** The worker module: the run's bundle (worker-bundle.ts) or the tsx entry. */
+    private readonly entry: URL = TSX_ENTRY,
   ) {
     for (const init of inits) this.spawn(init);
     this.allDone = new Promise((resolve) => this.doneWaiters.push(resolve));
@@ -48,7 +51,7 @@ export class WorkerPool {
   }
 
   private spawn(init: WorkerInit): void {
-    const worker = new Worker(BOOT, { workerData: init, stdout: false, stderr: false });
+    const worker = new Worker(this.entry, { workerData: init, stdout: false, stderr: false });
     const m: Member = { index: init.index, worker, ready: false, done: false, vus: 0 };
     this.members.push(m);
     const i = this.members.length - 1;
