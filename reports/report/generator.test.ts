@@ -78,6 +78,19 @@ describe("the load generator in the reports", () => {
     expect(generatorVerdict(results(false).summary)).toBeNull();
   });
 
+  it("the run details say whether the generator kept up, with its worst figures; old results say nothing", () => {
+    const kept = renderReport(results(false));
+    expect(kept).toContain(
+      "<dt>Load generator</dt><dd>kept up (worker ELU max 0.99, clock lag p99 max 9 ms, loop delay p99 max 12 ms, process CPU max 90% of 2 cores)</dd>",
+    );
+    expect(renderMarkdown(results(true))).toContain(
+      "| load generator | saturated from 12 s (worker ELU max 0.99,",
+    );
+    const old = baseline(1);
+    expect(renderReport({ dir: "d", ...old })).not.toContain("<dt>Load generator</dt>");
+    expect(renderMarkdown({ dir: "d", ...old })).not.toContain("load generator");
+  });
+
   it("HTML: a banner before the first section, a status in the header, the knee marked as the generator's", () => {
     const page = renderReport(results(true));
     const banner = page.indexOf('id="generator-saturated"');

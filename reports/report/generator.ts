@@ -1,4 +1,4 @@
-import type { RunSummary, SaturationReason } from "../format.ts";
+import type { GeneratorReport, RunSummary, SaturationReason } from "../format.ts";
 import { fmt } from "../units.ts";
 
 // What the report says about the load generator itself (summary.json `generator`, `generator_saturated`,
@@ -30,6 +30,21 @@ export function describeReason(r: SaturationReason): string {
   const unit = r.figure.endsWith("_ms") ? " ms" : "";
   const held = r.sustained_s > 0 ? `, held ${fmt(r.sustained_s)} s or more` : "";
   return `${r.thread}: ${FIGURES[r.figure] ?? r.figure} ${fmt(r.observed)}${unit} ≥ ${fmt(r.limit)}${unit}${held} (${fmt(r.from_s)} s – ${fmt(r.to_s)} s)`;
+}
+
+/**
+ * One line on the generator's own health for the run details: its worst figures, and whether it kept up.
+ * Null for results that predate the self-watch.
+ */
+export function generatorSummary(s: RunSummary): string | null {
+  const g = s.generator;
+  if (!g) return null;
+  const max = (f: (w: GeneratorReport["workers"][number]) => number | null) =>
+    Math.max(0, ...g.workers.map((w) => f(w) ?? 0));
+  const figures = `worker ELU max ${fmt(max((w) => w.elu_max))}, clock lag p99 max ${fmt(max((w) => w.clock_lag_p99_ms))} ms, loop delay p99 max ${fmt(max((w) => w.loop_delay_p99_ms))} ms, process CPU max ${fmt(Math.round(g.process_cpu.max * 100))}% of ${g.cores} cores${g.worker_loader ? `; workers loaded by ${g.worker_loader}` : ""}`;
+  return s.generator_saturated
+    ? `saturated from ${fmt(g.saturated_from_s ?? 0)} s (${figures})`
+    : `kept up (${figures})`;
 }
 
 /** Null when the run was not saturated (or predates the generator's self-watch). */

@@ -3,7 +3,7 @@
 
 import type { RunResults } from "../read-results.ts";
 import { fmt, fmtBytes, fmtDuration, fmtPct, fmtUnit, unitOf } from "../units.ts";
-import { generatorVerdict } from "./generator.ts";
+import { generatorSummary, generatorVerdict } from "./generator.ts";
 import { billingModeName, codeInfo, metricTitle, vendorName } from "./names.ts";
 import { observed } from "./sections.ts";
 
@@ -63,6 +63,7 @@ export function renderMarkdown(r: RunResults): string {
           mdText(`node ${env.node}, ${env.platform}/${env.arch}, ${env.cpus.count} × ${env.cpus.model}`),
         ],
         ["target", mdText(env.target)],
+        ...(generatorSummary(s) ? [["load generator", mdText(generatorSummary(s)!)]] : []),
         [
           "interrupted",
           s.interrupted ? `**yes**: ${mdText(s.interrupt_reason ?? "no reason recorded")}` : "no",

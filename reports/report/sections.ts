@@ -8,7 +8,7 @@ import { fmt, fmtBytes, fmtDuration, fmtPct, fmtTime, fmtUnit, unitOf } from "..
 import type { ChartSpec, ReportData } from "./charts.ts";
 import { type Html, html } from "./escape.ts";
 import type { FaultTrack } from "./faults.ts";
-import { generatorVerdict } from "./generator.ts";
+import { generatorSummary, generatorVerdict } from "./generator.ts";
 import { billingModeName, codeInfo, metricTitle, vendorName } from "./names.ts";
 
 export function runDetails(r: RunResults): Html {
@@ -27,6 +27,7 @@ export function runDetails(r: RunResults): Html {
         : "no (ran to completion)",
     ],
     ["Target", env.target],
+    ...(generatorSummary(s) ? [["Load generator", generatorSummary(s)!] as [string, string]] : []),
     ["Git commit", html`<code>${env.git_commit ?? "not in a git checkout"}</code>`],
     ["ktv-harness", env.ktv_version],
     ["Node.js", env.node],
