@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { baseline } from "../fixtures/make-results.ts";
 import type { GeneratorReport, RunSummary } from "../format.ts";
 import type { RunResults } from "../read-results.ts";
+import { buildCharts } from "./charts.ts";
 import { describeReason, generatorVerdict } from "./generator.ts";
 import { renderMarkdown } from "./markdown.ts";
 import { renderReport } from "./page.ts";
@@ -76,6 +77,23 @@ describe("the load generator in the reports", () => {
       "worker 1: event-loop utilisation 0.97 ≥ 0.9, held 3 s or more (12 s – 18.5 s)",
     );
     expect(generatorVerdict(results(false).summary)).toBeNull();
+  });
+
+  it("charts the generator's health per second when the run recorded it, and only then", () => {
+    const r = results(true);
+    expect(buildCharts(r).charts.some((c) => c.id === "generator")).toBe(false);
+    r.timeseries.forEach((p, i) => {
+      p.metrics.generator_elu = { count: 2, p50: 0.5, p95: 0.9, p99: 0.9, max: i === 3 ? 0.97 : 0.4 };
+      p.metrics.generator_cpu = { count: 1, p50: 0.6, p95: 0.6, p99: 0.6, max: 0.6 };
+    });
+    const chart = buildCharts(r).charts.find((c) => c.id === "generator")!;
+    expect(chart.section).toBe("mixing");
+    expect(chart.data).toHaveLength(chart.series.length + 1);
+    expect(chart.data[1]![3]).toBe(0.97);
+    expect(chart.data[2]![0]).toBe(0.6);
+    // No lag series recorded: gaps, not zeros.
+    expect(chart.data[3]!.every((v) => v === null)).toBe(true);
+    expect(renderReport(r)).toContain('id="fig-generator"');
   });
 
   it("the run details say whether the generator kept up, with its worst figures; old results say nothing", () => {
