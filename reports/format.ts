@@ -55,8 +55,95 @@ export interface CapacityModel {
   per_room: { billable_per_hour: number; cdn_mbps: number; media_mbps: number };
   /** Human-readable formulas with the numbers plugged in, e.g. "cdn_egress_mbps = bytes*8/duration_s/1e6". */
   formulas: string[];
-  /** Capacity scenarios: the load at which the first threshold broke, else null. */
-  knee?: { vus: number; rooms: number; metric: string; expression: string; at_s: number } | null;
+  /**
+   * Capacity scenarios: the load at which the first threshold broke, else null. Null too when the load
+   * generator was already saturated at that moment (`knee_limited_by: "generator"`): a breach the harness may
+   * have caused is never reported as the target's knee.
+   */
+  knee?: Knee | null;
+  /**
+   * Optional (added with the generator's self-watch): "generator" when the knee is withheld (or no knee could be
+   * reached) because the load generator saturated first (summary.generator.reasons say how); null otherwise.
+   */
+  knee_limited_by?: "generator" | null;
+  /** With knee_limited_by: the first threshold breach, withheld from `knee` (it may be the harness's), or null. */
+  withheld_knee?: Knee | null;
+  /** With knee_limited_by: the load when the generator first saturated, i.e. the harness's own limit. */
+  generator_limit?: { vus: number; rooms: number; at_s: number } | null;
+}
+
+export interface Knee {
+  vus: number;
+  rooms: number;
+  metric: string;
+  expression: string;
+  at_s: number;
+}
+
+/**
+ * summary.json `generator` (optional, added with the generator's self-watch; scenarios/run/saturation.ts has
+ * the rules and why): the load generator's own health, per thread, maxima over the run's per-second samples.
+ */
+export interface GeneratorReport {
+  /** Cores process_cpu is a share of. */
+  cores: number;
+  /** Whole process (every thread), user + system CPU over wall time, as a share of the cores. */
+  process_cpu: { mean: number; max: number };
+  main: ThreadFigures;
+  workers: (ThreadFigures & { worker: number })[];
+  /** How the worker threads loaded: one esbuild bundle for the run, or TypeScript compiled by tsx in each. */
+  worker_loader?: "bundle" | "tsx";
+  /** Intervals the runner flushed a whole interval or more late (its main thread was blocked or starved). */
+  late_intervals: number;
+  /** The limits the reasons compare against. */
+  rules: {
+    elu: number;
+    loop_delay_p99_ms: number;
+    clock_lag_p50_ms: number;
+    clock_lag_p99_ms: number;
+    stall_ms: number;
+    process_cpu: number;
+    sustain_s: number;
+  };
+  /** When the generator first saturated (start of the earliest tripped streak, s since start), or null. */
+  saturated_from_s: number | null;
+  /** Every rule that tripped, once per thread and figure; empty when not saturated. */
+  reasons: SaturationReason[];
+}
+
+export interface ThreadFigures {
+  samples: number;
+  /** Event-loop utilisation: mean (weighted by time) and the worst sample. */
+  elu_mean: number;
+  elu_max: number;
+  /** Event-loop delay: the worst per-sample p99, and the longest single delay. */
+  loop_delay_p99_ms: number;
+  loop_delay_max_ms: number;
+  /** Lateness of the thread's frame-period clock: the worst per-sample p50 and p99, the longest (null: none). */
+  clock_lag_p50_ms: number | null;
+  clock_lag_p99_ms: number | null;
+  clock_lag_max_ms: number | null;
+}
+
+export interface SaturationReason {
+  /** "worker N", "main" or "process". */
+  thread: string;
+  figure:
+    | "elu"
+    | "loop_delay_p99_ms"
+    | "loop_delay_max_ms"
+    | "clock_lag_p50_ms"
+    | "clock_lag_p99_ms"
+    | "clock_lag_max_ms"
+    | "process_cpu";
+  /** The worst value while over the limit. */
+  observed: number;
+  limit: number;
+  /** How long it had to hold (0: one sample is enough, e.g. a stall). */
+  sustained_s: number;
+  /** From when to when (s since the run's start) the figure stayed at or over the limit. */
+  from_s: number;
+  to_s: number;
 }
 
 export interface Environment {
@@ -109,6 +196,13 @@ export interface RunSummary {
   histograms?: Record<string, HistogramBuckets>;
   /** Optional (added by reports/): the mixer's frame period; a frame that starts this late or later missed it. */
   mix_frame_ms?: number;
+  /** Optional (added with the generator's self-watch): the load generator's own health (GeneratorReport). */
+  generator?: GeneratorReport;
+  /**
+   * Optional (added with the generator's self-watch): true when the load generator was a bottleneck at some
+   * point of the run (generator.reasons say where and when); its figures from then on may be the harness's.
+   */
+  generator_saturated?: boolean;
 }
 
 /**

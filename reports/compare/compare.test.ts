@@ -75,6 +75,16 @@ describe("compare", () => {
     expect(reverse.failures).toEqual(["mix_cost_us p50", "mix_cost_us p95"]);
   });
 
+  it("the load generator's own metrics are not compared (a run with them against a baseline without)", () => {
+    const files = baseline(8);
+    for (const [i, p] of files.timeseries.entries()) {
+      p.metrics.generator_elu = { count: 2, p50: 0.3 + (i % 3) / 10, p95: 0.9, p99: 0.9, max: 0.95 };
+    }
+    const c = compareRuns(BASE, run("with-generator", files));
+    expect(c.metrics.some((m) => m.metric.startsWith("generator_"))).toBe(false);
+    expect(c.failures).toEqual([]);
+  });
+
   it("a metric with no samples (or a run with no intervals) is a failure", () => {
     const empty = run("empty", { ...baseline(9), timeseries: [] });
     const c = compareRuns(BASE, empty);

@@ -27,6 +27,9 @@ export function intervalSamples(r: RunResults): Map<string, MetricSamples> {
   const out = new Map<string, MetricSamples>();
   const names = new Set(Object.keys(r.summary.metrics));
   for (const p of r.timeseries) for (const m of Object.keys(p.metrics)) names.add(m);
+  // The load generator's own health (generator_*) is the harness's, not the target's: a verdict on the run,
+  // shown by the report, never a regression of what was measured (and absent from older baselines).
+  for (const m of names) if (m.startsWith("generator_")) names.delete(m);
   for (const name of [...names].sort()) {
     for (const q of COMPARED_PERCENTILES) {
       const samples: number[] = [];

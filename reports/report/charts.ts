@@ -80,6 +80,8 @@ export function buildCharts(r: RunResults): ReportData {
     latenessHistogram(r),
     latenessOverTime(r, xs),
     stageLatency(r, xs, "mix_cost_us", "mixing"),
+    // Results from before the generator's self-watch have no such series, and no such chart.
+    ...(r.timeseries.some((p) => p.metrics.generator_elu) ? [generatorHealth(r, xs)] : []),
     bandwidth(r, xs),
     billingMix(r),
     billingOverTime(r, xs, startMs),
@@ -162,6 +164,28 @@ function stageLatency(r: RunResults, xs: number[], metric: string, section = "la
     data: [xs, ...PCT_SERIES.map(({ q }) => r.timeseries.map((p) => p.metrics[metric]?.[q] ?? null))],
     faults: true,
   });
+}
+
+/** The load generator's own health per second: is what the other charts show the target, or the harness? */
+function generatorHealth(r: RunResults, xs: number[]): ChartSpec {
+  const col = (metric: string) => r.timeseries.map((p) => p.metrics[metric]?.max ?? null);
+  const rules = r.summary.generator?.rules;
+  return {
+    id: "generator",
+    section: "mixing",
+    title: "Load generator health per second",
+    note: `The busiest worker's event-loop utilisation and the process's CPU (left, 0–1), and the worst worker clock lag p99 (right).${rules ? ` Held ${rules.sustain_s} s at ELU ≥ ${rules.elu}, lag p99 ≥ ${rules.clock_lag_p99_ms} ms or CPU ≥ ${rules.process_cpu}, the generator counts as saturated.` : ""}`,
+    x: TIME_AXIS,
+    y: { label: "utilisation, CPU share" },
+    y2: { label: "clock lag p99 (ms)" },
+    series: [
+      { label: "worker ELU (max)", color: COLORS.purple },
+      { label: "process CPU (share of cores)", color: COLORS.teal },
+      { label: "worker clock lag p99 (ms)", color: COLORS.red, axis: "y2", dash: [6, 4] },
+    ],
+    data: [xs, col("generator_elu"), col("generator_cpu"), col("generator_clock_lag_ms")],
+    faults: true,
+  };
 }
 
 function ttfaDistribution(r: RunResults): ChartSpec {

@@ -3,6 +3,7 @@
 
 import type { RunResults } from "../read-results.ts";
 import { fmt, fmtBytes, fmtDuration, fmtPct, fmtUnit, unitOf } from "../units.ts";
+import { generatorSummary, generatorVerdict } from "./generator.ts";
 import { billingModeName, codeInfo, metricTitle, vendorName } from "./names.ts";
 import { observed } from "./sections.ts";
 
@@ -36,6 +37,17 @@ export function renderMarkdown(r: RunResults): string {
   const out: string[] = [];
   const failed = s.thresholds.filter((t) => !t.ok).length;
   out.push(`# ktv report: ${mdText(s.scenario.name)}`, "");
+  const gen = generatorVerdict(s);
+  if (gen) {
+    out.push(
+      `> **⚠️ Load generator saturated.** ${mdText(gen.headline)}`,
+      ">",
+      ...gen.reasons.map((r) => `> - ${mdText(r)}`),
+      ...(gen.knee ? [">", `> **Capacity:** ${mdText(gen.knee)}`] : []),
+      ...(gen.late ? [">", `> ${mdText(gen.late)}`] : []),
+      "",
+    );
+  }
   if (s.scenario.description) out.push(mdText(s.scenario.description), "");
   out.push(
     table(
@@ -51,6 +63,7 @@ export function renderMarkdown(r: RunResults): string {
           mdText(`node ${env.node}, ${env.platform}/${env.arch}, ${env.cpus.count} × ${env.cpus.model}`),
         ],
         ["target", mdText(env.target)],
+        ...(generatorSummary(s) ? [["load generator", mdText(generatorSummary(s)!)]] : []),
         [
           "interrupted",
           s.interrupted ? `**yes**: ${mdText(s.interrupt_reason ?? "no reason recorded")}` : "no",
@@ -132,6 +145,14 @@ export function renderMarkdown(r: RunResults): string {
           "per room",
           `${fmt(cap.per_room.billable_per_hour)}/h, ${fmtUnit(cap.per_room.cdn_mbps, "Mb/s")} CDN, ${fmtUnit(cap.per_room.media_mbps, "Mb/s")} media`,
         ],
+        ...(cap.knee_limited_by === "generator"
+          ? [
+              [
+                "knee",
+                `**none: limited by the load generator**${cap.generator_limit ? ` (saturated at ${fmt(cap.generator_limit.vus)} VUs / ${fmt(cap.generator_limit.rooms)} rooms)` : ""}`,
+              ],
+            ]
+          : []),
         ...(cap.knee
           ? [
               [

@@ -16,6 +16,7 @@ import {
   chartFigures,
   errorsTable,
   faultsTable,
+  generatorBanner,
   latencyTable,
   overview,
   runDetails,
@@ -108,11 +109,12 @@ export function renderReport(r: RunResults, opts: PageOptions = {}): string {
       <h1>${s.scenario.name}</h1>
       <p class="desc">${s.scenario.description}</p>
     </div>
-    <div class="top-status">${status}${s.interrupted ? html`<span class="status warn">interrupted: ${s.interrupt_reason ?? "unknown"}</span>` : null}</div>
+    <div class="top-status">${status}${s.generator_saturated ? html`<span class="status fail">load generator saturated</span>` : null}${s.interrupted ? html`<span class="status warn">interrupted: ${s.interrupt_reason ?? "unknown"}</span>` : null}</div>
   </div>
   <nav><div class="nav-inner">${SECTIONS.map(([id, label]) => html`<a href="#${id}">${label}</a>`)}</div></nav>
 </header>
 <main>
+${generatorBanner(s)}
 ${section("overview", "Overview", [overview(r), runDetails(r)])}
 ${section("thresholds", "Thresholds", thresholdsTable(s.thresholds))}
 ${section("throughput", "Throughput and errors over time", chartFigures(data, "throughput"))}

@@ -8,6 +8,7 @@ import { fmt, fmtBytes, fmtDuration, fmtPct, fmtTime, fmtUnit, unitOf } from "..
 import type { ChartSpec, ReportData } from "./charts.ts";
 import { type Html, html } from "./escape.ts";
 import type { FaultTrack } from "./faults.ts";
+import { generatorSummary, generatorVerdict } from "./generator.ts";
 import { billingModeName, codeInfo, metricTitle, vendorName } from "./names.ts";
 
 export function runDetails(r: RunResults): Html {
@@ -26,6 +27,7 @@ export function runDetails(r: RunResults): Html {
         : "no (ran to completion)",
     ],
     ["Target", env.target],
+    ...(generatorSummary(s) ? [["Load generator", generatorSummary(s)!] as [string, string]] : []),
     ["Git commit", html`<code>${env.git_commit ?? "not in a git checkout"}</code>`],
     ["ktv-harness", env.ktv_version],
     ["Node.js", env.node],
@@ -123,6 +125,19 @@ export function latencyTable(metrics: Record<string, MetricSummary>): Html {
   })}</tbody></table>`;
 }
 
+/** The banner at the very top of the page when the load generator was saturated (nothing otherwise). */
+export function generatorBanner(s: RunSummary): Html | null {
+  const v = generatorVerdict(s);
+  if (!v) return null;
+  return html`<section class="banner fail" id="generator-saturated" role="alert">
+<h2>Load generator saturated: these results may measure the harness</h2>
+<p>${v.headline}</p>
+<ul>${v.reasons.map((r) => html`<li>${r}</li>`)}</ul>
+${v.knee ? html`<p><strong>Capacity:</strong> ${v.knee}</p>` : null}
+${v.late ? html`<p>${v.late}</p>` : null}
+</section>`;
+}
+
 export function capacitySection(cap: RunSummary["capacity"]): Html {
   const kv = (rows: [string, string][]) =>
     html`<table class="data kv"><tbody>${rows.map(([k, v]) => html`<tr><th>${k}</th><td class="num">${v}</td></tr>`)}</tbody></table>`;
@@ -132,12 +147,15 @@ export function capacitySection(cap: RunSummary["capacity"]): Html {
   const byVendor = Object.entries(cap.billable_per_hour.by_vendor).map(
     ([k, v]) => [`vendor ${vendorName(k)}`, fmt(v)] as [string, string],
   );
+  const limit = cap.generator_limit;
   const knee =
-    cap.knee === undefined
-      ? html`<p class="muted">Not a capacity scenario: no knee searched.</p>`
-      : cap.knee === null
-        ? html`<p>No threshold broke: the knee is beyond the load this run reached.</p>`
-        : html`<p><strong>Knee:</strong> <code>${cap.knee.metric}</code> <code>${cap.knee.expression}</code> first broke at ${fmt(cap.knee.vus)} VUs / ${fmt(cap.knee.rooms)} rooms, ${fmt(cap.knee.at_s)} s into the run.</p>`;
+    cap.knee_limited_by === "generator"
+      ? html`<p><span class="badge fail">limited by the generator</span> No knee: the load generator saturated${limit ? ` at ${fmt(limit.vus)} VUs / ${fmt(limit.rooms)} rooms, ${fmt(limit.at_s)} s into the run` : ""}, so no threshold breach from then on can be called the target's.${cap.withheld_knee ? ` (${cap.withheld_knee.metric} ${cap.withheld_knee.expression} broke at ${fmt(cap.withheld_knee.vus)} VUs, ${fmt(cap.withheld_knee.at_s)} s.)` : ""}</p>`
+      : cap.knee === undefined
+        ? html`<p class="muted">Not a capacity scenario: no knee searched.</p>`
+        : cap.knee === null
+          ? html`<p>No threshold broke: the knee is beyond the load this run reached.</p>`
+          : html`<p><strong>Knee:</strong> <code>${cap.knee.metric}</code> <code>${cap.knee.expression}</code> first broke at ${fmt(cap.knee.vus)} VUs / ${fmt(cap.knee.rooms)} rooms, ${fmt(cap.knee.at_s)} s into the run.</p>`;
   return html`<div class="cols-3">
 <div><h3>Billable requests per hour</h3>${kv([["total", fmt(cap.billable_per_hour.total)], ...byMode, ...byVendor])}</div>
 <div><h3>Bandwidth</h3>${kv([

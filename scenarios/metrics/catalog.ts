@@ -18,7 +18,11 @@ export interface MetricInfo {
   denominator?: "base" | "series";
 }
 
-const trend = (unit: "ms" | "us", description: string, tags: readonly string[] = []): MetricInfo => ({
+const trend = (
+  unit: "ms" | "us" | "ratio",
+  description: string,
+  tags: readonly string[] = [],
+): MetricInfo => ({
   type: "trend",
   unit,
   description,
@@ -67,6 +71,17 @@ export const METRICS = {
   mix_frames: counter("count", "mixer frames produced"),
   mix_late_frames: counter("count", "mixer frames that started a whole frame period or more late"),
   recoveries: counter("count", "recovery actions of the reference client", ["rule"]),
+  // The load generator's own health (scenarios/run/generator.ts), one sample per thread per second.
+  generator_elu: trend("ratio", "event-loop utilisation of each worker thread, per second (0..1)"),
+  generator_loop_delay_ms: trend("ms", "event-loop delay p99 of each worker thread, per second"),
+  generator_clock_lag_ms: trend("ms", "lateness p99 of each worker's frame-period clock, per second"),
+  generator_main_elu: trend("ratio", "event-loop utilisation of the runner's main thread, per second (0..1)"),
+  generator_main_loop_delay_ms: trend("ms", "event-loop delay p99 of the runner's main thread, per second"),
+  generator_main_clock_lag_ms: trend(
+    "ms",
+    "lateness p99 of the main thread's frame-period clock, per second",
+  ),
+  generator_cpu: trend("ratio", "CPU of the whole process as a share of all cores, per second (0..1)"),
   errors: {
     type: "rate",
     unit: "ratio",

@@ -4,8 +4,9 @@ import { bucketize, linearBounds, logBounds } from "./buckets.ts";
 import { quantiles } from "./hdr.ts";
 import { MetricSet, type Snapshot } from "./set.ts";
 
-// HDR histograms recorded in separate worker threads, moved encoded and added on the main thread, give exactly
-// the distribution of one histogram fed every value: the merge is of the data, not of percentiles.
+// HDR histograms recorded in separate worker threads, moved as their recorded buckets and added on the main
+// thread, give exactly the distribution of one histogram fed every value: the merge is of the data, not of
+// percentiles.
 
 function recordIn(index: number, values: number[]): Promise<Snapshot> {
   return new Promise((resolve, reject) => {
@@ -52,9 +53,9 @@ describe("HDR merge across worker threads", () => {
       d.p999,
     ]);
     expect(m.count).toBe(8701);
-    // The exact extremes do not travel in the encoding: decoded, they are their buckets' (3 significant digits).
-    expect(Math.abs(m.min - d.min) / d.min).toBeLessThan(1e-3);
-    expect(Math.abs(m.max - d.max) / d.max).toBeLessThan(1e-3);
+    // The extremes travel exactly.
+    expect(m.min).toBe(d.min);
+    expect(m.max).toBe(d.max);
     expect(merged.counter("iterations")).toBe(8701);
     expect(merged.rates.get("errors")).toEqual({ trues: 2, total: 3 });
     expect(merged.errorsByCode.get("1017019")).toBe(6);
@@ -79,6 +80,58 @@ describe("HDR merge across worker threads", () => {
     const snap = s.drain();
     expect(Object.keys(snap.trends)).toEqual(["ttfa_ms"]);
     expect(s.empty).toBe(true);
+    // The next interval starts from nothing: no count, min or max of the last one.
+    s.record("ttfa_ms", 7);
+    const again = new MetricSet();
+    again.merge(s.drain());
+    expect(quantiles(again.trends.get("ttfa_ms"))).toMatchObject({ count: 1, min: 7, max: 7 });
+  });
+
+  it("the one-pass summary equals HdrHistogram's own percentiles and mean", () => {
+    for (const values of [[0], [0, 0, 5], [1e-3, 2, 2, 2, 7e5], latencies(4, 5000), latencies(5, 3)]) {
+      const s = new MetricSet();
+      for (const v of values) s.record("ttfa_ms", v);
+      const h = s.trend("ttfa_ms");
+      const max = Math.round(h.maxValue) / 1000;
+      const p = (q: number) => Math.min(Math.round(h.getValueAtPercentile(q)) / 1000, max);
+      expect(quantiles(h)).toEqual({
+        count: values.length,
+        min: Math.round(h.getValueAtPercentile(0) === 0 ? 0 : h.minNonZeroValue) / 1000,
+        mean: Math.round(h.mean) / 1000,
+        p50: p(50),
+        p90: p(90),
+        p95: p(95),
+        p99: p(99),
+        p999: p(99.9),
+        max,
+      });
+    }
+  });
+
+  it("buckets, zeros, one value, and values past the initial range survive the trip unchanged", () => {
+    const cases: number[][] = [
+      [0, 0, 0],
+      [42.5],
+      [0, 0.001, 3, 3, 3, 3.0004, 99.9, 12_345.678],
+      // Beyond the histogram's initial 10 s range (it grows), and an hour.
+      [5, 25_000, 3_600_000],
+      latencies(9, 20_000),
+    ];
+    for (const values of cases) {
+      const direct = new MetricSet();
+      for (const v of values) direct.record("mix_lateness_ms", v);
+      const worker = new MetricSet();
+      for (const v of values) worker.record("mix_lateness_ms", v);
+      const merged = new MetricSet();
+      merged.merge(worker.drain());
+      const m = merged.trends.get("mix_lateness_ms")!;
+      const d = direct.trends.get("mix_lateness_ms")!;
+      expect(quantiles(m), String(values.slice(0, 5))).toEqual(quantiles(d));
+      for (const p of [0, 10, 33, 50, 90, 99, 99.99, 100]) {
+        expect(m.getValueAtPercentile(p)).toBe(d.getValueAtPercentile(p));
+      }
+      expect(m.minNonZeroValue).toBe(d.minNonZeroValue);
+    }
   });
 });
 

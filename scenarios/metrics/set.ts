@@ -1,10 +1,10 @@
 import type { Histogram } from "hdr-histogram-js";
-import { decodeHistogram, encodeHistogram, newHistogram, recordValue } from "./hdr.ts";
+import { addTrendData, newHistogram, recordValue, trendData } from "./hdr.ts";
 
 // A set of samples: trends (HDR histograms), counters, rates and the error codes met, keyed by series
 // (metric name plus sorted tags, catalog.ts seriesKey). A worker records into one and drains it every
-// interval into a Snapshot (plain, structured-cloneable, histograms encoded); the main thread merges the
-// workers' snapshots into the interval's set, and intervals into the run's.
+// interval into a Snapshot (plain, structured-cloneable, each histogram as its recorded buckets, hdr.ts
+// trendData); the main thread merges the workers' snapshots into the interval's set and the run's.
 
 export interface RateCount {
   trues: number;
@@ -12,7 +12,8 @@ export interface RateCount {
 }
 
 export interface Snapshot {
-  trends: Record<string, string>;
+  /** Each trend's recorded buckets (hdr.ts trendData); empty trends are left out. */
+  trends: Record<string, Float64Array>;
   counters: Record<string, number>;
   rates: Record<string, RateCount>;
   errorsByCode: Record<string, number>;
@@ -62,18 +63,14 @@ export class MetricSet {
   }
 
   get empty(): boolean {
-    return (
-      this.trends.size === 0 &&
-      this.counters.size === 0 &&
-      this.rates.size === 0 &&
-      this.errorsByCode.size === 0
-    );
+    for (const h of this.trends.values()) if (h.totalCount > 0) return false;
+    return this.counters.size === 0 && this.rates.size === 0 && this.errorsByCode.size === 0;
   }
 
-  /** Everything recorded, encoded; the set is left empty. */
+  /** Everything recorded, encoded; the set is left empty (its histograms kept, zeroed, for the next interval). */
   drain(): Snapshot {
     const s = this.snapshot();
-    this.trends.clear();
+    for (const h of this.trends.values()) h.reset();
     this.counters.clear();
     this.rates.clear();
     this.errorsByCode.clear();
@@ -81,8 +78,11 @@ export class MetricSet {
   }
 
   snapshot(): Snapshot {
-    const trends: Record<string, string> = {};
-    for (const [k, h] of this.trends) if (h.totalCount > 0) trends[k] = encodeHistogram(h);
+    const trends: Record<string, Float64Array> = {};
+    for (const [k, h] of this.trends) {
+      const data = trendData(h);
+      if (data) trends[k] = data;
+    }
     return {
       trends,
       counters: Object.fromEntries(this.counters),
@@ -93,7 +93,7 @@ export class MetricSet {
 
   /** Adds a snapshot (another worker's, another interval's). */
   merge(s: Snapshot): void {
-    for (const [k, enc] of Object.entries(s.trends)) this.trend(k).add(decodeHistogram(enc));
+    for (const [k, data] of Object.entries(s.trends)) addTrendData(this.trend(k), data);
     this.mergeCounts(s);
   }
 

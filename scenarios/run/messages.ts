@@ -1,5 +1,6 @@
 import type { Snapshot } from "../metrics/set.ts";
 import type { ResolvedScenario } from "../resolve.ts";
+import type { ThreadSample } from "./generator.ts";
 import type { PoolSong } from "./population.ts";
 
 // The conversation between the runner (main thread) and its worker threads:
@@ -7,7 +8,7 @@ import type { PoolSong } from "./population.ts";
 //   main -> worker   flush {seq}          send what was recorded since the last flush
 //   main -> worker   stop {reason}        abort every iteration now (SIGINT, abortOnFail, time limit)
 //   worker -> main   ready                VU code loaded, waiting for start
-//   worker -> main   metrics {seq, ...}   the answer to a flush
+//   worker -> main   metrics {seq, ...}   the answer to a flush (with the thread's health samples since the last)
 //   worker -> main   done {...}           the schedule is over (or stopped); the final samples
 //   worker -> main   log {text}           a line for the runner's stderr (a VU's unexpected exception)
 //   worker -> main   note {kind, data}    a record for summary.json (a conformance verdict)
@@ -29,6 +30,11 @@ export interface WorkerInit {
   cacheRoot: string;
   /** A module whose default export replaces the reference pipeline as the client under test (--client). */
   clientModule: string | null;
+  /**
+   * True when the worker runs from the esbuild bundle (worker-bundle.ts) instead of under tsx: it registers
+   * tsx itself before importing a TypeScript client module. Absent: false.
+   */
+  bundled?: boolean;
 }
 
 export type ToWorker =
@@ -43,7 +49,7 @@ export interface Gauges {
 
 export type FromWorker =
   | { type: "ready" }
-  | { type: "metrics"; seq: number; snapshot: Snapshot; gauges: Gauges }
-  | { type: "done"; snapshot: Snapshot; gauges: Gauges }
+  | { type: "metrics"; seq: number; snapshot: Snapshot; gauges: Gauges; generator: ThreadSample[] }
+  | { type: "done"; snapshot: Snapshot; gauges: Gauges; generator: ThreadSample[] }
   | { type: "log"; text: string }
   | { type: "note"; kind: string; data: unknown };

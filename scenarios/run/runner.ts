@@ -12,18 +12,27 @@ import { parseThresholds } from "../thresholds/parser.ts";
 import { AdminClient, totalsOf } from "./admin.ts";
 import { epochNow, sleepUntil } from "./clock.ts";
 import { environment } from "./environment.ts";
+import { ProcessCpu, recordSample, ThreadSampler, TimerLag } from "./generator.ts";
 import type { WorkerInit } from "./messages.ts";
 import { Progress, type ProgressOut } from "./progress.ts";
 import { writeResults } from "./results.ts";
+import { describeReason, GeneratorWatch } from "./saturation.ts";
 import { timeseriesPoint } from "./series.ts";
 import { buildSongPool } from "./song-pool.ts";
 import { buildSummary } from "./summary.ts";
-import { WorkerPool } from "./workers.ts";
+import { bundleWorker } from "./worker-bundle.ts";
+import { TSX_ENTRY, WorkerPool } from "./workers.ts";
 
 // `ktv run` as a function: start (or reach) the simulator, set up the song pool and the fault profile, start
 // the worker threads at one common t0, flush every interval (time series, thresholds, progress line), stop on
 // the plan's end, the time limit, an abortOnFail threshold or the caller's signal (SIGINT/SIGTERM), then
 // fetch the ledger and the fault events and write the results directory, complete in every case.
+//
+// Time is the real clock's, always: each interval ends when it was actually flushed (epochNow()), not at its
+// planned boundary, so a main thread that falls behind stretches an interval instead of compressing the run;
+// such intervals are counted (generator.late_intervals) and said on stderr. Every thread's health is sampled
+// each second (generator.ts) and judged (saturation.ts): a saturated generator is warned about as it happens,
+// and summary.json says so and withholds a capacity knee it may have caused.
 
 /** k6's exit codes where they apply: thresholds 99, interrupted from outside 105; 1 when it could not run. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, thresholds: 99, interrupted: 105 } as const;
@@ -47,6 +56,13 @@ export interface RunOptions {
   /** Aborting it ends the run early and cleanly (SIGINT/SIGTERM); its reason names why. */
   signal?: AbortSignal;
   simLogLevel?: string;
+  /**
+   * How the worker threads load: "bundle" (default) runs them from one JavaScript bundle built for the run
+   * (worker-bundle.ts), falling back to "tsx" (compile TypeScript in each worker) if it cannot be built.
+   */
+  workerLoader?: "bundle" | "tsx";
+  /** Test seam: called on the main thread after each interval's flush (a test blocks the thread there). */
+  onInterval?: (seq: number) => void;
 }
 
 export interface RunOutcome {
@@ -138,6 +154,16 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
   const sharedCounters: Record<string, SharedArrayBuffer> = {};
   for (const p of plan.scenarios)
     if (p.iterations && "total" in p.iterations) sharedCounters[p.name] = new SharedArrayBuffer(4);
+  let entry = TSX_ENTRY;
+  if ((o.workerLoader ?? "bundle") === "bundle") {
+    try {
+      entry = await bundleWorker(c.cacheRoot);
+    } catch (err) {
+      warn(
+        `could not bundle the worker threads, they load through tsx: ${err instanceof Error ? err.message : err}`,
+      );
+    }
+  }
   const inits: WorkerInit[] = Array.from({ length: workers }, (_, index) => ({
     index,
     workers,
@@ -151,9 +177,30 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     sharedCounters,
     cacheRoot: c.cacheRoot,
     clientModule: o.clientModule ? resolve(o.clientModule) : null,
+    bundled: entry !== TSX_ENTRY,
   }));
   const notes: { kind: string; data: unknown }[] = [];
-  const pool = new WorkerPool(inits, { log: warn, note: (kind, data) => notes.push({ kind, data }) });
+  // Made at t0; samples from before it (none: workers sample from "start" on) would be dropped.
+  let watch: GeneratorWatch | null = null;
+  const saturationWarnings = (reasons: ReturnType<GeneratorWatch["addThread"]>) => {
+    for (const r of reasons) {
+      warn(
+        `the load generator is saturated: ${describeReason(r)}; figures from then on may be the harness's`,
+      );
+    }
+  };
+  const pool = new WorkerPool(
+    inits,
+    {
+      log: warn,
+      note: (kind, data) => notes.push({ kind, data }),
+      generator: (worker, samples) => {
+        for (const sample of samples)
+          if (watch) saturationWarnings(watch.addThread(`worker ${worker}`, sample));
+      },
+    },
+    entry,
+  );
   const timers: NodeJS.Timeout[] = [];
   let stopReason: string | null = null;
   let stoppedAt = Number.POSITIVE_INFINITY;
@@ -178,6 +225,9 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     if (!(await pool.ready(READY_TIMEOUT_MS)))
       throw new RunError("the worker threads did not start within 60 s");
     const t0 = epochNow() + 100;
+    const cpu = new ProcessCpu();
+    watch = new GeneratorWatch(t0, cpu.cores);
+    const mainSampler = new ThreadSampler(new TimerLag());
     pool.start(t0);
     if (o.signal?.aborted) onSignal();
     else o.signal?.addEventListener("abort", onSignal, { once: true });
@@ -202,9 +252,9 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     const label = s.name;
     let lastVus = 0;
     let endT = t0;
+    let boundary = t0 + intervalMs;
     const hardEnd = t0 + s.durationMs + STOP_GRACE_MS;
     for (let seq = 0; ; seq++) {
-      const boundary = t0 + (seq + 1) * intervalMs;
       const wake = new AbortController();
       void pool.whenDone(Math.max(0, boundary - epochNow())).then((done) => done && wake.abort());
       await sleepUntil(boundary, wake.signal);
@@ -214,8 +264,21 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
       const { snapshots, vus } = await pool.flush(seq, FLUSH_TIMEOUT_MS);
       const interval = new MetricSet();
       for (const snap of snapshots) interval.merge(snap);
+      // The interval ends now, whenever its planned boundary was.
+      const startT = endT;
+      endT = epochNow();
+      sampleMain(interval, watch, mainSampler, cpu, saturationWarnings);
       total.mergeSet(interval);
-      endT = over ? Math.min(epochNow(), Math.max(boundary, endT)) : boundary;
+      if (endT - startT >= 2 * intervalMs) {
+        watch.lateIntervals++;
+        if (watch.lateIntervals === 1) {
+          warn(
+            `the runner fell behind: interval ${seq + 1} covered ${((endT - startT) / 1000).toFixed(1)} s instead of ${intervalMs / 1000} s (its main thread was blocked); intervals carry the real time, summary.generator.late_intervals counts them`,
+          );
+        }
+      }
+      // The next boundary on the grid that is still ahead: after a stall the run catches up in one interval.
+      boundary = t0 + (Math.floor((epochNow() - t0) / intervalMs) + 1) * intervalMs;
       if (!over || !interval.empty || points.length === 0) {
         points.push(timeseriesPoint(interval, { t: endT, elapsedS: (endT - t0) / 1000, vus }));
       }
@@ -227,8 +290,10 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
         stopRun(`threshold ${b.threshold.metric.key}: ${b.threshold.source} failed (abortOnFail)`);
       }
       progress.update({ elapsedS: (endT - t0) / 1000, vus, total, label });
+      o.onInterval?.(seq);
       if (over) break;
     }
+    mainSampler.close();
     if (!pool.finished) warn("some workers did not stop in time: their last samples are lost");
     const late = pool.takeStash();
     if (late.length > 0) {
@@ -238,6 +303,13 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
       total.mergeSet(interval);
       points.push(timeseriesPoint(interval, { t: endT, elapsedS: (endT - t0) / 1000, vus: 0 }));
     }
+    const generator = { ...watch.report(), worker_loader: entry === TSX_ENTRY ? "tsx" : "bundle" } as const;
+    if (watch.saturated) {
+      warn(
+        `the load generator was saturated from ${generator.saturated_from_s} s on (${generator.reasons.length} reason(s) in summary.json generator.reasons): latencies and any capacity knee past that point may be the harness's, not the target's`,
+      );
+    }
+    if (watch.lateIntervals > 1) warn(`${watch.lateIntervals} intervals were flushed late (real time kept)`);
     const durationS = Math.max(0, (endT - t0) / 1000);
     progress.finish({ elapsedS: durationS, vus: lastVus, total, label });
 
@@ -281,6 +353,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
       stopReason,
       environment: env,
       notes,
+      generator,
     });
     writeResults(o.out, { summary, timeseries: points, ledger, faultEvents, environment: env });
     const exitCode = bySignal
@@ -294,4 +367,20 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     o.signal?.removeEventListener("abort", onSignal);
     await pool.terminate();
   }
+}
+
+/** The main thread's own health and the process's CPU over the interval just ended, into its metrics. */
+function sampleMain(
+  interval: MetricSet,
+  watch: GeneratorWatch,
+  sampler: ThreadSampler,
+  cpu: ProcessCpu,
+  warn: (reasons: ReturnType<GeneratorWatch["addThread"]>) => void,
+): void {
+  const s = sampler.sample();
+  recordSample(interval, s, true);
+  warn(watch.addThread("main", s));
+  const c = cpu.sample();
+  interval.record("generator_cpu", c.share);
+  warn(watch.addProcess(c.t, c.spanMs, c.share));
 }

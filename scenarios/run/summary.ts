@@ -1,5 +1,12 @@
 import { FRAME_MS } from "../../reference/mixer/frame.ts";
-import type { LedgerSnapshot, RunSummary, ThresholdResult, TimeseriesPoint } from "../../reports/format.ts";
+import type {
+  CapacityModel,
+  GeneratorReport,
+  LedgerSnapshot,
+  RunSummary,
+  ThresholdResult,
+  TimeseriesPoint,
+} from "../../reports/format.ts";
 import { RESULTS_FORMAT } from "../../reports/format.ts";
 import { bucketize, linearBounds, logBounds } from "../metrics/buckets.ts";
 import type { MetricSet } from "../metrics/set.ts";
@@ -10,7 +17,9 @@ import type { RunEnvironment } from "./environment.ts";
 import { extraCounters, summaryMetrics } from "./series.ts";
 
 // summary.json from a finished run's merged samples (reports/format.ts RunSummary, plus additive fields:
-// counters.failed_iterations and ledger_rows, capacity.extrapolated, conformance verdicts).
+// counters.failed_iterations and ledger_rows, capacity.extrapolated, conformance verdicts, and the generator's
+// self-watch: `generator`, `generator_saturated`, and a capacity knee withheld when the generator may have
+// caused it, kneeVerdict below).
 
 export interface SummaryInput {
   scenario: ResolvedScenario;
@@ -26,6 +35,8 @@ export interface SummaryInput {
   stopReason: string | null;
   environment: RunEnvironment;
   notes: { kind: string; data: unknown }[];
+  /** The generator's health (saturation.ts); absent in callers that do not watch it. */
+  generator?: GeneratorReport;
 }
 
 export function buildSummary(i: SummaryInput): RunSummary & Record<string, unknown> {
@@ -66,21 +77,63 @@ export function buildSummary(i: SummaryInput): RunSummary & Record<string, unkno
       ledger_rows: i.ledger.rows.length,
     },
     thresholds: i.thresholds,
-    capacity: capacityModel({
-      durationS,
-      ledger: i.ledger.totals,
-      bytesDownloaded: total.counter("bytes_downloaded"),
-      mediaBytes: total.counter("media_bytes_published") + total.counter("media_bytes_received"),
-      vusSeries: i.points.map((p) => p.vus),
-      usersPerRoom: s.population.usersPerRoom,
-      extrapolateRooms: s.extrapolateRooms,
-      knee: kneeOf(i.thresholds, i.aborts, i.points, s.population.usersPerRoom),
-    }),
+    capacity: withVerdict(
+      capacityModel({
+        durationS,
+        ledger: i.ledger.totals,
+        bytesDownloaded: total.counter("bytes_downloaded"),
+        mediaBytes: total.counter("media_bytes_published") + total.counter("media_bytes_received"),
+        vusSeries: i.points.map((p) => p.vus),
+        usersPerRoom: s.population.usersPerRoom,
+        extrapolateRooms: s.extrapolateRooms,
+        knee: kneeOf(i.thresholds, i.aborts, i.points, s.population.usersPerRoom),
+      }),
+      i.generator
+        ? (knee) => kneeVerdict(knee, i.generator!.saturated_from_s, i.points, s.population.usersPerRoom)
+        : null,
+    ),
     environment: i.environment,
     histograms: histogramsOf(total),
     mix_frame_ms: FRAME_MS,
     ...(conformance.length > 0 ? { conformance } : {}),
+    ...(i.generator ? { generator: i.generator, generator_saturated: i.generator.reasons.length > 0 } : {}),
   };
+}
+
+/**
+ * The knee stands only if the first threshold broke before the load generator first saturated (the start of
+ * its earliest tripped streak, saturation.ts): by then the generator was still healthy, so the breach is the
+ * target's. Otherwise the knee is null, `knee_limited_by: "generator"`, the breach is kept aside as
+ * `withheld_knee`, and `generator_limit` is the load the harness saturated at. A run whose generator never
+ * saturated carries `knee_limited_by: null` (and a non-capacity caller without a watch nothing at all).
+ */
+export function kneeVerdict(
+  knee: NonNullable<CapacityModel["knee"]> | null,
+  saturatedFromS: number | null,
+  points: TimeseriesPoint[],
+  usersPerRoom: number,
+): Pick<CapacityModel, "knee" | "knee_limited_by" | "withheld_knee" | "generator_limit"> {
+  if (saturatedFromS === null) return { knee, knee_limited_by: null };
+  if (knee !== null && knee.at_s < saturatedFromS) return { knee, knee_limited_by: null };
+  const vus = loadAt(points, saturatedFromS);
+  return {
+    knee: null,
+    knee_limited_by: "generator",
+    withheld_knee: knee,
+    generator_limit: { vus, rooms: Math.ceil(vus / usersPerRoom), at_s: saturatedFromS },
+  };
+}
+
+function withVerdict<C extends CapacityModel>(
+  c: C,
+  verdict: ((knee: NonNullable<CapacityModel["knee"]> | null) => Partial<CapacityModel>) | null,
+): C {
+  return verdict ? { ...c, ...verdict(c.knee ?? null) } : c;
+}
+
+/** Active VUs in the interval that contains `atS` (the last one when past the end). */
+function loadAt(points: TimeseriesPoint[], atS: number): number {
+  return (points.find((p) => p.elapsed_s >= atS - 1e-6) ?? points.at(-1))?.vus ?? 0;
 }
 
 /** Distributions for the report's plots: TTFA and end-to-end latency linear, mixer lateness logarithmic. */
@@ -114,8 +167,7 @@ export function kneeOf(
   if (candidates.length === 0) return null;
   candidates.sort((a, b) => a.at - b.at);
   const first = candidates[0]!;
-  const point = points.find((p) => p.elapsed_s >= first.at - 1e-6) ?? points.at(-1);
-  const vus = point?.vus ?? 0;
+  const vus = loadAt(points, first.at);
   return {
     vus,
     rooms: Math.ceil(vus / usersPerRoom),

@@ -5,11 +5,13 @@ import { MetricSet } from "../metrics/set.ts";
 import { VU_KINDS } from "../vu/index.ts";
 import type { ClientFn } from "../vu/types.ts";
 import { unboundedController } from "./clock.ts";
+import { recordSample, type ThreadSample, ThreadSampler, TimerLag } from "./generator.ts";
 import type { FromWorker, ToWorker, WorkerInit } from "./messages.ts";
 import { WorkerSchedule } from "./schedule.ts";
 
 // A worker thread of `ktv run`: runs its share of the VUs (schedule.ts) and answers the runner's flushes with
-// what it recorded since the last one. It ends after sending "done" (schedule over, or stopped).
+// what it recorded since the last one. It ends after sending "done" (schedule over, or stopped). From the start
+// on it samples its own health every second (generator.ts): into its metrics, and raw with each answer.
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -17,9 +19,38 @@ const send = (m: FromWorker) => port.postMessage(m);
 const metrics = new MetricSet();
 const stop = unboundedController();
 let finished = false;
+let sampler: ThreadSampler | null = null;
+let sampleTimer: NodeJS.Timeout | null = null;
+const samples: ThreadSample[] = [];
+const SAMPLE_MS = 1000;
+
+function takeSample(): void {
+  if (!sampler) return;
+  const s = sampler.sample();
+  recordSample(metrics, s, false);
+  samples.push(s);
+}
+
+function startSampling(): void {
+  sampler = new ThreadSampler(new TimerLag());
+  sampleTimer = setInterval(takeSample, SAMPLE_MS);
+  sampleTimer.unref();
+}
+
+function stopSampling(): void {
+  if (sampleTimer) clearInterval(sampleTimer);
+  takeSample();
+  sampler?.close();
+  sampler = null;
+}
 
 async function loadClient(): Promise<ClientFn> {
   if (!init.clientModule) return runPipeline;
+  // The bundled worker has no TypeScript loader; a partner's module in TypeScript gets one, for itself.
+  if (init.bundled && /\.[cm]?tsx?$/.test(init.clientModule)) {
+    const { register } = await import("tsx/esm/api");
+    register();
+  }
   const mod = (await import(pathToFileURL(init.clientModule).href)) as { default?: unknown };
   if (typeof mod.default !== "function") {
     throw new Error(`${init.clientModule}: the default export must be a function (config, signal) => result`);
@@ -41,16 +72,24 @@ const schedule = new WorkerSchedule(
 
 port.on("message", (m: ToWorker) => {
   if (m.type === "flush") {
-    send({ type: "metrics", seq: m.seq, snapshot: metrics.drain(), gauges: { vus: schedule.activeVus } });
+    send({
+      type: "metrics",
+      seq: m.seq,
+      snapshot: metrics.drain(),
+      gauges: { vus: schedule.activeVus },
+      generator: samples.splice(0),
+    });
   } else if (m.type === "stop") {
     stop.abort(new Error(m.reason));
   } else if (m.type === "start") {
+    startSampling();
     schedule
       .run(m.t0)
       .catch((err: unknown) => send({ type: "log", text: `worker ${init.index}: ${String(err)}` }))
       .finally(() => {
         finished = true;
-        send({ type: "done", snapshot: metrics.drain(), gauges: { vus: 0 } });
+        stopSampling();
+        send({ type: "done", snapshot: metrics.drain(), gauges: { vus: 0 }, generator: samples.splice(0) });
       });
   }
 });

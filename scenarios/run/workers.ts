@@ -1,5 +1,6 @@
 import { Worker } from "node:worker_threads";
 import type { Snapshot } from "../metrics/set.ts";
+import type { ThreadSample } from "./generator.ts";
 import type { FromWorker, ToWorker, WorkerInit } from "./messages.ts";
 
 // The runner's worker threads (messages.ts): started together, flushed together every interval, stopped
@@ -7,9 +8,12 @@ import type { FromWorker, ToWorker, WorkerInit } from "./messages.ts";
 // late is not lost, it joins the next flush. A worker that crashes counts as done (its last samples are lost,
 // and the crash is logged).
 
-const BOOT = new URL("./worker-boot.mjs", import.meta.url);
+/** The tsx entry: the workers compile their TypeScript as they load (the fallback to the bundle). */
+export const TSX_ENTRY = new URL("./worker-boot.mjs", import.meta.url);
 
 interface Member {
+  /** The worker's index (WorkerInit.index). */
+  index: number;
   worker: Worker;
   ready: boolean;
   done: boolean;
@@ -19,6 +23,8 @@ interface Member {
 export interface PoolEvents {
   log(text: string): void;
   note(kind: string, data: unknown): void;
+  /** A worker's health samples (generator.ts), as they arrive. */
+  generator?(worker: number, samples: ThreadSample[]): void;
 }
 
 export class WorkerPool {
@@ -33,6 +39,8 @@ export class WorkerPool {
   constructor(
     inits: WorkerInit[],
     private readonly events: PoolEvents,
+    /** The worker module: the run's bundle (worker-bundle.ts) or the tsx entry. */
+    private readonly entry: URL = TSX_ENTRY,
   ) {
     for (const init of inits) this.spawn(init);
     this.allDone = new Promise((resolve) => this.doneWaiters.push(resolve));
@@ -43,8 +51,8 @@ export class WorkerPool {
   }
 
   private spawn(init: WorkerInit): void {
-    const worker = new Worker(BOOT, { workerData: init, stdout: false, stderr: false });
-    const m: Member = { worker, ready: false, done: false, vus: 0 };
+    const worker = new Worker(this.entry, { workerData: init, stdout: false, stderr: false });
+    const m: Member = { index: init.index, worker, ready: false, done: false, vus: 0 };
     this.members.push(m);
     const i = this.members.length - 1;
     worker.on("message", (msg: FromWorker) => this.onMessage(i, msg));
@@ -67,6 +75,7 @@ export class WorkerPool {
         break;
       case "metrics": {
         m.vus = msg.gauges.vus;
+        if (msg.generator.length > 0) this.events.generator?.(m.index, msg.generator);
         this.stash.push(msg.snapshot);
         const p = this.pending;
         if (p && p.seq === msg.seq) {
@@ -77,6 +86,7 @@ export class WorkerPool {
       }
       case "done":
         m.vus = 0;
+        if (msg.generator.length > 0) this.events.generator?.(m.index, msg.generator);
         this.stash.push(msg.snapshot);
         this.markDone(i);
         break;

@@ -105,6 +105,27 @@ describe("ThresholdBook", () => {
     expect(r!.observed).toBeCloseTo(0.25);
   });
 
+  it("a window spans real time: a stretched interval counts for the seconds it covered", () => {
+    // A runner that fell behind flushed one interval 3 s long (30 iterations), then caught up.
+    const book = new ThresholdBook(thresholdsOf({ iterations: ["rate<15 over 2s"] }), 1000);
+    const counts = (n: number) => {
+      const s = new MetricSet();
+      s.add("iterations", n);
+      return s;
+    };
+    const total = new MetricSet();
+    const ends = [1000, 4000, 5000, 6000];
+    [10, 30, 10, 10].forEach((n, i) => {
+      const s = counts(n);
+      total.mergeSet(s);
+      book.onInterval(s, total, ends[i]!);
+    });
+    // At 5 s the window holds the 3 s interval and the next: 40 iterations over 4 s, 10/s (not 40 over 2).
+    // At 6 s it holds the last two intervals: 20 over 2 s.
+    const [r] = book.final(total, 6);
+    expect(r).toMatchObject({ ok: true, first_breach_s: null, observed: 10 });
+  });
+
   it("a run shorter than the window is one window: the whole run", () => {
     const book = new ThresholdBook(thresholdsOf({ ttfa_ms: ["p(95)<500 over 30s"] }), 1000);
     const { total } = runBook(book, [interval(900), interval(900)]);

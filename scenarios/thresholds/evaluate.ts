@@ -7,7 +7,9 @@ import { compare, type Threshold } from "./parser.ts";
 // Evaluating thresholds (parser.ts) against the run's samples. `observe` computes one aggregation; the
 // ThresholdBook follows a run interval by interval: it keeps the last intervals that the longest sliding
 // window needs, evaluates each window threshold at every interval boundary, reports which abortOnFail
-// thresholds broke, and gives the final pass/fail list for summary.json.
+// thresholds broke, and gives the final pass/fail list for summary.json. Intervals carry their real end time
+// and need not be equally long (a runner that fell behind flushes a longer one): a window is the intervals
+// that ended within its length of the last one, and a counter's rate divides by the time they cover.
 
 /** The aggregation of `t` over `set`; null when there is nothing to aggregate (no samples, no time). */
 export function observe(t: Threshold, set: MetricSet, durationS: number): number | null {
@@ -70,16 +72,21 @@ export interface Breach {
 }
 
 export class ThresholdBook {
-  private readonly ring: { set: MetricSet; endMs: number }[] = [];
-  private readonly keep: number;
+  private readonly ring: { set: MetricSet; startMs: number; endMs: number }[] = [];
+  private readonly longestMs: number;
+  /** The series the window thresholds read: all the ring keeps of each interval. */
+  private readonly windowKeys: string[];
+  private lastEndMs = 0;
   private readonly windows = new Map<Threshold, WindowState>();
 
   constructor(
     readonly thresholds: Threshold[],
     private readonly intervalMs: number,
   ) {
-    const longest = Math.max(0, ...thresholds.map((t) => t.windowMs ?? 0));
-    this.keep = Math.ceil(longest / intervalMs);
+    this.longestMs = Math.max(0, ...thresholds.map((t) => t.windowMs ?? 0));
+    this.windowKeys = [
+      ...new Set(thresholds.filter((t) => t.windowMs !== null).flatMap((t) => [t.metric.key, t.metric.name])),
+    ];
     for (const t of thresholds) {
       if (t.windowMs !== null) this.windows.set(t, { worst: null, firstBreachS: null, evaluated: false });
     }
@@ -90,10 +97,12 @@ export class ThresholdBook {
    * end since the run's start. Returns the abortOnFail thresholds that are failing now.
    */
   onInterval(interval: MetricSet, cumulative: MetricSet, elapsedMs: number): Breach[] {
-    if (this.keep > 0) {
-      this.ring.push({ set: interval, endMs: elapsedMs });
-      while (this.ring.length > this.keep) this.ring.shift();
+    if (this.longestMs > 0) {
+      this.ring.push({ set: only(interval, this.windowKeys), startMs: this.lastEndMs, endMs: elapsedMs });
+      while (this.ring.length > 1 && this.ring[0]!.endMs <= elapsedMs - this.longestMs + this.tolerance)
+        this.ring.shift();
     }
+    this.lastEndMs = elapsedMs;
     const breaches: Breach[] = [];
     const atS = elapsedMs / 1000;
     for (const t of this.thresholds) {
@@ -136,13 +145,18 @@ export class ThresholdBook {
     });
   }
 
+  /** Half an interval: boundaries a few ms off the grid still count as the grid's. */
+  private get tolerance(): number {
+    return this.intervalMs / 2;
+  }
+
   private observeWindow(t: Threshold, windowMs: number): number | null {
-    const n = Math.max(1, Math.round(windowMs / this.intervalMs));
-    const sets = this.ring.slice(-n).map((r) => r.set);
+    const end = this.ring.at(-1)!.endMs;
+    const entries = this.ring.filter((r) => r.endMs > end - windowMs + this.tolerance);
     const keys = [t.metric.key, t.metric.name];
     const merged = new MetricSet();
-    for (const s of sets) merged.mergeSet(only(s, keys));
-    return observe(t, merged, (sets.length * this.intervalMs) / 1000);
+    for (const r of entries) merged.mergeSet(only(r.set, keys));
+    return observe(t, merged, (end - entries[0]!.startMs) / 1000);
   }
 
   private noteWindow(t: Threshold, observed: number, failing: boolean, atS: number): void {
