@@ -161,7 +161,8 @@ describe("SharedVoiceStore", () => {
         const want = allocFrame();
         for (let f = 0; f < 200; f++) {
           expect(cur.read(out)).toBe(ref.read(want));
-          if (!Buffer.from(out.buffer).equals(Buffer.from(want.buffer))) throw new Error(`frame ${f} differs`);
+          if (!Buffer.from(out.buffer).equals(Buffer.from(want.buffer)))
+            throw new Error(`frame ${f} differs`);
         }
         cur.close();
       }
