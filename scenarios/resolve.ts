@@ -18,6 +18,7 @@ export interface ResolvedScenario {
   songs: { charts: string[]; zipf: number; poolSize: number; searchMix: number };
   shareRatio: number;
   cache: CacheBehaviour;
+  audio: { shared: boolean; voiceProfiles: number };
   resource: { type: number; quality: number; vendorId: number; billingMode: number };
   singSeconds: number;
   faults: { profile: unknown | null; timeline: { atMs: number; profile: unknown | null }[] };
@@ -84,6 +85,7 @@ export function resolveScenario(
     },
     shareRatio: k.shareRatio ?? 1,
     cache: k.cache ?? "cold",
+    audio: { shared: k.audio?.shared ?? false, voiceProfiles: k.audio?.voiceProfiles ?? 0 },
     resource,
     singSeconds: k.singSeconds ?? 5,
     faults: {

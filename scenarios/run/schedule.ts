@@ -266,6 +266,11 @@ export class WorkerSchedule {
       seconds: s.singSeconds,
       seed: (this.init.seed + vuId * 7919 + iteration) >>> 0,
       cacheDir,
+      audio: {
+        memoryCache: s.cache === "memory",
+        shared: s.audio.shared,
+        voiceProfiles: s.audio.voiceProfiles,
+      },
     };
   }
 

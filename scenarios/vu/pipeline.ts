@@ -1,4 +1,5 @@
 import { FRAME_HEADER_BYTES, nowMicros, pcmPayloadBytes } from "../../protocol/media.ts";
+import { createThreadAudio, type ThreadAudio } from "../../reference/audio/index.ts";
 import type { PipelineConfig } from "../../reference/pipeline/config.ts";
 import type { PipelineResult } from "../../reference/pipeline/result.ts";
 import { encodedValues } from "../metrics/hdr.ts";
@@ -8,6 +9,18 @@ import type { IterationOutcome, IterationSpec, Recorder, Vu, VuContext } from ".
 // a singer logs in, picks the song, gets it (share or billable request), downloads, loads, mixes accompaniment
 // and voice and publishes for `seconds`; a listener does the same without publishing and plays the room's
 // singer, each packet's capture-to-receipt latency recorded here (e2e_latency_ms).
+
+let shared: ThreadAudio | null = null;
+
+/**
+ * This thread's shared audio (songs, voices, downloaded bytes), made on first use. A module-level singleton on
+ * purpose: each worker thread of `ktv run` has its own module instances, so this is one set per worker, shared
+ * by that worker's VUs and never across threads (the stores are single-threaded).
+ */
+export function threadAudio(): ThreadAudio {
+  shared ??= createThreadAudio();
+  return shared;
+}
 
 /** Bytes on the wire of one published 20 ms packet (48 kHz stereo s16 + the frame header). */
 const PACKET_BYTES = FRAME_HEADER_BYTES + pcmPayloadBytes(48_000, 2, 20);
@@ -38,7 +51,10 @@ export function pipelineConfig(ctx: VuContext, spec: IterationSpec): PipelineCon
     seconds: spec.seconds,
     seed: spec.seed,
     statusIntervalMs: 0,
-    ...(spec.cacheDir ? { cacheDir: spec.cacheDir } : {}),
+    ...(spec.cacheDir && !spec.audio?.memoryCache ? { cacheDir: spec.cacheDir } : {}),
+    ...(spec.audio?.memoryCache ? { memoryCache: true } : {}),
+    ...(spec.audio?.shared ? { sharedAudio: ctx.audio ?? threadAudio() } : {}),
+    ...(spec.audio?.voiceProfiles ? { voiceProfiles: spec.audio.voiceProfiles } : {}),
     onReceivedAudio: (_id, pcm, header) => {
       ctx.rec.record("e2e_latency_ms", (nowMicros() - header.captureUs) / 1000);
       ctx.rec.add("media_bytes_received", FRAME_HEADER_BYTES + pcm.byteLength);
