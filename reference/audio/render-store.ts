@@ -55,6 +55,13 @@ export class RenderStore<S extends RenderedStream> {
     const key = this.keyOf.get(s);
     if (key === undefined || s.refs > 0) return;
     this.idle.delete(key);
+    if (s.renderedFrames === 0) {
+      // Opened and never read (a load followed by a track switch or a seek): nothing worth keeping warm.
+      this.byKey.delete(key);
+      this.keyOf.delete(s);
+      s.dispose();
+      return;
+    }
     this.idle.set(key, s);
     this.evict();
   }

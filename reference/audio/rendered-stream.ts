@@ -3,9 +3,10 @@ import type { PcmSource } from "../mixer/source.ts";
 
 // A 48 kHz stereo stream rendered once and read by many: the shared accompaniment and voice of a worker.
 // Rendering is lazy, in chunks, as the furthest reader advances (a song is minutes long, a VU plays seconds of
-// it); the rendered prefix stays for every later reader. Chunks are a whole number of 10 ms frames, and each
-// chunk keeps one preallocated Int16Array view per frame, so a reader's 10 ms is one `TypedArray.set` (a
-// memcpy) with no allocation. When the furthest reader enters the last rendered chunk, the next one is
+// it); the rendered prefix stays for every later reader. Chunks are a whole number of 10 ms frames, and every
+// rendered frame has a preallocated Int16Array view (one flat list, indexed by frame number), so a reader's
+// 10 ms is one `TypedArray.set` (a memcpy) found with integer arithmetic only: no allocation, even before the
+// optimising compiler has run (a division with a fractional result would box a number per frame). When the furthest reader enters the last rendered chunk, the next one is
 // rendered from a setImmediate, off the frame path; a reader that gets there first renders it itself.
 
 export const DEFAULT_CHUNK_FRAMES = 12_000; // 250 ms: ~1 ms to render at ~45 µs per 10 ms of resampling
@@ -13,7 +14,8 @@ export const DEFAULT_CHUNK_FRAMES = 12_000; // 250 ms: ~1 ms to render at ~45 µ
 export abstract class RenderedStream {
   readonly chunkFrames: number;
   private readonly chunks: Int16Array[] = [];
-  private readonly views: Int16Array[][] = [];
+  /** View of every whole rendered 10 ms frame, by frame number (output frame / 480). */
+  private readonly frames: Int16Array[] = [];
   /** Output frames rendered so far. */
   private rendered = 0;
   private done = false;
@@ -71,12 +73,10 @@ export abstract class RenderedStream {
     const made = this.render(buf, cf);
     this.renders++;
     if (made > 0) {
-      const views: Int16Array[] = [];
       for (let f = 0; f + FRAME_FRAMES <= made; f += FRAME_FRAMES) {
-        views.push(buf.subarray(f * CHANNELS, f * CHANNELS + FRAME_SAMPLES));
+        this.frames.push(buf.subarray(f * CHANNELS, f * CHANNELS + FRAME_SAMPLES));
       }
       this.chunks.push(buf);
-      this.views.push(views);
       this.rendered += made;
     }
     if (made < cf) {
@@ -89,19 +89,23 @@ export abstract class RenderedStream {
   protected readAhead(pos: number): void {
     if (this.ahead !== null || this.done || this.disposed) return;
     if (this.rendered - pos > this.chunkFrames) return;
-    this.ahead = setImmediate(() => {
-      this.ahead = null;
-      if (!this.done && !this.disposed && this.refs > 0) this.renderChunk();
-    });
+    this.ahead = setImmediate(this.renderAhead);
     this.ahead.unref();
   }
+
+  // Made once: a closure created inside readAhead would make every call allocate its context, even the calls
+  // that schedule nothing.
+  private readonly renderAhead = (): void => {
+    this.ahead = null;
+    if (!this.done && !this.disposed && this.refs > 0) this.renderChunk();
+  };
 
   dispose(): void {
     this.disposed = true;
     if (this.ahead) clearImmediate(this.ahead);
     this.ahead = null;
     this.chunks.length = 0;
-    this.views.length = 0;
+    this.frames.length = 0;
     this.finished();
   }
 
@@ -112,15 +116,16 @@ export abstract class RenderedStream {
   copyFrame(pos: number, out: Int16Array): number {
     if (this.rendered < pos + FRAME_FRAMES && !this.done) this.ensure(pos + FRAME_FRAMES);
     this.readAhead(pos);
+    if (pos % FRAME_FRAMES === 0) {
+      const view = this.frames[pos / FRAME_FRAMES];
+      if (view !== undefined) {
+        out.set(view);
+        return FRAME_FRAMES;
+      }
+    }
+    // The partial last frame, past the end, or a position off the 10 ms grid: sample by sample.
     const avail = Math.max(0, Math.min(FRAME_FRAMES, this.rendered - pos));
     const cf = this.chunkFrames;
-    const c = Math.floor(pos / cf);
-    const within = pos - c * cf;
-    if (avail === FRAME_FRAMES && within % FRAME_FRAMES === 0) {
-      out.set(this.views[c]![within / FRAME_FRAMES]!);
-      return avail;
-    }
-    // A partial last frame, or a position off the 10 ms grid: sample by sample, across chunks if needed.
     let o = 0;
     for (let f = 0; f < avail; f++) {
       const at = pos + f;

@@ -1,5 +1,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { type PerformanceEntry, PerformanceObserver } from "node:perf_hooks";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { afterAll, describe, expect, it } from "vitest";
 import { SharedAudioStore } from "../audio/shared-audio.ts";
 import { allocFrame, FRAME_FRAMES } from "../mixer/frame.ts";
@@ -251,5 +254,61 @@ describe("sharing", () => {
     const p = await playerOf({ errorCode: 0, path: "mem", bytes, quality: "normal", audio: store });
     expect(await p.loadCopyrightedMusicResourceWithPosition("x", 0)).toEqual({ errorCode: 1017015 });
     expect(store.stats.contents).toBe(0);
+  });
+});
+
+function pullFrames(p: ZegoMediaPlayer, frames: number, out: Int16Array): void {
+  for (let i = 0; i < frames; i++) p.source.read(out);
+}
+
+describe("steady state", () => {
+  it("reading shared audio allocates nothing (cursor -> one TypedArray.set per frame)", async () => {
+    const bytes = wavBytes(240_000, 8000, 2, (i, c) => ((i * 37) % 4000) - (c ? 1000 : 2000)); // 30 s
+    const store = new SharedAudioStore();
+    const lookup: PlayableLookup = { errorCode: 0, path: "mem", bytes, quality: "normal", audio: store };
+    // A first VU plays the whole song: the rendering exists before the measured VU reads it.
+    const first = await playerOf(lookup);
+    await first.loadCopyrightedMusicResourceWithPosition("x", 0);
+    await first.setAudioTrackIndex(1);
+    await first.start();
+    const out = allocFrame();
+    for (let i = 0; i < 3000; i++) first.source.read(out);
+    const p = await playerOf(lookup);
+    await p.setProgressInterval(0);
+    await p.loadCopyrightedMusicResourceWithPosition("x", 0);
+    await p.setAudioTrackIndex(1);
+    await p.start();
+    const FRAMES = 2000;
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const gcs: PerformanceEntry[] = [];
+    const observer = new PerformanceObserver((list) => gcs.push(...list.getEntries()));
+    observer.observe({ entryTypes: ["gc"] });
+    try {
+      for (let i = 0; i < 1500; i++) p.source.read(out); // warm up the JIT
+      const windows: { from: number; to: number; grew: number }[] = [];
+      // As in media-player.test.ts "steady state": one clean window (no collection, < 4 bytes per frame).
+      const clean = (w: { from: number; to: number; grew: number }) =>
+        w.grew < 4 * FRAMES && !gcs.some((g) => g.startTime >= w.from && g.startTime <= w.to);
+      for (let w = 0; w < 10; w++) {
+        expect(await p.seekTo(0)).toEqual({ errorCode: 0 }); // outside the window: a seek may allocate
+        p.source.read(out); // the seek's cursor opens its stream on the first pull's side of the window
+        await new Promise((r) => setTimeout(r, 10));
+        gc();
+        const before = process.memoryUsage().heapUsed;
+        const from = performance.now();
+        pullFrames(p, FRAMES, out);
+        const to = performance.now();
+        windows.push({ from, to, grew: process.memoryUsage().heapUsed - before });
+        await new Promise((r) => setTimeout(r, 20));
+        if (clean(windows.at(-1)!)) break;
+      }
+      expect(windows.filter(clean).length, JSON.stringify(windows.map((w) => w.grew))).toBe(1);
+      // Track 1 from 0 is the one stream read by both VUs, through every seek; the track-0 stream each load
+      // opened and nobody read was dropped at the switch.
+      expect(store.stats).toMatchObject({ created: 3, streams: 1, idle: 0 });
+    } finally {
+      observer.disconnect();
+    }
   });
 });
