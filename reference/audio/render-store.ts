@@ -2,8 +2,9 @@ import type { RenderedStream } from "./rendered-stream.ts";
 import { StreamCursor } from "./rendered-stream.ts";
 
 // The keyed, refcounted home of a worker's rendered streams. A stream with readers is never dropped; one
-// without readers stays (so the next VU on that song starts on a warm prefix) until the rendered bytes of all
-// streams exceed the budget, then the least recently released go first.
+// without readers stays (so the next VU on that song starts on a warm prefix) until the bytes all streams keep
+// alive (renderings, and the song bytes unfinished ones still need) exceed the budget; then the least recently
+// released go first. The budget is checked when a cursor opens or closes, not while a stream renders.
 
 export const DEFAULT_BUDGET_BYTES = 256 * 1024 * 1024;
 
@@ -14,6 +15,8 @@ export interface RenderStoreStats {
   idle: number;
   /** Rendered bytes held. */
   bytes: number;
+  /** Bytes the streams keep alive: renderings plus what unfinished streams need to go on (song bytes). */
+  heldBytes: number;
   /** Streams ever created (each one renderer: a resampler or a voice). */
   created: number;
   evicted: number;
@@ -68,10 +71,10 @@ export class RenderStore<S extends RenderedStream> {
 
   private evict(): void {
     let total = 0;
-    for (const s of this.byKey.values()) total += s.bytes;
+    for (const s of this.byKey.values()) total += s.heldBytes;
     for (const [key, s] of this.idle) {
       if (total <= this.budgetBytes) break;
-      total -= s.bytes;
+      total -= s.heldBytes;
       this.idle.delete(key);
       this.byKey.delete(key);
       this.keyOf.delete(s);
@@ -93,11 +96,16 @@ export class RenderStore<S extends RenderedStream> {
 
   get stats(): RenderStoreStats {
     let bytes = 0;
-    for (const s of this.byKey.values()) bytes += s.bytes;
+    let heldBytes = 0;
+    for (const s of this.byKey.values()) {
+      bytes += s.bytes;
+      heldBytes += s.heldBytes;
+    }
     return {
       streams: this.byKey.size,
       idle: this.idle.size,
       bytes,
+      heldBytes,
       created: this.created,
       evicted: this.evicted,
     };

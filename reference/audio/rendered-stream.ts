@@ -9,7 +9,8 @@ import type { PcmSource } from "../mixer/source.ts";
 // optimising compiler has run (a division with a fractional result would box a number per frame). When the furthest reader enters the last rendered chunk, the next one is
 // rendered from a setImmediate, off the frame path; a reader that gets there first renders it itself.
 
-export const DEFAULT_CHUNK_FRAMES = 12_000; // 250 ms: ~1 ms to render at ~45 µs per 10 ms of resampling
+// 100 ms: ~0.5 ms to render (~45 µs per 10 ms of resampling), a small bump on the tick that renders it.
+export const DEFAULT_CHUNK_FRAMES = 4800;
 
 export abstract class RenderedStream {
   readonly chunkFrames: number;
@@ -55,6 +56,16 @@ export abstract class RenderedStream {
   /** Bytes of rendered audio held. */
   get bytes(): number {
     return this.chunks.length * this.chunkFrames * CHANNELS * 2;
+  }
+
+  /** Everything this stream keeps alive: its rendering and what rendering the rest still needs. */
+  get heldBytes(): number {
+    return this.bytes + this.pendingBytes();
+  }
+
+  /** Bytes held only to render the rest (a song's bytes, a resampler's buffers); 0 once complete. */
+  protected pendingBytes(): number {
+    return 0;
   }
 
   /** The chunk buffer holding frame `frame` (for tests: identity of the shared buffer). */

@@ -101,7 +101,17 @@ describe("SharedAudioStore", () => {
 
   it("evicts streams nobody reads, oldest first, only beyond the budget; read streams stay", () => {
     const chunkBytes = 4800 * 4;
-    const store = new SharedAudioStore({ chunkFrames: 4800, budgetBytes: 2 * chunkBytes });
+    // What one unfinished stream keeps alive after one chunk: its rendering, the song's bytes, its resampler.
+    const probe = new SharedAudioStore({ chunkFrames: 4800 })
+      .open(
+        song((i) => i % 2000),
+        "normal",
+      )
+      .cursor(0, 0);
+    pull(probe, 1);
+    const held = probe.stream.heldBytes;
+    expect(held).toBeGreaterThan(chunkBytes + 16_000);
+    const store = new SharedAudioStore({ chunkFrames: 4800, budgetBytes: 2 * held + 100 });
     const songs = [1, 2, 3].map((k) =>
       store.open(
         song((i) => (i * k) % 2000),
@@ -109,8 +119,14 @@ describe("SharedAudioStore", () => {
       ),
     );
     const cursors = songs.map((s) => s.cursor(0, 0));
-    for (const c of cursors) pull(c, 1); // one chunk rendered each: 3 chunks > budget, but all are read
-    expect(store.stats).toMatchObject({ streams: 3, idle: 0, evicted: 0, bytes: 3 * chunkBytes });
+    for (const c of cursors) pull(c, 1); // one chunk rendered each: 3 streams > budget, but all are read
+    expect(store.stats).toMatchObject({
+      streams: 3,
+      idle: 0,
+      evicted: 0,
+      bytes: 3 * chunkBytes,
+      heldBytes: 3 * held,
+    });
     cursors[0]!.close();
     // Over budget with one idle stream: it goes, and its song's bytes with it once the song is closed.
     expect(store.stats).toMatchObject({ streams: 2, idle: 0, evicted: 1 });

@@ -20,7 +20,7 @@ import { copyTrack, parseWavBytes } from "./wav-bytes.ts";
 export interface SharedAudioOptions {
   /** Rendered bytes kept for streams nobody reads before the oldest go (default 256 MiB). */
   budgetBytes?: number;
-  /** Output frames per rendered chunk, a multiple of 480 (default 12,000: 250 ms). */
+  /** Output frames per rendered chunk, a multiple of 480 (default 4,800: 100 ms). */
   chunkFrames?: number;
   /** Where song bytes are interned (default a pool of its own); share one with a memory download cache. */
   pool?: ContentPool;
@@ -85,6 +85,12 @@ class AccompanimentStream extends RenderedStream {
       }
     }
     return got;
+  }
+
+  protected override pendingBytes(): number {
+    // The song's bytes are shared with other streams and players: counted here anyway, so the budget also
+    // bounds the bytes that idle, unfinished streams keep alive (conservative when streams share a song).
+    return (this.content?.bytes.length ?? 0) + (this.scratch ? this.scratch.byteLength * 4 : 0);
   }
 
   protected override finished(): void {

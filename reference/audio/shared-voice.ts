@@ -65,7 +65,7 @@ class VoiceStream extends RenderedStream {
 export interface SharedVoiceOptions {
   /** Rendered bytes kept for voices nobody sings before the oldest go (default 256 MiB). */
   budgetBytes?: number;
-  /** Output frames per rendered chunk, a multiple of 480 (default 12,000: 250 ms). */
+  /** Output frames per rendered chunk, a multiple of 480 (default 4,800: 100 ms). */
   chunkFrames?: number;
 }
 
