@@ -55,7 +55,8 @@ export interface ResourceData {
  * Download cache behaviour: "cold" gives every iteration an empty cache (every song is downloaded); "vu" keeps
  * one cache per virtual user across its iterations (a repeated song is revalidated, not downloaded again);
  * "memory" is "cold" held in memory: every iteration downloads and verifies every byte, and nothing touches the
- * filesystem (load runs: per-VU temp-file I/O was the workers' top cost). Pipeline VUs only.
+ * filesystem (load runs: per-VU temp-file I/O was the workers' top cost). Pipeline VUs only; with
+ * `audio.shared` equal files are held once per worker, otherwise each running VU holds its whole file.
  */
 export type CacheBehaviour = "cold" | "vu" | "memory";
 

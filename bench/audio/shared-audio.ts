@@ -22,12 +22,13 @@ import type { PlayableLookup } from "../../reference/player/resources.ts";
 // synthesised per VU) against the worker's shared audio (reference/audio: one resampled copy per song and
 // thread, one rendering per voice profile, downloads interned in memory). Two measures, each case in a fresh
 // process, cases alternated over rounds, medians printed with the load average:
-//   cpu:    CPU time per 10 ms frame of one VU's audio sources (player + voice), N VUs on 3 songs pulled
-//           round-robin as a worker's clock would; the shared path's rendering is included (amortised).
+//   cpu:    CPU time per 10 ms frame of one VU's player read and of its voice read, N VUs on 3 songs pulled
+//           round-robin as a worker's clock would; the shared path's rendering is included (amortised), and
+//           "warm" is N more VUs on the same songs (the renderings exist: the pure per-VU cost).
 //   memory: retained bytes per VU (heapUsed + external after GC; arrayBuffers is part of external) with N VUs
 //           each holding a player, a voice and a Mixer of the two, after 5 s of play; the slope between N/2
 //           and N VUs is the cost per VU beyond the fixed base (the songs, the shared renderings).
-// Usage: npx tsx bench/audio/shared-audio.ts [--vus 200] [--rounds 5] [--seconds 5]
+// Usage: npx tsx bench/audio/shared-audio.ts [--vus 200] [--rounds 5] [--seconds 5] [--only cpu|memory]
 
 const SONG_SECONDS = 180;
 const PITCH = Array.from({ length: 120 }, (_, i) => ({
@@ -104,24 +105,25 @@ async function cpuRun(mode: "old" | "shared", n: number, frames: number) {
     const vus = await makeVus(mode, n, dir, bytes);
     const setup = process.cpuUsage(s0);
     const out = allocFrame();
-    const pull = (group: Vu[]) => {
+    // The player and the voice in separate passes (µs per VU per 10 ms frame each), VUs round-robin per frame.
+    const pull = (group: Vu[], read: (vu: Vu) => void) => {
       const c0 = process.cpuUsage();
-      for (let f = 0; f < frames; f++) {
-        for (const vu of group) {
-          vu.player.source.read(out);
-          vu.voice.read(out);
-        }
-      }
+      for (let f = 0; f < frames; f++) for (const vu of group) read(vu);
       const c = process.cpuUsage(c0);
       return (c.user + c.system) / (group.length * frames);
     };
-    const first = pull(vus);
+    const player = (vu: Vu) => vu.player.source.read(out);
+    const voice = (vu: Vu) => vu.voice.read(out);
+    const first = { player: pull(vus, player), voice: pull(vus, voice) };
     // N more VUs on the same songs: for the shared path the renderings exist (a warm worker), so this is the
     // pure per-VU cost; for the per-VU path it is the same work again.
-    const warm = pull(await makeVus(mode, n, dir, bytes));
+    const more = await makeVus(mode, n, dir, bytes);
+    const warm = { player: pull(more, player), voice: pull(more, voice) };
     return {
-      frame_us: first,
-      warm_frame_us: warm,
+      player_us: first.player,
+      voice_us: first.voice,
+      warm_player_us: warm.player,
+      warm_voice_us: warm.voice,
       setup_ms_per_vu: (setup.user + setup.system) / 1000 / n,
     };
   } finally {
@@ -200,6 +202,7 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "5" },
     seconds: { type: "string", default: "5" },
     child: { type: "string" },
+    only: { type: "string" },
     mode: { type: "string" },
   },
 });
@@ -257,7 +260,7 @@ const keep = (name: string, r: Record<string, number>) => {
 };
 for (let i = 0; i < rounds; i++) {
   const order = i % 2 === 0 ? ["old", "shared"] : ["shared", "old"];
-  for (const kind of ["cpu", "memory"]) {
+  for (const kind of ["cpu", "memory"].filter((k) => !values.only || values.only === k)) {
     for (const mode of order) {
       const r = child(kind, mode);
       keep(`${kind}/${mode}`, r);

@@ -215,6 +215,18 @@ export class DownloadCache implements ResourceCache {
   }
 }
 
+/** Preallocated at most this much up front, whatever size the vendor announced; beyond, the buffer grows. */
+const MAX_PREALLOCATION = 64 * 1024 * 1024;
+
+/** An allocation that fails is the memory cache's "disk full": the download ends with 1017011. */
+function allocate(bytes: number): Uint8Array {
+  try {
+    return new Uint8Array(bytes);
+  } catch {
+    throw Object.assign(new Error(`memory cache: cannot hold ${bytes} bytes`), { code: "ENOSPC" });
+  }
+}
+
 class MemoryPartial implements PartialResource {
   buf: Uint8Array;
   length = 0;
@@ -224,12 +236,12 @@ class MemoryPartial implements PartialResource {
     sizeHint: number,
     private readonly onEnd: (p: MemoryPartial) => void,
   ) {
-    this.buf = new Uint8Array(sizeHint);
+    this.buf = allocate(Math.min(sizeHint, MAX_PREALLOCATION));
   }
   async write(data: Uint8Array, offset: number): Promise<void> {
     const end = offset + data.byteLength;
     if (end > this.buf.length) {
-      const grown = new Uint8Array(Math.max(end, this.buf.length * 2));
+      const grown = allocate(Math.max(end, this.buf.length * 2));
       grown.set(this.buf.subarray(0, this.length));
       this.buf = grown;
     }

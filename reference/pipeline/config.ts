@@ -70,7 +70,8 @@ export interface PipelineConfig {
   cacheDir?: string;
   /**
    * Keep the download in memory instead of a directory: nothing touches the filesystem (load runs). The VU
-   * still downloads and verifies every byte; with `sharedAudio` equal files are held once per thread.
+   * still downloads and verifies every byte; with `sharedAudio` equal files are held once per thread (without
+   * it, the VU holds its whole file in memory until the run ends).
    */
   memoryCache?: boolean;
   /**
