@@ -54,9 +54,26 @@ export interface ResourceData {
 
 /**
  * Download cache behaviour: "cold" gives every iteration an empty cache (every song is downloaded); "vu" keeps
- * one cache per virtual user across its iterations (a repeated song is revalidated, not downloaded again).
+ * one cache per virtual user across its iterations (a repeated song is revalidated, not downloaded again);
+ * "memory" is "cold" held in memory: every iteration downloads and verifies every byte, and nothing touches the
+ * filesystem (load runs: per-VU temp-file I/O was the workers' top cost). Pipeline VUs only; with
+ * `audio.shared` equal files are held once per worker, otherwise each running VU holds its whole file.
  */
-export type CacheBehaviour = "cold" | "vu";
+export type CacheBehaviour = "cold" | "vu" | "memory";
+
+/** How a worker's VUs produce their audio (pipeline VUs). Defaults: per-VU audio, as a real client does. */
+export interface AudioData {
+  /**
+   * One decoded, resampled copy of each song per worker thread, read by every VU playing the same bytes, instead
+   * of a file reader and resampler per VU. The published samples are the same. Default false.
+   */
+  shared?: boolean;
+  /**
+   * 0 (default): each VU's voice is synthesised from its own seed. K: each VU sings one of K voice profiles
+   * (seed % K), rendered once per worker when `shared` is on.
+   */
+  voiceProfiles?: number;
+}
 
 export interface MediaData {
   /**
@@ -87,6 +104,7 @@ export interface KtvData {
   /** Share of listeners that try the room's share (getSharedResource) before their own request. Default 1. */
   shareRatio?: number;
   cache?: CacheBehaviour;
+  audio?: AudioData;
   resource?: ResourceData;
   /** Audio a singer publishes per iteration, and a listener listens to. Default 5 s. */
   singSeconds?: number;

@@ -19,6 +19,7 @@ export interface ResolvedScenario {
   songs: { charts: string[]; zipf: number; poolSize: number; searchMix: number };
   shareRatio: number;
   cache: CacheBehaviour;
+  audio: { shared: boolean; voiceProfiles: number };
   resource: { type: number; quality: number; vendorId: number; billingMode: number };
   singSeconds: number;
   media: { codec: MediaCodec };
@@ -86,6 +87,7 @@ export function resolveScenario(
     },
     shareRatio: k.shareRatio ?? 1,
     cache: k.cache ?? "cold",
+    audio: { shared: k.audio?.shared ?? false, voiceProfiles: k.audio?.voiceProfiles ?? 0 },
     resource,
     singSeconds: k.singSeconds ?? 5,
     media: { codec: k.media?.codec ?? DEFAULT_MEDIA_CODEC },

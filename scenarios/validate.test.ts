@@ -31,6 +31,7 @@ describe("validate(): every problem of a scenario at once", () => {
         population: { usersPerRoom: 2, singersPerRoom: 3, size: 1 },
         shareRatio: 1.5,
         cache: "warm",
+        audio: { shared: "yes", voiceProfiles: -2 },
         resource: { vendorId: 3, type: 7 },
         songs: { charts: [8888], searchMix: 2 },
         maxStartDelay: "later",
@@ -54,7 +55,9 @@ describe("validate(): every problem of a scenario at once", () => {
         expect.stringMatching(/^ktv\.population\.size: unknown field/),
         expect.stringMatching(/^ktv\.population\.singersPerRoom: 3 is more than usersPerRoom \(2\)/),
         expect.stringMatching(/^ktv\.shareRatio: must be a number in 0\.\.1/),
-        expect.stringMatching(/^ktv\.cache: must be "cold" or "vu"/),
+        expect.stringMatching(/^ktv\.cache: must be "cold", "vu" or "memory"/),
+        expect.stringMatching(/^ktv\.audio\.shared: must be true or false/),
+        expect.stringMatching(/^ktv\.audio\.voiceProfiles: must be an integer in 0/),
         expect.stringMatching(/^ktv\.resource\.type: must be an integer in 0\.\.3/),
         expect.stringMatching(/^ktv\.resource\.vendorId: must be 0, 1, 2 or 4/),
         expect.stringMatching(/^ktv\.songs\.charts: must be a non-empty list of top ids/),
@@ -78,6 +81,24 @@ describe("validate(): every problem of a scenario at once", () => {
     ).toEqual([expect.stringMatching(/^ktv\.vu: conformance cases change the simulator's faults/)]);
   });
 
+  it('cache "memory" and shared audio are for pipeline VUs; they resolve as given', () => {
+    expect(
+      validateScenario({
+        name: "m",
+        description: "",
+        options: { vus: 1 },
+        ktv: { vu: "music", cache: "memory" },
+      }),
+    ).toEqual([expect.stringMatching(/^ktv\.cache: "memory" is for pipeline VUs/)]);
+    const r = resolveScenario({
+      name: "m",
+      description: "",
+      options: { vus: 1 },
+      ktv: { cache: "memory", audio: { shared: true, voiceProfiles: 8 } },
+    });
+    expect([r.cache, r.audio]).toEqual(["memory", { shared: true, voiceProfiles: 8 }]);
+  });
+
   it("resolveScenario refuses an invalid scenario with every error", () => {
     expect(() => resolveScenario({ name: "x", description: "", options: { vus: -1 } })).toThrow(
       ScenarioError,
@@ -92,6 +113,7 @@ describe("validate(): every problem of a scenario at once", () => {
       songs: { charts: ["8888"], zipf: 1, poolSize: 50, searchMix: 0.2 },
       shareRatio: 1,
       cache: "cold",
+      audio: { shared: false, voiceProfiles: 0 },
       resource: { type: 1, quality: 0, vendorId: 0, billingMode: 0 },
       media: { codec: "pcm" },
       durationMs: 40_000,

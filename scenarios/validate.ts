@@ -17,6 +17,7 @@ const KTV = [
   "songs",
   "shareRatio",
   "cache",
+  "audio",
   "resource",
   "singSeconds",
   "media",
@@ -101,9 +102,18 @@ function validateKtv(k: Record<string, unknown>): string[] {
     c.num(p, "searchMix", 0, 1);
   });
   ch.num(k, "shareRatio", 0, 1);
-  if (k.cache !== undefined && k.cache !== "cold" && k.cache !== "vu") {
-    ch.fail("cache", `must be "cold" or "vu", got ${show(k.cache)}`);
+  if (k.cache !== undefined && k.cache !== "cold" && k.cache !== "vu" && k.cache !== "memory") {
+    ch.fail("cache", `must be "cold", "vu" or "memory", got ${show(k.cache)}`);
   }
+  if (k.cache === "memory" && k.vu !== undefined && k.vu !== "pipeline") {
+    ch.fail("cache", `"memory" is for pipeline VUs (ktv.vu is ${show(k.vu)})`);
+  }
+  sub("audio", ["shared", "voiceProfiles"], (c, a) => {
+    if (a.shared !== undefined && typeof a.shared !== "boolean") {
+      c.fail("shared", `must be true or false, got ${show(a.shared)}`);
+    }
+    c.int(a, "voiceProfiles", 0, { max: 4096 });
+  });
   sub("resource", ["type", "quality", "vendorId", "billingMode"], (c, r) => {
     c.int(r, "type", 0, { max: 3 });
     c.int(r, "quality", 0, { max: 2 });

@@ -1,6 +1,19 @@
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm, stat, statfs, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import {
+  type FileHandle,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  statfs,
+  writeFile,
+} from "node:fs/promises";
 import { join } from "node:path";
+import type { ContentPool, ContentRef } from "../audio/content-pool.ts";
 
 // The download cache: one WAV per (vendor, song, resource type, quality), the key of queryCache, plus a small
 // JSON sidecar with the ETag it was served with (so a later download can revalidate instead of re-fetching).
@@ -20,6 +33,72 @@ export interface CacheMeta extends CacheKey {
   savedAt: number;
 }
 
+/**
+ * What download.ts and the music module need from a cache: the directory below (DownloadCache) or memory
+ * (MemoryCache: load runs whose downloads must not touch the filesystem).
+ */
+export interface ResourceCache {
+  /** Where the finished file is (for MemoryCache a name, `memory:...`, that no filesystem call accepts). */
+  filePath(k: CacheKey): string;
+  /** The cached file's metadata when it is complete, else null. */
+  lookup(k: CacheKey): Promise<CacheMeta | null>;
+  /** Room left for a download, or Infinity. */
+  freeBytes(): Promise<number>;
+  /** A fresh partial file for a download of `k` (`sizeHint`: the expected size, when known). */
+  begin(k: CacheKey, sizeHint?: number): Promise<PartialResource>;
+  /** Moves a finished, verified partial file into place. */
+  commit(k: CacheKey, part: PartialResource, meta: { etag: string; size: number }): Promise<CacheMeta>;
+  size(): Promise<number>;
+  /** Removes cached files except the partial files named in `keep`. */
+  clear(keep?: ReadonlySet<string>): Promise<void>;
+  /** The complete file for the player, synchronously: its path, and its bytes when held in memory. */
+  locate(k: CacheKey): { path: string; bytes?: Uint8Array } | null;
+  /** Lets go of what the cache holds in memory (the music module's destroy); files on disk stay. */
+  close(): void;
+}
+
+/** A download in progress. */
+export interface PartialResource {
+  /** Its name (a path on disk): clearCache leaves running downloads' partial files alone. */
+  readonly name: string;
+  write(data: Uint8Array, offset: number): Promise<void>;
+  /** Empties it (the file changed: the download starts again from byte 0). */
+  truncate(): Promise<void>;
+  /** Flushes and closes it; resolves with the bytes it holds (what is on disk, not what was counted). */
+  finish(): Promise<number>;
+  /** Removes it (a failed or cancelled download). */
+  discard(): Promise<void>;
+}
+
+class DiskPartial implements PartialResource {
+  private fh: FileHandle | null = null;
+  constructor(readonly name: string) {}
+  private async handle(): Promise<FileHandle> {
+    this.fh ??= await open(this.name, "w");
+    return this.fh;
+  }
+  async write(data: Uint8Array, offset: number): Promise<void> {
+    await (await this.handle()).write(data, 0, data.byteLength, offset);
+  }
+  async truncate(): Promise<void> {
+    await (await this.handle()).truncate(0);
+  }
+  async finish(): Promise<number> {
+    const fh = await this.handle();
+    await fh.sync();
+    const size = (await fh.stat()).size;
+    this.fh = null;
+    await fh.close();
+    return size;
+  }
+  async discard(): Promise<void> {
+    const fh = this.fh;
+    this.fh = null;
+    await fh?.close().catch(() => {});
+    await rm(this.name, { force: true });
+  }
+}
+
 const PART = ".part";
 /**
  * Names this cache writes: `<vendor>_<type>_<quality>_<song>` + `.wav`, `.json`, `.<hex>.part` or
@@ -34,7 +113,7 @@ function safeName(songID: string): string {
     : `h${createHash("sha256").update(songID).digest("hex").slice(0, 32)}`;
 }
 
-export class DownloadCache {
+export class DownloadCache implements ResourceCache {
   constructor(readonly dir: string) {}
 
   private base(k: CacheKey): string {
@@ -55,6 +134,19 @@ export class DownloadCache {
     return `${this.base(k)}.${randomBytes(6).toString("hex")}${PART}`;
   }
 
+  async begin(k: CacheKey): Promise<PartialResource> {
+    const part = new DiskPartial(await this.tempPath(k));
+    await part.truncate(); // the file exists from here on
+    return part;
+  }
+
+  locate(k: CacheKey): { path: string } | null {
+    const path = this.filePath(k);
+    return existsSync(path) ? { path } : null;
+  }
+
+  close(): void {}
+
   /** The cached file's metadata when the file is complete (its size matches), else null. */
   async lookup(k: CacheKey): Promise<CacheMeta | null> {
     try {
@@ -68,9 +160,13 @@ export class DownloadCache {
   }
 
   /** Moves a verified download into place, then records its metadata (also via rename). */
-  async commit(k: CacheKey, tempPath: string, meta: { etag: string; size: number }): Promise<CacheMeta> {
+  async commit(
+    k: CacheKey,
+    part: PartialResource | string,
+    meta: { etag: string; size: number },
+  ): Promise<CacheMeta> {
     const full: CacheMeta = { ...k, ...meta, savedAt: Date.now() };
-    await rename(tempPath, this.filePath(k));
+    await rename(typeof part === "string" ? part : part.name, this.filePath(k));
     const tmpMeta = `${this.metaPath(k)}.${randomBytes(6).toString("hex")}.tmp`;
     await writeFile(tmpMeta, JSON.stringify(full));
     await rename(tmpMeta, this.metaPath(k));
@@ -116,5 +212,142 @@ export class DownloadCache {
     } catch {
       return [];
     }
+  }
+}
+
+/** Preallocated at most this much up front, whatever size the vendor announced; beyond, the buffer grows. */
+const MAX_PREALLOCATION = 64 * 1024 * 1024;
+
+/** An allocation that fails is the memory cache's "disk full": the download ends with 1017011. */
+function allocate(bytes: number): Uint8Array {
+  try {
+    return new Uint8Array(bytes);
+  } catch {
+    throw Object.assign(new Error(`memory cache: cannot hold ${bytes} bytes`), { code: "ENOSPC" });
+  }
+}
+
+class MemoryPartial implements PartialResource {
+  buf: Uint8Array;
+  length = 0;
+  discarded = false;
+  constructor(
+    readonly name: string,
+    sizeHint: number,
+    private readonly onEnd: (p: MemoryPartial) => void,
+  ) {
+    this.buf = allocate(Math.min(sizeHint, MAX_PREALLOCATION));
+  }
+  async write(data: Uint8Array, offset: number): Promise<void> {
+    const end = offset + data.byteLength;
+    if (end > this.buf.length) {
+      const grown = allocate(Math.max(end, this.buf.length * 2));
+      grown.set(this.buf.subarray(0, this.length));
+      this.buf = grown;
+    }
+    this.buf.set(data, offset);
+    this.length = Math.max(this.length, end);
+  }
+  async truncate(): Promise<void> {
+    this.length = 0;
+  }
+  async finish(): Promise<number> {
+    return this.length;
+  }
+  async discard(): Promise<void> {
+    this.discarded = true;
+    this.buf = new Uint8Array(0);
+    this.length = 0;
+    this.onEnd(this);
+  }
+}
+
+interface MemoryEntry {
+  meta: CacheMeta;
+  bytes: Uint8Array;
+  ref: ContentRef | null;
+}
+
+/**
+ * The download cache in memory: nothing touches the filesystem (load runs, where per-VU temp-file I/O showed
+ * in the profiles). Same keys and semantics as DownloadCache; a committed file's bytes are immutable. With a
+ * ContentPool (one per worker thread), equal files downloaded by many VUs are held once: each VU still
+ * downloads and verifies its own bytes, which are then swapped for the pool's copy when they are equal.
+ */
+export class MemoryCache implements ResourceCache {
+  private readonly files = new Map<string, MemoryEntry>();
+  private readonly partials = new Set<MemoryPartial>();
+  private seq = 0;
+
+  constructor(private readonly pool?: ContentPool) {}
+
+  private name(k: CacheKey): string {
+    return `${k.vendorID}_${k.resourceType}_${k.quality}_${safeName(k.songID)}`;
+  }
+
+  filePath(k: CacheKey): string {
+    return `memory:${this.name(k)}.wav`;
+  }
+
+  async lookup(k: CacheKey): Promise<CacheMeta | null> {
+    return this.files.get(this.name(k))?.meta ?? null;
+  }
+
+  async freeBytes(): Promise<number> {
+    return Number.POSITIVE_INFINITY;
+  }
+
+  async begin(k: CacheKey, sizeHint = 0): Promise<PartialResource> {
+    const hint = Number.isSafeInteger(sizeHint) && sizeHint > 0 ? sizeHint : 64 * 1024;
+    const p = new MemoryPartial(`memory:${this.name(k)}.${++this.seq}.part`, hint, (x) =>
+      this.partials.delete(x),
+    );
+    this.partials.add(p);
+    return p;
+  }
+
+  async commit(k: CacheKey, part: PartialResource, meta: { etag: string; size: number }): Promise<CacheMeta> {
+    if (!(part instanceof MemoryPartial) || part.discarded)
+      throw new Error("memory cache: not a live partial");
+    this.partials.delete(part);
+    let bytes = part.length === part.buf.length ? part.buf : part.buf.slice(0, part.length);
+    let ref: ContentRef | null = null;
+    if (this.pool) {
+      ref = this.pool.intern(bytes);
+      bytes = ref.bytes;
+    }
+    const full: CacheMeta = { ...k, ...meta, savedAt: Date.now() };
+    this.drop(this.name(k));
+    this.files.set(this.name(k), { meta: full, bytes, ref });
+    return full;
+  }
+
+  async size(): Promise<number> {
+    let total = 0;
+    for (const f of this.files.values()) total += f.bytes.length;
+    for (const p of this.partials) total += p.length;
+    return total;
+  }
+
+  async clear(keep: ReadonlySet<string> = new Set()): Promise<void> {
+    for (const name of [...this.files.keys()]) this.drop(name);
+    for (const p of [...this.partials]) if (!keep.has(p.name)) this.partials.delete(p);
+  }
+
+  locate(k: CacheKey): { path: string; bytes: Uint8Array } | null {
+    const f = this.files.get(this.name(k));
+    return f ? { path: this.filePath(k), bytes: f.bytes } : null;
+  }
+
+  close(): void {
+    for (const name of [...this.files.keys()]) this.drop(name);
+    this.partials.clear();
+  }
+
+  private drop(name: string): void {
+    const f = this.files.get(name);
+    if (!f) return;
+    this.files.delete(name);
+    if (f.ref && this.pool) this.pool.release(f.ref);
   }
 }

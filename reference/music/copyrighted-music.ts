@@ -1,11 +1,12 @@
-import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { SharedAudioStore } from "../audio/shared-audio.ts";
+import { parseWavBytes } from "../audio/wav-bytes.ts";
 import { codeOf } from "../errors.ts";
 import { TypedEmitter } from "../events.ts";
 import { WavFileReader } from "../mixer/wav-reader.ts";
 import type { PlayableLookup, PlayableResources } from "../player/resources.ts";
-import { type CacheKey, DownloadCache } from "./cache.ts";
+import { type CacheKey, DownloadCache, type ResourceCache } from "./cache.ts";
 import { runDownload } from "./download.ts";
 import { parseResourceData } from "./resource-data.ts";
 import { type ResourceInfo, ResourceRegistry } from "./resources.ts";
@@ -30,6 +31,13 @@ import type {
 export interface ZegoCopyrightedMusicOptions extends TransportOptions {
   /** Download cache directory (default: <os tmp>/ktv-reference-cache). */
   cacheDir?: string;
+  /** The download cache itself, instead of a directory: e.g. a MemoryCache (nothing on the filesystem). */
+  cache?: ResourceCache;
+  /**
+   * Not in the SDK: the worker thread's shared audio. Players of this module's resources read the decoded,
+   * resampled song from it (one copy per thread for equal bytes) instead of a reader and resampler each.
+   */
+  sharedAudio?: SharedAudioStore;
   /** Download resume policy (default 6 attempts, 200 ms base, 5 s cap). */
   downloadRetry?: Partial<RetryPolicy>;
   /** An attempt without headers or bytes for this long counts as cut (default 15 s). */
@@ -53,7 +61,8 @@ const NOT_INITIALISED = 1017096;
 
 export class ZegoCopyrightedMusic extends TypedEmitter<CopyrightedMusicEvents> implements PlayableResources {
   readonly transport: VendorTransport;
-  readonly cache: DownloadCache;
+  readonly cache: ResourceCache;
+  private readonly sharedAudio: SharedAudioStore | undefined;
   private readonly now: () => number;
   private readonly downloadRetry: RetryPolicy;
   private readonly idleTimeoutMs: number;
@@ -66,7 +75,8 @@ export class ZegoCopyrightedMusic extends TypedEmitter<CopyrightedMusicEvents> i
   constructor(o: ZegoCopyrightedMusicOptions) {
     super();
     this.transport = new VendorTransport(o);
-    this.cache = new DownloadCache(o.cacheDir ?? join(tmpdir(), "ktv-reference-cache"));
+    this.cache = o.cache ?? new DownloadCache(o.cacheDir ?? join(tmpdir(), "ktv-reference-cache"));
+    this.sharedAudio = o.sharedAudio;
     this.now = o.now ?? Date.now;
     this.downloadRetry = retryPolicy({
       maxAttempts: 6,
@@ -109,6 +119,7 @@ export class ZegoCopyrightedMusic extends TypedEmitter<CopyrightedMusicEvents> i
   /** Cancels downloads and forgets the session and every resource id (they belong to it). */
   async destroy(): Promise<void> {
     await this.endSession();
+    this.cache.close();
   }
 
   async sendExtendedRequest(command: string, params: string): Promise<SendExtendedRequestResult> {
@@ -227,7 +238,13 @@ export class ZegoCopyrightedMusic extends TypedEmitter<CopyrightedMusicEvents> i
     const info = this.registry.get(resourceID);
     if (!info || !this.downloaded.has(resourceID)) return 0;
     try {
-      const wav = new WavFileReader(this.cache.filePath(keyOf(info)), 1);
+      const file = this.cache.locate(keyOf(info));
+      if (!file) return 0;
+      if (file.bytes) {
+        const layout = parseWavBytes(file.bytes);
+        return Math.round((layout.frames * 1000) / layout.sampleRate);
+      }
+      const wav = new WavFileReader(file.path, 1);
       wav.close();
       return Math.round((wav.frames * 1000) / wav.sampleRate);
     } catch {
@@ -278,9 +295,15 @@ export class ZegoCopyrightedMusic extends TypedEmitter<CopyrightedMusicEvents> i
     const info = this.registry.get(resourceID);
     if (!info) return { errorCode: 1017018 };
     if (this.registry.isExpired(info, this.now())) return { errorCode: 1008011 };
-    const path = this.cache.filePath(keyOf(info));
-    if (!this.downloaded.has(resourceID) || !existsSync(path)) return { errorCode: 1017013 };
-    return { errorCode: 0, path, quality: info.qualityName };
+    const file = this.downloaded.has(resourceID) ? this.cache.locate(keyOf(info)) : null;
+    if (!file) return { errorCode: 1017013 };
+    return {
+      errorCode: 0,
+      path: file.path,
+      quality: info.qualityName,
+      ...(file.bytes ? { bytes: file.bytes } : {}),
+      ...(this.sharedAudio ? { audio: this.sharedAudio } : {}),
+    };
   }
 
   private async resourceCall(

@@ -2,6 +2,9 @@ import { readFileSync } from "node:fs";
 import { HttpResponse, http } from "msw";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { ContentPool } from "../audio/content-pool.ts";
+import { SharedAudioStore } from "../audio/shared-audio.ts";
+import { MemoryCache } from "./cache.ts";
 import { ZegoCopyrightedMusic } from "./copyrighted-music.ts";
 import {
   APP_SIGN,
@@ -103,13 +106,17 @@ function cdn(answers: ((req: Request) => Response | Promise<Response>)[]) {
   return seen;
 }
 
-async function client(o: { maxAttempts?: number; idleMs?: number } = {}) {
+async function client(
+  o: { maxAttempts?: number; idleMs?: number; memory?: MemoryCache; audio?: SharedAudioStore } = {},
+) {
   const r = instantRetry({ maxAttempts: o.maxAttempts ?? 6 });
   const cm = new ZegoCopyrightedMusic({
     baseUrl: BASE,
     appId: 1000000001,
     appSign: APP_SIGN,
     cacheDir: cache.dir,
+    ...(o.memory ? { cache: o.memory } : {}),
+    ...(o.audio ? { sharedAudio: o.audio } : {}),
     retry: instantRetry().policy,
     downloadRetry: r.policy,
     downloadIdleTimeoutMs: o.idleMs ?? 5_000,
@@ -421,3 +428,68 @@ async function waitFor(cond: () => boolean, ms = 5_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+describe("cache in memory", () => {
+  it("round trip: downloaded, resumed after a cut, verified and played from memory; nothing on disk", async () => {
+    vendor();
+    const seen = cdn([
+      () =>
+        new HttpResponse(cutStream(FILE_A.bytes, 30_000), {
+          headers: { etag: FILE_A.etag, "content-length": String(FILE_A.bytes.length) },
+        }),
+      (req) => serve(req, FILE_A),
+    ]);
+    const memory = new MemoryCache();
+    const { cm, progress, request } = await client({ memory });
+    const id = await request();
+    expect(await cm.download(id)).toEqual({ errorCode: 0 });
+    expect(seen).toHaveLength(2);
+    expect(seen[1]!.headers.get("range")).toMatch(/^bytes=\d+-$/);
+    expect(progress.at(-1)).toBe(1);
+    expect(cache.files()).toEqual([]);
+    const found = cm.resolvePlayable(id);
+    expect(found).toMatchObject({ errorCode: 0, quality: "normal" });
+    const bytes = (found as { bytes?: Uint8Array }).bytes!;
+    expect(Buffer.compare(Buffer.from(bytes), Buffer.from(FILE_A.bytes))).toBe(0);
+    expect(await cm.queryCache(KEY)).toBe(true);
+    expect(await cm.getDuration(id)).toBe(5000);
+    expect(await cm.getCacheSize()).toBe(FILE_A.bytes.length);
+    // A second download revalidates with the ETag the memory copy was served with.
+    expect(await cm.download(id)).toEqual({ errorCode: 0 });
+    expect(seen[2]!.headers.get("if-none-match")).toBe(FILE_A.etag);
+    await cm.clearCache();
+    expect(await cm.queryCache(KEY)).toBe(false);
+    expect(cm.resolvePlayable(id)).toEqual({ errorCode: 1017013 });
+  });
+
+  it("a corrupt length leaves nothing in memory", async () => {
+    vendor({ size: FILE_A.bytes.length + 10 });
+    cdn([(req) => serve(req, FILE_A)]);
+    const memory = new MemoryCache();
+    const { cm, request } = await client({ memory });
+    expect(await cm.download(await request())).toEqual({ errorCode: 1017015 });
+    expect(await cm.getCacheSize()).toBe(0);
+  });
+
+  it("VUs of one thread hold one copy of equal downloads; each still transfers its own bytes", async () => {
+    vendor();
+    const seen = cdn([(req) => serve(req, FILE_A)]);
+    const pool = new ContentPool();
+    const audio = new SharedAudioStore({ pool });
+    const a = await client({ memory: new MemoryCache(pool), audio });
+    const b = await client({ memory: new MemoryCache(pool), audio });
+    const [ia, ib] = [await a.request(), await b.request()];
+    expect(await a.cm.download(ia)).toEqual({ errorCode: 0 });
+    expect(await b.cm.download(ib)).toEqual({ errorCode: 0 });
+    expect(seen).toHaveLength(2);
+    const fa = a.cm.resolvePlayable(ia) as { bytes: Uint8Array; audio: SharedAudioStore };
+    const fb = b.cm.resolvePlayable(ib) as { bytes: Uint8Array; audio: SharedAudioStore };
+    expect(fb.bytes).toBe(fa.bytes);
+    expect(fa.audio).toBe(audio);
+    expect(pool.stats).toEqual({ contents: 1, bytes: FILE_A.bytes.length });
+    await a.cm.destroy();
+    expect(pool.stats.contents).toBe(1);
+    await b.cm.destroy();
+    expect(pool.stats.contents).toBe(0);
+  });
+});

@@ -1,10 +1,10 @@
-import { type FileHandle, open, rm } from "node:fs/promises";
 import { isEnvelope } from "../../protocol/envelope.ts";
-import type { CacheKey, CacheMeta, DownloadCache } from "./cache.ts";
+import type { CacheKey, CacheMeta, PartialResource, ResourceCache } from "./cache.ts";
 import { backoffDelay, parseRetryAfter, type RetryPolicy } from "./retry.ts";
 import { errorText, isTransient, type VendorTransport } from "./transport.ts";
 
-// One resource download: streamed to a partial file (never held in memory), resumed with
+// One resource download: streamed to a partial file (on disk, never held in memory; or, with a MemoryCache,
+// into one buffer of the announced size), resumed with
 // `Range: bytes=<have>-` + `If-Range: <etag>` after a cut, verified, then renamed into the cache.
 //
 //   - Cut mid-body (reset, idle stall, early end): resume from the bytes on disk, after a backoff.
@@ -23,7 +23,7 @@ export interface DownloadJob {
   resourceID: string;
   /** resources[].size from the vendor, when known. */
   expectedSize?: number;
-  cache: DownloadCache;
+  cache: ResourceCache;
   key: CacheKey;
   /** Aborted by cancelDownload. */
   signal: AbortSignal;
@@ -84,8 +84,7 @@ export async function runDownload(job: DownloadJob): Promise<DownloadOutcome> {
   const progress = new Progress(job.onProgress);
   const url = transport.url(`/v1/music/download/${encodeURIComponent(job.resourceID)}`);
   const cached = await cache.lookup(key);
-  let tmp: string | null = null;
-  let fh: FileHandle | null = null;
+  let part: PartialResource | null = null;
   let offset = 0;
   let etag: string | undefined;
   let total = job.expectedSize;
@@ -136,12 +135,11 @@ export async function runDownload(job: DownloadJob): Promise<DownloadOutcome> {
           etag = res.headers.get("etag") ?? undefined;
           if (start === 0 && offset > 0) log.warn({ resource_id: job.resourceID }, "file changed: restart");
           offset = start;
-          if (!fh) {
-            tmp = await cache.tempPath(key);
-            job.onTempFile?.(tmp);
-            fh = await open(tmp, "w");
+          if (!part) {
+            part = await cache.begin(key, total);
+            job.onTempFile?.(part.name);
           }
-          if (offset === 0) await fh.truncate(0);
+          if (offset === 0) await part.truncate();
           if (!res.body) throw new Cut("no body");
           const reader = res.body.getReader();
           // Cancelling the reader settles a pending read at once, whether or not the fetch implementation
@@ -159,7 +157,7 @@ export async function runDownload(job: DownloadJob): Promise<DownloadOutcome> {
               if (total !== undefined && offset + n > total) {
                 throw new Final(1017015, `more than the announced ${total} bytes`);
               }
-              await fh.write(value, 0, n, offset);
+              await part.write(value, offset);
               offset += n;
               progress.report(offset, total);
             }
@@ -207,20 +205,17 @@ export async function runDownload(job: DownloadJob): Promise<DownloadOutcome> {
         return cancelled();
       }
     }
-    // Verify what is on disk, not what we counted.
-    if (!fh || !tmp) throw new Final(1017015, "no file");
-    await fh.sync();
-    const size = (await fh.stat()).size;
-    await fh.close();
-    fh = null;
+    // Verify what is on disk (or in the buffer), not what we counted.
+    if (!part) throw new Final(1017015, "no file");
+    const size = await part.finish();
     if (size !== offset || (total !== undefined && size !== total)) {
       throw new Final(1017015, `file has ${size} bytes, expected ${total ?? offset}`);
     }
     if (job.expectedSize !== undefined && size !== job.expectedSize) {
       throw new Final(1017015, `file has ${size} bytes, the vendor announced ${job.expectedSize}`);
     }
-    const meta = await cache.commit(key, tmp, { etag: etag ?? "", size });
-    tmp = null;
+    const meta = await cache.commit(key, part, { etag: etag ?? "", size });
+    part = null;
     progress.finish();
     return { errorCode: 0, meta, path: cache.filePath(key) };
   } catch (err) {
@@ -231,8 +226,7 @@ export async function runDownload(job: DownloadJob): Promise<DownloadOutcome> {
     if (isNoSpace(err)) return { errorCode: 1017011 };
     throw err;
   } finally {
-    await fh?.close().catch(() => {});
-    if (tmp) await rm(tmp, { force: true }).catch(() => {});
+    if (part) await part.discard().catch(() => {});
     job.onTempFile?.(null);
   }
 }

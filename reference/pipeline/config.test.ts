@@ -32,4 +32,15 @@ describe("checkPipelineConfig", () => {
     });
     expect(errors.length).toBe(4);
   });
+
+  it("memoryCache excludes cacheDir; voiceProfiles is a count 0..4096", () => {
+    expect(checkPipelineConfig({ ...base, memoryCache: true })).toEqual([]);
+    expect(checkPipelineConfig({ ...base, memoryCache: true, cacheDir: "/tmp/x" })).toEqual([
+      "memoryCache: keeps downloads in memory, so it cannot be combined with cacheDir",
+    ]);
+    expect(checkPipelineConfig({ ...base, voiceProfiles: 8 })).toEqual([]);
+    expect(checkPipelineConfig({ ...base, voiceProfiles: -1 })).toEqual([
+      "voiceProfiles: must be an integer in 0..4096",
+    ]);
+  });
 });

@@ -1,4 +1,5 @@
 import type { FrameHeader } from "../../protocol/media.ts";
+import type { ThreadAudio } from "../audio/index.ts";
 import { isMediaCodec, MEDIA_CODECS, type MediaCodec } from "../codec/profile.ts";
 import type { RetryPolicy } from "../music/retry.ts";
 import type { Logger } from "../music/transport.ts";
@@ -68,6 +69,24 @@ export interface PipelineConfig {
   reconnect?: Partial<RetryPolicy>;
   /** Download cache; default a fresh directory removed at the end (every virtual user downloads). */
   cacheDir?: string;
+  /**
+   * Keep the download in memory instead of a directory: nothing touches the filesystem (load runs). The VU
+   * still downloads and verifies every byte; with `sharedAudio` equal files are held once per thread (without
+   * it, the VU holds its whole file in memory until the run ends).
+   */
+  memoryCache?: boolean;
+  /**
+   * The worker thread's shared audio (reference/audio, `createThreadAudio()`): the player reads the song
+   * decoded and resampled once per thread for equal bytes, and voice profiles are rendered once. Without it
+   * every VU has its own reader, resampler and voice, as before. The samples published are the same.
+   */
+  sharedAudio?: ThreadAudio;
+  /**
+   * 0 (default): the voice is a VoiceSource seeded with `seed`, synthesised per VU. K >= 1: the VU sings profile
+   * `seed % K` of K (reference/audio/shared-voice.ts: a VoiceSource seed and detune), rendered once per thread
+   * and (pitch line, profile, start) when `sharedAudio` is given.
+   */
+  voiceProfiles?: number;
   /** Write what was published to this WAV file (48 kHz stereo s16). */
   outPath?: string;
   /** Progress, stages, recoveries and a mixing report every `statusIntervalMs` (for a CLI or a runner). */
@@ -97,6 +116,7 @@ type OptionalKeys =
   | "renewToken"
   | "userName"
   | "cacheDir"
+  | "sharedAudio"
   | "outPath"
   | "onEvent"
   | "onReceivedAudio"
@@ -155,6 +175,11 @@ export function checkPipelineConfig(c: PipelineConfig): string[] {
   intIn("voiceVolume", c.voiceVolume, 0, 200);
   intIn("maxSongs", c.maxSongs, 1, 20);
   intIn("statusIntervalMs", c.statusIntervalMs, 0, 60_000);
+  intIn("voiceProfiles", c.voiceProfiles, 0, 4096);
+  need(
+    !(c.memoryCache && c.cacheDir !== undefined),
+    "memoryCache: keeps downloads in memory, so it cannot be combined with cacheDir",
+  );
   need(
     c.seconds === undefined || (Number.isFinite(c.seconds) && c.seconds > 0 && c.seconds <= 24 * 3600),
     "seconds: must be a positive number of seconds",
@@ -188,5 +213,7 @@ export function withDefaults(c: PipelineConfig): ResolvedConfig {
     reconnect: c.reconnect ?? {},
     statusIntervalMs: c.statusIntervalMs ?? 500,
     codec: c.codec ?? "pcm",
+    memoryCache: c.memoryCache ?? false,
+    voiceProfiles: c.voiceProfiles ?? 0,
   };
 }

@@ -1,9 +1,11 @@
 import { type FrameHeader, nowMicros } from "../../protocol/media.ts";
+import { profileForSeed } from "../audio/shared-voice.ts";
 import type { ZegoExpressEngine } from "../engine/engine.ts";
 import type { EngineCopyrightedMusic } from "../engine/engine-music.ts";
 import { FRAMES_PER_PACKET } from "../engine/frame-packer.ts";
 import { ZegoRoomState } from "../engine/types.ts";
 import { FRAME_MS } from "../mixer/frame.ts";
+import type { PcmSource } from "../mixer/source.ts";
 import { type PitchNote, VoiceSource } from "../mixer/voice.ts";
 import { WavWriter } from "../mixer/wav.ts";
 import type { ZegoMediaPlayer } from "../player/media-player.ts";
@@ -72,6 +74,21 @@ export function parsePitch(json: string): PitchNote[] {
 }
 
 /**
+ * The synthetic singer: today's per-VU VoiceSource (seeded with `seed`), or with `voiceProfiles` one of K
+ * profiles, read from the thread's shared rendering when there is one. `close` releases a shared rendering.
+ */
+export function voiceFor(cfg: ResolvedConfig, pitch: PitchNote[]): { source: PcmSource; close: () => void } {
+  const startMs = cfg.startPositionMs;
+  if (cfg.voiceProfiles === 0) {
+    return { source: new VoiceSource(pitch, { seed: cfg.seed, startMs }), close: () => {} };
+  }
+  const profile = profileForSeed(cfg.seed, cfg.voiceProfiles);
+  if (!cfg.sharedAudio) return { source: new VoiceSource(pitch, { ...profile, startMs }), close: () => {} };
+  const cursor = cfg.sharedAudio.voices.cursor(pitch, profile, startMs);
+  return { source: cursor, close: () => cursor.close() };
+}
+
+/**
  * Calls `onLost` with the code when the room is lost for good (kicked: 1002050, 1002056...; reconnect failed:
  * 1002053 or the refusal's code). Returns the detach function.
  */
@@ -93,7 +110,8 @@ export interface PublishOutcome {
 export async function publishSong(ctx: PerformContext, loaded: Loaded): Promise<PublishOutcome> {
   const { engine, rec, cfg, signal } = ctx;
   const { player } = loaded;
-  engine.setMicrophoneSource(new VoiceSource(loaded.pitch, { seed: cfg.seed, startMs: cfg.startPositionMs }));
+  const voice = voiceFor(cfg, loaded.pitch);
+  engine.setMicrophoneSource(voice.source);
   engine.setCaptureVolume(cfg.voiceVolume);
   await player.setPublishVolume(cfg.accompanimentVolume);
   await player.enableAux(true);
@@ -145,6 +163,7 @@ export async function publishSong(ctx: PerformContext, loaded: Loaded): Promise<
     player.off("onMediaPlayerStateUpdate", onState);
     await engine.stopPublishingStream();
     engine.setMixedAudioDataHandler(null);
+    voice.close();
     wav?.close();
   }
   const st = engine.getPublishStats();

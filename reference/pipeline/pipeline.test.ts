@@ -8,6 +8,7 @@ import type { Simulator } from "../../simulator/app.ts";
 import { manualClock } from "../../simulator/clock.ts";
 import { DEV_APP } from "../../simulator/options.ts";
 import { call, testSimulator } from "../../test/sim.ts";
+import { createThreadAudio } from "../audio/index.ts";
 import { WavFileReader } from "../mixer/wav-reader.ts";
 import type { PipelineEvent } from "./events.ts";
 import { PipelineConfigError, runPipeline } from "./run.ts";
@@ -144,6 +145,36 @@ describe("runPipeline", () => {
     expect(sha256(join(tmp.dir, "stalled.wav"))).toBe(sha256(join(tmp.dir, "calm.wav")));
     // The seed drives the voice: another seed, other samples.
     expect(sha256(join(tmp.dir, "other.wav"))).not.toBe(sha256(join(tmp.dir, "calm.wav")));
+  });
+
+  it("shared audio, voice profiles and a memory cache publish exactly what per-VU audio publishes", async () => {
+    const audio = createThreadAudio();
+    const run = (user: string, seed: number, shared: boolean) =>
+      runPipeline(
+        userConfig(sim.url, user, {
+          outPath: join(tmp.dir, `${user}.wav`),
+          seed,
+          seconds: 1.2,
+          startPositionMs: 5_000,
+          voiceProfiles: 4,
+          ...(shared ? { sharedAudio: audio, memoryCache: true } : {}),
+        }),
+      );
+    const alone = await run("alone", 5, false);
+    // Seeds 5 and 9 pick the same profile (1 of 4): the same voice, so the same published samples.
+    const first = await run("first", 5, true);
+    const second = await run("second", 9, true);
+    for (const r of [alone, first, second]) expect(r.ok, JSON.stringify(r.failure)).toBe(true);
+    expect(first.song!.song_id).toBe(alone.song!.song_id);
+    expect(sha256(join(tmp.dir, "first.wav"))).toBe(sha256(join(tmp.dir, "alone.wav")));
+    expect(sha256(join(tmp.dir, "second.wav"))).toBe(sha256(join(tmp.dir, "alone.wav")));
+    // Each VU downloaded every byte itself; the thread rendered the song and the voice once.
+    expect(first.bytes_downloaded).toBe(alone.bytes_downloaded);
+    expect(second.bytes_downloaded).toBe(alone.bytes_downloaded);
+    expect(audio.songs.stats).toMatchObject({ created: 1, streams: 1, idle: 1 });
+    expect(audio.voices.stats).toMatchObject({ created: 1, streams: 1, idle: 1 });
+    // The memory caches were released with their engines: only the song's rendering holds its bytes.
+    expect(audio.pool.stats.contents).toBe(1);
   });
 
   it("says clearly where and why it failed", async () => {

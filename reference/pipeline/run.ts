@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { createEngine, type ZegoExpressEngine } from "../engine/engine.ts";
 import type { EngineCopyrightedMusic } from "../engine/engine-music.ts";
 import { codeOf } from "../errors.ts";
+import { MemoryCache } from "../music/cache.ts";
 import { acquireFirstUsable, type Failure } from "./acquire.ts";
 import { checkPipelineConfig, type PipelineConfig, withDefaults } from "./config.ts";
 import {
@@ -76,14 +77,16 @@ export async function runPipeline(
   if (problems.length > 0) throw new PipelineConfigError(problems);
   const cfg = withDefaults(config);
   const rec = new Recorder(cfg.onEvent);
-  const cacheDir = cfg.cacheDir ?? (await mkdtemp(join(tmpdir(), "ktv-pipeline-")));
+  const cacheDir = cfg.memoryCache
+    ? undefined
+    : (cfg.cacheDir ?? (await mkdtemp(join(tmpdir(), "ktv-pipeline-"))));
   const engine = createEngine({
     appID: cfg.appID,
     ...(cfg.appSign ? { appSign: cfg.appSign } : {}),
     server: cfg.target,
     reconnect: cfg.reconnect,
     codec: cfg.codec,
-    cacheDir,
+    ...(cacheDir !== undefined ? { cacheDir } : {}),
     ...(cfg.logger ? { logger: cfg.logger } : {}),
   });
   let failure: PipelineResult["failure"] = null;
@@ -118,7 +121,8 @@ export async function runPipeline(
       );
     };
     const music: EngineCopyrightedMusic = engine.createCopyrightedMusic({
-      cacheDir,
+      ...(cacheDir !== undefined ? { cacheDir } : { cache: new MemoryCache(cfg.sharedAudio?.pool) }),
+      ...(cfg.sharedAudio ? { sharedAudio: cfg.sharedAudio.songs } : {}),
       retry: transientRetryPolicy(cfg.retry),
       downloadRetry: transientRetryPolicy({
         maxAttempts: 6,
@@ -216,7 +220,7 @@ export async function runPipeline(
     st = engine.getPublishStats();
     clockHistograms = engine.getPublishHistograms();
     await engine.destroyEngine();
-    if (!cfg.cacheDir) await rm(cacheDir, { recursive: true, force: true });
+    if (!cfg.cacheDir && cacheDir !== undefined) await rm(cacheDir, { recursive: true, force: true });
   }
   return {
     ok: failure === null && !signal.aborted,

@@ -1,7 +1,7 @@
 import { ZegoError } from "../errors.ts";
 import { TypedEmitter } from "../events.ts";
 import type { PcmSource } from "../mixer/source.ts";
-import { Playback } from "./playback.ts";
+import { openPlayback, type PlaybackLike } from "./open-playback.ts";
 import type { PlayableResources } from "./resources.ts";
 import {
   DEFAULT_PLAYER_VOLUME,
@@ -54,7 +54,7 @@ export class ZegoMediaPlayer extends TypedEmitter<MediaPlayerEvents> {
   private readonly mixer: AuxMixer | undefined;
   private readonly mixerInput: number | undefined;
   private readonly onDestroy: ((p: ZegoMediaPlayer) => void) | undefined;
-  private playback: Playback | null = null;
+  private playback: PlaybackLike | null = null;
   private current: State = ZegoMediaPlayerState.NoPlay;
   private playVolume = DEFAULT_PLAYER_VOLUME;
   private publishVolume = DEFAULT_PLAYER_VOLUME;
@@ -94,9 +94,9 @@ export class ZegoMediaPlayer extends TypedEmitter<MediaPlayerEvents> {
     this.alive();
     const found = this.resources.resolvePlayable(resourceID);
     if (found.errorCode !== 0 || !("path" in found)) return { errorCode: found.errorCode };
-    let pb: Playback;
+    let pb: PlaybackLike;
     try {
-      pb = Playback.open(found.path, found.quality);
+      pb = openPlayback(found);
     } catch {
       return { errorCode: 1017015 };
     }
@@ -282,7 +282,7 @@ export class ZegoMediaPlayer extends TypedEmitter<MediaPlayerEvents> {
     if (this.destroyed) throw new ZegoError(1008001, "the player was destroyed");
   }
 
-  private loaded(): Playback {
+  private loaded(): PlaybackLike {
     this.alive();
     if (!this.playback) throw new ZegoError(1008003);
     return this.playback;

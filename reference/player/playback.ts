@@ -1,3 +1,4 @@
+import { WavBytesReader } from "../audio/wav-bytes.ts";
 import { FRAME_FRAMES, SAMPLE_RATE } from "../mixer/frame.ts";
 import { ResampledSource } from "../mixer/resampled-source.ts";
 import { WavFileReader } from "../mixer/wav-reader.ts";
@@ -5,11 +6,27 @@ import { DEFAULT_BLOCK_FRAMES, TrackReader, trackLayout } from "./track-reader.t
 
 // One opened file at a play position, as 48 kHz stereo frames: WavFileReader (streams from disk) ->
 // TrackReader (one track's channels) -> ResampledSource (the mixer's resampler). The position is counted in
-// output frames actually read, so it advances exactly as fast as the owner of the clock pulls.
+// output frames actually read, so it advances exactly as fast as the owner of the clock pulls. The file may
+// also be bytes in memory (a download kept out of the filesystem): a WavBytesReader stands in for the file.
+// shared-playback.ts plays the same surface from a worker's shared, already resampled audio.
 
-export class Playback {
+/** What the media player drives: one loaded resource at a play position. */
+export interface PlaybackLike {
   readonly durationMs: number;
-  private readonly wav: WavFileReader;
+  readonly trackCount: number;
+  track: number;
+  readonly positionMs: number;
+  readonly ended: boolean;
+  seek(ms: number): void;
+  read(out: Int16Array): number;
+  close(): void;
+}
+
+type WavInput = WavFileReader | WavBytesReader;
+
+export class Playback implements PlaybackLike {
+  readonly durationMs: number;
+  private readonly wav: WavInput;
   private readonly tracks: TrackReader;
   private source: ResampledSource;
   private baseMs = 0;
@@ -17,8 +34,9 @@ export class Playback {
   private pulled = 0;
   private finished = false;
 
-  private constructor(path: string, quality: "normal" | "hq" | "sq") {
-    this.wav = new WavFileReader(path, DEFAULT_BLOCK_FRAMES);
+  private constructor(file: string | Uint8Array, quality: "normal" | "hq" | "sq") {
+    this.wav =
+      typeof file === "string" ? new WavFileReader(file, DEFAULT_BLOCK_FRAMES) : new WavBytesReader(file);
     try {
       if (this.wav.frames === 0) throw new Error("wav: no audio");
       this.tracks = new TrackReader(this.wav, trackLayout(this.wav.channels, quality));
@@ -33,6 +51,11 @@ export class Playback {
   /** Opens a cached resource file; throws on a file that is not 16-bit PCM WAV. */
   static open(path: string, quality: "normal" | "hq" | "sq"): Playback {
     return new Playback(path, quality);
+  }
+
+  /** Plays a WAV file's bytes held in memory (not copied); throws on bytes that are not 16-bit PCM WAV. */
+  static fromBytes(bytes: Uint8Array, quality: "normal" | "hq" | "sq"): Playback {
+    return new Playback(bytes, quality);
   }
 
   get trackCount(): number {

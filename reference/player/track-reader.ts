@@ -1,7 +1,6 @@
 import { TIER_FORMAT } from "../../protocol/audio-tiers.ts";
 import { QUALITY_NAMES, type Quality, type QualityName } from "../../protocol/enums.ts";
 import type { PcmReader } from "../mixer/source.ts";
-import type { WavFileReader } from "../mixer/wav-reader.ts";
 
 // Dual-track accompaniment files interleave the accompaniment's channels, then the original's, in every frame
 // (the CDN's layout: tier channels x tracks). This reader hands the resampler one track's channels, chosen by
@@ -32,6 +31,9 @@ export function trackLayout(channels: number, quality: "normal" | "hq" | "sq"): 
 
 export const DEFAULT_BLOCK_FRAMES = 16_384;
 
+/** A whole file's frames (all tracks interleaved): a WavFileReader, or a WavBytesReader over memory. */
+export type TrackInput = PcmReader;
+
 export class TrackReader implements PcmReader {
   readonly sampleRate: number;
   readonly channels: number;
@@ -44,7 +46,7 @@ export class TrackReader implements PcmReader {
 
   /** `wav` must have been opened with a buffer of at least `blockFrames` frames. */
   constructor(
-    private readonly wav: WavFileReader,
+    private readonly wav: TrackInput,
     readonly layout: TrackLayout,
     blockFrames = DEFAULT_BLOCK_FRAMES,
   ) {

@@ -267,6 +267,11 @@ export class WorkerSchedule {
       codec: s.media.codec,
       seed: (this.init.seed + vuId * 7919 + iteration) >>> 0,
       cacheDir,
+      audio: {
+        memoryCache: s.cache === "memory",
+        shared: s.audio.shared,
+        voiceProfiles: s.audio.voiceProfiles,
+      },
     };
   }
 

@@ -6,8 +6,8 @@ import { pipelineResult } from "../../reference/pipeline/test-fixtures.ts";
 import { quantiles } from "../metrics/hdr.ts";
 import { MetricSet } from "../metrics/set.ts";
 import { summaryMetrics } from "../run/series.ts";
-import { recordResult } from "./pipeline.ts";
-import type { Recorder } from "./types.ts";
+import { pipelineConfig, recordResult, threadAudio } from "./pipeline.ts";
+import type { IterationSpec, Recorder, VuContext } from "./types.ts";
 
 // A pipeline run's mixer clock goes into the run's metrics from the run's own histograms, so the merged
 // percentiles are those of every frame, not an estimate from each run's p50/p90/p99/max.
@@ -166,5 +166,52 @@ describe("pipeline VU: media on the wire", () => {
     expect(set.counter("media_packets_reordered")).toBe(1);
     // One packet has no interarrival jitter: only stream a counts.
     expect(quantiles(set.trends.get("media_jitter_ms"))).toMatchObject({ count: 1, p50: 0.75 });
+  });
+});
+
+describe("pipeline VU: how it makes its audio", () => {
+  const spec = (audio?: IterationSpec["audio"], cacheDir?: string): IterationSpec => ({
+    scenario: "s",
+    vu: 1,
+    iteration: 0,
+    userID: "u",
+    roomID: "r",
+    seat: { room: 0, slot: 0, role: "singer" },
+    listenTo: null,
+    song: { songID: "1" },
+    resource: { type: 1, quality: 0, vendorId: 0, billingMode: 0 },
+    preferShared: false,
+    seconds: 1,
+    seed: 7,
+    cacheDir,
+    codec: "pcm",
+    ...(audio ? { audio } : {}),
+  });
+  const ctx = {
+    target: "http://127.0.0.1:1",
+    appID: 1,
+    appSign: "a",
+    rec: recorderOf(new MetricSet()),
+  } as VuContext;
+
+  it("without scenario audio options: per-VU audio, downloads on disk, as before", () => {
+    const c = pipelineConfig(ctx, spec(undefined, "/tmp/vu1"));
+    expect(c.cacheDir).toBe("/tmp/vu1");
+    expect([c.memoryCache, c.sharedAudio, c.voiceProfiles]).toEqual([undefined, undefined, undefined]);
+  });
+
+  it("memory cache, the thread's shared audio (one per thread) and voice profiles when asked", () => {
+    const c = pipelineConfig(ctx, spec({ memoryCache: true, shared: true, voiceProfiles: 4 }, "/tmp/vu1"));
+    expect(c.cacheDir).toBeUndefined();
+    expect(c.memoryCache).toBe(true);
+    expect(c.voiceProfiles).toBe(4);
+    expect(c.sharedAudio).toBe(threadAudio());
+    const own = threadAudio();
+    const c2 = pipelineConfig(
+      { ...ctx, audio: own },
+      spec({ memoryCache: false, shared: true, voiceProfiles: 0 }),
+    );
+    expect(c2.sharedAudio).toBe(own);
+    expect(c2.memoryCache).toBeUndefined();
   });
 });

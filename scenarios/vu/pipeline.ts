@@ -1,4 +1,5 @@
 import { FRAME_HEADER_BYTES, nowMicros } from "../../protocol/media.ts";
+import { createThreadAudio, type ThreadAudio } from "../../reference/audio/index.ts";
 import type { PipelineConfig } from "../../reference/pipeline/config.ts";
 import type { PipelineResult } from "../../reference/pipeline/result.ts";
 import { encodedValues } from "../metrics/hdr.ts";
@@ -8,6 +9,18 @@ import type { IterationOutcome, IterationSpec, Recorder, Vu, VuContext } from ".
 // a singer logs in, picks the song, gets it (share or billable request), downloads, loads, mixes accompaniment
 // and voice and publishes for `seconds`; a listener does the same without publishing and plays the room's
 // singer, each packet's capture-to-receipt latency recorded here (e2e_latency_ms).
+
+let shared: ThreadAudio | null = null;
+
+/**
+ * This thread's shared audio (songs, voices, downloaded bytes), made on first use. A module-level singleton on
+ * purpose: each worker thread of `ktv run` has its own module instances, so this is one set per worker, shared
+ * by that worker's VUs and never across threads (the stores are single-threaded).
+ */
+export function threadAudio(): ThreadAudio {
+  shared ??= createThreadAudio();
+  return shared;
+}
 
 export function createPipelineVu(ctx: VuContext): Vu {
   return {
@@ -35,7 +48,10 @@ export function pipelineConfig(ctx: VuContext, spec: IterationSpec): PipelineCon
     seconds: spec.seconds,
     seed: spec.seed,
     statusIntervalMs: 0,
-    ...(spec.cacheDir ? { cacheDir: spec.cacheDir } : {}),
+    ...(spec.cacheDir && !spec.audio?.memoryCache ? { cacheDir: spec.cacheDir } : {}),
+    ...(spec.audio?.memoryCache ? { memoryCache: true } : {}),
+    ...(spec.audio?.shared ? { sharedAudio: ctx.audio ?? threadAudio() } : {}),
+    ...(spec.audio?.voiceProfiles ? { voiceProfiles: spec.audio.voiceProfiles } : {}),
     // Only a singer publishes: a listener's engine need not build the thread's pre-encoded packets.
     codec: singer ? spec.codec : "pcm",
     // Headers only: nothing is decoded, and the bytes are the frames' own (header + payload, any codec).

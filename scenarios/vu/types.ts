@@ -1,3 +1,4 @@
+import type { ThreadAudio } from "../../reference/audio/index.ts";
 import type { MediaCodec } from "../../reference/codec/profile.ts";
 import type { PipelineConfig, SongChoice } from "../../reference/pipeline/config.ts";
 import type { PipelineResult } from "../../reference/pipeline/result.ts";
@@ -39,6 +40,11 @@ export interface IterationSpec {
   seed: number;
   /** Download cache: a directory kept for the VU (cache "vu"), or undefined for a fresh one each time. */
   cacheDir: string | undefined;
+  /**
+   * How the VU makes its audio (scenario `cache: "memory"` and `ktv.audio`); absent: per-VU audio, downloads on
+   * disk.
+   */
+  audio?: { memoryCache: boolean; shared: boolean; voiceProfiles: number };
 }
 
 /** Where a VU records what it measured (names from metrics/catalog.ts). */
@@ -78,6 +84,11 @@ export interface VuContext {
   appSign: string;
   rec: Recorder;
   client: ClientFn;
+  /**
+   * The worker thread's shared audio, used when an iteration asks for it (`audio.shared`). Absent: the
+   * pipeline VU uses its module's per-thread instance (vu/pipeline.ts `threadAudio()`).
+   */
+  audio?: ThreadAudio;
 }
 
 export interface Vu {

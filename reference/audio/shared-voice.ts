@@ -1,0 +1,97 @@
+import { FRAME_FRAMES, FRAME_SAMPLES } from "../mixer/frame.ts";
+import { type PitchNote, VoiceSource } from "../mixer/voice.ts";
+import { DEFAULT_BUDGET_BYTES, RenderStore, type RenderStoreStats } from "./render-store.ts";
+import { DEFAULT_CHUNK_FRAMES, RenderedStream, type StreamCursor } from "./rendered-stream.ts";
+
+// A worker's shared synthetic voices. Today each singer VU synthesises its own voice (a VoiceSource seeded
+// per VU) every frame. With voice profiles, a VU sings one of K profiles (a VoiceSource seed and a detune),
+// and each (pitch line, profile, start position) is rendered once per thread, lazily in chunks, and read by
+// cursors: per-VU variety (start offset, capture gain, profile) costs a memcpy per frame. The samples are the
+// VoiceSource's with the profile's options, frame for frame (shared-voice.test.ts).
+//
+// The key is the pitch line's content (every note's begin, duration and value), not a song or resource id.
+
+export interface VoiceProfile {
+  seed: number;
+  maxDetuneCents: number;
+}
+
+const DETUNES = [0, 8, 16, 24];
+
+/** Profile k of K: VoiceSource seed k + 1, a seeded per-note detune of up to 0, 8, 16 or 24 cents (k mod 4). */
+export function voiceProfile(k: number): VoiceProfile {
+  if (!Number.isInteger(k) || k < 0) throw new RangeError(`voice profile: index must be ≥ 0, got ${k}`);
+  return { seed: k + 1, maxDetuneCents: DETUNES[k % DETUNES.length]! };
+}
+
+/** The profile a VU with voice seed `seed` sings when there are `profiles` of them. */
+export function profileForSeed(seed: number, profiles: number): VoiceProfile {
+  if (!Number.isInteger(profiles) || profiles < 1) throw new RangeError("voice profiles: must be ≥ 1");
+  return voiceProfile((seed >>> 0) % profiles);
+}
+
+/** The pitch line's content as a key: every note, in the order given. */
+export function pitchKey(pitch: readonly PitchNote[]): string {
+  let s = "";
+  for (const n of pitch) s += `${n.begin_time},${n.duration},${n.value};`;
+  return s;
+}
+
+class VoiceStream extends RenderedStream {
+  private voice: VoiceSource | null;
+
+  constructor(pitch: readonly PitchNote[], profile: VoiceProfile, startMs: number, chunkFrames: number) {
+    super(chunkFrames);
+    this.voice = new VoiceSource(pitch, { ...profile, startMs });
+  }
+
+  protected render(out: Int16Array, frames: number): number {
+    const v = this.voice;
+    if (!v) return 0;
+    let made = 0;
+    while (made < frames) {
+      const n = v.read(out.subarray(made * 2, made * 2 + FRAME_SAMPLES));
+      made += n;
+      if (n < FRAME_FRAMES) break;
+    }
+    return made;
+  }
+
+  protected override finished(): void {
+    this.voice = null;
+  }
+}
+
+export interface SharedVoiceOptions {
+  /** Rendered bytes kept for voices nobody sings before the oldest go (default 256 MiB). */
+  budgetBytes?: number;
+  /** Output frames per rendered chunk, a multiple of 480 (default 4,800: 100 ms). */
+  chunkFrames?: number;
+}
+
+export class SharedVoiceStore {
+  private readonly streams: RenderStore<VoiceStream>;
+  private readonly chunkFrames: number;
+
+  constructor(o: SharedVoiceOptions = {}) {
+    this.streams = new RenderStore(o.budgetBytes ?? DEFAULT_BUDGET_BYTES);
+    this.chunkFrames = o.chunkFrames ?? DEFAULT_CHUNK_FRAMES;
+  }
+
+  /**
+   * A microphone source singing `pitch` with `profile` from song position `startMs`: a cursor into the shared
+   * rendering. Close it when done so the rendering can be evicted.
+   */
+  cursor(pitch: readonly PitchNote[], profile: VoiceProfile, startMs = 0): StreamCursor {
+    const key = `${profile.seed}|${profile.maxDetuneCents}|${startMs}|${pitchKey(pitch)}`;
+    return this.streams.cursor(key, () => new VoiceStream(pitch, profile, startMs, this.chunkFrames));
+  }
+
+  trim(): void {
+    this.streams.trim();
+  }
+
+  get stats(): RenderStoreStats {
+    return this.streams.stats;
+  }
+}
