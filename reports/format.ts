@@ -109,6 +109,23 @@ export interface RunSummary {
   histograms?: Record<string, HistogramBuckets>;
   /** Optional (added by reports/): the mixer's frame period; a frame that starts this late or later missed it. */
   mix_frame_ms?: number;
+  /**
+   * Optional (added by scenarios/): the run's own checks beside the thresholds, e.g. "billing" (the clients'
+   * billable requests against the vendor's ledger). A failed check fails the run (exit 99) like a threshold.
+   * Absent in results written before checks existed: read as no checks.
+   */
+  checks?: CheckResult[];
+}
+
+/** One check of a run that is not a metric threshold: something the run must prove, with what it found. */
+export interface CheckResult {
+  /** Short stable name, e.g. "billing". */
+  name: string;
+  ok: boolean;
+  /** One sentence: what was compared and what was found (the reason when it failed). */
+  detail: string;
+  /** The figures behind the verdict, for a reader or a tool. */
+  data?: Record<string, unknown>;
 }
 
 /**

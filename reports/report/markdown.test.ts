@@ -43,6 +43,18 @@ describe("the Markdown summary", () => {
     expect(out).not.toContain("<img");
   });
 
+  it("lists the run's checks, failed ones first in the heading", () => {
+    const files = baseline(1, { durationS: 12 });
+    expect(renderMarkdown({ dir: "d", ...files })).not.toContain("## Checks");
+    files.summary.checks = [
+      { name: "billing", ok: false, detail: "it has 4 | rows" },
+      { name: "faults", ok: true, detail: "fired" },
+    ];
+    const out = renderMarkdown({ dir: "d", ...files });
+    expect(out).toContain("## Checks: **1 of 2 failed**");
+    expect(out).toContain("| ❌ **fail** | `billing` | it has 4 \\| rows |");
+  });
+
   it("marks an interrupted run", () => {
     const out = renderMarkdown({ dir: "d", ...baseline(1, { interrupted: true, durationS: 12 }) });
     expect(out).toContain("| interrupted | **yes**: SIGINT |");

@@ -82,6 +82,21 @@ export function renderMarkdown(r: RunResults): string {
     );
   }
 
+  const checks = s.checks ?? [];
+  if (checks.length > 0) {
+    const bad = checks.filter((ch) => !ch.ok).length;
+    out.push(
+      `## Checks: ${bad === 0 ? `all ${checks.length} passed` : `**${bad} of ${checks.length} failed**`}`,
+      "",
+      table(
+        ["result", "check", "what it found"],
+        ["l", "l", "l"],
+        checks.map((ch) => [ch.ok ? "✅ pass" : "❌ **fail**", mdCode(ch.name), mdText(ch.detail)]),
+      ),
+      "",
+    );
+  }
+
   out.push("## Key percentiles", "");
   const names = Object.keys(s.metrics);
   out.push(

@@ -88,6 +88,21 @@ describe("the HTML report", () => {
     expect(page).toContain('<span class="badge warn">yes</span> SIGINT');
   });
 
+  it("shows a failed check in the header and in the thresholds section", () => {
+    const files = baseline(1);
+    files.summary.checks = [
+      { name: "billing", ok: false, detail: "the ledger should have 3 rows; it has <4>" },
+      { name: "other", ok: true, detail: "fine" },
+    ];
+    const page = renderReport(run(files));
+    expect(page).toContain('<span class="status fail">check failed: billing</span>');
+    expect(page).toContain("<h2>Thresholds and checks</h2>");
+    expect(page).toMatch(
+      /<tr class="row-fail"><td><span class="badge fail">fail<\/span><\/td><td><code>billing<\/code><\/td><td>the ledger should have 3 rows; it has &lt;4&gt;<\/td>/,
+    );
+    expect(renderReport(run())).not.toContain("check failed");
+  });
+
   it("says why a plot is empty instead of drawing an empty frame", () => {
     const files = baseline(1, { faults: false });
     delete files.summary.histograms;

@@ -2,7 +2,7 @@
 // errors by code, billing totals and faults. Every value from the results files goes through `html`, which
 // escapes it.
 
-import type { MetricSummary, RunSummary, ThresholdResult } from "../format.ts";
+import type { CheckResult, MetricSummary, RunSummary, ThresholdResult } from "../format.ts";
 import type { RunResults } from "../read-results.ts";
 import { fmt, fmtBytes, fmtDuration, fmtPct, fmtTime, fmtUnit, unitOf } from "../units.ts";
 import type { ChartSpec, ReportData } from "./charts.ts";
@@ -91,6 +91,18 @@ export function thresholdsTable(thresholds: ThresholdResult[]): Html {
 <tbody>${thresholds.map(
     (t) =>
       html`<tr class="${t.ok ? "" : "row-fail"}"><td>${badge(t.ok)}</td><td><code>${t.metric}</code></td><td><code>${t.expression}</code></td><td class="num">${observed(t)}</td><td>${t.abortOnFail ? "yes" : "no"}</td><td class="num">${t.first_breach_s === undefined || t.first_breach_s === null ? "–" : `${fmt(t.first_breach_s)} s`}</td></tr>`,
+  )}</tbody></table>`;
+}
+
+/** The run's own checks (billing exact ...): what each compared and found. Absent in older results. */
+export function checksTable(checks: CheckResult[] | undefined): Html | null {
+  if (!checks || checks.length === 0) return null;
+  return html`<h3>Checks</h3>
+<table class="data">
+<thead><tr><th>Result</th><th>Check</th><th>What it found</th></tr></thead>
+<tbody>${checks.map(
+    (c) =>
+      html`<tr class="${c.ok ? "" : "row-fail"}"><td>${badge(c.ok)}</td><td><code>${c.name}</code></td><td>${c.detail}</td></tr>`,
   )}</tbody></table>`;
 }
 

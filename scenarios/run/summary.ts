@@ -1,5 +1,11 @@
 import { FRAME_MS } from "../../reference/mixer/frame.ts";
-import type { LedgerSnapshot, RunSummary, ThresholdResult, TimeseriesPoint } from "../../reports/format.ts";
+import type {
+  CheckResult,
+  LedgerSnapshot,
+  RunSummary,
+  ThresholdResult,
+  TimeseriesPoint,
+} from "../../reports/format.ts";
 import { RESULTS_FORMAT } from "../../reports/format.ts";
 import { bucketize, linearBounds, logBounds } from "../metrics/buckets.ts";
 import type { MetricSet } from "../metrics/set.ts";
@@ -10,7 +16,7 @@ import type { RunEnvironment } from "./environment.ts";
 import { extraCounters, summaryMetrics } from "./series.ts";
 
 // summary.json from a finished run's merged samples (reports/format.ts RunSummary, plus additive fields:
-// counters.failed_iterations and ledger_rows, capacity.extrapolated, conformance verdicts).
+// counters.failed_iterations and ledger_rows, capacity.extrapolated, checks, conformance verdicts).
 
 export interface SummaryInput {
   scenario: ResolvedScenario;
@@ -26,6 +32,8 @@ export interface SummaryInput {
   stopReason: string | null;
   environment: RunEnvironment;
   notes: { kind: string; data: unknown }[];
+  /** The run's checks beside the thresholds (billing ...); a failed one fails the run. */
+  checks?: CheckResult[];
 }
 
 export function buildSummary(i: SummaryInput): RunSummary & Record<string, unknown> {
@@ -79,6 +87,7 @@ export function buildSummary(i: SummaryInput): RunSummary & Record<string, unkno
     environment: i.environment,
     histograms: histogramsOf(total),
     mix_frame_ms: FRAME_MS,
+    checks: i.checks ?? [],
     ...(conformance.length > 0 ? { conformance } : {}),
   };
 }
