@@ -25,6 +25,7 @@ describe("the Markdown summary", () => {
     expect(md).toContain("| `ttfa_ms` from intended start |");
     expect(md).toContain("## Capacity");
     expect(md).toContain("| billable requests per hour | 45,360 |");
+    expect(md).toContain("| knee | Knee not located: 2 of 6 thresholds failed over the whole run");
     expect(md).toContain(`- \`${s.capacity.formulas[0]}\``);
     expect(md).toContain("## Errors: 24 in 1,071 iterations");
     expect(md).toContain("| `1017097` | `SYSTEM_BUSY` | 20 | 1.87% |");

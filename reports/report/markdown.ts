@@ -4,7 +4,7 @@
 import type { RunResults } from "../read-results.ts";
 import { fmt, fmtBytes, fmtDuration, fmtPct, fmtUnit, unitOf } from "../units.ts";
 import { billingModeName, codeInfo, metricTitle, vendorName } from "./names.ts";
-import { observed } from "./sections.ts";
+import { kneeText, observed } from "./sections.ts";
 
 /** Text safe in a Markdown table cell: no emphasis, links, code, HTML or cell breaks. */
 export function mdText(s: string): string {
@@ -154,7 +154,9 @@ export function renderMarkdown(r: RunResults): string {
                 `${mdCode(cap.knee.metric)} ${mdCode(cap.knee.expression)} broke at ${fmt(cap.knee.vus)} VUs / ${fmt(cap.knee.rooms)} rooms`,
               ],
             ]
-          : []),
+          : cap.knee === null
+            ? [["knee", mdText(kneeText(null, s.thresholds)!.text)]]
+            : []),
       ],
     ),
     "",

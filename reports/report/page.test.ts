@@ -103,6 +103,16 @@ describe("the HTML report", () => {
     expect(renderReport(run())).not.toContain("check failed");
   });
 
+  it("does not say 'no threshold broke' in Capacity when thresholds failed", () => {
+    // The fixture: 2 of 6 thresholds fail over the whole run, none windowed, so no knee is located.
+    expect(r.summary.capacity.knee).toBeNull();
+    expect(html).not.toContain("No threshold broke");
+    expect(html).toContain("Knee not located: 2 of 6 thresholds failed over the whole run");
+    const green = baseline(1);
+    for (const t of green.summary.thresholds) t.ok = true;
+    expect(renderReport(run(green))).toContain("No threshold broke: the knee is beyond the load");
+  });
+
   it("says why a plot is empty instead of drawing an empty frame", () => {
     const files = baseline(1, { faults: false });
     delete files.summary.histograms;

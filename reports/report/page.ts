@@ -128,7 +128,7 @@ ${section("distribution", "Time to first audio: distribution", chartFigures(data
 ${section("mixing", "Mixing: lateness, deadline misses and cost", chartFigures(data, "mixing"))}
 ${section("bandwidth", "Download bandwidth", chartFigures(data, "bandwidth"))}
 ${section("billing", "Billing", [chartFigures(data, "billing"), billingTotals(r)])}
-${section("capacity", "Capacity model", capacitySection(s.capacity))}
+${section("capacity", "Capacity model", capacitySection(s.capacity, s.thresholds))}
 ${section("errors", "Errors by code", errorsTable(s))}
 ${section("faults", "Fault timeline", [chartFigures(data, "faults"), faultsTable(data.faults)])}
 </main>

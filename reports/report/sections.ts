@@ -135,7 +135,33 @@ export function latencyTable(metrics: Record<string, MetricSummary>): Html {
   })}</tbody></table>`;
 }
 
-export function capacitySection(cap: RunSummary["capacity"]): Html {
+/**
+ * What the run says about the knee. Only a windowed threshold (`over W`) or an abortOnFail stop has a time of
+ * first breach; a whole-run threshold that failed says the run broke but not at which load, and must not read as
+ * "no threshold broke" under a red "N thresholds failed" badge.
+ */
+export function kneeText(
+  knee: RunSummary["capacity"]["knee"],
+  thresholds: ThresholdResult[],
+): { text: string; located: boolean } | null {
+  if (knee === undefined) return null;
+  if (knee !== null) {
+    return {
+      located: true,
+      text: `${knee.metric} ${knee.expression} first broke at ${fmt(knee.vus)} VUs / ${fmt(knee.rooms)} rooms, ${fmt(knee.at_s)} s into the run.`,
+    };
+  }
+  const failed = thresholds.filter((t) => !t.ok);
+  if (failed.length === 0)
+    return { located: false, text: "No threshold broke: the knee is beyond the load this run reached." };
+  const names = failed.map((t) => `${t.metric} ${t.expression}`).join(", ");
+  return {
+    located: false,
+    text: `Knee not located: ${failed.length} of ${thresholds.length} thresholds failed over the whole run (${names}), but none of them has a time of first breach. Only a windowed threshold ("p(95)<800 over 30s") or an abortOnFail stop says at which load it broke.`,
+  };
+}
+
+export function capacitySection(cap: RunSummary["capacity"], thresholds: ThresholdResult[] = []): Html {
   const kv = (rows: [string, string][]) =>
     html`<table class="data kv"><tbody>${rows.map(([k, v]) => html`<tr><th>${k}</th><td class="num">${v}</td></tr>`)}</tbody></table>`;
   const byMode = Object.entries(cap.billable_per_hour.by_mode).map(
@@ -144,11 +170,12 @@ export function capacitySection(cap: RunSummary["capacity"]): Html {
   const byVendor = Object.entries(cap.billable_per_hour.by_vendor).map(
     ([k, v]) => [`vendor ${vendorName(k)}`, fmt(v)] as [string, string],
   );
+  const kt = kneeText(cap.knee, thresholds);
   const knee =
-    cap.knee === undefined
+    cap.knee === undefined || kt === null
       ? html`<p class="muted">Not a capacity scenario: no knee searched.</p>`
       : cap.knee === null
-        ? html`<p>No threshold broke: the knee is beyond the load this run reached.</p>`
+        ? html`<p>${kt.text}</p>`
         : html`<p><strong>Knee:</strong> <code>${cap.knee.metric}</code> <code>${cap.knee.expression}</code> first broke at ${fmt(cap.knee.vus)} VUs / ${fmt(cap.knee.rooms)} rooms, ${fmt(cap.knee.at_s)} s into the run.</p>`;
   return html`<div class="cols-3">
 <div><h3>Billable requests per hour</h3>${kv([["total", fmt(cap.billable_per_hour.total)], ...byMode, ...byVendor])}</div>
