@@ -102,6 +102,13 @@ describe("the ktv bin", () => {
     expect(out).not.toContain("no --apps given");
   });
 
+  it("refuses a --duration too short for the scenario's fault timeline, naming the minimum (exit 2)", () => {
+    const r = ktv("run", "expiry-storm", "--duration", "5s", "--no-report");
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("--duration 5s is too short for expiry-storm");
+    expect(r.stderr).toContain("Use --duration 1m10s or more");
+  });
+
   it("refuses a malformed option value", () => {
     const r = ktv("sim", "--port", "abc");
     expect(r.status).not.toBe(0);

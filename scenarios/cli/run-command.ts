@@ -110,6 +110,7 @@ async function runCommand(name: string, opts: RunCliOptions): Promise<number> {
     }
     throw e;
   }
+  for (const n of scenario.notices) err(`ktv run: ${n}\n`);
   if (opts.appSign !== undefined && !/^[0-9a-fA-F]{64}$/.test(opts.appSign)) {
     err("ktv run: --app-sign must be 64 hex characters\n");
     return EXIT.usage;
