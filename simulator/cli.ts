@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { type Command, InvalidArgumentError } from "commander";
+import pino from "pino";
 import { startSimulator } from "./app.ts";
 import { loadAppsFile } from "./auth/apps-file.ts";
 import { DEFAULT_OPTIONS, DEV_APP, type SimOptions } from "./options.ts";
@@ -101,7 +102,9 @@ export function registerSimCommand(program: Command): void {
           `ktv sim: no --apps given: serving the development app ${DEV_APP.app_id} (app sign ${DEV_APP.app_sign}, token secret ${DEV_APP.token_secret}); never expose this simulator beyond loopback\n`,
         );
       }
-      const log = new StartupLog();
+      // Through pino's own asynchronous stdout stream (what it uses by default), so request logging at info
+      // level costs what it did before the start-up lines were held.
+      const log = new StartupLog(pino.destination({ dest: 1, sync: false }));
       opts.logStream = log;
       const sim = await startSimulator(opts).catch((err: unknown) => {
         log.open();
