@@ -94,7 +94,10 @@ export interface RunSummary {
     bytes_downloaded: number;
     /**
      * Others, e.g. (added by reports/, optional) `mix_frames` and `mix_late_frames`: mixer frames produced, and
-     * those that started mix_frame_ms or more after their deadline (the frame clock's late_frames).
+     * those that started mix_frame_ms or more after their deadline (the frame clock's late_frames); (added by
+     * scenarios/, optional) `failed_iterations` and `failed_iterations_by_code`: iterations that failed, in all
+     * and by the code they failed with. A code in errors_by_code that failed no iteration was handled (a
+     * share not there, so a request; a song without a pitch line).
      */
     [name: string]: number | Record<string, number>;
   };

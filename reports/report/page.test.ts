@@ -113,6 +113,21 @@ describe("the HTML report", () => {
     expect(renderReport(run(green))).toContain("No threshold broke: the knee is beyond the load");
   });
 
+  it("tells handled vendor errors from the ones that failed iterations", () => {
+    const files = baseline(1);
+    files.summary.counters.errors_by_code = { "1017050": 6, "1017097": 2 };
+    files.summary.counters.failed_iterations_by_code = { "1017097": 2 };
+    const page = renderReport(run(files));
+    expect(page).toContain('<th class="num">Iterations failed</th>');
+    expect(page).toContain("1 of 2 codes failed no iteration (the client handled them)");
+    expect(page).toMatch(/<code>1017050<\/code>.*?<td class="num">0 \(handled\)<\/td><\/tr>/);
+    expect(page).toMatch(/<tr class="row-fail"><td><code>1017097<\/code>.*?<td class="num">2<\/td><\/tr>/);
+    files.summary.counters.failed_iterations_by_code = {};
+    expect(renderReport(run(files))).toContain("None of these failed an iteration: the client handled each");
+    // Results from before the split: no column, no claim.
+    expect(html).not.toContain("Iterations failed</th>");
+  });
+
   it("says why a plot is empty instead of drawing an empty frame", () => {
     const files = baseline(1, { faults: false });
     delete files.summary.histograms;

@@ -198,11 +198,22 @@ export function errorsTable(s: RunSummary): Html {
   const entries = Object.entries(s.counters.errors_by_code).sort((a, b) => b[1] - a[1]);
   if (entries.length === 0) return html`<p>No errors in this run.</p>`;
   const total = sumValues(s.counters.errors_by_code);
-  return html`<table class="data">
-<thead><tr><th>Code</th><th>Name</th><th>Meaning</th><th class="num">Count</th><th class="num">Share of errors</th><th class="num">Per iteration</th></tr></thead>
+  const byCode = s.counters.failed_iterations_by_code;
+  const failedBy = typeof byCode === "object" ? byCode : null;
+  const handled = failedBy ? entries.filter(([code]) => !(failedBy[code] ?? 0)).length : 0;
+  const note = failedBy
+    ? html`<p>Every error answer a client met, handled or not. ${
+        handled === entries.length
+          ? "None of these failed an iteration: the client handled each (e.g. no share in the room, so it requested the song; a song without a pitch line, sung without one)."
+          : `${handled} of ${entries.length} codes failed no iteration (the client handled them); the last column counts the iterations that failed with each code.`
+      }</p>`
+    : null;
+  return html`${note}<table class="data">
+<thead><tr><th>Code</th><th>Name</th><th>Meaning</th><th class="num">Count</th><th class="num">Share of errors</th><th class="num">Per iteration</th>${failedBy ? html`<th class="num">Iterations failed</th>` : null}</tr></thead>
 <tbody>${entries.map(([code, n]) => {
     const info = codeInfo(code);
-    return html`<tr><td><code>${code}</code></td><td>${info?.name ?? "–"}</td><td>${info?.message ?? "not a vendor code"}</td><td class="num">${fmt(n)}</td><td class="num">${fmtPct(n / total)}</td><td class="num">${fmtPct(s.counters.iterations > 0 ? n / s.counters.iterations : null)}</td></tr>`;
+    const failed = failedBy ? (failedBy[code] ?? 0) : null;
+    return html`<tr class="${failed ? "row-fail" : ""}"><td><code>${code}</code></td><td>${info?.name ?? "–"}</td><td>${info?.message ?? "not a vendor code"}</td><td class="num">${fmt(n)}</td><td class="num">${fmtPct(n / total)}</td><td class="num">${fmtPct(s.counters.iterations > 0 ? n / s.counters.iterations : null)}</td>${failed === null ? null : html`<td class="num">${failed === 0 ? "0 (handled)" : fmt(failed)}</td>`}</tr>`;
   })}</tbody></table>`;
 }
 

@@ -16,7 +16,7 @@ import type { RunEnvironment } from "./environment.ts";
 import { extraCounters, summaryMetrics } from "./series.ts";
 
 // summary.json from a finished run's merged samples (reports/format.ts RunSummary, plus additive fields:
-// counters.failed_iterations and ledger_rows, capacity.extrapolated, checks, conformance verdicts).
+// counters.failed_iterations, failed_iterations_by_code and ledger_rows, capacity.extrapolated, checks, conformance verdicts).
 
 export interface SummaryInput {
   scenario: ResolvedScenario;
@@ -71,6 +71,7 @@ export function buildSummary(i: SummaryInput): RunSummary & Record<string, unkno
       billable_requests: total.counter("billable_requests"),
       bytes_downloaded: total.counter("bytes_downloaded"),
       failed_iterations: total.rates.get("errors")?.trues ?? 0,
+      failed_iterations_by_code: failedByCode(total),
       ledger_rows: i.ledger.rows.length,
     },
     thresholds: i.thresholds,
@@ -90,6 +91,16 @@ export function buildSummary(i: SummaryInput): RunSummary & Record<string, unkno
     checks: i.checks ?? [],
     ...(conformance.length > 0 ? { conformance } : {}),
   };
+}
+
+/** Iterations that failed, by the code they failed with (the rest of errors_by_code were handled). */
+function failedByCode(total: MetricSet): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, r] of total.rates) {
+    const m = /^errors\{code:(.+)\}$/.exec(key);
+    if (m && r.trues > 0) out[m[1]!] = r.trues;
+  }
+  return out;
 }
 
 /** Distributions for the report's plots: TTFA and end-to-end latency linear, mixer lateness logarithmic. */
