@@ -56,6 +56,16 @@ describe("the Markdown summary", () => {
     expect(out).toContain("| ❌ **fail** | `billing` | it has 4 \\| rows |");
   });
 
+  it("tells handled error codes from the ones that failed iterations", () => {
+    const files = baseline(1, { durationS: 12 });
+    files.summary.counters.errors_by_code = { "1017050": 6, "1017097": 2 };
+    files.summary.counters.failed_iterations_by_code = { "1017097": 2 };
+    const out = renderMarkdown({ dir: "d", ...files });
+    expect(out).toContain("| code | name | count | per iteration | iterations failed |");
+    expect(out).toMatch(/\| `1017050` \| `[A-Z_]+` \| 6 \| [\d.]+% \| 0 \(handled\) \|/);
+    expect(out).toMatch(/\| `1017097` \| `SYSTEM_BUSY` \| 2 \| [\d.]+% \| 2 \|/);
+  });
+
   it("marks an interrupted run", () => {
     const out = renderMarkdown({ dir: "d", ...baseline(1, { interrupted: true, durationS: 12 }) });
     expect(out).toContain("| interrupted | **yes**: SIGINT |");

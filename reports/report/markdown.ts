@@ -167,19 +167,22 @@ export function renderMarkdown(r: RunResults): string {
   );
 
   const errors = Object.entries(c.errors_by_code).sort((a, b) => b[1] - a[1]);
+  // Results that count failed iterations by code: a code that failed none was handled by the client.
+  const failedBy = typeof c.failed_iterations_by_code === "object" ? c.failed_iterations_by_code : null;
   const totalErrors = errors.reduce((a, [, n]) => a + n, 0);
   out.push(`## Errors: ${fmt(totalErrors)} in ${fmt(c.iterations)} iterations`, "");
   out.push(
     errors.length === 0
       ? "No errors."
       : table(
-          ["code", "name", "count", "per iteration"],
-          ["l", "l", "r", "r"],
+          ["code", "name", "count", "per iteration", ...(failedBy ? ["iterations failed"] : [])],
+          ["l", "l", "r", "r", ...(failedBy ? (["r"] as const) : [])],
           errors.map(([code, n]) => [
             mdCode(code),
             codeInfo(code) ? mdCode(codeInfo(code)!.name) : "–",
             fmt(n),
             fmtPct(c.iterations > 0 ? n / c.iterations : null),
+            ...(failedBy ? [failedBy[code] ? fmt(failedBy[code]) : "0 (handled)"] : []),
           ]),
         ),
     "",
