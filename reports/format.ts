@@ -181,7 +181,10 @@ export interface RunSummary {
     bytes_downloaded: number;
     /**
      * Others, e.g. (added by reports/, optional) `mix_frames` and `mix_late_frames`: mixer frames produced, and
-     * those that started mix_frame_ms or more after their deadline (the frame clock's late_frames).
+     * those that started mix_frame_ms or more after their deadline (the frame clock's late_frames); (added by
+     * scenarios/, optional) `failed_iterations` and `failed_iterations_by_code`: iterations that failed, in all
+     * and by the code they failed with. A code in errors_by_code that failed no iteration was handled (a
+     * share not there, so a request; a song without a pitch line).
      */
     [name: string]: number | Record<string, number>;
   };
@@ -203,6 +206,23 @@ export interface RunSummary {
    * point of the run (generator.reasons say where and when); its figures from then on may be the harness's.
    */
   generator_saturated?: boolean;
+  /**
+   * Optional (added by scenarios/): the run's own checks beside the thresholds, e.g. "billing" (the clients'
+   * billable requests against the vendor's ledger). A failed check fails the run (exit 99) like a threshold.
+   * Absent in results written before checks existed: read as no checks.
+   */
+  checks?: CheckResult[];
+}
+
+/** One check of a run that is not a metric threshold: something the run must prove, with what it found. */
+export interface CheckResult {
+  /** Short stable name, e.g. "billing". */
+  name: string;
+  ok: boolean;
+  /** One sentence: what was compared and what was found (the reason when it failed). */
+  detail: string;
+  /** The figures behind the verdict, for a reader or a tool. */
+  data?: Record<string, unknown>;
 }
 
 /**

@@ -1,7 +1,8 @@
 // Opens a generated report in a real browser (Debian's chromium, driven by playwright-core) and checks what a
 // reader would see: every plot drawn (a canvas of non-zero size whose pixels include its series colour), fault
-// spans shaded, no console errors, no request but the file itself. Writes reports/screenshot.png for the README.
-// Without chromium the test fails in CI (CI=true) and is skipped locally.
+// spans shaded, no console errors, no request but the file itself. Takes a full-page screenshot into a temporary
+// directory; `npm run screenshot` (KTV_SCREENSHOT=reports/screenshot.png) regenerates the README's one, so that
+// `npm test` never rewrites a tracked file. Without chromium the test fails in CI (CI=true) and is skipped locally.
 
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,9 +18,13 @@ import { writeReport } from "./report/write.ts";
 const CHROMIUM = process.env.KTV_CHROMIUM ?? "/usr/bin/chromium";
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const IN_CI = process.env.CI === "true" || process.env.CI === "1";
-const SCREENSHOT = resolve(import.meta.dirname, "screenshot.png");
+const TRACKED_SCREENSHOT = resolve(import.meta.dirname, "screenshot.png");
+const SCREENSHOT = process.env.KTV_SCREENSHOT
+  ? resolve(process.env.KTV_SCREENSHOT)
+  : join(mkdtempSync(join(tmpdir(), "ktv-screenshot-")), "screenshot.png");
 // A fixed path and time, so the committed screenshot only changes when the report does.
 const RESULTS_DIR = resolve(import.meta.dirname, "../.ktv/report-browser-test/regression-seed-1");
+const MANY_DIR = resolve(import.meta.dirname, "../.ktv/report-browser-test/many-buckets");
 const GENERATED_AT = new Date("2025-06-01T08:01:05.000Z");
 const ARGS = [
   "--headless",
@@ -67,6 +72,7 @@ describe("the HTML report in chromium", () => {
     let probes: ChartProbe[];
     let injectedRan: unknown;
     let collecting = true;
+    const xLabels: Record<string, XLabels | null> = {};
     const expected = buildCharts({ dir: RESULTS_DIR, ...baseline(1) }).charts;
 
     beforeAll(async () => {
@@ -90,16 +96,31 @@ describe("the HTML report in chromium", () => {
       page.on("pageerror", (e) => {
         if (collecting) consoleErrors.push(`uncaught: ${e.message}`);
       });
-      context.on("request", (r) => requests.push(r.url()));
+      context.on("request", (r) => {
+        if (collecting) requests.push(r.url());
+      });
       await page.goto(reportUrl, { waitUntil: "load" });
       // A string: evaluated in the page, where `document` exists.
       await page.waitForFunction("document.documentElement.dataset.chartsRendered !== undefined", null, {
         timeout: 10_000,
       });
       probes = await page.evaluate(probeCharts, FAULT_COLORS[0]!);
+      xLabels.fixture = await page.evaluate(histogramLabels);
       await page.screenshot({ path: SCREENSHOT, fullPage: true });
       // Last, as it makes the browser log a CSP violation on purpose: the page's policy is in force.
       collecting = false;
+      // A real run's lateness histogram: 15 buckets of "0.02–0.05"-wide labels, too many to sit side by side.
+      const many = baseline(1);
+      many.summary.histograms!.mix_lateness_ms = {
+        bounds: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200],
+        counts: [10, 7, 24, 55, 93, 254, 397, 282, 159, 83, 72, 95, 60, 9, 0],
+      };
+      writeResults(MANY_DIR, many);
+      const second = await context.newPage();
+      await second.goto(pathToFileURL(writeReport(MANY_DIR, { generatedAt: GENERATED_AT }).html).href);
+      await second.waitForFunction("document.documentElement.dataset.chartsRendered !== undefined");
+      xLabels.many = await second.evaluate(histogramLabels);
+      await second.close();
       injectedRan = await page.evaluate(
         "(() => { const s = document.createElement('script'); s.textContent = 'window.__injected = 1';" +
           " document.body.appendChild(s); return window.__injected === 1; })()",
@@ -153,8 +174,20 @@ describe("the HTML report in chromium", () => {
       expect(injectedRan).toBe(false);
     });
 
-    it("wrote the screenshot", () => {
+    it("lays the histogram's bucket labels out without overlap: flat when they fit, slanted when not", () => {
+      expect(xLabels.fixture).toMatchObject({ rotate: 0, fits: true });
+      expect(xLabels.fixture!.widest + 8).toBeLessThanOrEqual(xLabels.fixture!.slot);
+      // Flat, 15 labels of up to "100–200" would overlap: slanted 45°, one 14 px line fits between neighbours.
+      expect(xLabels.many!.widest + 8).toBeGreaterThan(xLabels.many!.slot);
+      expect(xLabels.many).toMatchObject({ rotate: 45, fits: true });
+      expect(xLabels.many!.slot * Math.SQRT1_2).toBeGreaterThanOrEqual(14);
+      expect(xLabels.many!.size).toBeGreaterThanOrEqual(xLabels.many!.widest * Math.SQRT1_2);
+    });
+
+    it("wrote the screenshot, to the tracked file only when asked to (npm run screenshot)", () => {
       expect(existsSync(SCREENSHOT)).toBe(true);
+      if (!process.env.KTV_SCREENSHOT) expect(SCREENSHOT).not.toBe(TRACKED_SCREENSHOT);
+      if (!process.env.KTV_SCREENSHOT) expect(SCREENSHOT.startsWith(tmpdir())).toBe(true);
     });
   });
 });
@@ -169,6 +202,23 @@ interface ProbeElement {
   getContext(kind: "2d"): {
     getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
   };
+}
+
+interface XLabels {
+  rotate: number;
+  size: number;
+  fits: boolean;
+  slot: number;
+  widest: number;
+}
+
+/** Runs in the page: how the lateness histogram laid out its x labels (client.js records it). */
+function histogramLabels(): XLabels | null {
+  const document = (
+    globalThis as unknown as { document: { getElementById(id: string): ProbeElement | null } }
+  ).document;
+  const raw = document.getElementById("chart-mix-lateness-hist")?.dataset.xLabels;
+  return raw ? (JSON.parse(raw) as XLabels) : null;
 }
 
 /** Runs in the page: what each chart box holds. */

@@ -87,6 +87,16 @@ export const RunSummarySchema = Type.Object({
     Type.Record(Type.String(), Type.Object({ bounds: Type.Array(Num), counts: Type.Array(Num) })),
   ),
   mix_frame_ms: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  checks: Type.Optional(
+    Type.Array(
+      Type.Object({
+        name: Type.String(),
+        ok: Type.Boolean(),
+        detail: Type.String(),
+        data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+      }),
+    ),
+  ),
 });
 
 export const TimeseriesPointSchema = Type.Object({

@@ -48,7 +48,7 @@ export interface ResourceData {
   quality?: number;
   /** VendorID 0 (default), 1, 2, 4. */
   vendorId?: number;
-  /** BillingMode 0 count (default), 1 user, 2 room, 3 master. */
+  /** BillingMode 0 count (default), 1 user, 2 room, 3 master (charged to the room's first singer). */
   billingMode?: number;
 }
 

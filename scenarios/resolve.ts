@@ -1,5 +1,6 @@
 import { DEFAULT_MEDIA_CODEC, type MediaCodec } from "../reference/codec/profile.ts";
 import type { SimOptions } from "../simulator/options.ts";
+import { durationNotices, durationProblem } from "./duration-needs.ts";
 import type { CacheBehaviour, LoadOptions, ScenarioDefinition, VuKind } from "./format.ts";
 import { durationMs } from "./load/duration.ts";
 import { type LoadPlan, planLoad } from "./load/plan.ts";
@@ -7,7 +8,8 @@ import { expandShortcuts, type ScenarioConfigs } from "./load/shortcuts.ts";
 import { validateScenario } from "./validate.ts";
 
 // A validated scenario with every default filled in and the load in its long form: what the runner and its
-// workers use (plain data, so it crosses to worker threads as is). `--duration` is applied here.
+// workers use (plain data, so it crosses to worker threads as is). `--duration` is applied here, and refused
+// when the run it would make is too short for the scenario's faults or cases (duration-needs.ts).
 
 export interface ResolvedScenario {
   name: string;
@@ -29,6 +31,8 @@ export interface ResolvedScenario {
   maxStartDelayMs: number;
   simulator: Partial<SimOptions>;
   extrapolateRooms: number[];
+  /** What `--duration` changed beyond the length (a ramp scaled), for the user to read; empty without it. */
+  notices: string[];
 }
 
 export class ScenarioError extends Error {
@@ -38,6 +42,15 @@ export class ScenarioError extends Error {
   ) {
     super(`scenario ${scenario} is invalid:\n  ${errors.join("\n  ")}`);
     this.name = "ScenarioError";
+  }
+}
+
+/** `--duration` that would make a run which cannot show what the scenario declares (duration-needs.ts). */
+export class DurationError extends ScenarioError {
+  constructor(scenario: string, problem: string) {
+    super(scenario, [problem]);
+    this.message = problem;
+    this.name = "DurationError";
   }
 }
 
@@ -54,6 +67,10 @@ export function resolveScenario(
 ): ResolvedScenario {
   const errors = validateScenario(def);
   if (errors.length > 0) throw new ScenarioError(String(def?.name ?? "?"), errors);
+  if (o.durationOverrideMs !== undefined) {
+    const problem = durationProblem(def, o.durationOverrideMs);
+    if (problem !== null) throw new DurationError(def.name, problem);
+  }
   const options =
     o.durationOverrideMs === undefined ? def.options : withDuration(def.options, o.durationOverrideMs);
   const plan = planLoad(options);
@@ -101,6 +118,7 @@ export function resolveScenario(
     maxStartDelayMs: durationMs(k.maxStartDelay ?? "5s"),
     simulator: { ...k.simulator },
     extrapolateRooms: k.extrapolateRooms ?? [],
+    notices: o.durationOverrideMs === undefined ? [] : durationNotices(def, o.durationOverrideMs),
   };
 }
 

@@ -43,7 +43,7 @@ export async function buildSimulator(
   const reqPrefix = randomBytes(4).toString("hex");
   let reqSeq = 0;
   const app = Fastify({
-    logger: { level: options.logLevel },
+    logger: { level: options.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) },
     bodyLimit: options.bodyLimit,
     genReqId: () => `${reqPrefix}-${(++reqSeq).toString(36)}`,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },

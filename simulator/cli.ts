@@ -1,8 +1,10 @@
 import { readFileSync } from "node:fs";
 import { type Command, InvalidArgumentError } from "commander";
+import pino from "pino";
 import { startSimulator } from "./app.ts";
 import { loadAppsFile } from "./auth/apps-file.ts";
-import { DEFAULT_OPTIONS, type SimOptions } from "./options.ts";
+import { DEFAULT_OPTIONS, DEV_APP, type SimOptions } from "./options.ts";
+import { StartupLog } from "./startup-log.ts";
 
 export function intArg(name: string, min: number, max: number) {
   return (v: string): number => {
@@ -90,11 +92,26 @@ export function registerSimCommand(program: Command): void {
         cdnConnBytesPerSec: o.cdnConnBandwidth,
         logLevel: o.logLevel,
       };
-      if (o.apps) opts.apps = loadAppsFile(o.apps);
       if (o.faults) opts.faults = readJsonFile(o.faults, "--faults");
-      const sim = await startSimulator(opts);
-      // Machine-readable line for parents that started us with --port 0 (tests, scenario runners).
-      process.stdout.write(`${JSON.stringify({ listening: sim.url })}\n`);
+      if (o.apps) opts.apps = loadAppsFile(o.apps);
+      else {
+        // The dev app, named here rather than left to the simulator's default: its start-up warning then goes to
+        // stderr, and stdout's first line stays the {"listening":...} line that parents read.
+        opts.apps = [DEV_APP];
+        process.stderr.write(
+          `ktv sim: no --apps given: serving the development app ${DEV_APP.app_id} (app sign ${DEV_APP.app_sign}, token secret ${DEV_APP.token_secret}); never expose this simulator beyond loopback\n`,
+        );
+      }
+      // Through pino's own asynchronous stdout stream (what it uses by default), so request logging at info
+      // level costs what it did before the start-up lines were held.
+      const log = new StartupLog(pino.destination({ dest: 1, sync: false }));
+      opts.logStream = log;
+      const sim = await startSimulator(opts).catch((err: unknown) => {
+        log.open();
+        throw err;
+      });
+      // Machine-readable first line for parents that started us with --port 0 (tests, scenario runners).
+      log.open(`${JSON.stringify({ listening: sim.url })}\n`);
       let closing = false;
       const stop = (signal: string) => {
         if (closing) return;

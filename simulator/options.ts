@@ -44,6 +44,8 @@ export interface SimOptions {
   /** Fault profile JSON (parsed) to start with; validated by the fault engine. */
   faults?: unknown;
   logLevel: string;
+  /** Where the log lines go (pino's `stream`); default stdout. */
+  logStream?: { write(line: string): void };
   clock?: Clock;
   /** Media server knobs (room capacity, buffers, timers); defaults in media/options.ts. */
   media?: Partial<MediaOptions>;

@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { baseline, noiseOnly, regressed } from "../fixtures/make-results.ts";
 import type { RunResults } from "../read-results.ts";
-import { compareRuns, holmAdjust, type MetricComparison, smallestTwoSidedP } from "./compare.ts";
+import {
+  compareRuns,
+  holmAdjust,
+  intervalsNeeded,
+  type MetricComparison,
+  smallestTwoSidedP,
+} from "./compare.ts";
 import { comparisonJson, comparisonTable } from "./table.ts";
 
 const run = (dir: string, files: Omit<RunResults, "dir">): RunResults => ({ dir, ...files });
@@ -100,6 +106,51 @@ describe("compare", () => {
     expect(c.metrics.every((m) => m.verdict === "insufficient")).toBe(true);
     expect(smallestTwoSidedP(3, 3)).toBeCloseTo(0.1, 12);
     expect(smallestTwoSidedP(5, 5)).toBeCloseTo(2 / 252, 12);
+  });
+
+  it("says how many intervals a metric needs, and about how long the runs must be", () => {
+    const short = (seed: number) => run("short", baseline(seed, { durationS: 3, rampS: 1 }));
+    const c = compareRuns(short(1), short(2));
+    const m = c.metrics.find((x) => x.metric === "ttfa_ms p95")!;
+    const comparable = c.metrics.length;
+    expect(m.needed).toEqual({
+      perSide: 5,
+      perSideHolm: intervalsNeeded(0.01 / comparable),
+      runSeconds: expect.any(Number),
+    });
+    expect(m.needed!.runSeconds!).toBeGreaterThanOrEqual(m.needed!.perSideHolm);
+    expect(m.reason).toContain("cannot reach p < 0.01: it needs at least 5 on each side");
+    const text = comparisonTable(c, short(1), short(2));
+    expect(text).toContain(
+      `FAIL: too few samples (${m.baseline.n} vs ${m.run.n}; needs ≥ ${m.needed!.perSideHolm} each)`,
+    );
+    expect(text).toMatch(/sample size: \d+ of \d+ metrics had too few intervals with a value to test\./);
+    expect(text).toMatch(/runs of about [\d,]+ s or more each \(e\.g\. --duration \d+s\)/);
+    expect(intervalsNeeded(0.01)).toBe(5);
+    expect(intervalsNeeded(0.01 / 21)).toBe(8);
+    expect(smallestTwoSidedP(7, 7)).toBeGreaterThan(0.01 / 21);
+  });
+
+  it("measures throughput over the run, not as the median interval (0 when iterations end every few seconds)", () => {
+    // Pipeline iterations last seconds and count when they end: 4 iterations every third second.
+    const sparse = (seed: number, every: number) => {
+      const files = baseline(seed);
+      files.timeseries.forEach((p, i) => {
+        p.iterations = i % every === 0 ? 4 : 0;
+      });
+      return run(`every-${every}`, files);
+    };
+    const c = compareRuns(sparse(1, 3), sparse(2, 3));
+    const t = c.metrics.find((m) => m.metric === "throughput")!;
+    const seconds = BASE.timeseries.at(-1)!.elapsed_s;
+    const its = BASE.timeseries.filter((_, i) => i % 3 === 0).length * 4;
+    expect(t.baseline.center).toBeCloseTo(its / seconds, 2);
+    expect(t.baseline.center).toBeGreaterThan(1);
+    expect(t.change).toBeCloseTo(0, 6);
+    // Half the iterations is a drop of a half, found as such.
+    const halved = compareRuns(sparse(1, 3), sparse(2, 6)).metrics.find((m) => m.metric === "throughput")!;
+    expect(halved.change).toBeLessThan(-0.4);
+    expect(halved.ci).toBeNull();
   });
 
   it("rejects nonsense options", () => {

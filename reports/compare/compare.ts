@@ -23,9 +23,16 @@ export interface MetricComparison {
   p: number | null;
   /** p adjusted for testing every metric at once (Holm), the value the gate uses; null when not tested. */
   pAdjusted: number | null;
+  /** Bootstrap interval of median(run) / median(baseline); null when not tested or the centre is pooled. */
   ci: RatioInterval | null;
   verdict: Verdict;
   reason: string;
+  /**
+   * "insufficient" only: intervals with a value needed on each side for p < alpha at all, and for the smallest
+   * p to survive the Holm adjustment over every comparable metric; and about how long each run must be to get
+   * that many at the rate this metric had values (the longer of the two runs' estimates).
+   */
+  needed?: { perSide: number; perSideHolm: number; runSeconds: number | null };
 }
 
 export interface CompareOptions {
@@ -53,7 +60,12 @@ export function compareRuns(baseline: RunResults, run: RunResults, opts: Compare
   const base = intervalSamples(baseline);
   const cur = intervalSamples(run);
   const names = [...new Set([...base.keys(), ...cur.keys()])];
-  const metrics = names.map((name) => testMetric(name, base.get(name), cur.get(name), alpha));
+  const comparable = names.filter(
+    (n) => (base.get(n)?.samples.length ?? 0) > 0 && (cur.get(n)?.samples.length ?? 0) > 0,
+  ).length;
+  const metrics = names.map((name) =>
+    testMetric(name, base.get(name), cur.get(name), alpha, Math.max(1, comparable)),
+  );
   holmAdjust(metrics);
   for (const m of metrics) judge(m, alpha, threshold);
   const regressions = metrics.filter((m) => m.verdict === "regression").map((m) => m.metric);
@@ -75,6 +87,7 @@ function testMetric(
   base: MetricSamples | undefined,
   cur: MetricSamples | undefined,
   alpha: number,
+  comparable: number,
 ): MetricComparison {
   const like = (base ?? cur)!;
   const result: MetricComparison = {
@@ -98,12 +111,21 @@ function testMetric(
   }
   result.change = relativeChange(base.center!, cur.center!);
   if (smallestTwoSidedP(base.samples.length, cur.samples.length) >= alpha) {
+    const perSide = intervalsNeeded(alpha);
+    const perSideHolm = intervalsNeeded(alpha / comparable);
+    // At the rate this metric had values in each run (intervals with a value per second of run).
+    const secondsFor = (m: MetricSamples) =>
+      m.seconds > 0 && m.samples.length > 0 ? Math.ceil((perSideHolm / m.samples.length) * m.seconds) : null;
+    const a = secondsFor(base);
+    const b = secondsFor(cur);
     result.verdict = "insufficient";
-    result.reason = `${base.samples.length} vs ${cur.samples.length} intervals cannot reach p < ${alpha}`;
+    result.needed = { perSide, perSideHolm, runSeconds: a === null || b === null ? null : Math.max(a, b) };
+    result.reason = `${base.samples.length} vs ${cur.samples.length} intervals with a value cannot reach p < ${alpha}: it needs at least ${perSide} on each side (${perSideHolm} to stay significant after the Holm adjustment over ${comparable} metrics)`;
     return result;
   }
   result.p = mannWhitneyU(cur.samples, base.samples).p;
-  result.ci = bootstrapMedianRatio(base.samples, cur.samples, { seed: seedOf(name), level: 1 - alpha });
+  if (!base.pooled)
+    result.ci = bootstrapMedianRatio(base.samples, cur.samples, { seed: seedOf(name), level: 1 - alpha });
   result.verdict = "ok";
   return result;
 }
@@ -149,6 +171,13 @@ export function smallestTwoSidedP(n1: number, n2: number): number {
   let c = 1;
   for (let i = 1; i <= Math.min(n1, n2); i++) c = (c * (n1 + n2 - Math.min(n1, n2) + i)) / i;
   return Math.min(1, 2 / c);
+}
+
+/** The fewest intervals per side (equal sizes) whose complete separation reaches p < alpha. */
+export function intervalsNeeded(alpha: number): number {
+  let n = 1;
+  while (smallestTwoSidedP(n, n) >= alpha && n < 10_000) n++;
+  return n;
 }
 
 /** A fixed seed per metric name: reproducible intervals that do not share one random stream. */

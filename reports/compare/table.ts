@@ -23,7 +23,9 @@ export function comparisonTable(c: Comparison, baseline: RunResults, run: RunRes
     fmtPct(m.change, true),
     fmtP(m.pAdjusted),
     m.ci ? `${fmt(m.ci.lo)} – ${fmt(m.ci.hi)}` : "–",
-    VERDICT_LABEL[m.verdict] + (m.verdict === "missing" ? ` (${m.reason})` : ""),
+    VERDICT_LABEL[m.verdict] +
+      (m.verdict === "missing" ? ` (${m.reason})` : "") +
+      (m.needed ? ` (${m.baseline.n} vs ${m.run.n}; needs ≥ ${m.needed.perSideHolm} each)` : ""),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   // Names and verdicts read left-aligned, numbers right-aligned so their digits line up.
@@ -45,6 +47,19 @@ export function comparisonTable(c: Comparison, baseline: RunResults, run: RunRes
     ...rows.map(line),
     "",
   ];
+  const short = c.metrics.filter((m) => m.needed);
+  if (short.length > 0) {
+    const longest = Math.max(0, ...short.map((m) => m.needed!.runSeconds ?? 0));
+    const worst = Math.max(...short.map((m) => m.needed!.perSideHolm));
+    out.push(
+      `sample size: ${short.length} of ${c.metrics.length} metrics had too few intervals with a value to test.`,
+      `          Each needs at least ${worst} intervals with a value in both runs (p < ${c.alpha}, Holm-adjusted);`,
+      longest > 0
+        ? `          at the rates these runs had values, runs of about ${fmt(longest)} s or more each (e.g. --duration ${Math.ceil(longest)}s).`
+        : "          the runs had no interval with a value for some of them.",
+      "",
+    );
+  }
   if (c.ok) out.push("result: no significant regression");
   else {
     const parts: string[] = [];

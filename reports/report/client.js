@@ -99,9 +99,28 @@
     ctx.restore();
   }
 
+  const AXIS_FONT = "12px system-ui, sans-serif";
+  const LINE_PX = 14;
+  let measurer = null;
+
+  // Category labels side by side when the widest fits its slot; else slanted 45° (a histogram's many
+  // "0.02–0.05" buckets ran into each other flat). Slanted, neighbours are slot·sin 45° apart across the text,
+  // which must hold one line; the axis grows to the slanted text's height. Recorded on the box for the test.
+  function categoryLayout(cats, width, yAxes) {
+    measurer = measurer || document.createElement("canvas").getContext("2d");
+    measurer.font = AXIS_FONT;
+    const widest = Math.max(0, ...cats.map((t) => measurer.measureText(t).width));
+    const slot = Math.max(1, width - yAxes) / Math.max(cats.length, 1);
+    if (widest + 8 <= slot) return { rotate: 0, size: 50, fits: true, slot, widest };
+    const s = Math.SQRT1_2;
+    const size = Math.ceil(widest * s + LINE_PX * s) + 16;
+    return { rotate: 45, size, fits: slot * s >= LINE_PX, slot, widest };
+  }
+
   function options(spec, width) {
     const category = spec.x.kind === "category";
     const cats = spec.x.categories || [];
+    const layout = category ? categoryLayout(cats, width, 64 + (spec.y2 ? 56 : 0)) : null;
     const bars = spec.series.filter((s) => s.style === "bars").length;
     let slot = 0;
     const series = [{ label: spec.x.label }];
@@ -126,11 +145,22 @@
     const yRange = (_u, _min, max) => [0, max > 0 ? max * 1.08 : 1];
     const scales = {
       x: category ? { time: false, range: [-0.5, Math.max(cats.length, 1) - 0.5] } : { time: false },
-      y: spec.y.log ? { distr: 3, log: 10 } : { range: spec.id === "ttfa-cdf" ? [0, 100] : yRange },
+      // Log counts: from the power of ten strictly below the smallest count, so a bucket of 7 frames (or of 1) is
+      // a bar and not a sliver on the floor.
+      y: spec.y.log
+        ? {
+            distr: 3,
+            log: 10,
+            range: (_u, min, max) => [
+              10 ** Math.floor(Math.log10(Math.max(min, 1)) - 1e-9),
+              10 ** Math.ceil(Math.log10(Math.max(max, 1) * 1.01)),
+            ],
+          }
+        : { range: spec.id === "ttfa-cdf" ? [0, 100] : yRange },
     };
     const grid = { stroke: "#e8eaed", width: 1 };
     const ticks = { stroke: "#d0d4d9", width: 1 };
-    const axisFont = "12px system-ui, sans-serif";
+    const axisFont = AXIS_FONT;
     const labelFont = "600 12px system-ui, sans-serif";
     const axes = [
       {
@@ -141,7 +171,12 @@
         font: axisFont,
         labelFont,
         ...(category
-          ? { splits: () => cats.map((_, i) => i), values: (_u, splits) => splits.map((i) => cats[i] ?? "") }
+          ? {
+              splits: () => cats.map((_, i) => i),
+              values: (_u, splits) => splits.map((i) => cats[i] ?? ""),
+              rotate: layout.rotate,
+              size: layout.size,
+            }
           : {}),
       },
       {
@@ -170,6 +205,7 @@
       });
     }
     return {
+      layout,
       width,
       height: HEIGHT,
       series,
@@ -202,6 +238,7 @@
       const plot = new uPlot(opts, alignedData(spec, extra), box);
       plots.push({ box, plot });
       box.dataset.axes = JSON.stringify(plot.axes.map((a) => a.label));
+      if (opts.layout) box.dataset.xLabels = JSON.stringify(opts.layout);
       box.dataset.rendered = "1";
       drawn++;
     } catch (e) {

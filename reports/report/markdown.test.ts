@@ -25,6 +25,7 @@ describe("the Markdown summary", () => {
     expect(md).toContain("| `ttfa_ms` from intended start |");
     expect(md).toContain("## Capacity");
     expect(md).toContain("| billable requests per hour | 45,360 |");
+    expect(md).toContain("| knee | Knee not located: 2 of 6 thresholds failed over the whole run");
     expect(md).toContain(`- \`${s.capacity.formulas[0]}\``);
     expect(md).toContain("## Errors: 24 in 1,071 iterations");
     expect(md).toContain("| `1017097` | `SYSTEM_BUSY` | 20 | 1.87% |");
@@ -41,6 +42,28 @@ describe("the Markdown summary", () => {
     const out = renderMarkdown({ dir: "d", ...hostile });
     expect(out).toContain("# ktv report: &lt;img src=x onerror=alert(1)&gt;\\|");
     expect(out).not.toContain("<img");
+  });
+
+  it("lists the run's checks, failed ones first in the heading", () => {
+    const files = baseline(1, { durationS: 12 });
+    expect(renderMarkdown({ dir: "d", ...files })).not.toContain("## Checks");
+    files.summary.checks = [
+      { name: "billing", ok: false, detail: "it has 4 | rows" },
+      { name: "faults", ok: true, detail: "fired" },
+    ];
+    const out = renderMarkdown({ dir: "d", ...files });
+    expect(out).toContain("## Checks: **1 of 2 failed**");
+    expect(out).toContain("| ❌ **fail** | `billing` | it has 4 \\| rows |");
+  });
+
+  it("tells handled error codes from the ones that failed iterations", () => {
+    const files = baseline(1, { durationS: 12 });
+    files.summary.counters.errors_by_code = { "1017050": 6, "1017097": 2 };
+    files.summary.counters.failed_iterations_by_code = { "1017097": 2 };
+    const out = renderMarkdown({ dir: "d", ...files });
+    expect(out).toContain("| code | name | count | per iteration | iterations failed |");
+    expect(out).toMatch(/\| `1017050` \| `[A-Z_]+` \| 6 \| [\d.]+% \| 0 \(handled\) \|/);
+    expect(out).toMatch(/\| `1017097` \| `SYSTEM_BUSY` \| 2 \| [\d.]+% \| 2 \|/);
   });
 
   it("marks an interrupted run", () => {

@@ -5,7 +5,7 @@ import type { RunResults } from "../read-results.ts";
 import { fmt, fmtBytes, fmtDuration, fmtPct, fmtUnit, unitOf } from "../units.ts";
 import { generatorSummary, generatorVerdict } from "./generator.ts";
 import { billingModeName, codeInfo, metricTitle, vendorName } from "./names.ts";
-import { observed } from "./sections.ts";
+import { kneeText, observed } from "./sections.ts";
 
 /** Text safe in a Markdown table cell: no emphasis, links, code, HTML or cell breaks. */
 export function mdText(s: string): string {
@@ -95,6 +95,21 @@ export function renderMarkdown(r: RunResults): string {
     );
   }
 
+  const checks = s.checks ?? [];
+  if (checks.length > 0) {
+    const bad = checks.filter((ch) => !ch.ok).length;
+    out.push(
+      `## Checks: ${bad === 0 ? `all ${checks.length} passed` : `**${bad} of ${checks.length} failed**`}`,
+      "",
+      table(
+        ["result", "check", "what it found"],
+        ["l", "l", "l"],
+        checks.map((ch) => [ch.ok ? "✅ pass" : "❌ **fail**", mdCode(ch.name), mdText(ch.detail)]),
+      ),
+      "",
+    );
+  }
+
   out.push("## Key percentiles", "");
   const names = Object.keys(s.metrics);
   out.push(
@@ -160,7 +175,9 @@ export function renderMarkdown(r: RunResults): string {
                 `${mdCode(cap.knee.metric)} ${mdCode(cap.knee.expression)} broke at ${fmt(cap.knee.vus)} VUs / ${fmt(cap.knee.rooms)} rooms`,
               ],
             ]
-          : []),
+          : cap.knee === null
+            ? [["knee", mdText(kneeText(null, s.thresholds)!.text)]]
+            : []),
       ],
     ),
     "",
@@ -171,19 +188,22 @@ export function renderMarkdown(r: RunResults): string {
   );
 
   const errors = Object.entries(c.errors_by_code).sort((a, b) => b[1] - a[1]);
+  // Results that count failed iterations by code: a code that failed none was handled by the client.
+  const failedBy = typeof c.failed_iterations_by_code === "object" ? c.failed_iterations_by_code : null;
   const totalErrors = errors.reduce((a, [, n]) => a + n, 0);
   out.push(`## Errors: ${fmt(totalErrors)} in ${fmt(c.iterations)} iterations`, "");
   out.push(
     errors.length === 0
       ? "No errors."
       : table(
-          ["code", "name", "count", "per iteration"],
-          ["l", "l", "r", "r"],
+          ["code", "name", "count", "per iteration", ...(failedBy ? ["iterations failed"] : [])],
+          ["l", "l", "r", "r", ...(failedBy ? (["r"] as const) : [])],
           errors.map(([code, n]) => [
             mdCode(code),
             codeInfo(code) ? mdCode(codeInfo(code)!.name) : "–",
             fmt(n),
             fmtPct(c.iterations > 0 ? n / c.iterations : null),
+            ...(failedBy ? [failedBy[code] ? fmt(failedBy[code]) : "0 (handled)"] : []),
           ]),
         ),
     "",

@@ -88,6 +88,46 @@ describe("the HTML report", () => {
     expect(page).toContain('<span class="badge warn">yes</span> SIGINT');
   });
 
+  it("shows a failed check in the header and in the thresholds section", () => {
+    const files = baseline(1);
+    files.summary.checks = [
+      { name: "billing", ok: false, detail: "the ledger should have 3 rows; it has <4>" },
+      { name: "other", ok: true, detail: "fine" },
+    ];
+    const page = renderReport(run(files));
+    expect(page).toContain('<span class="status fail">check failed: billing</span>');
+    expect(page).toContain("<h2>Thresholds and checks</h2>");
+    expect(page).toMatch(
+      /<tr class="row-fail"><td><span class="badge fail">fail<\/span><\/td><td><code>billing<\/code><\/td><td>the ledger should have 3 rows; it has &lt;4&gt;<\/td>/,
+    );
+    expect(renderReport(run())).not.toContain("check failed");
+  });
+
+  it("does not say 'no threshold broke' in Capacity when thresholds failed", () => {
+    // The fixture: 2 of 6 thresholds fail over the whole run, none windowed, so no knee is located.
+    expect(r.summary.capacity.knee).toBeNull();
+    expect(html).not.toContain("No threshold broke");
+    expect(html).toContain("Knee not located: 2 of 6 thresholds failed over the whole run");
+    const green = baseline(1);
+    for (const t of green.summary.thresholds) t.ok = true;
+    expect(renderReport(run(green))).toContain("No threshold broke: the knee is beyond the load");
+  });
+
+  it("tells handled vendor errors from the ones that failed iterations", () => {
+    const files = baseline(1);
+    files.summary.counters.errors_by_code = { "1017050": 6, "1017097": 2 };
+    files.summary.counters.failed_iterations_by_code = { "1017097": 2 };
+    const page = renderReport(run(files));
+    expect(page).toContain('<th class="num">Iterations failed</th>');
+    expect(page).toContain("1 of 2 codes failed no iteration (the client handled them)");
+    expect(page).toMatch(/<code>1017050<\/code>.*?<td class="num">0 \(handled\)<\/td><\/tr>/);
+    expect(page).toMatch(/<tr class="row-fail"><td><code>1017097<\/code>.*?<td class="num">2<\/td><\/tr>/);
+    files.summary.counters.failed_iterations_by_code = {};
+    expect(renderReport(run(files))).toContain("None of these failed an iteration: the client handled each");
+    // Results from before the split: no column, no claim.
+    expect(html).not.toContain("Iterations failed</th>");
+  });
+
   it("says why a plot is empty instead of drawing an empty frame", () => {
     const files = baseline(1, { faults: false });
     delete files.summary.histograms;

@@ -14,6 +14,7 @@ import {
   billingTotals,
   capacitySection,
   chartFigures,
+  checksTable,
   errorsTable,
   faultsTable,
   generatorBanner,
@@ -71,12 +72,18 @@ export function renderReport(r: RunResults, opts: PageOptions = {}): string {
   const data = buildCharts(r);
   const s = r.summary;
   const failed = s.thresholds.filter((t) => !t.ok).length;
-  const status =
+  const thresholdStatus =
     s.thresholds.length === 0
       ? html`<span class="status neutral">no thresholds</span>`
       : failed === 0
         ? html`<span class="status pass">all ${s.thresholds.length} thresholds passed</span>`
         : html`<span class="status fail">${failed} of ${s.thresholds.length} thresholds failed</span>`;
+  const failedChecks = (s.checks ?? []).filter((c) => !c.ok);
+  const status = html`${thresholdStatus}${
+    failedChecks.length > 0
+      ? html`<span class="status fail">check failed: ${failedChecks.map((c) => c.name).join(", ")}</span>`
+      : null
+  }`;
   const style = `${a.uplotCss}\n${a.pageCss}`;
   const scripts = [a.uplotJs, a.clientJs].map(safeInlineScript);
   const csp = [
@@ -87,7 +94,7 @@ export function renderReport(r: RunResults, opts: PageOptions = {}): string {
     "base-uri 'none'",
     "form-action 'none'",
   ].join("; ");
-  const section = (id: string, title: string, body: Html | Html[]) =>
+  const section = (id: string, title: string, body: Html | (Html | null)[]) =>
     html`<section class="card" id="${id}"><h2>${title}</h2>${body}</section>`;
   const generated = (opts.generatedAt ?? new Date()).toISOString();
 
@@ -116,14 +123,14 @@ export function renderReport(r: RunResults, opts: PageOptions = {}): string {
 <main>
 ${generatorBanner(s)}
 ${section("overview", "Overview", [overview(r), runDetails(r)])}
-${section("thresholds", "Thresholds", thresholdsTable(s.thresholds))}
+${section("thresholds", "Thresholds and checks", [thresholdsTable(s.thresholds), checksTable(s.checks)])}
 ${section("throughput", "Throughput and errors over time", chartFigures(data, "throughput"))}
 ${section("latency", "Latency by stage", [chartFigures(data, "latency"), html`<h3>Whole-run percentiles</h3>`, latencyTable(s.metrics)])}
 ${section("distribution", "Time to first audio: distribution", chartFigures(data, "distribution"))}
 ${section("mixing", "Mixing: lateness, deadline misses and cost", chartFigures(data, "mixing"))}
 ${section("bandwidth", "Download bandwidth", chartFigures(data, "bandwidth"))}
 ${section("billing", "Billing", [chartFigures(data, "billing"), billingTotals(r)])}
-${section("capacity", "Capacity model", capacitySection(s.capacity))}
+${section("capacity", "Capacity model", capacitySection(s.capacity, s.thresholds))}
 ${section("errors", "Errors by code", errorsTable(s))}
 ${section("faults", "Fault timeline", [chartFigures(data, "faults"), faultsTable(data.faults)])}
 </main>

@@ -2,7 +2,7 @@
 // errors by code, billing totals and faults. Every value from the results files goes through `html`, which
 // escapes it.
 
-import type { MetricSummary, RunSummary, ThresholdResult } from "../format.ts";
+import type { CheckResult, MetricSummary, RunSummary, ThresholdResult } from "../format.ts";
 import type { RunResults } from "../read-results.ts";
 import { fmt, fmtBytes, fmtDuration, fmtPct, fmtTime, fmtUnit, unitOf } from "../units.ts";
 import type { ChartSpec, ReportData } from "./charts.ts";
@@ -96,6 +96,18 @@ export function thresholdsTable(thresholds: ThresholdResult[]): Html {
   )}</tbody></table>`;
 }
 
+/** The run's own checks (billing exact ...): what each compared and found. Absent in older results. */
+export function checksTable(checks: CheckResult[] | undefined): Html | null {
+  if (!checks || checks.length === 0) return null;
+  return html`<h3>Checks</h3>
+<table class="data">
+<thead><tr><th>Result</th><th>Check</th><th>What it found</th></tr></thead>
+<tbody>${checks.map(
+    (c) =>
+      html`<tr class="${c.ok ? "" : "row-fail"}"><td>${badge(c.ok)}</td><td><code>${c.name}</code></td><td>${c.detail}</td></tr>`,
+  )}</tbody></table>`;
+}
+
 /** The observed value in the threshold's terms: a rate as a percentage, a percentile in the metric's unit. */
 export function observed(t: ThresholdResult): string {
   if (t.observed === null) return "no samples";
@@ -138,7 +150,33 @@ ${v.late ? html`<p>${v.late}</p>` : null}
 </section>`;
 }
 
-export function capacitySection(cap: RunSummary["capacity"]): Html {
+/**
+ * What the run says about the knee. Only a windowed threshold (`over W`) or an abortOnFail stop has a time of
+ * first breach; a whole-run threshold that failed says the run broke but not at which load, and must not read as
+ * "no threshold broke" under a red "N thresholds failed" badge.
+ */
+export function kneeText(
+  knee: RunSummary["capacity"]["knee"],
+  thresholds: ThresholdResult[],
+): { text: string; located: boolean } | null {
+  if (knee === undefined) return null;
+  if (knee !== null) {
+    return {
+      located: true,
+      text: `${knee.metric} ${knee.expression} first broke at ${fmt(knee.vus)} VUs / ${fmt(knee.rooms)} rooms, ${fmt(knee.at_s)} s into the run.`,
+    };
+  }
+  const failed = thresholds.filter((t) => !t.ok);
+  if (failed.length === 0)
+    return { located: false, text: "No threshold broke: the knee is beyond the load this run reached." };
+  const names = failed.map((t) => `${t.metric} ${t.expression}`).join(", ");
+  return {
+    located: false,
+    text: `Knee not located: ${failed.length} of ${thresholds.length} thresholds failed over the whole run (${names}), but none of them has a time of first breach. Only a windowed threshold ("p(95)<800 over 30s") or an abortOnFail stop says at which load it broke.`,
+  };
+}
+
+export function capacitySection(cap: RunSummary["capacity"], thresholds: ThresholdResult[] = []): Html {
   const kv = (rows: [string, string][]) =>
     html`<table class="data kv"><tbody>${rows.map(([k, v]) => html`<tr><th>${k}</th><td class="num">${v}</td></tr>`)}</tbody></table>`;
   const byMode = Object.entries(cap.billable_per_hour.by_mode).map(
@@ -148,13 +186,14 @@ export function capacitySection(cap: RunSummary["capacity"]): Html {
     ([k, v]) => [`vendor ${vendorName(k)}`, fmt(v)] as [string, string],
   );
   const limit = cap.generator_limit;
+  const kt = kneeText(cap.knee, thresholds);
   const knee =
     cap.knee_limited_by === "generator"
       ? html`<p><span class="badge fail">limited by the generator</span> No knee: the load generator saturated${limit ? ` at ${fmt(limit.vus)} VUs / ${fmt(limit.rooms)} rooms, ${fmt(limit.at_s)} s into the run` : ""}, so no threshold breach from then on can be called the target's.${cap.withheld_knee ? ` (${cap.withheld_knee.metric} ${cap.withheld_knee.expression} broke at ${fmt(cap.withheld_knee.vus)} VUs, ${fmt(cap.withheld_knee.at_s)} s.)` : ""}</p>`
-      : cap.knee === undefined
+      : cap.knee === undefined || kt === null
         ? html`<p class="muted">Not a capacity scenario: no knee searched.</p>`
         : cap.knee === null
-          ? html`<p>No threshold broke: the knee is beyond the load this run reached.</p>`
+          ? html`<p>${kt.text}</p>`
           : html`<p><strong>Knee:</strong> <code>${cap.knee.metric}</code> <code>${cap.knee.expression}</code> first broke at ${fmt(cap.knee.vus)} VUs / ${fmt(cap.knee.rooms)} rooms, ${fmt(cap.knee.at_s)} s into the run.</p>`;
   return html`<div class="cols-3">
 <div><h3>Billable requests per hour</h3>${kv([["total", fmt(cap.billable_per_hour.total)], ...byMode, ...byVendor])}</div>
@@ -177,11 +216,22 @@ export function errorsTable(s: RunSummary): Html {
   const entries = Object.entries(s.counters.errors_by_code).sort((a, b) => b[1] - a[1]);
   if (entries.length === 0) return html`<p>No errors in this run.</p>`;
   const total = sumValues(s.counters.errors_by_code);
-  return html`<table class="data">
-<thead><tr><th>Code</th><th>Name</th><th>Meaning</th><th class="num">Count</th><th class="num">Share of errors</th><th class="num">Per iteration</th></tr></thead>
+  const byCode = s.counters.failed_iterations_by_code;
+  const failedBy = typeof byCode === "object" ? byCode : null;
+  const handled = failedBy ? entries.filter(([code]) => !(failedBy[code] ?? 0)).length : 0;
+  const note = failedBy
+    ? html`<p>Every error answer a client met, handled or not. ${
+        handled === entries.length
+          ? "None of these failed an iteration: the client handled each (e.g. no share in the room, so it requested the song; a song without a pitch line, sung without one)."
+          : `${handled} of ${entries.length} codes failed no iteration (the client handled them); the last column counts the iterations that failed with each code.`
+      }</p>`
+    : null;
+  return html`${note}<table class="data">
+<thead><tr><th>Code</th><th>Name</th><th>Meaning</th><th class="num">Count</th><th class="num">Share of errors</th><th class="num">Per iteration</th>${failedBy ? html`<th class="num">Iterations failed</th>` : null}</tr></thead>
 <tbody>${entries.map(([code, n]) => {
     const info = codeInfo(code);
-    return html`<tr><td><code>${code}</code></td><td>${info?.name ?? "–"}</td><td>${info?.message ?? "not a vendor code"}</td><td class="num">${fmt(n)}</td><td class="num">${fmtPct(n / total)}</td><td class="num">${fmtPct(s.counters.iterations > 0 ? n / s.counters.iterations : null)}</td></tr>`;
+    const failed = failedBy ? (failedBy[code] ?? 0) : null;
+    return html`<tr class="${failed ? "row-fail" : ""}"><td><code>${code}</code></td><td>${info?.name ?? "–"}</td><td>${info?.message ?? "not a vendor code"}</td><td class="num">${fmt(n)}</td><td class="num">${fmtPct(n / total)}</td><td class="num">${fmtPct(s.counters.iterations > 0 ? n / s.counters.iterations : null)}</td>${failed === null ? null : html`<td class="num">${failed === 0 ? "0 (handled)" : fmt(failed)}</td>`}</tr>`;
   })}</tbody></table>`;
 }
 

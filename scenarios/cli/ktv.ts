@@ -20,16 +20,37 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** Usage errors (a missing argument, an unknown option, a bad value) exit 2, as the docs say; commander uses 1. */
+export const EXIT_USAGE = 2;
+
+/**
+ * The exit code for an error out of parseAsync, after saying what went wrong on stderr when nobody has yet.
+ * Order matters: InvalidArgumentError is a CommanderError. Thrown from an action (a --faults file that is missing
+ * or not JSON) it arrives here unprinted; commander prints its own parse-time errors and throws a plain
+ * CommanderError. A command that chose its exit code (`ktv run`: 99, 105 ...) throws a CommanderError whose code
+ * is not commander's.
+ */
+export function exitCodeOf(e: unknown, err: (text: string) => void): number {
+  if (e instanceof InvalidArgumentError) {
+    err(`ktv: ${e.message}\n`);
+    return EXIT_USAGE;
+  }
+  if (e instanceof CommanderError) {
+    if (e.exitCode !== 0 && e.code.startsWith("commander.")) return EXIT_USAGE;
+    return e.exitCode;
+  }
+  if (e instanceof Error) {
+    err(`ktv: ${e.message}\n`);
+    return EXIT_USAGE;
+  }
+  throw e;
+}
+
 export async function main(argv: string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (e) {
-    if (e instanceof CommanderError) process.exit(e.exitCode);
-    if (e instanceof InvalidArgumentError || e instanceof Error) {
-      process.stderr.write(`ktv: ${e.message}\n`);
-      process.exit(2);
-    }
-    throw e;
+    process.exit(exitCodeOf(e, (t) => process.stderr.write(t)));
   }
 }
 

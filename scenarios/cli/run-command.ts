@@ -8,7 +8,7 @@ import { SetupError } from "../run/song-pool.ts";
 
 // `ktv run <scenario>`: validate and plan the scenario, run it (embedded simulator unless --target), write the
 // results directory and its HTML report, print where they are. Exit codes as k6: 0 passed, 99 a threshold
-// failed, 105 interrupted (SIGINT/SIGTERM; the results are still complete), 2 invalid scenario or options,
+// or a check (billing exact ...) failed, 105 interrupted (SIGINT/SIGTERM; the results are still complete), 2 invalid scenario or options,
 // 1 the run could not happen (simulator unreachable, setup failed). A second SIGINT exits at once (130).
 
 interface RunCliOptions {
@@ -110,6 +110,7 @@ async function runCommand(name: string, opts: RunCliOptions): Promise<number> {
     }
     throw e;
   }
+  for (const n of scenario.notices) err(`ktv run: ${n}\n`);
   if (opts.appSign !== undefined && !/^[0-9a-fA-F]{64}$/.test(opts.appSign)) {
     err("ktv run: --app-sign must be 64 hex characters\n");
     return EXIT.usage;
@@ -154,6 +155,9 @@ async function runCommand(name: string, opts: RunCliOptions): Promise<number> {
       err(
         `ktv run: threshold ${t.ok ? "passed" : "FAILED"}: ${t.metric} ${t.expression} (observed ${observed})\n`,
       );
+    }
+    for (const c of outcome.summary.checks ?? []) {
+      err(`ktv run: check ${c.ok ? "passed" : "FAILED"}: ${c.name}: ${c.detail}\n`);
     }
     return outcome.exitCode;
   } catch (e) {

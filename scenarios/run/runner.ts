@@ -10,6 +10,7 @@ import { planOf, type ResolvedScenario } from "../resolve.ts";
 import { type Breach, ThresholdBook } from "../thresholds/evaluate.ts";
 import { parseThresholds } from "../thresholds/parser.ts";
 import { AdminClient, totalsOf } from "./admin.ts";
+import { runBillingCheck } from "./billing-check.ts";
 import { epochNow, sleepUntil } from "./clock.ts";
 import { environment } from "./environment.ts";
 import { ProcessCpu, recordSample, ThreadSampler, TimerLag } from "./generator.ts";
@@ -316,9 +317,11 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     // The vendor's side of the story.
     let ledger: LedgerSnapshot = { rows: [], totals: totalsOf([]), next_since_id: null };
     let faultEvents: FaultEventLine[] = [];
+    let ledgerError: Error | null = null;
     try {
       ledger = await admin.ledgerSince(ledgerHead, c.appID);
     } catch (err) {
+      ledgerError = err instanceof Error ? err : new Error(String(err));
       warn(`could not read the ledger: ${String(err)}`);
     }
     try {
@@ -328,12 +331,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     }
     if (faultsTouched && !c.embedded) await admin.setFaults(null).catch(() => {});
 
-    const billable = total.counter("billable_requests");
-    if (billable !== ledger.rows.length) {
-      warn(
-        `the client counted ${billable} billable requests, the ledger has ${ledger.rows.length} rows for this run`,
-      );
-    }
+    const checks = [runBillingCheck(total, s.resource, ledgerError ?? ledger, prefix)];
     const env = environment({
       seed: o.seed,
       startedAt: c.startedAt,
@@ -354,11 +352,12 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
       environment: env,
       notes,
       generator,
+      checks,
     });
     writeResults(o.out, { summary, timeseries: points, ledger, faultEvents, environment: env });
     const exitCode = bySignal
       ? EXIT.interrupted
-      : summary.thresholds.some((t) => !t.ok)
+      : summary.thresholds.some((t) => !t.ok) || checks.some((ch) => !ch.ok)
         ? EXIT.thresholds
         : EXIT.ok;
     return { exitCode, dir: resolve(o.out), summary };

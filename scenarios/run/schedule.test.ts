@@ -202,11 +202,13 @@ describe("closed-model executors at run time", () => {
   it("users: one per VU, seats filling rooms, listeners pointed at their room's first singer", async () => {
     const h = await run({ scenarios: { s: { executor: "per-vu-iterations", vus: 4, iterations: 1 } } });
     const byVu = [...h.specs].sort((a, b) => a.vu - b.vu);
-    expect(byVu.map((s) => [s.userID, s.roomID, s.seat.role, s.listenTo, s.preferShared])).toEqual([
-      ["t-v0", "t-room0", "singer", null, false],
-      ["t-v1", "t-room0", "listener", "t-v0_main", true],
-      ["t-v2", "t-room1", "singer", null, false],
-      ["t-v3", "t-room1", "listener", "t-v2_main", true],
+    expect(
+      byVu.map((s) => [s.userID, s.roomID, s.seat.role, s.listenTo, s.preferShared, s.masterID]),
+    ).toEqual([
+      ["t-v0", "t-room0", "singer", null, false, "t-v0"],
+      ["t-v1", "t-room0", "listener", "t-v0_main", true, "t-v0"],
+      ["t-v2", "t-room1", "singer", null, false, "t-v2"],
+      ["t-v3", "t-room1", "listener", "t-v2_main", true, "t-v2"],
     ]);
   });
 });
@@ -314,11 +316,11 @@ describe("open-model executors at run time", () => {
       { ktv: { population: { rooms: 1, usersPerRoom: 2 } } },
     );
     const byIt = [...h.specs].sort((a, b) => a.iteration - b.iteration);
-    expect(byIt.map((s) => [s.userID, s.seat.role, s.listenTo])).toEqual([
-      ["t-s-a0", "singer", null],
-      ["t-s-a1", "listener", "t-s-a0_main"],
-      ["t-s-a2", "singer", null],
-      ["t-s-a3", "listener", "t-s-a2_main"],
+    expect(byIt.map((s) => [s.userID, s.seat.role, s.listenTo, s.masterID])).toEqual([
+      ["t-s-a0", "singer", null, "t-s-a0"],
+      ["t-s-a1", "listener", "t-s-a0_main", "t-s-a0"],
+      ["t-s-a2", "singer", null, "t-s-a2"],
+      ["t-s-a3", "listener", "t-s-a2_main", "t-s-a2"],
     ]);
   });
 });

@@ -155,8 +155,8 @@ export class WorkerSchedule {
     const seat = seatOfUser(vuId, this.pop);
     const userID = `${this.init.prefix}-v${vuId}`;
     const first = seat.room * this.pop.usersPerRoom;
-    const singer = first === vuId ? null : `${this.init.prefix}-v${first}`;
-    return this.spec(p, vuId, iteration, userID, seat, round, vuId, singer);
+    const owner = `${this.init.prefix}-v${first}`;
+    return this.spec(p, vuId, iteration, userID, seat, round, vuId, owner === userID ? null : owner, owner);
   }
 
   // ---- open model -------------------------------------------------------------------------------------
@@ -234,7 +234,7 @@ export class WorkerSchedule {
     let first = i - user + seat.room * this.pop.usersPerRoom;
     if (first > i) first -= size;
     const listenTo = first < 0 || first === i ? null : `${this.init.prefix}-${p.name}-a${first}`;
-    return this.spec(p, vuId, i, userID, seat, round, user, listenTo);
+    return this.spec(p, vuId, i, userID, seat, round, user, listenTo, listenTo ?? userID);
   }
 
   // ---- both -------------------------------------------------------------------------------------------
@@ -248,6 +248,7 @@ export class WorkerSchedule {
     round: number,
     user: number,
     firstSingerUser: string | null,
+    owner: string,
   ): IterationSpec {
     const s = this.init.scenario;
     const cacheDir = s.cache === "vu" ? join(this.init.cacheRoot, `vu${vuId}`) : undefined;
@@ -260,6 +261,7 @@ export class WorkerSchedule {
       roomID: roomID(this.init.prefix, seat.room),
       seat,
       listenTo: seat.role === "listener" && firstSingerUser ? streamOf(firstSingerUser) : null,
+      masterID: owner,
       song: this.songs.pick(seat.room, round),
       resource: s.resource,
       preferShared: prefersShare(this.init.seed, s.shareRatio, seat, user, round),

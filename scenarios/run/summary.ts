@@ -1,6 +1,7 @@
 import { FRAME_MS } from "../../reference/mixer/frame.ts";
 import type {
   CapacityModel,
+  CheckResult,
   GeneratorReport,
   LedgerSnapshot,
   RunSummary,
@@ -17,9 +18,9 @@ import type { RunEnvironment } from "./environment.ts";
 import { extraCounters, summaryMetrics } from "./series.ts";
 
 // summary.json from a finished run's merged samples (reports/format.ts RunSummary, plus additive fields:
-// counters.failed_iterations and ledger_rows, capacity.extrapolated, conformance verdicts, and the generator's
-// self-watch: `generator`, `generator_saturated`, and a capacity knee withheld when the generator may have
-// caused it, kneeVerdict below).
+// counters.failed_iterations, failed_iterations_by_code and ledger_rows, capacity.extrapolated, checks,
+// conformance verdicts, and the generator's self-watch: `generator`, `generator_saturated`, and a capacity knee
+// withheld when the generator may have caused it, kneeVerdict below).
 
 export interface SummaryInput {
   scenario: ResolvedScenario;
@@ -37,6 +38,8 @@ export interface SummaryInput {
   notes: { kind: string; data: unknown }[];
   /** The generator's health (saturation.ts); absent in callers that do not watch it. */
   generator?: GeneratorReport;
+  /** The run's checks beside the thresholds (billing ...); a failed one fails the run. */
+  checks?: CheckResult[];
 }
 
 export function buildSummary(i: SummaryInput): RunSummary & Record<string, unknown> {
@@ -74,6 +77,7 @@ export function buildSummary(i: SummaryInput): RunSummary & Record<string, unkno
       billable_requests: total.counter("billable_requests"),
       bytes_downloaded: total.counter("bytes_downloaded"),
       failed_iterations: total.rates.get("errors")?.trues ?? 0,
+      failed_iterations_by_code: failedByCode(total),
       ledger_rows: i.ledger.rows.length,
     },
     thresholds: i.thresholds,
@@ -95,6 +99,7 @@ export function buildSummary(i: SummaryInput): RunSummary & Record<string, unkno
     environment: i.environment,
     histograms: histogramsOf(total),
     mix_frame_ms: FRAME_MS,
+    checks: i.checks ?? [],
     ...(conformance.length > 0 ? { conformance } : {}),
     ...(i.generator ? { generator: i.generator, generator_saturated: i.generator.reasons.length > 0 } : {}),
   };
@@ -134,6 +139,16 @@ function withVerdict<C extends CapacityModel>(
 /** Active VUs in the interval that contains `atS` (the last one when past the end). */
 function loadAt(points: TimeseriesPoint[], atS: number): number {
   return (points.find((p) => p.elapsed_s >= atS - 1e-6) ?? points.at(-1))?.vus ?? 0;
+}
+
+/** Iterations that failed, by the code they failed with (the rest of errors_by_code were handled). */
+function failedByCode(total: MetricSet): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, r] of total.rates) {
+    const m = /^errors\{code:(.+)\}$/.exec(key);
+    if (m && r.trues > 0) out[m[1]!] = r.trues;
+  }
+  return out;
 }
 
 /** Distributions for the report's plots: TTFA and end-to-end latency linear, mixer lateness logarithmic. */

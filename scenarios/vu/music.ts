@@ -75,7 +75,7 @@ async function musicIteration(
         resourceType: res.type,
         resourceQualityType: res.quality,
         roomID: spec.roomID,
-        ...(res.billingMode === 3 ? { masterID: spec.userID } : {}),
+        ...(res.billingMode === 3 ? { masterID: spec.masterID } : {}),
       });
       if (r.errorCode === 0) rec.add("billable_requests");
     }

@@ -185,6 +185,7 @@ describe("pipeline VU: how it makes its audio", () => {
     seed: 7,
     cacheDir,
     codec: "pcm",
+    masterID: "u",
     ...(audio ? { audio } : {}),
   });
   const ctx = {

@@ -42,6 +42,7 @@ export function pipelineConfig(ctx: VuContext, spec: IterationSpec): PipelineCon
     resourceType: spec.resource.type,
     quality: spec.resource.quality,
     billingMode: spec.resource.billingMode,
+    ...(spec.resource.billingMode === 3 ? { masterID: spec.masterID } : {}),
     preferShared: spec.preferShared,
     publish: singer,
     listen: !singer && spec.listenTo ? [spec.listenTo] : [],

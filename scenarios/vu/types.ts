@@ -29,6 +29,11 @@ export interface IterationSpec {
   seat: Seat;
   /** The stream a listener plays (the room's first singer), or null. */
   listenTo: string | null;
+  /**
+   * The room's owner, its first singer (this user when it is the first): who pays under billing mode 3
+   * (Master, spec §7: each fetch charged to masterID + roomID).
+   */
+  masterID: string;
   song: SongChoice;
   resource: { type: number; quality: number; vendorId: number; billingMode: number };
   preferShared: boolean;

@@ -51,6 +51,13 @@ describe("ktv token", () => {
     expect(c.payload).toBe("");
   });
 
+  it("without --app-id mints for the dev app, as its help says", async () => {
+    const { out, error } = await run("--user-id", "alice");
+    expect(error).toBeUndefined();
+    const c = verifyToken04(out.trim(), DEV_APP.token_secret, { appId: DEV_APP.app_id, userId: "alice" });
+    expect(c.app_id).toBe(DEV_APP.app_id);
+  });
+
   it("--json prints the claims beside the token; --ttl sets the validity", async () => {
     const { out } = await run(
       "--app-id",
@@ -102,7 +109,6 @@ describe("ktv token", () => {
   it.each([
     ["no secret for a non-dev app", ["--app-id", "77", "--user-id", "u"], /no secret for app 77/],
     ["missing --user-id", ["--app-id", "77"], /required option '--user-id <id>'/],
-    ["missing --app-id", ["--user-id", "u"], /required option '--app-id <n>'/],
     ["app id 0", ["--app-id", "0", "--user-id", "u"], /--app-id must be in 1\.\.4294967295/],
     ["app id not a number", ["--app-id", "x", "--user-id", "u"], /--app-id must be an integer/],
     [

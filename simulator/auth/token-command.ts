@@ -62,7 +62,11 @@ export function registerTokenCommand(program: Command): void {
     .description(
       "mint a token04 (AES-256-CBC, '04' + base64) for a user of an app; the dev app's secret by default",
     )
-    .requiredOption("--app-id <n>", "uint32 app id", uint("--app-id", 1, 0xffffffff))
+    .addOption(
+      new Option("--app-id <n>", "uint32 app id")
+        .argParser(uint("--app-id", 1, 0xffffffff))
+        .default(DEV_APP.app_id, `${DEV_APP.app_id}, the simulator's development app`),
+    )
     .requiredOption(
       "--user-id <id>",
       "the user the token is for (< 64 bytes, the SDK's id characters)",
