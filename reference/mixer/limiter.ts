@@ -37,7 +37,9 @@ export class Limiter {
   readonly threshold: number;
   readonly attack: number;
   readonly release: number;
-  private readonly thresholdAcc: number;
+  /** The threshold in the accumulator domain (T·2^15): a frame whose peak stays at or below it, starting at
+   * unity gain, passes unchanged (frame-kernel.ts proves it), so the Mixer skips `process` for it. */
+  readonly ceiling: number;
   /** Current gain, Q15; exposed for meters and tests. */
   gain = UNITY_GAIN;
 
@@ -48,12 +50,12 @@ export class Limiter {
     this.threshold = t;
     this.attack = checkQ15("attack", opts.attack ?? DEFAULT_LIMITER.attack);
     this.release = checkQ15("release", opts.release ?? DEFAULT_LIMITER.release);
-    this.thresholdAcc = t * UNITY_GAIN;
+    this.ceiling = t * UNITY_GAIN;
   }
 
   /** Limits `frames` stereo sample frames of `acc` into `out`. */
   process(out: Int16Array, frames: number, acc: Float64Array): void {
-    const thr = this.thresholdAcc;
+    const thr = this.ceiling;
     const attack = this.attack;
     const release = this.release;
     let g = this.gain;

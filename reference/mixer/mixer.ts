@@ -1,12 +1,16 @@
 import { allocFrame, assertFrame, FRAME_FRAMES, FRAME_SAMPLES } from "./frame.ts";
-import { accumulate, MAX_GAIN, mix1, mix2, mix3, mix4, saturate, volumeToGain } from "./kernel.ts";
+import { accumulateAt, mixAt1, mixAt2, mixAt3, mixAt4 } from "./frame-kernel.ts";
+import { MAX_GAIN, saturate, UNITY_GAIN, volumeToGain } from "./kernel.ts";
 import { Limiter, type LimiterOptions } from "./limiter.ts";
-import type { PcmSource } from "./source.ts";
+import { type InPlaceSource, isInPlace, type PcmSource } from "./source.ts";
 
 // Mixes N sources into one 48 kHz stereo s16 frame every call. Each input owns a frame buffer allocated when
 // it is added; `mix` reads every input (muted ones too, so a muted player keeps its place in time), then runs
-// one kernel over the inputs that can contribute (unmuted, non-zero gain, returned audio). Adding, removing
-// and changing inputs allocate; `mix` itself allocates nothing.
+// one kernel over the inputs that can contribute (unmuted, non-zero gain, returned audio). Sources that hold
+// their audio in memory (InPlaceSource) are read in place, without the copy into the input's buffer. With the
+// limiter on, a frame that starts at unity gain and peaks under its ceiling is exactly the plain kernel's
+// output (frame-kernel.ts), so the limiter runs only on frames that need it. Adding, removing and changing
+// inputs allocate; `mix` itself allocates nothing.
 
 export interface InputOptions {
   /** The SDK's volume scale: integer 0..200, 100 = unity (default). */
@@ -17,6 +21,8 @@ export interface InputOptions {
 interface Input {
   readonly id: number;
   readonly source: PcmSource;
+  /** The same source when it can be read in place, else null. */
+  readonly inPlace: InPlaceSource | null;
   readonly buf: Int16Array;
   gain: number;
   muted: boolean;
@@ -34,6 +40,7 @@ export class Mixer {
   private nextId = 1;
   // Scratch for the current frame's contributing inputs, reused every call.
   private readonly live: Int16Array[] = [];
+  private readonly liveAt: number[] = [];
   private readonly liveGain: number[] = [];
   private readonly acc = new Float64Array(FRAME_SAMPLES);
 
@@ -47,6 +54,7 @@ export class Mixer {
     const input: Input = {
       id: this.nextId++,
       source,
+      inPlace: isInPlace(source) ? source : null,
       buf: allocFrame(),
       gain: volumeToGain(opts.volume ?? 100),
       muted: opts.muted ?? false,
@@ -54,6 +62,7 @@ export class Mixer {
     };
     this.inputs = [...this.inputs, input];
     this.live.push(input.buf);
+    this.liveAt.push(0);
     this.liveGain.push(0);
     return input.id;
   }
@@ -64,6 +73,7 @@ export class Mixer {
     this.inputs = this.inputs.filter((i) => i.id !== id);
     // Drop the scratch slot too, so add/remove cycles neither grow it nor pin removed buffers.
     this.live.length = this.inputs.length;
+    this.liveAt.length = this.inputs.length;
     this.liveGain.length = this.inputs.length;
     return this.inputs.length !== before;
   }
@@ -107,56 +117,75 @@ export class Mixer {
     assertFrame(out, "mix output");
     const inputs = this.inputs;
     const live = this.live;
-    const liveGain = this.liveGain;
+    const at = this.liveAt;
+    const g = this.liveGain;
     let n = 0;
     for (let k = 0; k < inputs.length; k++) {
       const input = inputs[k]!;
-      const frames = input.source.read(input.buf);
+      const inPlace = input.inPlace;
+      const from = inPlace === null ? -1 : inPlace.takeFrame();
+      let frames = FRAME_FRAMES;
+      if (from < 0) frames = input.source.read(input.buf);
       input.lastFrames = frames;
       // A source that returned no audio has zeroed its buffer, so skipping it changes nothing but the cost.
       if (input.muted || input.gain === 0 || frames === 0) continue;
-      live[n] = input.buf;
-      liveGain[n] = input.gain;
+      if (from < 0) {
+        live[n] = input.buf;
+        at[n] = 0;
+      } else {
+        live[n] = inPlace!.pcm;
+        at[n] = from;
+      }
+      g[n] = input.gain;
       n++;
     }
-    if (this.limiter) {
+    const limiter = this.limiter;
+    if (limiter !== null && (n > 4 || limiter.gain !== UNITY_GAIN || this.plain(out, n) > limiter.ceiling)) {
       this.accumulateLive(n);
-      this.limiter.process(out, FRAME_FRAMES, this.acc);
-      return n;
+      limiter.process(out, FRAME_FRAMES, this.acc);
+    } else if (limiter === null && n > 4) {
+      this.accumulateLive(n);
+      saturate(out, FRAME_SAMPLES, this.acc);
+    } else if (limiter === null) {
+      this.plain(out, n);
     }
+    return n;
+  }
+
+  /** The plain kernel for 0..4 live inputs; returns the frame's peak before saturation. */
+  private plain(out: Int16Array, n: number): number {
     const S = FRAME_SAMPLES;
+    const l = this.live;
+    const at = this.liveAt;
+    const g = this.liveGain;
     switch (n) {
       case 0:
         out.fill(0);
-        break;
+        return 0;
       case 1:
-        mix1(out, S, live[0]!, liveGain[0]!);
-        break;
+        return mixAt1(out, S, l[0]!, at[0]!, g[0]!);
       case 2:
-        mix2(out, S, live[0]!, liveGain[0]!, live[1]!, liveGain[1]!);
-        break;
+        return mixAt2(out, S, l[0]!, at[0]!, g[0]!, l[1]!, at[1]!, g[1]!);
       case 3:
-        mix3(out, S, live[0]!, liveGain[0]!, live[1]!, liveGain[1]!, live[2]!, liveGain[2]!);
-        break;
-      case 4:
-        mix4(
+        return mixAt3(out, S, l[0]!, at[0]!, g[0]!, l[1]!, at[1]!, g[1]!, l[2]!, at[2]!, g[2]!);
+      default:
+        return mixAt4(
           out,
           S,
-          live[0]!,
-          liveGain[0]!,
-          live[1]!,
-          liveGain[1]!,
-          live[2]!,
-          liveGain[2]!,
-          live[3]!,
-          liveGain[3]!,
+          l[0]!,
+          at[0]!,
+          g[0]!,
+          l[1]!,
+          at[1]!,
+          g[1]!,
+          l[2]!,
+          at[2]!,
+          g[2]!,
+          l[3]!,
+          at[3]!,
+          g[3]!,
         );
-        break;
-      default:
-        this.accumulateLive(n);
-        saturate(out, S, this.acc);
     }
-    return n;
   }
 
   private accumulateLive(n: number): void {
@@ -165,7 +194,7 @@ export class Mixer {
       return;
     }
     for (let k = 0; k < n; k++)
-      accumulate(this.acc, FRAME_SAMPLES, this.live[k]!, this.liveGain[k]!, k === 0);
+      accumulateAt(this.acc, FRAME_SAMPLES, this.live[k]!, this.liveAt[k]!, this.liveGain[k]!, k === 0);
   }
 
   private get(id: number): Input {
