@@ -58,7 +58,10 @@ export class ZegoExpressEngine extends TypedEmitter<ExpressEngineEvents> {
       if (!/^[0-9a-fA-F]{64}$/.test(profile.appSign)) throw new ZegoError(1001002);
     }
     this.profile = { ...profile };
-    this.capture = new CaptureDevice({ limiter: profile.limiter ?? true });
+    this.capture = new CaptureDevice({
+      limiter: profile.limiter ?? true,
+      histograms: profile.publishHistograms ?? true,
+    });
     this.capture.send = (packet) => this.session.sendFrame(packet);
     const appSign = profile.appSign === "" ? undefined : profile.appSign;
     this.session = new RoomSession({
