@@ -2,7 +2,13 @@ import { allocFrame, assertFrame, FRAME_FRAMES, FRAME_SAMPLES } from "./frame.ts
 import { accumulateAt, mixAt1, mixAt2, mixAt3, mixAt4 } from "./frame-kernel.ts";
 import { MAX_GAIN, saturate, UNITY_GAIN, volumeToGain } from "./kernel.ts";
 import { Limiter, type LimiterOptions } from "./limiter.ts";
+import { SIMD_MAX_GAIN_SUM, type SimdKernel, simdKernel } from "./simd-kernel.ts";
 import { type InPlaceSource, isInPlace, type PcmSource } from "./source.ts";
+
+/** Live-input address meaning "in the input's own frame buffer, not in the SIMD arena". */
+const IN_BUF = -2;
+/** Live-input address meaning "in place in memory the SIMD kernel cannot read". */
+const ELSEWHERE = -1;
 
 // Mixes N sources into one 48 kHz stereo s16 frame every call. Each input owns a frame buffer allocated when
 // it is added; `mix` reads every input (muted ones too, so a muted player keeps its place in time), then runs
@@ -23,6 +29,8 @@ interface Input {
   readonly source: PcmSource;
   /** The same source when it can be read in place, else null. */
   readonly inPlace: InPlaceSource | null;
+  /** Byte address of the in-place source's samples in the SIMD arena, or ELSEWHERE. */
+  readonly arenaAt: number;
   readonly buf: Int16Array;
   gain: number;
   muted: boolean;
@@ -32,6 +40,8 @@ interface Input {
 export interface MixerOptions {
   /** true for the default limiter, or its settings; off by default (plain int16 saturation). */
   limiter?: boolean | LimiterOptions;
+  /** Use the WebAssembly SIMD kernel where it applies (default true; false for the JS kernels only). */
+  simd?: boolean;
 }
 
 export class Mixer {
@@ -42,11 +52,15 @@ export class Mixer {
   private readonly live: Int16Array[] = [];
   private readonly liveAt: number[] = [];
   private readonly liveGain: number[] = [];
+  /** Each live input's byte address in the SIMD arena, IN_BUF or ELSEWHERE. */
+  private readonly liveAddr: number[] = [];
   private readonly acc = new Float64Array(FRAME_SAMPLES);
+  private readonly simd: SimdKernel | null;
 
   constructor(opts: MixerOptions = {}) {
     const l = opts.limiter;
     this.limiter = l ? new Limiter(l === true ? {} : l) : null;
+    this.simd = opts.simd === false ? null : simdKernel();
   }
 
   /** Adds a source; returns its input id. */
@@ -55,6 +69,7 @@ export class Mixer {
       id: this.nextId++,
       source,
       inPlace: isInPlace(source) ? source : null,
+      arenaAt: isInPlace(source) && this.simd ? this.simd.arena.addressOf(source.pcm) : ELSEWHERE,
       buf: allocFrame(),
       gain: volumeToGain(opts.volume ?? 100),
       muted: opts.muted ?? false,
@@ -63,6 +78,7 @@ export class Mixer {
     this.inputs = [...this.inputs, input];
     this.live.push(input.buf);
     this.liveAt.push(0);
+    this.liveAddr.push(0);
     this.liveGain.push(0);
     return input.id;
   }
@@ -74,6 +90,7 @@ export class Mixer {
     // Drop the scratch slot too, so add/remove cycles neither grow it nor pin removed buffers.
     this.live.length = this.inputs.length;
     this.liveAt.length = this.inputs.length;
+    this.liveAddr.length = this.inputs.length;
     this.liveGain.length = this.inputs.length;
     return this.inputs.length !== before;
   }
@@ -119,6 +136,7 @@ export class Mixer {
     const live = this.live;
     const at = this.liveAt;
     const g = this.liveGain;
+    const addr = this.liveAddr;
     let n = 0;
     for (let k = 0; k < inputs.length; k++) {
       const input = inputs[k]!;
@@ -132,9 +150,11 @@ export class Mixer {
       if (from < 0) {
         live[n] = input.buf;
         at[n] = 0;
+        addr[n] = IN_BUF;
       } else {
         live[n] = inPlace!.pcm;
         at[n] = from;
+        addr[n] = input.arenaAt < 0 ? ELSEWHERE : input.arenaAt + from * 2;
       }
       g[n] = input.gain;
       n++;
@@ -158,6 +178,10 @@ export class Mixer {
     const l = this.live;
     const at = this.liveAt;
     const g = this.liveGain;
+    if (this.simd !== null && (n === 1 || n === 2)) {
+      const peak = this.simdPlain(this.simd, out, n);
+      if (peak >= 0) return peak;
+    }
     switch (n) {
       case 0:
         out.fill(0);
@@ -186,6 +210,32 @@ export class Mixer {
           g[3]!,
         );
     }
+  }
+
+  /**
+   * simd-kernel.ts's mix2 for one or two live inputs whose samples it can read (in the arena, or in the input's
+   * buffer, copied to a scratch slot) and whose gains keep its i32 lanes exact; -1 when it does not apply.
+   */
+  private simdPlain(simd: SimdKernel, out: Int16Array, n: number): number {
+    const addr = this.liveAddr;
+    const g = this.liveGain;
+    const ga = g[0]!;
+    const gb = n === 2 ? g[1]! : 0;
+    if (ga + gb > SIMD_MAX_GAIN_SUM) return -1;
+    let a = addr[0]!;
+    let b = n === 2 ? addr[1]! : a;
+    if (a === ELSEWHERE || b === ELSEWHERE) return -1;
+    const arena = simd.arena;
+    if (a === IN_BUF) {
+      arena.scratch[1]!.set(this.live[0]!);
+      a = arena.scratchAt[1]!;
+      if (n === 1) b = a;
+    }
+    if (b === IN_BUF) {
+      arena.scratch[2]!.set(this.live[1]!);
+      b = arena.scratchAt[2]!;
+    }
+    return simd.mix2(out, a, ga, b, gb);
   }
 
   private accumulateLive(n: number): void {
