@@ -25,6 +25,22 @@ import { FRAME_BYTES, FRAME_SAMPLES } from "./frame.ts";
 // decoded songs and voice renders). The module is assembled below from its opcodes (no toolchain dependency);
 // where WebAssembly SIMD is unavailable `simdKernel()` returns null and the Mixer stays on the JS kernels.
 
+// The few WebAssembly JS API members used here (the project's TypeScript libs carry no WebAssembly types).
+interface WasmMemory {
+  readonly buffer: ArrayBufferLike;
+  grow(pages: number): number;
+}
+interface WasmModule {
+  readonly __wasmModule?: never;
+}
+interface WasmApi {
+  Memory: new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (m: WasmModule, imports: object) => { exports: Record<string, unknown> };
+  validate(bytes: Uint8Array): boolean;
+}
+const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
 const PAGE = 65_536;
 /** 2 GiB of address space reserved per thread; pages are committed only as audio is allocated. */
 const MAX_PAGES = 32_768;
@@ -201,7 +217,7 @@ type Mix2 = (out: number, a: number, ga: number, b: number, gb: number, bytes: n
 
 /** Audio memory the SIMD kernel can read: one per thread. */
 export class PcmArena {
-  readonly memory: WebAssembly.Memory;
+  readonly memory: WasmMemory;
   /** Every SharedArrayBuffer object handed out as a view's buffer (one per size the memory has had). */
   private readonly buffers = new WeakSet<ArrayBufferLike>();
   private top: number;
@@ -210,7 +226,7 @@ export class PcmArena {
   readonly scratchAt: number[];
 
   constructor() {
-    this.memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+    this.memory = new wasm!.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
     this.top = 0;
     this.scratchAt = [];
     this.scratch = [];
@@ -261,9 +277,9 @@ export class SimdKernel {
   readonly arena: PcmArena;
   private readonly fn: Mix2;
 
-  constructor(arena: PcmArena, module: WebAssembly.Module) {
+  constructor(arena: PcmArena, module: WasmModule) {
     this.arena = arena;
-    const inst = new WebAssembly.Instance(module, { env: { mem: arena.memory } });
+    const inst = new wasm!.Instance(module, { env: { mem: arena.memory } });
     this.fn = inst.exports.mix2 as Mix2;
   }
 
@@ -281,7 +297,7 @@ export class SimdKernel {
 /** ga + gb up to this keeps every i32 lane exact (see the header). */
 export const SIMD_MAX_GAIN_SUM = 65_535;
 
-let compiled: WebAssembly.Module | null | undefined;
+let compiled: WasmModule | null | undefined;
 let kernel: SimdKernel | null | undefined;
 
 /** The thread's SIMD kernel (and its arena), or null where WebAssembly SIMD or shared memory is missing. */
@@ -289,7 +305,7 @@ export function simdKernel(): SimdKernel | null {
   if (kernel !== undefined) return kernel;
   try {
     const bytes = moduleBytes();
-    compiled = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+    compiled = wasm?.validate(bytes) ? new wasm.Module(bytes) : null;
     kernel = compiled ? new SimdKernel(new PcmArena(), compiled) : null;
   } catch {
     kernel = null;
