@@ -289,36 +289,45 @@ describe("FrameTicker on simulated time", () => {
       }
     }
     passes(6000); // warm up: optimised code keeps numbers unboxed
-    const PASSES = 3000;
-    const session = new Session();
-    session.connect();
-    let bytes = 0;
     interface Node {
       callFrame: { functionName: string };
       selfSize: number;
       children: Node[];
     }
+    // Optimised code arrives from a background compiler thread; on a loaded machine that can take a while, and
+    // until then V8's lower tiers box doubles. So measure window after window (yielding between them) until one
+    // is clean. Code that really allocates, even one 16-byte object per device-frame, does so in every window.
+    const PASSES = 3000;
+    const perFrame: number[] = [];
+    const session = new Session();
+    session.connect();
     try {
-      await session.post("HeapProfiler.startSampling", {
-        samplingInterval: 16,
-        includeObjectsCollectedByMajorGC: true,
-        includeObjectsCollectedByMinorGC: true,
-      });
-      passes(PASSES);
-      const { profile } = await session.post("HeapProfiler.stopSampling");
-      const walk = (n: Node, inside: boolean): void => {
-        const here = inside || n.callFrame.functionName === "passes";
-        if (here) bytes += n.selfSize;
-        for (const c of n.children) walk(c, here);
-      };
-      walk(profile.head as Node, false);
+      for (let w = 0; w < 10; w++) {
+        await new Promise((r) => setTimeout(r, 20));
+        await session.post("HeapProfiler.startSampling", {
+          samplingInterval: 16,
+          includeObjectsCollectedByMajorGC: true,
+          includeObjectsCollectedByMinorGC: true,
+        });
+        passes(PASSES);
+        const { profile } = await session.post("HeapProfiler.stopSampling");
+        let bytes = 0;
+        const walk = (n: Node, inside: boolean): void => {
+          const here = inside || n.callFrame.functionName === "passes";
+          if (here) bytes += n.selfSize;
+          for (const c of n.children) walk(c, here);
+        };
+        walk(profile.head as Node, false);
+        perFrame.push(bytes / (PASSES * 20));
+        if (perFrame.at(-1)! < 1) break;
+      }
     } finally {
       session.disconnect();
     }
-    expect(ticker.frames).toBe(20 * 9000);
+    expect(ticker.frames).toBe(20 * (6000 + PASSES * perFrame.length));
     expect(work).toBeGreaterThan(0);
-    // One 16-byte object per device-frame would be 960 KB here.
-    expect(bytes / (PASSES * 20)).toBeLessThan(1);
+    // One 16-byte object per device-frame would be 16 bytes per frame in every window.
+    expect(Math.min(...perFrame), JSON.stringify(perFrame)).toBeLessThan(1);
   });
 });
 
