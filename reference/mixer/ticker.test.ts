@@ -186,6 +186,27 @@ describe("FrameTicker on simulated time", () => {
     expect(vt.pending).toBe(0);
   });
 
+  it("a failure handler that throws does not stop the other devices", () => {
+    const vt = new VirtualTime();
+    const ticker = new FrameTicker({ now: vt.now, scheduler: vt.scheduler });
+    const ok = new Task(vt);
+    const bad: FrameTask = {
+      runFrame: () => {
+        throw new Error("frame");
+      },
+      frameFailed: () => {
+        throw new Error("handler");
+      },
+    };
+    ticker.attach(bad);
+    const a = ticker.attach(ok);
+    ok.onFrame = (n) => {
+      if (n === 4) ticker.detach(a);
+    };
+    vt.run(100);
+    expect(frames(ok)).toEqual(range(5));
+  });
+
   it("a frame that throws drops only that device and tells it why", () => {
     const vt = new VirtualTime();
     const ticker = new FrameTicker({ now: vt.now, scheduler: vt.scheduler });

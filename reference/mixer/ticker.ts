@@ -280,7 +280,11 @@ export class FrameTicker {
       } catch (error) {
         // Like FrameClock: the failed frame is not counted; the task is off the ticker before it hears why.
         this.detach(a);
-        a.task.frameFailed(error);
+        try {
+          a.task.frameFailed(error);
+        } catch {
+          // A failing failure handler must not take the pass (and every other device) down with it.
+        }
         t = this.now();
         continue;
       }
