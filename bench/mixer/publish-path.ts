@@ -32,7 +32,8 @@ import { type PitchNote, VoiceSource } from "../../reference/mixer/voice.ts";
 //     the thread's ticker, inputs in the SIMD arena; "device-js" = the same with inputs in plain arrays (the JS
 //     kernel).
 // Medians over interleaved rounds. CPU is process.cpuUsage (user + system), so GC threads count too.
-// Usage: npx tsx bench/mixer/publish-path.ts [--quick] [--parts a,b,c] [--max-n 3000] [--seconds 4]
+// Usage: npx tsx bench/mixer/publish-path.ts [--quick] [--parts a,b,c] [--modes clock,device,device-js]
+//        [--max-n 3000] [--seconds 4] [--attempts 2]
 
 const { values } = parseArgs({
   options: {
@@ -40,6 +41,8 @@ const { values } = parseArgs({
     "max-n": { type: "string" },
     seconds: { type: "string" },
     parts: { type: "string", default: "a,b,c" },
+    modes: { type: "string" },
+    attempts: { type: "string" },
     "rt-child": { type: "string" }, // internal: "mode:N:seconds:warmup"
   },
 });
@@ -151,6 +154,8 @@ interface RtResult {
   max_ms: number;
   cost_p50_us: number;
   cpu_pct: number;
+  /** Process CPU (all threads) per device-frame in the window, µs: the capacity figure a stall cannot skew. */
+  cpu_us_per_frame: number;
   /** Event-loop delay over the window (monitorEventLoopDelay): stalls the whole process saw, e.g. from load. */
   eld_p99_ms: number;
   eld_max_ms: number;
@@ -299,6 +304,7 @@ async function rtChild(spec: string): Promise<void> {
     max_ms: lateness.maxValue / 1000,
     cost_p50_us: cost.getValueAtPercentile(50),
     cpu_pct: (cpu / 1000 / wall) * 100,
+    cpu_us_per_frame: frames > 0 ? cpu / frames : 0,
     eld_p99_ms: eld.percentile(99) / 1e6,
     eld_max_ms: eld.max / 1e6,
   };
@@ -543,13 +549,15 @@ function partC(): void {
   const seconds = Number(values.seconds ?? (QUICK ? 2 : 4));
   const warmup = QUICK ? 1 : 1.5;
   const maxN = Number(values["max-n"] ?? (QUICK ? 1000 : 3000));
+  const ATTEMPTS = Number(values.attempts ?? 2);
+  const modes = (values.modes ?? "clock,device,device-js").split(",");
   const NS = [25, 50, 100, 200, 400, 700, 1000, 1500, 2000, 2500, 3000].filter((n) => n <= maxN);
   const self = fileURLToPath(import.meta.url);
   console.log(
     `\n## c. real-time mixers in one process (${seconds} s after ${warmup} s warm-up; limit p99.9 < 5 ms and >= 99% of frames)`,
   );
   console.log(
-    "mode       N      frames/expected   late    p50 ms  p99 ms  p99.9 ms  max ms  cost p50 µs  CPU %  ELD p99/max ms  load",
+    "mode       N      frames/expected   late    p50 ms  p99 ms  p99.9 ms  max ms  cost p50 µs  CPU %  CPU µs/frame  ELD p99/max ms  load",
   );
   const runChild = (mode: string, n: number): RtResult | string => {
     const p = spawnSync(
@@ -564,14 +572,14 @@ function partC(): void {
     }
   };
   const row = (r: RtResult): string =>
-    `${r.mode.padEnd(10)} ${String(r.n).padEnd(6)} ${`${r.frames}/${r.expected}`.padEnd(17)} ${String(r.late_frames).padEnd(7)} ${r.p50_ms.toFixed(2).padStart(6)} ${r.p99_ms.toFixed(2).padStart(7)} ${r.p999_ms.toFixed(2).padStart(9)} ${r.max_ms.toFixed(1).padStart(7)} ${String(r.cost_p50_us).padStart(12)} ${r.cpu_pct.toFixed(0).padStart(6)}  ${`${r.eld_p99_ms.toFixed(1)}/${r.eld_max_ms.toFixed(1)}`.padStart(14)}  ${load()}`;
+    `${r.mode.padEnd(10)} ${String(r.n).padEnd(6)} ${`${r.frames}/${r.expected}`.padEnd(17)} ${String(r.late_frames).padEnd(7)} ${r.p50_ms.toFixed(2).padStart(6)} ${r.p99_ms.toFixed(2).padStart(7)} ${r.p999_ms.toFixed(2).padStart(9)} ${r.max_ms.toFixed(1).padStart(7)} ${String(r.cost_p50_us).padStart(12)} ${r.cpu_pct.toFixed(0).padStart(6)} ${r.cpu_us_per_frame.toFixed(2).padStart(13)}  ${`${r.eld_p99_ms.toFixed(1)}/${r.eld_max_ms.toFixed(1)}`.padStart(14)}  ${load()}`;
   const ok = (r: RtResult): boolean => r.p999_ms < 5 && r.frames >= 0.99 * r.expected;
-  for (const mode of ["clock", "device", "device-js"]) {
+  for (const mode of modes) {
     let best = 0;
     for (const n of NS) {
-      // A shared machine stalls whole processes now and then (see ELD); a failed N gets one more try.
+      // A shared machine stalls whole processes now and then (see ELD); a failed N gets more tries.
       let passed = false;
-      for (let attempt = 0; attempt < 2 && !passed; attempt++) {
+      for (let attempt = 0; attempt < ATTEMPTS && !passed; attempt++) {
         const r = runChild(mode, n);
         if (typeof r === "string") {
           console.log(`${mode.padEnd(10)} ${String(n).padEnd(6)} failed: ${r}`);
