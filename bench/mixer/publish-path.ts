@@ -281,7 +281,7 @@ async function rtChild(spec: string): Promise<void> {
     };
   }
   await new Promise((r) => setTimeout(r, warmup * 1000));
-  const eld = monitorEventLoopDelay({ resolution: 1 });
+  const eld = monitorEventLoopDelay({ resolution: 10 });
   eld.enable();
   resetAll();
   const c0 = cpuMicros();
