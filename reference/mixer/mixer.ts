@@ -161,8 +161,22 @@ export class Mixer {
     }
     const limiter = this.limiter;
     if (limiter !== null && (n > 4 || limiter.gain !== UNITY_GAIN || this.plain(out, n) > limiter.ceiling)) {
-      this.accumulateLive(n);
-      limiter.process(out, FRAME_FRAMES, this.acc);
+      if (n === 1 || n === 2) {
+        const b = n === 2 ? 1 : 0;
+        limiter.processMix2(
+          out,
+          FRAME_FRAMES,
+          live[0]!,
+          at[0]!,
+          g[0]!,
+          live[b]!,
+          at[b]!,
+          n === 2 ? g[1]! : 0,
+        );
+      } else {
+        this.accumulateLive(n);
+        limiter.process(out, FRAME_FRAMES, this.acc);
+      }
     } else if (limiter === null && n > 4) {
       this.accumulateLive(n);
       saturate(out, FRAME_SAMPLES, this.acc);
