@@ -112,7 +112,7 @@ export class Limiter {
       const r = a[ao + i + 1]! * ga + b[bo + i + 1]! * gb;
       const al = l < 0 ? -l : l;
       const ar = r < 0 ? -r : r;
-      const peak = al > ar ? al : ar;
+      const peak = Math.max(al, ar);
       const target = peak > thr ? Math.floor(thrQ / peak) : UNITY_GAIN;
       if (target < g) g -= ((g - target) * attack + 32767) >> 15;
       else if (target > g) g += ((target - g) * release + 32767) >> 15;
