@@ -17,6 +17,8 @@ import { FRAMES_PER_PACKET, FramePacker } from "./frame-packer.ts";
 
 /** performance.timeOrigin is a getter that returns a fresh number each call: read it once. */
 const TIME_ORIGIN_MS = performance.timeOrigin;
+/** A module-local copy: under tsx an imported constant is read through a getter call. */
+const PER_PACKET = FRAMES_PER_PACKET;
 
 export interface CaptureStats {
   /** 10 ms frames mixed since publishing started. */
@@ -176,7 +178,7 @@ export class CaptureDevice implements FrameTask {
   }
 
   private mixFrame(frame: number, deadlineMs: number): void {
-    const half = frame % FRAMES_PER_PACKET;
+    const half = frame % PER_PACKET;
     const pcm = this.packer.halves[half]!;
     this.mixer.mix(pcm);
     this.framesMixed++;

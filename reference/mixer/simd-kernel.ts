@@ -41,6 +41,8 @@ interface WasmApi {
 }
 const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
+/** A module-local copy: under tsx an imported constant is read through a getter call. */
+const BYTES = FRAME_BYTES;
 const PAGE = 65_536;
 /** 2 GiB of address space reserved per thread; pages are committed only as audio is allocated. */
 const MAX_PAGES = 32_768;
@@ -276,11 +278,15 @@ export class PcmArena {
 export class SimdKernel {
   readonly arena: PcmArena;
   private readonly fn: Mix2;
+  private readonly outAt: number;
+  private readonly outView: Int16Array;
 
   constructor(arena: PcmArena, module: WasmModule) {
     this.arena = arena;
     const inst = new wasm!.Instance(module, { env: { mem: arena.memory } });
     this.fn = inst.exports.mix2 as Mix2;
+    this.outAt = arena.scratchAt[0]!;
+    this.outView = arena.scratch[0]!;
   }
 
   /**
@@ -288,8 +294,8 @@ export class SimdKernel {
    * output scratch slot; returns the frame's peak |a·ga + b·gb|.
    */
   mix2(out: Int16Array, a: number, ga: number, b: number, gb: number): number {
-    const peak = this.fn(this.arena.scratchAt[0]!, a, ga, b, gb, FRAME_BYTES);
-    out.set(this.arena.scratch[0]!);
+    const peak = this.fn(this.outAt, a, ga, b, gb, BYTES);
+    out.set(this.outView);
     return peak;
   }
 }

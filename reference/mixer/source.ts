@@ -40,6 +40,10 @@ export interface PcmReader {
 }
 
 /** Plays a 48 kHz stereo buffer once: for clips, fixtures and tests. The buffer is not copied. */
+// Module-local copies: under tsx an imported constant is read through a getter call (per frame here).
+const FRAMES = FRAME_FRAMES;
+const SAMPLES = FRAME_SAMPLES;
+
 export class BufferSource implements InPlaceSource {
   private pos = 0;
 
@@ -50,21 +54,21 @@ export class BufferSource implements InPlaceSource {
   read(out: Int16Array): number {
     assertFrame(out);
     const left = (this.pcm.length - this.pos) / CHANNELS;
-    const n = Math.min(left, FRAME_FRAMES);
+    const n = Math.min(left, FRAMES);
     // A copy loop rather than out.set(pcm.subarray(...)): subarray allocates a view object every frame.
     const pcm = this.pcm;
     const base = this.pos;
     const count = n * CHANNELS;
     for (let i = 0; i < count; i++) out[i] = pcm[base + i]!;
     this.pos += count;
-    if (n < FRAME_FRAMES) silenceFrom(out, n);
+    if (n < FRAMES) silenceFrom(out, n);
     return n;
   }
 
   takeFrame(): number {
     const at = this.pos;
-    if (this.pcm.length - at < FRAME_SAMPLES) return -1;
-    this.pos = at + FRAME_SAMPLES;
+    if (this.pcm.length - at < SAMPLES) return -1;
+    this.pos = at + SAMPLES;
     return at;
   }
 }
