@@ -23,17 +23,18 @@ const ACC_MIN = K_ACC_MIN;
 //        T <= 32767 puts that in -32767..32767, so the clamp never acts;
 //      - the same |x| bound is inside [ACC_MIN, ACC_MAX], so this kernel's saturation never acts either, and
 //        x + 2^14 < 2^31 keeps the shift exact: (x + 2^14) >> 15 = floor((x + 2^14) / 2^15).
-//    (limiter-fast-path.test.ts checks this against Limiter.process, frame to frame.) So the Mixer runs this
-//    kernel first and falls back to accumulate + Limiter.process only for a frame whose peak exceeds the
-//    ceiling or that starts with the gain below unity (the limiter working, or recovering). In music mixed at
-//    the pipeline's levels that is a small share of frames; when it happens the frame costs both passes.
+//    (frame-kernel.test.ts checks this against Limiter.process, frame to frame.) So the Mixer runs this kernel
+//    first and falls back to the limiter (Limiter.processMix2 for 1-2 inputs, else accumulate + process) only
+//    for a frame whose peak exceeds the ceiling or that starts with the gain below unity (the limiter working,
+//    or recovering). At the pipeline's levels (accompaniment 60 + the synthetic voice at 100) that never
+//    happened in the bench's material; when it happens the frame costs both passes.
 //
 // Sums are computed in doubles holding exact integers (x·g <= 2^31, four inputs <= 2^33): V8 keeps them in
 // int32 registers while they fit and in float64 when they do not, with the same values either way. Measured
 // alternatives that did not pay here: packing two samples per Int32Array load (same speed), Math.imul/|0
 // int32 accumulation (same speed, and wrong past Σg = 65535). The JS floor is about 1.5-2 ns per sample on this
 // machine, so a fused 2-input frame runs at a few percent of TypedArray.prototype.set; getting near the memory
-// bound needs SIMD (see the report of issue 10's publish-path work).
+// bound takes SIMD: simd-kernel.ts, which the Mixer prefers for 1-2 inputs whose samples it can read.
 
 /** mix of one input read at `ao`; returns the frame's peak |a·ga| before saturation. */
 export function mixAt1(out: Int16Array, n: number, a: Int16Array, ao: number, ga: number): number {
