@@ -1,46 +1,67 @@
-import { type ClockHistograms, type ClockReport, FrameClock, type Scheduler } from "../mixer/clock.ts";
+import type { ClockHistograms, ClockReport, Scheduler } from "../mixer/clock.ts";
 import { Mixer } from "../mixer/mixer.ts";
 import type { PcmSource } from "../mixer/source.ts";
+import { type FrameTask, FrameTicker, type TickerAttachment, threadTicker } from "../mixer/ticker.ts";
 import type { MixedAudioHandler } from "./events.ts";
 import { FRAMES_PER_PACKET, FramePacker } from "./frame-packer.ts";
 
 // The engine's audio path while publishing: the publish mixer (media players via enableAux, the microphone),
-// driven by a drift-corrected FrameClock. Each tick mixes one 10 ms frame into the next half of the packet
-// buffer; every second tick the packet is stamped (capture time = the first frame's deadline) and handed to
-// `send`. Frames are a function of the frame index only, never of when a tick ran, so a late tick changes
-// timing, not samples.
+// driven by the thread's FrameTicker (one drift-corrected 10 ms clock for every device of the thread). Each
+// frame mixes 10 ms into the next half of the packet buffer; every second frame the packet is stamped (capture
+// time = the first frame's deadline) and handed to `send`. Frames are a function of the frame index only,
+// never of when a tick ran, so a late tick changes timing, not samples.
 //
-// Per-frame work allocates nothing here: mixer, packer and handlers reuse their buffers. (Node's timer object
-// per tick and the ws library's masked copy per send are allocations outside this code.)
+// Per-frame work allocates nothing here: mixer, packer, ticker and handlers reuse their buffers. (The
+// ticker's one timer object per tick for the whole thread and the ws library's masked copy per send are
+// allocations outside this code.)
 
 /** performance.timeOrigin is a getter that returns a fresh number each call: read it once. */
 const TIME_ORIGIN_MS = performance.timeOrigin;
+/** A module-local copy: under tsx an imported constant is read through a getter call. */
+const PER_PACKET = FRAMES_PER_PACKET;
 
 export interface CaptureStats {
   /** 10 ms frames mixed since publishing started. */
   framesMixed: number;
+  /** Frames that started a whole frame period or more after their deadline. */
+  lateFrames: number;
   packetsSent: number;
   /** Packets that could not go out (socket down or backed up): real-time audio is dropped, never queued. */
   packetsDropped: number;
-  /** The clock's lateness and mix-cost percentiles (null before the first start). */
+  /**
+   * Lateness and mix-cost percentiles of this device's frames: only with `histograms: true` (a single
+   * client's report); null otherwise and before the first start. Load runs read the thread ticker's drain.
+   */
   clock: ClockReport | null;
-  /** Set when a tick threw and stopped the clock. */
+  /** Set when a frame threw and publishing stopped. */
   error: string | null;
 }
 
-export class CaptureDevice {
+export interface CaptureOptions {
+  limiter?: boolean;
+  /** Keep this device's own lateness/cost histograms (stats().clock, histograms()); default false. */
+  histograms?: boolean;
+  /** The ticker to run on; default the thread's, or a private one on `now`/`scheduler` when given. */
+  ticker?: FrameTicker;
+  /** A private ticker's time base and timers (tests run it on simulated time). */
+  now?: () => number;
+  scheduler?: Scheduler;
+}
+
+export class CaptureDevice implements FrameTask {
   readonly mixer: Mixer;
   /** Where packets go; false from `send` counts the packet as dropped. */
   send: ((packet: Uint8Array) => boolean) | null = null;
   /** Called after each mixed 10 ms frame (after its packet, if it completed one, was sent). */
   onMixed: MixedAudioHandler | null = null;
   private readonly packer = new FramePacker();
+  private readonly ticker: FrameTicker;
   private micInput: number | null = null;
   private micVolume = 100;
   private micMuted = false;
-  private clock: FrameClock | null = null;
-  private stopClock: AbortController | null = null;
-  /** Why the clock stopped on its own (a tick threw), or null. */
+  private attachment: TickerAttachment | null = null;
+  private lastAttachment: TickerAttachment | null = null;
+  /** Why publishing stopped on its own (a frame threw), or null. */
   private failure: string | null = null;
   /** Capture time of the packet being filled, µs. A typed-array slot: storing a float there never boxes it. */
   private readonly captureUs = new Float64Array(1);
@@ -48,22 +69,22 @@ export class CaptureDevice {
   private packetsSent = 0;
   private packetsDropped = 0;
   private lastReport: ClockReport | null = null;
-  private lastClock: FrameClock | null = null;
   private inTick = false;
 
-  constructor(
-    private readonly opts: {
-      limiter?: boolean;
-      /** The clock's time base and timers (tests run it on simulated time); default performance.now + Node. */
-      now?: () => number;
-      scheduler?: Scheduler;
-    } = {},
-  ) {
+  constructor(private readonly opts: CaptureOptions = {}) {
     this.mixer = new Mixer({ limiter: opts.limiter ?? true });
+    this.ticker =
+      opts.ticker ??
+      (opts.now || opts.scheduler
+        ? new FrameTicker({
+            ...(opts.now ? { now: opts.now } : {}),
+            ...(opts.scheduler ? { scheduler: opts.scheduler } : {}),
+          })
+        : threadTicker());
   }
 
   get running(): boolean {
-    return this.clock !== null;
+    return this.attachment !== null;
   }
 
   /** Packets sent since publishing started (cheap: no report is built). */
@@ -89,28 +110,15 @@ export class CaptureDevice {
     if (this.micInput !== null) this.mixer.setMuted(this.micInput, mute);
   }
 
-  /** Starts the clock for stream `streamID` (packets numbered from 0); no-op when running. */
+  /** Starts publishing stream `streamID` (packets numbered from 0) at the ticker's next deadline; no-op when running. */
   start(streamID: string): void {
-    if (this.clock) return;
+    if (this.attachment) return;
     this.packer.setStream(streamID);
     this.framesMixed = 0;
     this.packetsSent = 0;
     this.packetsDropped = 0;
-    const stop = new AbortController();
-    this.stopClock = stop;
-    const clock = new FrameClock({
-      signal: stop.signal,
-      onFrame: this.tick,
-      ...(this.opts.now ? { now: this.opts.now } : {}),
-      ...(this.opts.scheduler ? { scheduler: this.opts.scheduler } : {}),
-    });
-    this.clock = clock;
     this.failure = null;
-    this.clock.run().catch((err: unknown) => {
-      // A tick threw (a handler, a source): the clock has stopped; publishing reports why.
-      this.failure = err instanceof Error ? err.message : String(err);
-      if (this.clock === clock) this.stop();
-    });
+    this.attachment = this.ticker.attach(this, { histograms: this.opts.histograms ?? false });
   }
 
   /** Next packet starts a new sequence with the DISCONTINUITY flag (after a re-publish). */
@@ -118,51 +126,59 @@ export class CaptureDevice {
     this.packer.restart();
   }
 
-  /** Stops the clock at once (no tick runs after this returns) and returns its report. Idempotent. */
+  /** Stops at once (no frame runs after this returns) and returns the report (null without histograms). Idempotent. */
   stop(): ClockReport | null {
-    const clock = this.clock;
-    if (!clock) return this.lastReport;
-    this.clock = null;
-    this.stopClock?.abort();
-    this.stopClock = null;
-    this.lastReport = clock.report();
-    this.lastClock = clock;
-    // Stopped from inside a tick (a handler): the clock counts that frame once the tick returns, so the final
+    const a = this.attachment;
+    if (!a) return this.lastReport;
+    this.attachment = null;
+    this.ticker.detach(a);
+    this.lastAttachment = a;
+    this.lastReport = a.report();
+    // Stopped from inside a frame (a handler): the ticker counts that frame once it returns, so the final
     // report is taken after it.
     if (this.inTick) {
       queueMicrotask(() => {
-        this.lastReport = clock.report();
+        this.lastReport = a.report();
       });
     }
     return this.lastReport;
   }
 
   stats(): CaptureStats {
+    const a = this.attachment ?? this.lastAttachment;
     return {
       framesMixed: this.framesMixed,
+      lateFrames: a?.lateFrames ?? 0,
       packetsSent: this.packetsSent,
       packetsDropped: this.packetsDropped,
-      clock: this.clock ? this.clock.report() : this.lastReport,
+      clock: this.attachment ? this.attachment.report() : this.lastReport,
       error: this.failure,
     };
   }
 
-  /** The running or last clock's lateness and cost histograms, encoded (null before the first start). */
+  /** The running or last run's lateness and cost histograms, encoded (null before the first start or without histograms). */
   histograms(): ClockHistograms | null {
-    return (this.clock ?? this.lastClock)?.histograms() ?? null;
+    return (this.attachment ?? this.lastAttachment)?.histograms() ?? null;
   }
 
-  private readonly tick = (frame: number, deadlineMs: number): void => {
+  /** FrameTask: the ticker runs this device's frame `frame`, due at `deadlineMs`. */
+  runFrame(frame: number, deadlineMs: number): void {
     this.inTick = true;
     try {
       this.mixFrame(frame, deadlineMs);
     } finally {
       this.inTick = false;
     }
-  };
+  }
+
+  /** FrameTask: a frame threw (a handler, a source); the ticker has dropped this device; publishing reports why. */
+  frameFailed(error: unknown): void {
+    this.failure = error instanceof Error ? error.message : String(error);
+    this.stop();
+  }
 
   private mixFrame(frame: number, deadlineMs: number): void {
-    const half = frame % FRAMES_PER_PACKET;
+    const half = frame % PER_PACKET;
     const pcm = this.packer.halves[half]!;
     this.mixer.mix(pcm);
     this.framesMixed++;

@@ -83,7 +83,10 @@ export class ZegoExpressEngine extends TypedEmitter<ExpressEngineEvents> {
     // The shared pre-encoded packets are built now (once per thread), never on the audio path.
     if (this.codec === "opus-preencoded") PreencodedOpus.shared();
     this.profile = { ...profile };
-    this.capture = new CaptureDevice({ limiter: profile.limiter ?? true });
+    this.capture = new CaptureDevice({
+      limiter: profile.limiter ?? true,
+      histograms: profile.publishHistograms ?? true,
+    });
     this.capture.send = this.sendPacket;
     const appSign = profile.appSign === "" ? undefined : profile.appSign;
     this.session = new RoomSession({

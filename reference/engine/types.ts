@@ -36,6 +36,12 @@ export interface ZegoEngineProfile {
    * per stream (load runs).
    */
   codec?: MediaCodec;
+  /**
+   * Keep the publisher's own lateness/mix-cost histograms, so getPublishStats().clock and
+   * getPublishHistograms() report this client's mix (default true). Load workers that run many engines in one
+   * thread turn it off and read the thread's FrameTicker (`threadTicker().drain()`) once per flush instead.
+   */
+  publishHistograms?: boolean;
   /** Passed to createCopyrightedMusic: where downloads are cached. */
   cacheDir?: string;
   /** pino-compatible; the default logs nothing. */

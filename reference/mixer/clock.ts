@@ -64,7 +64,7 @@ export interface ClockHistograms {
 }
 
 /** Microsecond histogram, 3 significant digits, resizing past a minute instead of dropping a value. */
-function microsHistogram(): Histogram {
+export function microsHistogram(): Histogram {
   return build({
     lowestDiscernibleValue: 1,
     highestTrackableValue: 60_000_000,
@@ -72,7 +72,7 @@ function microsHistogram(): Histogram {
   });
 }
 
-function percentiles(h: Histogram, scale: number): Percentiles {
+export function percentiles(h: Histogram, scale: number): Percentiles {
   if (h.totalCount === 0) return { p50: 0, p90: 0, p99: 0, max: 0, mean: 0 };
   return {
     p50: h.getValueAtPercentile(50) / scale,

@@ -88,3 +88,41 @@ describe("Limiter", () => {
     expect(() => new Limiter({ release: 1.5 })).toThrow(RangeError);
   });
 });
+
+describe("Limiter.processMix2", () => {
+  it("equals accumulate + process: outputs and gain, frame after frame, any settings", () => {
+    const n = 96; // stereo sample frames per call
+    fc.assert(
+      fc.property(
+        fc.record({
+          threshold: fc.integer({ min: 1, max: 32767 }),
+          attack: fc.integer({ min: 1, max: 32768 }),
+          release: fc.integer({ min: 1, max: 32768 }),
+        }),
+        fc.integer({ min: 0, max: 65536 }),
+        fc.integer({ min: 0, max: 65536 }),
+        fc.array(fc.integer({ min: -32768, max: 32767 }), { minLength: 4 * n * 2, maxLength: 4 * n * 2 }),
+        fc.boolean(),
+        (opts, ga, gb, samples, one) => {
+          const a = Int16Array.from(samples.slice(0, 4 * n));
+          const b = one ? a : Int16Array.from(samples.slice(4 * n));
+          const gb2 = one ? 0 : gb;
+          const fused = new Limiter(opts);
+          const ref = new Limiter(opts);
+          const acc = new Float64Array(2 * n);
+          const got = new Int16Array(2 * n);
+          const want = new Int16Array(2 * n);
+          for (let f = 0; f < 2; f++) {
+            const at = f * 2 * n;
+            for (let i = 0; i < 2 * n; i++) acc[i] = a[at + i]! * ga + b[at + i]! * gb2;
+            ref.process(want, n, acc);
+            fused.processMix2(got, n, a, at, ga, b, at, gb2);
+            expect(got).toEqual(want);
+            expect(fused.gain).toBe(ref.gain);
+          }
+        },
+      ),
+      { numRuns: 300, seed: 15 },
+    );
+  });
+});

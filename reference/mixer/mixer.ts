@@ -1,12 +1,29 @@
 import { allocFrame, assertFrame, FRAME_FRAMES, FRAME_SAMPLES } from "./frame.ts";
-import { accumulate, MAX_GAIN, mix1, mix2, mix3, mix4, saturate, volumeToGain } from "./kernel.ts";
+import { accumulateAt, mixAt1, mixAt2, mixAt3, mixAt4 } from "./frame-kernel.ts";
+import { MAX_GAIN, saturate, UNITY_GAIN, volumeToGain } from "./kernel.ts";
 import { Limiter, type LimiterOptions } from "./limiter.ts";
-import type { PcmSource } from "./source.ts";
+import { SIMD_MAX_GAIN_SUM, type SimdKernel, simdKernel } from "./simd-kernel.ts";
+import { type InPlaceSource, isInPlace, type PcmSource } from "./source.ts";
+
+// Module-local copies of imported constants used per frame: under tsx an imported binding is read
+// through a getter call (measured in frame-kernel.ts and in a CPU profile of 1000 devices).
+const FRAMES = FRAME_FRAMES;
+const SAMPLES = FRAME_SAMPLES;
+const UNITY = UNITY_GAIN;
+const SIMD_MAX = SIMD_MAX_GAIN_SUM;
+
+/** Live-input address meaning "in the input's own frame buffer, not in the SIMD arena". */
+const IN_BUF = -2;
+/** Live-input address meaning "in place in memory the SIMD kernel cannot read". */
+const ELSEWHERE = -1;
 
 // Mixes N sources into one 48 kHz stereo s16 frame every call. Each input owns a frame buffer allocated when
 // it is added; `mix` reads every input (muted ones too, so a muted player keeps its place in time), then runs
-// one kernel over the inputs that can contribute (unmuted, non-zero gain, returned audio). Adding, removing
-// and changing inputs allocate; `mix` itself allocates nothing.
+// one kernel over the inputs that can contribute (unmuted, non-zero gain, returned audio). Sources that hold
+// their audio in memory (InPlaceSource) are read in place, without the copy into the input's buffer. With the
+// limiter on, a frame that starts at unity gain and peaks under its ceiling is exactly the plain kernel's
+// output (frame-kernel.ts), so the limiter runs only on frames that need it. Adding, removing and changing
+// inputs allocate; `mix` itself allocates nothing.
 
 export interface InputOptions {
   /** The SDK's volume scale: integer 0..200, 100 = unity (default). */
@@ -17,6 +34,10 @@ export interface InputOptions {
 interface Input {
   readonly id: number;
   readonly source: PcmSource;
+  /** The same source when it can be read in place, else null. */
+  readonly inPlace: InPlaceSource | null;
+  /** Byte address of the in-place source's samples in the SIMD arena, or ELSEWHERE. */
+  readonly arenaAt: number;
   readonly buf: Int16Array;
   gain: number;
   muted: boolean;
@@ -26,6 +47,8 @@ interface Input {
 export interface MixerOptions {
   /** true for the default limiter, or its settings; off by default (plain int16 saturation). */
   limiter?: boolean | LimiterOptions;
+  /** Use the WebAssembly SIMD kernel where it applies (default true; false for the JS kernels only). */
+  simd?: boolean;
 }
 
 export class Mixer {
@@ -34,12 +57,17 @@ export class Mixer {
   private nextId = 1;
   // Scratch for the current frame's contributing inputs, reused every call.
   private readonly live: Int16Array[] = [];
+  private readonly liveAt: number[] = [];
   private readonly liveGain: number[] = [];
-  private readonly acc = new Float64Array(FRAME_SAMPLES);
+  /** Each live input's byte address in the SIMD arena, IN_BUF or ELSEWHERE. */
+  private readonly liveAddr: number[] = [];
+  private readonly acc = new Float64Array(SAMPLES);
+  private readonly simd: SimdKernel | null;
 
   constructor(opts: MixerOptions = {}) {
     const l = opts.limiter;
     this.limiter = l ? new Limiter(l === true ? {} : l) : null;
+    this.simd = opts.simd === false ? null : simdKernel();
   }
 
   /** Adds a source; returns its input id. */
@@ -47,6 +75,8 @@ export class Mixer {
     const input: Input = {
       id: this.nextId++,
       source,
+      inPlace: isInPlace(source) ? source : null,
+      arenaAt: isInPlace(source) && this.simd ? this.simd.arena.addressOf(source.pcm) : ELSEWHERE,
       buf: allocFrame(),
       gain: volumeToGain(opts.volume ?? 100),
       muted: opts.muted ?? false,
@@ -54,6 +84,8 @@ export class Mixer {
     };
     this.inputs = [...this.inputs, input];
     this.live.push(input.buf);
+    this.liveAt.push(0);
+    this.liveAddr.push(0);
     this.liveGain.push(0);
     return input.id;
   }
@@ -64,6 +96,8 @@ export class Mixer {
     this.inputs = this.inputs.filter((i) => i.id !== id);
     // Drop the scratch slot too, so add/remove cycles neither grow it nor pin removed buffers.
     this.live.length = this.inputs.length;
+    this.liveAt.length = this.inputs.length;
+    this.liveAddr.length = this.inputs.length;
     this.liveGain.length = this.inputs.length;
     return this.inputs.length !== before;
   }
@@ -107,56 +141,113 @@ export class Mixer {
     assertFrame(out, "mix output");
     const inputs = this.inputs;
     const live = this.live;
-    const liveGain = this.liveGain;
+    const at = this.liveAt;
+    const g = this.liveGain;
+    const addr = this.liveAddr;
     let n = 0;
     for (let k = 0; k < inputs.length; k++) {
       const input = inputs[k]!;
-      const frames = input.source.read(input.buf);
+      const inPlace = input.inPlace;
+      const from = inPlace === null ? -1 : inPlace.takeFrame();
+      let frames = FRAMES;
+      if (from < 0) frames = input.source.read(input.buf);
       input.lastFrames = frames;
       // A source that returned no audio has zeroed its buffer, so skipping it changes nothing but the cost.
       if (input.muted || input.gain === 0 || frames === 0) continue;
-      live[n] = input.buf;
-      liveGain[n] = input.gain;
+      if (from < 0) {
+        live[n] = input.buf;
+        at[n] = 0;
+        addr[n] = IN_BUF;
+      } else {
+        live[n] = inPlace!.pcm;
+        at[n] = from;
+        addr[n] = input.arenaAt < 0 ? ELSEWHERE : input.arenaAt + from * 2;
+      }
+      g[n] = input.gain;
       n++;
     }
-    if (this.limiter) {
+    const limiter = this.limiter;
+    if (limiter !== null && (n > 4 || limiter.gain !== UNITY || this.plain(out, n) > limiter.ceiling)) {
+      if (n === 1 || n === 2) {
+        const b = n === 2 ? 1 : 0;
+        limiter.processMix2(out, FRAMES, live[0]!, at[0]!, g[0]!, live[b]!, at[b]!, n === 2 ? g[1]! : 0);
+      } else {
+        this.accumulateLive(n);
+        limiter.process(out, FRAMES, this.acc);
+      }
+    } else if (limiter === null && n > 4) {
       this.accumulateLive(n);
-      this.limiter.process(out, FRAME_FRAMES, this.acc);
-      return n;
+      saturate(out, SAMPLES, this.acc);
+    } else if (limiter === null) {
+      this.plain(out, n);
     }
-    const S = FRAME_SAMPLES;
+    return n;
+  }
+
+  /** The plain kernel for 0..4 live inputs; returns the frame's peak before saturation. */
+  private plain(out: Int16Array, n: number): number {
+    const S = SAMPLES;
+    const l = this.live;
+    const at = this.liveAt;
+    const g = this.liveGain;
+    if (this.simd !== null && (n === 1 || n === 2)) {
+      const peak = this.simdPlain(this.simd, out, n);
+      if (peak >= 0) return peak;
+    }
     switch (n) {
       case 0:
         out.fill(0);
-        break;
+        return 0;
       case 1:
-        mix1(out, S, live[0]!, liveGain[0]!);
-        break;
+        return mixAt1(out, S, l[0]!, at[0]!, g[0]!);
       case 2:
-        mix2(out, S, live[0]!, liveGain[0]!, live[1]!, liveGain[1]!);
-        break;
+        return mixAt2(out, S, l[0]!, at[0]!, g[0]!, l[1]!, at[1]!, g[1]!);
       case 3:
-        mix3(out, S, live[0]!, liveGain[0]!, live[1]!, liveGain[1]!, live[2]!, liveGain[2]!);
-        break;
-      case 4:
-        mix4(
+        return mixAt3(out, S, l[0]!, at[0]!, g[0]!, l[1]!, at[1]!, g[1]!, l[2]!, at[2]!, g[2]!);
+      default:
+        return mixAt4(
           out,
           S,
-          live[0]!,
-          liveGain[0]!,
-          live[1]!,
-          liveGain[1]!,
-          live[2]!,
-          liveGain[2]!,
-          live[3]!,
-          liveGain[3]!,
+          l[0]!,
+          at[0]!,
+          g[0]!,
+          l[1]!,
+          at[1]!,
+          g[1]!,
+          l[2]!,
+          at[2]!,
+          g[2]!,
+          l[3]!,
+          at[3]!,
+          g[3]!,
         );
-        break;
-      default:
-        this.accumulateLive(n);
-        saturate(out, S, this.acc);
     }
-    return n;
+  }
+
+  /**
+   * simd-kernel.ts's mix2 for one or two live inputs whose samples it can read (in the arena, or in the input's
+   * buffer, copied to a scratch slot) and whose gains keep its i32 lanes exact; -1 when it does not apply.
+   */
+  private simdPlain(simd: SimdKernel, out: Int16Array, n: number): number {
+    const addr = this.liveAddr;
+    const g = this.liveGain;
+    const ga = g[0]!;
+    const gb = n === 2 ? g[1]! : 0;
+    if (ga + gb > SIMD_MAX) return -1;
+    let a = addr[0]!;
+    let b = n === 2 ? addr[1]! : a;
+    if (a === ELSEWHERE || b === ELSEWHERE) return -1;
+    const arena = simd.arena;
+    if (a === IN_BUF) {
+      arena.scratch[1]!.set(this.live[0]!);
+      a = arena.scratchAt[1]!;
+      if (n === 1) b = a;
+    }
+    if (b === IN_BUF) {
+      arena.scratch[2]!.set(this.live[1]!);
+      b = arena.scratchAt[2]!;
+    }
+    return simd.mix2(out, a, ga, b, gb);
   }
 
   private accumulateLive(n: number): void {
@@ -165,7 +256,7 @@ export class Mixer {
       return;
     }
     for (let k = 0; k < n; k++)
-      accumulate(this.acc, FRAME_SAMPLES, this.live[k]!, this.liveGain[k]!, k === 0);
+      accumulateAt(this.acc, SAMPLES, this.live[k]!, this.liveAt[k]!, this.liveGain[k]!, k === 0);
   }
 
   private get(id: number): Input {

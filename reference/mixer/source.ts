@@ -1,4 +1,4 @@
-import { assertFrame, CHANNELS, FRAME_FRAMES, silenceFrom } from "./frame.ts";
+import { assertFrame, CHANNELS, FRAME_FRAMES, FRAME_SAMPLES, silenceFrom } from "./frame.ts";
 
 /**
  * One mixer input at the mixer's format (48 kHz stereo s16). `read` fills the caller-owned frame buffer
@@ -9,6 +9,23 @@ import { assertFrame, CHANNELS, FRAME_FRAMES, silenceFrom } from "./frame.ts";
  */
 export interface PcmSource {
   read(out: Int16Array): number;
+}
+
+/**
+ * A source whose audio already sits in memory at the mixer's format (a shared decoded song, a pre-rendered
+ * voice): the mixer reads each frame in place instead of having it copied into the input's buffer, which costs
+ * as much as mixing it (frame-kernel.ts). `takeFrame` advances one whole frame and returns the index in `pcm`
+ * of its first sample, or -1 when no whole frame is left; then the mixer calls `read`, which must handle the
+ * tail and the silence after it. Either way the source moves one frame per mix, as `read` alone would.
+ */
+export interface InPlaceSource extends PcmSource {
+  readonly pcm: Int16Array;
+  takeFrame(): number;
+}
+
+export function isInPlace(source: PcmSource): source is InPlaceSource {
+  const s = source as Partial<InPlaceSource>;
+  return typeof s.takeFrame === "function" && s.pcm instanceof Int16Array;
 }
 
 /**
@@ -23,24 +40,35 @@ export interface PcmReader {
 }
 
 /** Plays a 48 kHz stereo buffer once: for clips, fixtures and tests. The buffer is not copied. */
-export class BufferSource implements PcmSource {
+// Module-local copies: under tsx an imported constant is read through a getter call (per frame here).
+const FRAMES = FRAME_FRAMES;
+const SAMPLES = FRAME_SAMPLES;
+
+export class BufferSource implements InPlaceSource {
   private pos = 0;
 
-  constructor(private readonly pcm: Int16Array) {
+  constructor(readonly pcm: Int16Array) {
     if (pcm.length % CHANNELS !== 0) throw new RangeError("BufferSource: pcm must hold whole stereo frames");
   }
 
   read(out: Int16Array): number {
     assertFrame(out);
     const left = (this.pcm.length - this.pos) / CHANNELS;
-    const n = Math.min(left, FRAME_FRAMES);
+    const n = Math.min(left, FRAMES);
     // A copy loop rather than out.set(pcm.subarray(...)): subarray allocates a view object every frame.
     const pcm = this.pcm;
     const base = this.pos;
     const count = n * CHANNELS;
     for (let i = 0; i < count; i++) out[i] = pcm[base + i]!;
     this.pos += count;
-    if (n < FRAME_FRAMES) silenceFrom(out, n);
+    if (n < FRAMES) silenceFrom(out, n);
     return n;
+  }
+
+  takeFrame(): number {
+    const at = this.pos;
+    if (this.pcm.length - at < SAMPLES) return -1;
+    this.pos = at + SAMPLES;
+    return at;
   }
 }
