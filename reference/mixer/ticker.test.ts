@@ -94,6 +94,40 @@ describe("StagedMicros", () => {
   });
 });
 
+describe("StagedMicros.drainTo", () => {
+  it("hands over what read() would hold, value by value, and leaves nothing behind", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.integer({ min: 0, max: 20_000 }), fc.integer({ min: 0, max: 90_000_000 })), {
+          maxLength: 300,
+        }),
+        (values) => {
+          const a = new StagedMicros();
+          const b = new StagedMicros();
+          for (const v of values) {
+            a.record(v);
+            b.record(v);
+          }
+          const rebuilt = microsHistogram();
+          let pairs = 0;
+          a.drainTo((us, count) => {
+            rebuilt.recordValueWithCount(us, count);
+            pairs += count;
+          });
+          expect(pairs).toBe(values.length);
+          expect(encodeIntoCompressedBase64(rebuilt)).toBe(encodeIntoCompressedBase64(b.read()));
+          let after = 0;
+          a.drainTo((_us, count) => {
+            after += count;
+          });
+          expect(after).toBe(0);
+        },
+      ),
+      { numRuns: 100, seed: 15 },
+    );
+  });
+});
+
 describe("FrameTicker on simulated time", () => {
   it("drives many devices with one timer, each frame at its grid deadline", () => {
     const vt = new VirtualTime();

@@ -105,6 +105,11 @@ export interface PipelineConfig {
   onReceivedPacket?: (streamID: string, header: Readonly<FrameHeader>) => void;
   /** Default 500 ms; 0 turns the periodic mixing events off. */
   statusIntervalMs?: number;
+  /**
+   * Keep this run's own mix lateness/cost histograms (result `mix` and `histograms.mix_*`; default true). A load
+   * worker running many pipelines in one thread turns it off and reads the thread's frame ticker once per flush.
+   */
+  publishHistograms?: boolean;
   logger?: Logger;
 }
 
@@ -213,6 +218,7 @@ export function withDefaults(c: PipelineConfig): ResolvedConfig {
     reconnect: c.reconnect ?? {},
     statusIntervalMs: c.statusIntervalMs ?? 500,
     codec: c.codec ?? "pcm",
+    publishHistograms: c.publishHistograms ?? true,
     memoryCache: c.memoryCache ?? false,
     voiceProfiles: c.voiceProfiles ?? 0,
   };

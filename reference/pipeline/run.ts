@@ -86,6 +86,7 @@ export async function runPipeline(
     server: cfg.target,
     reconnect: cfg.reconnect,
     codec: cfg.codec,
+    publishHistograms: cfg.publishHistograms,
     ...(cacheDir !== undefined ? { cacheDir } : {}),
     ...(cfg.logger ? { logger: cfg.logger } : {}),
   });

@@ -1,5 +1,6 @@
 import { pathToFileURL } from "node:url";
 import { parentPort, workerData } from "node:worker_threads";
+import { threadTicker } from "../../reference/mixer/ticker.ts";
 import { runPipeline } from "../../reference/pipeline/run.ts";
 import { MetricSet } from "../metrics/set.ts";
 import { VU_KINDS } from "../vu/index.ts";
@@ -8,6 +9,7 @@ import { unboundedController } from "./clock.ts";
 import { recordSample, type ThreadSample, ThreadSampler, TimerLag } from "./generator.ts";
 import type { FromWorker, ToWorker, WorkerInit } from "./messages.ts";
 import { WorkerSchedule } from "./schedule.ts";
+import { tickerSink } from "./ticker-metrics.ts";
 
 // A worker thread of `ktv run`: runs its share of the VUs (schedule.ts) and answers the runner's flushes with
 // what it recorded since the last one. It ends after sending "done" (schedule over, or stopped). From the start
@@ -70,12 +72,20 @@ const schedule = new WorkerSchedule(
   },
 );
 
+const mixSink = tickerSink(metrics);
+
+/** Everything recorded since the last answer, the thread's mixer frames included. */
+function drain() {
+  threadTicker().drainTo(mixSink);
+  return metrics.drain();
+}
+
 port.on("message", (m: ToWorker) => {
   if (m.type === "flush") {
     send({
       type: "metrics",
       seq: m.seq,
-      snapshot: metrics.drain(),
+      snapshot: drain(),
       gauges: { vus: schedule.activeVus },
       generator: samples.splice(0),
     });
@@ -89,7 +99,7 @@ port.on("message", (m: ToWorker) => {
       .finally(() => {
         finished = true;
         stopSampling();
-        send({ type: "done", snapshot: metrics.drain(), gauges: { vus: 0 }, generator: samples.splice(0) });
+        send({ type: "done", snapshot: drain(), gauges: { vus: 0 }, generator: samples.splice(0) });
       });
   }
 });
