@@ -14,6 +14,7 @@ export const BUILT_IN = [
   "latency-tail",
   "regression",
   "conformance",
+  "rooms-250",
 ] as const;
 
 export class ScenarioLoadError extends Error {

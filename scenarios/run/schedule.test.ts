@@ -9,7 +9,8 @@ import { planOf, resolveScenario } from "../resolve.ts";
 import type { IterationSpec, Vu, VuFactory } from "../vu/types.ts";
 import { epochNow } from "./clock.ts";
 import type { WorkerInit } from "./messages.ts";
-import { WorkerSchedule } from "./schedule.ts";
+import { seatOfUser } from "./population.ts";
+import { WorkerSchedule, workerOfVu } from "./schedule.ts";
 
 // The executors at run time, in-process with stand-in VUs that take a known time: what each executor starts,
 // how its work is split over workers, the open model's waiting and dropping, and graceful stops.
@@ -113,6 +114,24 @@ const total = (h: Harness) => {
   for (const m of h.metrics) all.mergeSet(m);
   return all;
 };
+
+describe("which worker runs a closed-model VU", () => {
+  it("whole rooms per worker, so singers spread evenly (j mod W put every singer of 4-seat rooms on worker 0)", () => {
+    const pop = { rooms: 250, usersPerRoom: 4, singersPerRoom: 1 };
+    const singers = [0, 0];
+    for (let v = 0; v < 1000; v++) {
+      const w = workerOfVu(v, pop, 2);
+      expect(w).toBe(workerOfVu(v - (v % 4), pop, 2));
+      if (seatOfUser(v, pop).role === "singer") singers[w]!++;
+    }
+    expect(singers).toEqual([125, 125]);
+  });
+
+  it("falls back to vu mod W when there are fewer rooms than workers", () => {
+    const pop = { rooms: 1, usersPerRoom: 8, singersPerRoom: 1 };
+    expect([0, 1, 2, 3].map((v) => workerOfVu(v, pop, 2))).toEqual([0, 1, 0, 1]);
+  });
+});
 
 describe("closed-model executors at run time", () => {
   it("per-vu-iterations: each VU its own count, VUs split over workers", async () => {

@@ -18,13 +18,21 @@ import {
 } from "./population.ts";
 
 // Runs this worker's share of every executor's plan (load/executors): the runner's equivalent of k6's
-// Executor.Run. The share is fixed from the config alone, like k6's execution segments: global VU j of an
-// executor lives on worker j mod W; the i-th arrival of an open-model executor goes to worker i mod W', its
+// Executor.Run. The share is fixed from the config alone, like k6's execution segments: in the closed model a
+// VU lives on the worker of its room (room mod W, whole rooms per worker) when there are at least W rooms, else
+// on worker j mod W. By room, not j mod W: with 4 users per room and 2 workers, j mod W put every singer (seat
+// 0, j = 4r) on worker 0, which then did all the mixing and publishing while worker 1 idled (profiled at 200
+// VUs: one worker saturated, the other 70% idle). The i-th arrival of an open-model executor goes to worker i mod W', its
 // VU pool split the same way (W' = min(W, maxVUs), so no worker gets arrivals without a VU).
 //
 // Every iteration is timed here: iterations, errors, iteration_duration_ms, ttfa_ms and, in the open model,
 // the same two measured from the intended start ({corrected:true}). A VU that runs past the executor's end
 // gets gracefulStop to finish, then its signal aborts (interrupted_iterations).
+
+/** The worker (of W) that runs closed-model VU `vuId`: its room's, or vuId mod W when rooms are too few. */
+export function workerOfVu(vuId: number, pop: Population, W: number): number {
+  return pop.rooms >= W ? seatOfUser(vuId, pop).room % W : vuId % W;
+}
 
 /** Cells of k6's execution segment: how many of n items worker w of W gets. */
 export function shareOf(n: number, workers: number, w: number): number {
@@ -94,8 +102,9 @@ export class WorkerSchedule {
     const hard = deadlineController(end + p.gracefulStopMs, this.stop, "graceful stop is over");
     await sleepUntil(start, this.stop);
     const loops: Promise<void>[] = [];
-    for (let j = w; j < p.maxVUs; j += W)
-      loops.push(this.closedVu(p, j, offset + j, start, end, hard.signal));
+    for (let j = 0; j < p.maxVUs; j++)
+      if (workerOfVu(offset + j, this.pop, W) === w)
+        loops.push(this.closedVu(p, j, offset + j, start, end, hard.signal));
     await Promise.all(loops);
     hard.abort();
   }

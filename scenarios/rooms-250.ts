@@ -1,0 +1,52 @@
+import { defineScenario } from "./format.ts";
+
+// The harness's own scale case (issue 10): 250 rooms of 4 (one singer, three listeners) = 1,000 pipeline VUs
+// on one machine with the simulator embedded, for two minutes after a 30 s ramp. It is configured the way a
+// load run should be, so the generator's cost stays small next to the target's:
+//   - cache "memory": downloads never touch the filesystem (each VU still downloads and verifies its bytes);
+//   - audio.shared + voiceProfiles: one decoded, resampled accompaniment per song and one rendered voice per
+//     (song, profile) per worker thread, read by every VU through cursors (reference/audio);
+//   - media.codec "opus-preencoded": what a real SDK puts on the wire (Opus at the Karaoke profile's 128 kbit/s,
+//     20 ms packets) without an encoder per stream;
+//   - clips (resource type 2, ~40 s): a singer publishes 30 s per iteration.
+// The thresholds are the issue's targets; generator_* keep the run honest: when the harness saturates, the
+// run fails rather than reporting the harness's limit as the target's.
+
+export default defineScenario({
+  name: "rooms-250",
+  description:
+    "1,000 pipeline VUs (250 rooms of 1 singer + 3 listeners) for 2 min after a 30 s ramp, Opus on the wire",
+  options: {
+    scenarios: {
+      rooms: {
+        executor: "ramping-vus",
+        startVUs: 0,
+        stages: [
+          { duration: "30s", target: 1000 },
+          { duration: "2m", target: 1000 },
+        ],
+        gracefulRampDown: "5s",
+        gracefulStop: "40s",
+      },
+    },
+    thresholds: {
+      errors: ["rate<0.001"],
+      mix_lateness_ms: ["p(99)<10"],
+      e2e_latency_ms: ["p(95)<30"],
+      songs_started: ["count>0"],
+      generator_elu: ["max<0.9"],
+    },
+  },
+  ktv: {
+    vu: "pipeline",
+    population: { usersPerRoom: 4, singersPerRoom: 1 },
+    songs: { charts: ["8888", "6666"], zipf: 1, poolSize: 100, searchMix: 0.2 },
+    shareRatio: 0.8,
+    cache: "memory",
+    audio: { shared: true, voiceProfiles: 8 },
+    media: { codec: "opus-preencoded" },
+    resource: { type: 2, quality: 0 },
+    singSeconds: 30,
+    extrapolateRooms: [1000, 5000],
+  },
+});
