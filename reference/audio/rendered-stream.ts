@@ -6,11 +6,45 @@ import type { PcmSource } from "../mixer/source.ts";
 // it); the rendered prefix stays for every later reader. Chunks are a whole number of 10 ms frames, and every
 // rendered frame has a preallocated Int16Array view (one flat list, indexed by frame number), so a reader's
 // 10 ms is one `TypedArray.set` (a memcpy) found with integer arithmetic only: no allocation, even before the
-// optimising compiler has run (a division with a fractional result would box a number per frame). When the furthest reader enters the last rendered chunk, the next one is
-// rendered from a setImmediate, off the frame path; a reader that gets there first renders it itself.
+// optimising compiler has run (a division with a fractional result would box a number per frame). When the
+// furthest reader enters the last rendered chunk, the next one is queued on the thread's render queue, off the
+// frame path; a reader that gets there first renders it itself.
+//
+// One queue per thread, a few ms of rendering per event-loop turn: with one setImmediate per stream, a frame
+// tick that moved 100 readers into their last chunk queued 100 renders that all ran in the next check phase
+// back to back (busy stretches of 240-270 ms in a 200-VU worker's CPU profile), and every mixer on the thread
+// was late by that much. The budget lets timers (the frame ticker) and I/O run between slices.
 
 // 100 ms: ~0.5 ms to render (~45 µs per 10 ms of resampling), a small bump on the tick that renders it.
 export const DEFAULT_CHUNK_FRAMES = 4800;
+
+/** Rendering ahead of readers per event-loop turn, at most (then the queue yields). */
+const AHEAD_BUDGET_MS = 2;
+const aheadQueue: RenderedStream[] = [];
+let aheadImmediate: NodeJS.Immediate | null = null;
+
+function queueAhead(s: RenderedStream): void {
+  aheadQueue.push(s);
+  if (aheadImmediate === null) {
+    aheadImmediate = setImmediate(renderQueued);
+    aheadImmediate.unref();
+  }
+}
+
+function renderQueued(): void {
+  aheadImmediate = null;
+  const start = performance.now();
+  let i = 0;
+  while (i < aheadQueue.length) {
+    aheadQueue[i++]!.renderAheadNow();
+    if (performance.now() - start >= AHEAD_BUDGET_MS) break;
+  }
+  aheadQueue.splice(0, i);
+  if (aheadQueue.length > 0) {
+    aheadImmediate = setImmediate(renderQueued);
+    aheadImmediate.unref();
+  }
+}
 
 export abstract class RenderedStream {
   readonly chunkFrames: number;
@@ -20,7 +54,8 @@ export abstract class RenderedStream {
   /** Output frames rendered so far. */
   private rendered = 0;
   private done = false;
-  private ahead: NodeJS.Immediate | null = null;
+  /** Queued on the thread's render queue. */
+  private ahead = false;
   /** Readers holding this stream (cursors not closed). */
   refs = 0;
   /** Set when the owning store dropped it: no more rendering. */
@@ -98,23 +133,21 @@ export abstract class RenderedStream {
 
   /** Called by a reader that reached `pos`: renders the next chunk off the frame path when it is close. */
   protected readAhead(pos: number): void {
-    if (this.ahead !== null || this.done || this.disposed) return;
+    if (this.ahead || this.done || this.disposed) return;
     if (this.rendered - pos > this.chunkFrames) return;
-    this.ahead = setImmediate(this.renderAhead);
-    this.ahead.unref();
+    this.ahead = true;
+    queueAhead(this);
   }
 
-  // Made once: a closure created inside readAhead would make every call allocate its context, even the calls
-  // that schedule nothing.
-  private readonly renderAhead = (): void => {
-    this.ahead = null;
+  /** The render queue's turn: the next chunk, unless the stream ended, was dropped or lost its readers. */
+  renderAheadNow(): void {
+    this.ahead = false;
     if (!this.done && !this.disposed && this.refs > 0) this.renderChunk();
-  };
+  }
 
   dispose(): void {
+    // Still queued: the queue's turn finds it disposed and renders nothing.
     this.disposed = true;
-    if (this.ahead) clearImmediate(this.ahead);
-    this.ahead = null;
     this.chunks.length = 0;
     this.frames.length = 0;
     this.finished();
