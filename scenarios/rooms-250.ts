@@ -40,7 +40,9 @@ export default defineScenario({
   ktv: {
     vu: "pipeline",
     population: { usersPerRoom: 4, singersPerRoom: 1 },
-    songs: { charts: ["8888", "6666"], zipf: 1, poolSize: 100, searchMix: 0.2 },
+    // 2 x 20 songs: each worker renders a played song's first 30 s once (5.8 MB at 48 kHz stereo), and 40 of them
+    // stay within the shared store's 256 MiB budget; a larger pool re-renders evicted songs (CPU) instead.
+    songs: { charts: ["8888", "6666"], zipf: 1, poolSize: 20, searchMix: 0.2 },
     shareRatio: 0.8,
     cache: "memory",
     audio: { shared: true, voiceProfiles: 8 },
