@@ -1,4 +1,5 @@
 import { Readable } from "node:stream";
+import { setImmediate as nextTurn } from "node:timers/promises";
 import type { VendorError } from "../errors.ts";
 import { type DownloadShaping, holdFor } from "../faults/download-shaping.ts";
 import { type AudioFile, slice } from "./audio-file.ts";
@@ -55,6 +56,14 @@ export class DownloadStream extends Readable {
       return;
     }
     const sent = this.pos - o.start;
+    // One piece per event-loop turn. On loopback the socket takes each write at once and its drain comes
+    // back on the next tick, so without this a whole file is rendered and written in a single turn (measured:
+    // 170-280 ms with 8 downloads of 1 MB) while every other socket of the simulator, the media relay's
+    // included, waits.
+    if (sent > 0) {
+      await nextTurn();
+      if (this.destroyed) return;
+    }
     const faults = o.faults;
     if (faults?.resetDue(sent)) {
       this.cutShort = true;
