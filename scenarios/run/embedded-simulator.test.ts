@@ -32,6 +32,20 @@ describe("embedded simulator thread", () => {
     expect(crashes).toEqual([]);
   }, 30_000);
 
+  it("reports a thread that dies after start-up instead of going silent", async () => {
+    const crashes: string[] = [];
+    const sim = await startEmbeddedSimulator({
+      ...base,
+      entry: new URL("./embedded-simulator-crash.fixture.mjs", import.meta.url),
+      onCrash: (w) => crashes.push(w),
+    });
+    expect(sim.url).toBe("http://127.0.0.1:9");
+    for (let i = 0; i < 200 && crashes.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(crashes).toHaveLength(1);
+    expect(crashes[0]).toMatch(/embedded simulator crashed: .*relay blew up/);
+    await sim.close();
+  }, 30_000);
+
   describe("start-up failures", () => {
     let busy: Server;
     afterAll(() => new Promise<void>((r) => busy.close(() => r())));

@@ -19,6 +19,8 @@ export type EmbeddedSimOptions = Omit<Partial<SimOptions>, "clock">;
 export interface EmbeddedStart extends EmbeddedSimOptions {
   /** The thread died or exited without being asked to (after start-up); default: ignored. */
   onCrash?(why: string): void;
+  /** Another thread body speaking the same messages (tests of the crash path); default: the simulator. */
+  entry?: URL;
 }
 
 export type FromSimThread =
@@ -44,8 +46,8 @@ export class EmbeddedSimulatorError extends Error {
 
 /** Starts the simulator in a worker thread; resolves once it listens, rejects with its start-up error. */
 export function startEmbeddedSimulator(start: EmbeddedStart): Promise<EmbeddedSimulator> {
-  const { onCrash, ...options } = start;
-  const worker = new Worker(BOOT, { workerData: options satisfies EmbeddedSimOptions });
+  const { onCrash, entry, ...options } = start;
+  const worker = new Worker(entry ?? BOOT, { workerData: options satisfies EmbeddedSimOptions });
   let closing = false;
   let exited = false;
   const exit = new Promise<number>((resolve) => worker.once("exit", resolve));
@@ -53,12 +55,17 @@ export function startEmbeddedSimulator(start: EmbeddedStart): Promise<EmbeddedSi
 
   return new Promise<EmbeddedSimulator>((resolve, reject) => {
     let started = false;
+    let crashed = false;
     const fail = (why: string) => {
       if (!started) {
         started = true;
         reject(new EmbeddedSimulatorError(`the embedded simulator did not start: ${why}`));
         void worker.terminate();
-      } else if (!closing) onCrash?.(`the embedded simulator ${why}`);
+      } else if (!closing && !crashed) {
+        // An error is followed by an exit: one report, the one that says why.
+        crashed = true;
+        onCrash?.(`the embedded simulator ${why}`);
+      }
     };
     worker.on("message", (msg: FromSimThread) => {
       if (msg.type === "listening" && !started) {
