@@ -58,12 +58,11 @@ export class DownloadStream extends Readable {
     const sent = this.pos - o.start;
     // One piece per event-loop turn. On loopback the socket takes each write at once and its drain comes
     // back on the next tick, so without this a whole file is rendered and written in a single turn (measured:
-    // 170-280 ms with 8 downloads of 1 MB) while every other socket of the simulator, the media relay's
-    // included, waits.
-    if (sent > 0) {
-      await nextTurn();
-      if (this.destroyed) return;
-    }
+    // 170-400 ms with 8 downloads of 1 MB) while every other socket of the simulator, the media relay's
+    // included, waits. The first piece waits a turn too: the request's turn already composed the song, and
+    // the first rendering of a song also arranges it (each up to ~20 ms on a loaded machine).
+    await nextTurn();
+    if (this.destroyed) return;
     const faults = o.faults;
     if (faults?.resetDue(sent)) {
       this.cutShort = true;
