@@ -39,6 +39,8 @@ export interface EmbeddedSimulator {
 
 /** After `close`, the thread gets this long to exit before it is terminated. */
 const EXIT_GRACE_MS = 10_000;
+/** Loading the simulator (tsx compiles it in the thread) took up to 8 s on the loaded 2-core machine. */
+const START_TIMEOUT_MS = 60_000;
 
 export class EmbeddedSimulatorError extends Error {
   override name = "EmbeddedSimulatorError";
@@ -52,11 +54,17 @@ export function startEmbeddedSimulator(start: EmbeddedStart): Promise<EmbeddedSi
   let exited = false;
   const exit = new Promise<number>((resolve) => worker.once("exit", resolve));
   let closed: ((error?: string) => void) | null = null;
+  let closeOnce: Promise<void> | null = null;
 
   return new Promise<EmbeddedSimulator>((resolve, reject) => {
     let started = false;
     let crashed = false;
+    const startTimer = setTimeout(
+      () => fail(`no answer from its thread within ${START_TIMEOUT_MS / 1000} s`),
+      START_TIMEOUT_MS,
+    );
     const fail = (why: string) => {
+      clearTimeout(startTimer);
       if (!started) {
         started = true;
         reject(new EmbeddedSimulatorError(`the embedded simulator did not start: ${why}`));
@@ -70,6 +78,7 @@ export function startEmbeddedSimulator(start: EmbeddedStart): Promise<EmbeddedSi
     worker.on("message", (msg: FromSimThread) => {
       if (msg.type === "listening" && !started) {
         started = true;
+        clearTimeout(startTimer);
         resolve({ url: msg.url, close });
       } else if (msg.type === "failed") fail(msg.message);
       else if (msg.type === "closed") closed?.(msg.error);
@@ -82,8 +91,12 @@ export function startEmbeddedSimulator(start: EmbeddedStart): Promise<EmbeddedSi
     });
   });
 
-  async function close(): Promise<void> {
-    if (closing) return;
+  function close(): Promise<void> {
+    closeOnce ??= closeThread();
+    return closeOnce;
+  }
+
+  async function closeThread(): Promise<void> {
     closing = true;
     if (exited) return;
     const error = await new Promise<string | undefined>((resolve) => {
