@@ -52,13 +52,14 @@ export function startEmbeddedSimulator(start: EmbeddedStart): Promise<EmbeddedSi
   const worker = new Worker(entry ?? BOOT, { workerData: options satisfies EmbeddedSimOptions });
   let closing = false;
   let exited = false;
+  /** The thread threw: it is exiting, and its crash was reported (once). */
+  let crashed = false;
   const exit = new Promise<number>((resolve) => worker.once("exit", resolve));
   let closed: ((error?: string) => void) | null = null;
   let closeOnce: Promise<void> | null = null;
 
   return new Promise<EmbeddedSimulator>((resolve, reject) => {
     let started = false;
-    let crashed = false;
     const startTimer = setTimeout(
       () => fail(`no answer from its thread within ${START_TIMEOUT_MS / 1000} s`),
       START_TIMEOUT_MS,
@@ -83,7 +84,10 @@ export function startEmbeddedSimulator(start: EmbeddedStart): Promise<EmbeddedSi
       } else if (msg.type === "failed") fail(msg.message);
       else if (msg.type === "closed") closed?.(msg.error);
     });
-    worker.on("error", (err) => fail(`crashed: ${err.stack ?? err.message}`));
+    worker.on("error", (err) => {
+      fail(`crashed: ${err.stack ?? err.message}`);
+      crashed = true;
+    });
     worker.once("exit", (code) => {
       exited = true;
       if (!closing) fail(`exited (code ${code})`);
@@ -98,6 +102,7 @@ export function startEmbeddedSimulator(start: EmbeddedStart): Promise<EmbeddedSi
 
   async function closeThread(): Promise<void> {
     closing = true;
+    if (crashed) await exit;
     if (exited) return;
     const error = await new Promise<string | undefined>((resolve) => {
       closed = resolve;
