@@ -13,8 +13,11 @@ import type { SimOptions } from "../../simulator/options.ts";
 
 const BOOT = new URL("./embedded-simulator-boot.mjs", import.meta.url);
 
-/** What the thread accepts: the simulator's options minus the clock (a function does not cross threads). */
-export type EmbeddedSimOptions = Omit<Partial<SimOptions>, "clock">;
+/**
+ * What the thread accepts: the simulator's options minus the clock and a log stream (functions and streams do
+ * not cross threads; the thread's log goes to this process's stdout).
+ */
+export type EmbeddedSimOptions = Omit<Partial<SimOptions>, "clock" | "logStream">;
 
 export interface EmbeddedStart extends EmbeddedSimOptions {
   /** The thread died or exited without being asked to (after start-up); default: ignored. */
