@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { FaultEventLine, LedgerSnapshot, RunSummary, TimeseriesPoint } from "../../reports/format.ts";
-import { startSimulator } from "../../simulator/app.ts";
 import { DEV_APP } from "../../simulator/options.ts";
 import { MetricSet } from "../metrics/set.ts";
 import { planOf, type ResolvedScenario } from "../resolve.ts";
@@ -12,6 +11,7 @@ import { parseThresholds } from "../thresholds/parser.ts";
 import { AdminClient, totalsOf } from "./admin.ts";
 import { runBillingCheck } from "./billing-check.ts";
 import { epochNow, sleepUntil } from "./clock.ts";
+import { startEmbeddedSimulator } from "./embedded-simulator.ts";
 import { environment } from "./environment.ts";
 import { ProcessCpu, recordSample, ThreadSampler, TimerLag } from "./generator.ts";
 import type { WorkerInit } from "./messages.ts";
@@ -40,7 +40,7 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, thresholds: 99, interrupted: 1
 
 export interface RunOptions {
   scenario: ResolvedScenario;
-  /** An external simulator's base URL; without it one is started in this process. */
+  /** An external simulator's base URL; without it one is started in a thread of this process. */
   target?: string;
   out: string;
   seed: number;
@@ -88,7 +88,9 @@ export async function runScenario(o: RunOptions): Promise<RunOutcome> {
   const appSign = o.appSign ?? DEV_APP.app_sign;
   const embedded = o.target === undefined;
   const sim = embedded
-    ? await startSimulator({
+    ? await startEmbeddedSimulator({
+        // In a thread of its own, so the relay never waits behind this thread's merges.
+        onCrash: (why) => o.err.write(`ktv run: ${why}\n`),
         port: 0,
         host: "127.0.0.1",
         seed: o.seed,

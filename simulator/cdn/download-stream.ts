@@ -1,9 +1,11 @@
 import { Readable } from "node:stream";
+import { setImmediate as nextTurn } from "node:timers/promises";
 import type { VendorError } from "../errors.ts";
 import { type DownloadShaping, holdFor } from "../faults/download-shaping.ts";
 import { type AudioFile, slice } from "./audio-file.ts";
 import type { ChunkCache } from "./chunk-cache.ts";
 import { sleep, type TokenBucket } from "./token-bucket.ts";
+import { charge, turnWithBudget } from "./turn-budget.ts";
 
 // The body of one download: bytes [start, end) of a virtual file, one piece per read, so Node's stream
 // backpressure decides the pace when the client is slow and the token buckets decide it when the cap is.
@@ -55,6 +57,14 @@ export class DownloadStream extends Readable {
       return;
     }
     const sent = this.pos - o.start;
+    // One piece per event-loop turn. On loopback the socket takes each write at once and its drain comes
+    // back on the next tick, so without this a whole file is rendered and written in a single turn (measured:
+    // 170-400 ms with 8 downloads of 1 MB) while every other socket of the simulator, the media relay's
+    // included, waits. The first piece waits a turn too: the request's turn already composed the song, and
+    // the first rendering of a song also arranges it (each up to ~20 ms on a loaded machine).
+    await nextTurn();
+    await turnWithBudget();
+    if (this.destroyed) return;
     const faults = o.faults;
     if (faults?.resetDue(sent)) {
       this.cutShort = true;
@@ -68,7 +78,9 @@ export class DownloadStream extends Readable {
     }
     this.checkCut();
     const room = faults?.room(sent) ?? Number.POSITIVE_INFINITY;
+    const t0 = performance.now();
     const piece = slice(o.file, this.pos, Math.min(o.end, this.pos + o.pieceBytes, this.pos + room), o.cache);
+    charge(performance.now() - t0);
     let wait = 0;
     for (const b of o.buckets) wait = Math.max(wait, b.reserve(piece.length));
     // A fault's cap lifts the moment the fault goes, so its part of the wait is released separately.

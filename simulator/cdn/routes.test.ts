@@ -5,6 +5,7 @@ import { isEnvelope } from "../../protocol/envelope.ts";
 import { call, session, testSimulator } from "../../test/sim.ts";
 import type { Simulator } from "../app.ts";
 import type { SongFacts } from "../catalog/types.ts";
+import { audioFileFor, renderBytes } from "./audio-file.ts";
 import { parseWavHeader } from "./wav.ts";
 
 // The download CDN over real HTTP against the whole simulator: a resource from requestResource, then the file
@@ -337,6 +338,52 @@ describe("download shaping and cuts", () => {
       expect((await sim.ctx.metrics.activeDownloads.get()).values[0]?.value).toBe(0);
     });
   }
+});
+
+describe("unshaped downloads", () => {
+  it("send one piece per event-loop turn: a download never holds the simulator's loop for a whole file", async () => {
+    const song = findSong(sim, () => true, 12);
+    const r = await resource(sim, alice, song, 2);
+    await get(sim, r.id, alice); // rendered and cached: what is left is sending
+    const pieces = Math.ceil(r.size / 65_536);
+    expect(pieces).toBeGreaterThan(8);
+    // A ticker that runs once per turn of this (the simulator's) event loop while the file is sent.
+    let turns = 0;
+    let on = true;
+    const tick = () => {
+      turns++;
+      if (on) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const full = await get(sim, r.id, alice);
+    on = false;
+    expect(full.body.length).toBe(r.size);
+    expect(turns).toBeGreaterThanOrEqual(pieces - 1);
+  });
+
+  it("give the same bytes as the shaped piece stream and as one rendering of the file", async () => {
+    const song = findSong(sim, (f) => f.has_original === 1, 13);
+    const r = await resource(sim, alice, song, 2);
+    const fast = await get(sim, r.id, alice);
+    const range = `bytes=70001-${70_000 + 150_000}`;
+    const fastPart = await get(sim, r.id, { ...alice, range });
+    // The same bytes through the shaped stream: 400 kB/s makes 20,000-byte pieces, cut across chunks.
+    sim.ctx.options.cdnConnBytesPerSec = 400_000;
+    let shaped: Awaited<ReturnType<typeof get>>;
+    try {
+      shaped = await get(sim, r.id, { ...alice, range });
+    } finally {
+      sim.ctx.options.cdnConnBytesPerSec = 0;
+    }
+    expect(shaped.status).toBe(206);
+    expect(shaped.body.equals(fastPart.body)).toBe(true);
+    expect(fastPart.body.equals(fast.body.subarray(70_001, 70_001 + 150_000))).toBe(true);
+    // And the file rendered in one call, outside the CDN's chunks and cache.
+    const facts = sim.ctx.catalog.get(song.item.song_id)!;
+    const rec = sim.ctx.resources.get(r.id)!;
+    const file = audioFileFor(rec, facts);
+    expect(renderBytes(file, 0, file.size).equals(fast.body)).toBe(true);
+  });
 });
 
 describe("determinism across simulators", () => {
