@@ -270,6 +270,9 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
       // The interval ends now, whenever its planned boundary was.
       const startT = endT;
       endT = epochNow();
+      // One timer turn first: a stall that just ended (e.g. while every worker finished, so the flush awaited
+      // nothing) is measured only once the lag probe's overdue timer has fired.
+      await new Promise((r) => setTimeout(r, 0));
       sampleMain(interval, watch, mainSampler, cpu, saturationWarnings);
       total.mergeSet(interval);
       if (endT - startT >= 2 * intervalMs) {
