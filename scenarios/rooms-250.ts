@@ -34,7 +34,9 @@ export default defineScenario({
       mix_lateness_ms: ["p(99)<10"],
       e2e_latency_ms: ["p(95)<30"],
       songs_started: ["count>0"],
-      generator_elu: ["max<0.9"],
+      // The generator keeps up: event-loop utilisation of every worker, second by second (a 1-2 s burst at an
+      // iteration turnover is allowed; summary.generator_saturated applies the sustained rules).
+      generator_elu: ["p(95)<0.9"],
     },
   },
   ktv: {
