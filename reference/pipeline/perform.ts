@@ -185,14 +185,17 @@ export async function startListening(ctx: PerformContext): Promise<void> {
   const { engine, rec, cfg } = ctx;
   const onAudio = cfg.onReceivedAudio;
   const onPacket = cfg.onReceivedPacket;
+  const keep = cfg.histograms;
   // Samples (and so Opus decoding) only for a caller that asked for them; every packet is measured.
   const onFrame = onAudio
     ? (pcm: Int16Array, header: Readonly<FrameHeader>, streamID: string) => onAudio(streamID, pcm, header)
     : undefined;
   for (const id of cfg.listen) {
     await engine.startPlayingStream(id, onFrame, (header, streamID) => {
-      const latencyUs = nowMicros() - header.captureUs;
-      rec.latency.recordValue(latencyUs > 0 ? Math.floor(latencyUs) : 0);
+      if (keep) {
+        const latencyUs = nowMicros() - header.captureUs;
+        rec.latency.recordValue(latencyUs > 0 ? Math.floor(latencyUs) : 0);
+      }
       if (rec.stages.first_heard_ms === null) rec.stages.first_heard_ms = rec.sinceStart();
       onPacket?.(streamID, header);
     });

@@ -190,4 +190,44 @@ describe("two users in one room", () => {
     expect(best.r).toBeGreaterThan(0.9);
     expect(Math.abs(best.lag - at)).toBeLessThan(480);
   });
+
+  it("without per-run histograms (load runs) every packet still reaches the caller, nothing is summarised", async () => {
+    let singerLive = false;
+    const singerRun = runPipeline(
+      userConfig(sim.url, "hsinger", {
+        roomID: "nohist-room",
+        seconds: 2,
+        histograms: false,
+        onEvent: (e: PipelineEvent) => {
+          if (e.type === "publishing") singerLive = true;
+        },
+      }),
+    );
+    await until(() => singerLive, "the singer to publish", 10_000);
+    let packets = 0;
+    const listener = await runPipeline(
+      userConfig(sim.url, "hlistener", {
+        roomID: "nohist-room",
+        preferShared: true,
+        publish: false,
+        listen: ["hsinger_main"],
+        seconds: 0.8,
+        histograms: false,
+        onReceivedPacket: () => {
+          packets++;
+        },
+      }),
+    );
+    const singer = await singerRun;
+    expect(singer.ok, JSON.stringify(singer.failure)).toBe(true);
+    expect(listener.ok, JSON.stringify(listener.failure)).toBe(true);
+    expect(singer.publish!.packets_sent).toBe(100);
+    expect(singer.mix).toBeNull();
+    expect(singer.histograms.mix_lateness).toBeNull();
+    const heard = listener.listen!.streams.hsinger_main!;
+    expect(heard.frames).toBeGreaterThan(0);
+    expect(packets).toBe(heard.frames);
+    expect(listener.listen!.latency_ms).toBeNull();
+    expect(listener.histograms.listen_latency).toBeNull();
+  });
 });

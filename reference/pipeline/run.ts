@@ -86,7 +86,7 @@ export async function runPipeline(
     server: cfg.target,
     reconnect: cfg.reconnect,
     codec: cfg.codec,
-    publishHistograms: cfg.publishHistograms,
+    publishHistograms: cfg.histograms,
     ...(cacheDir !== undefined ? { cacheDir } : {}),
     ...(cfg.logger ? { logger: cfg.logger } : {}),
   });

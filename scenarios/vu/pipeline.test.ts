@@ -199,6 +199,8 @@ describe("pipeline VU: how it makes its audio", () => {
     const c = pipelineConfig(ctx, spec(undefined, "/tmp/vu1"));
     expect(c.cacheDir).toBe("/tmp/vu1");
     expect([c.memoryCache, c.sharedAudio, c.voiceProfiles]).toEqual([undefined, undefined, undefined]);
+    // Load runs keep no per-run histograms: the worker records frames from the ticker, packets as they come.
+    expect(c.histograms).toBe(false);
   });
 
   it("memory cache, the thread's shared audio (one per thread) and voice profiles when asked", () => {

@@ -49,8 +49,9 @@ export function pipelineConfig(ctx: VuContext, spec: IterationSpec): PipelineCon
     seconds: spec.seconds,
     seed: spec.seed,
     statusIntervalMs: 0,
-    // The worker records every publisher's frames from the thread's frame ticker (recordTicker), once per flush.
-    publishHistograms: false,
+    // No per-run histograms: the worker records every publisher's frames from the thread's frame ticker once
+    // per flush (ticker-metrics.ts), and each received packet's latency below.
+    histograms: false,
     ...(spec.cacheDir && !spec.audio?.memoryCache ? { cacheDir: spec.cacheDir } : {}),
     ...(spec.audio?.memoryCache ? { memoryCache: true } : {}),
     ...(spec.audio?.shared ? { sharedAudio: ctx.audio ?? threadAudio() } : {}),
