@@ -131,6 +131,7 @@ export async function publishSong(ctx: PerformContext, loaded: Loaded): Promise<
     wav?.write(pcm);
     if (rec.stages.ttfa_ms === null && engine.publishedPackets > 0) {
       rec.stages.ttfa_ms = rec.sinceStart();
+      if (rec.pickedAt !== null) rec.stages.pick_to_audio_ms = rec.stages.ttfa_ms - rec.pickedAt;
       rec.event({ type: "first_audio", ttfa_ms: rec.stages.ttfa_ms });
     }
     const packetDone = (frame + 1) % FRAMES_PER_PACKET === 0;

@@ -22,6 +22,11 @@ export interface StageTimes {
   load_ms: number | null;
   /** Time to first audio: the intent (the run's start) to the first published packet. */
   ttfa_ms: number | null;
+  /**
+   * The song pick (the chosen song in hand, after search) to the first published packet: what a user who has
+   * just tapped a song waits for (request, download, load, start), without the session start (login, init).
+   */
+  pick_to_audio_ms: number | null;
   /** The intent to the first packet heard from a listened stream. */
   first_heard_ms: number | null;
 }
@@ -116,6 +121,7 @@ export function emptyStages(): StageTimes {
     download_ms: null,
     load_ms: null,
     ttfa_ms: null,
+    pick_to_audio_ms: null,
     first_heard_ms: null,
   };
 }
@@ -130,6 +136,8 @@ export class Recorder {
   unconfirmed = 0;
   shared = 0;
   bytes = 0;
+  /** When the song was picked (ms since the run's start), or null before. */
+  pickedAt: number | null = null;
   /** Listener latency, µs. */
   readonly latency: Histogram = build({
     lowestDiscernibleValue: 1,

@@ -156,6 +156,7 @@ export async function runPipeline(
       rec.error(picked.code);
       throw new StageFailure({ stage: "search", code: picked.code, message: picked.message });
     }
+    rec.pickedAt = rec.sinceStart();
     signal.throwIfAborted();
 
     const got = await acquireFirstUsable({ music, rec, signal, settings: cfg }, picked.candidates);

@@ -87,6 +87,7 @@ async function pipelineIteration(
 export function recordResult(rec: Recorder, r: PipelineResult, singer: boolean): void {
   const s = r.stages;
   if (s.search_ms !== null) rec.record("search_ms", s.search_ms);
+  if (s.pick_to_audio_ms !== null) rec.record("pick_to_audio_ms", s.pick_to_audio_ms);
   if (s.request_ms !== null) rec.record("request_resource_ms", s.request_ms);
   if (s.download_ms !== null) rec.record("download_ms", s.download_ms);
   if (s.load_ms !== null) rec.record("load_ms", s.load_ms);
