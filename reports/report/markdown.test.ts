@@ -20,7 +20,7 @@ describe("the Markdown summary", () => {
     expect(md).toContain("## Key percentiles");
     const ttfa = s.metrics.ttfa_ms!;
     expect(md).toContain(
-      `| \`ttfa_ms\` Time to first audio | 1,047 | ${fmtUnit(ttfa.p50, "ms")} | ${fmtUnit(ttfa.p95, "ms")} |`,
+      `| \`ttfa_ms\` Time to first audio (from the session start) | 1,047 | ${fmtUnit(ttfa.p50, "ms")} | ${fmtUnit(ttfa.p95, "ms")} |`,
     );
     expect(md).toContain("| `ttfa_ms` from intended start |");
     expect(md).toContain("## Capacity");

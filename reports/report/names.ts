@@ -8,7 +8,9 @@ import { BillingMode, VendorId } from "../../protocol/enums.ts";
 export const STAGES = ["ttfa_ms", "request_resource_ms", "download_ms", "e2e_latency_ms"] as const;
 
 const METRIC_TITLES: Record<string, string> = {
-  ttfa_ms: "Time to first audio",
+  ttfa_ms: "Time to first audio (from the session start)",
+  pick_to_audio_ms: "Time to first audio from the song pick",
+  media_jitter_ms: "Listener jitter (RFC 3550)",
   request_resource_ms: "requestResource",
   download_ms: "Download",
   e2e_latency_ms: "End-to-end media latency",
