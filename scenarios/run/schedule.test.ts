@@ -10,7 +10,7 @@ import type { IterationSpec, Vu, VuFactory } from "../vu/types.ts";
 import { epochNow } from "./clock.ts";
 import type { WorkerInit } from "./messages.ts";
 import { seatOfUser } from "./population.ts";
-import { WorkerSchedule, workerOfVu } from "./schedule.ts";
+import { WorkerSchedule, workerOfArrival, workerOfVu } from "./schedule.ts";
 
 // The executors at run time, in-process with stand-in VUs that take a known time: what each executor starts,
 // how its work is split over workers, the open model's waiting and dropping, and graceful stops.
@@ -125,6 +125,17 @@ describe("which worker runs a closed-model VU", () => {
       if (seatOfUser(v, pop).role === "singer") singers[w]!++;
     }
     expect(singers).toEqual([125, 125]);
+  });
+
+  it("open-model arrivals follow their seat's room too, so singer arrivals spread evenly", () => {
+    const pop = { rooms: 10, usersPerRoom: 4, singersPerRoom: 1 };
+    const singers = [0, 0];
+    for (let i = 0; i < 400; i++) {
+      const w = workerOfArrival(i, pop, 2);
+      if (seatOfUser(i % 40, pop).role === "singer") singers[w]!++;
+    }
+    expect(singers).toEqual([50, 50]);
+    expect(workerOfArrival(3, { rooms: 1, usersPerRoom: 4, singersPerRoom: 1 }, 2)).toBe(1);
   });
 
   it("falls back to vu mod W when there are fewer rooms than workers", () => {

@@ -20,10 +20,10 @@ import {
 // Runs this worker's share of every executor's plan (load/executors): the runner's equivalent of k6's
 // Executor.Run. The share is fixed from the config alone, like k6's execution segments: in the closed model a
 // VU lives on the worker of its room (room mod W, whole rooms per worker) when there are at least W rooms, else
-// on worker j mod W. By room, not j mod W: with 4 users per room and 2 workers, j mod W put every singer (seat
+// on worker j mod W; open-model arrivals the same way by their seat's room (workerOfArrival). By room, not j mod W: with 4 users per room and 2 workers, j mod W put every singer (seat
 // 0, j = 4r) on worker 0, which then did all the mixing and publishing while worker 1 idled (profiled at 200
-// VUs: one worker saturated, the other 70% idle). The i-th arrival of an open-model executor goes to worker i mod W', its
-// VU pool split the same way (W' = min(W, maxVUs), so no worker gets arrivals without a VU).
+// VUs: one worker saturated, the other 70% idle). An open-model executor's VU pool is split over W' = min(W,
+// maxVUs) workers (shareOf), so no worker gets arrivals without a VU.
 //
 // Every iteration is timed here: iterations, errors, iteration_duration_ms, ttfa_ms and, in the open model,
 // the same two measured from the intended start ({corrected:true}). A VU that runs past the executor's end
@@ -32,6 +32,15 @@ import {
 /** The worker (of W) that runs closed-model VU `vuId`: its room's, or vuId mod W when rooms are too few. */
 export function workerOfVu(vuId: number, pop: Population, W: number): number {
   return pop.rooms >= W ? seatOfUser(vuId, pop).room % W : vuId % W;
+}
+
+/**
+ * The worker (of W') that runs open-model arrival `i`: its seat's room's, as for closed-model VUs, or i mod W'
+ * when rooms are too few. i mod W' alone put every singer arrival on worker 0 (seat 0 of each room is an even
+ * arrival when rooms have an even number of seats).
+ */
+export function workerOfArrival(i: number, pop: Population, W: number): number {
+  return pop.rooms >= W ? seatOfUser(i % (pop.rooms * pop.usersPerRoom), pop).room % W : i % W;
 }
 
 /** Cells of k6's execution segment: how many of n items worker w of W gets. */
@@ -215,7 +224,8 @@ export class WorkerSchedule {
       running.add(done);
     };
 
-    for (let i = w; i < arrivals.count; i += Wp) {
+    for (let i = 0; i < arrivals.count; i++) {
+      if (workerOfArrival(i, this.pop, Wp) !== w) continue;
       const intended = start + arrivals.at(i);
       if (intended >= end) break;
       await sleepUntil(intended, hard.signal);
