@@ -4,7 +4,7 @@
 // the recorded buckets as value/count pairs, Int32 histograms). CPU time of this one thread
 // (process.cpuUsage), median of interleaved rounds, with the load average, since the machine is shared.
 //
-//   node --import tsx scenarios/metrics/merge-cost.ts [workers=2] [rounds=15]
+//   node --import tsx bench/harness/merge-cost.ts [workers=2] [rounds=15]
 //
 // The load: one second of a 1,000-VU pipeline run (250 rooms of 4: 250 singers, 750 listeners) split over the
 // workers: per singer 100 mixer frames (mix_lateness_ms, mix_cost_us), per listener 100 packets
@@ -17,9 +17,9 @@ import {
   encodeIntoCompressedBase64,
   type Histogram,
 } from "hdr-histogram-js";
-import { timeseriesPoint } from "../run/series.ts";
-import { recordValue } from "./hdr.ts";
-import { MetricSet, type Snapshot } from "./set.ts";
+import { recordValue } from "../../scenarios/metrics/hdr.ts";
+import { MetricSet, type Snapshot } from "../../scenarios/metrics/set.ts";
+import { timeseriesPoint } from "../../scenarios/run/series.ts";
 
 const workers = Number(process.argv[2] ?? 2);
 const rounds = Number(process.argv[3] ?? 15);

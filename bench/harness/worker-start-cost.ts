@@ -3,16 +3,16 @@
 // CPU of the whole process (every thread, process.cpuUsage) and wall time from spawning to every worker
 // "ready", median of interleaved rounds, with the load average (the machine is shared).
 //
-//   node --import tsx scenarios/run/worker-start-cost.ts [workers=2] [rounds=7]
+//   node --import tsx bench/harness/worker-start-cost.ts [workers=2] [rounds=7]
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { resolveScenario } from "../resolve.ts";
-import smoke from "../smoke.ts";
-import type { WorkerInit } from "./messages.ts";
-import { bundleWorker } from "./worker-bundle.ts";
-import { TSX_ENTRY, WorkerPool } from "./workers.ts";
+import { resolveScenario } from "../../scenarios/resolve.ts";
+import type { WorkerInit } from "../../scenarios/run/messages.ts";
+import { bundleWorker } from "../../scenarios/run/worker-bundle.ts";
+import { TSX_ENTRY, WorkerPool } from "../../scenarios/run/workers.ts";
+import smoke from "../../scenarios/smoke.ts";
 
 const workers = Number(process.argv[2] ?? 2);
 const rounds = Number(process.argv[3] ?? 7);
