@@ -150,14 +150,7 @@ export class StagedMicros {
 
   /** The histogram with everything recorded so far. */
   read(): Histogram {
-    const flat = this.flat;
-    for (let v = 0; v < STAGED_US; v++) {
-      const c = flat[v]!;
-      if (c !== 0) {
-        this.hdr.recordValueWithCount(v, c);
-        flat[v] = 0;
-      }
-    }
+    this.takeFlat((v, c) => this.hdr.recordValueWithCount(v, c));
     return this.hdr;
   }
 
@@ -167,14 +160,7 @@ export class StagedMicros {
    * and an encode/decode round trip cost it 5-50 ms of one event loop per drain (measured).
    */
   drainTo(visit: (us: number, count: number) => void): void {
-    const flat = this.flat;
-    for (let v = 0; v < STAGED_US; v++) {
-      const c = flat[v]!;
-      if (c !== 0) {
-        visit(v, c);
-        flat[v] = 0;
-      }
-    }
+    this.takeFlat(visit);
     const h = this.hdr as JsHistogram;
     if (h.totalCount > 0) {
       const it = h.recordedValuesIterator;
@@ -190,6 +176,18 @@ export class StagedMicros {
   reset(): void {
     this.flat.fill(0);
     this.hdr.reset();
+  }
+
+  /** Hands each staged value with its count to `visit` and clears it. */
+  private takeFlat(visit: (us: number, count: number) => void): void {
+    const flat = this.flat;
+    for (let v = 0; v < STAGED_US; v++) {
+      const c = flat[v]!;
+      if (c !== 0) {
+        visit(v, c);
+        flat[v] = 0;
+      }
+    }
   }
 }
 
