@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import { build, decodeFromCompressedBase64, type Histogram } from "hdr-histogram-js";
 import { CaptureDevice } from "../../reference/engine/capture.ts";
 import { FramePacker } from "../../reference/engine/frame-packer.ts";
-import { FrameClock, type Scheduler } from "../../reference/mixer/clock.ts";
+import { FrameClock } from "../../reference/mixer/clock.ts";
 import { allocFrame, FRAME_FRAMES, FRAME_SAMPLES, SAMPLE_RATE } from "../../reference/mixer/frame.ts";
 import { mixAt2 } from "../../reference/mixer/frame-kernel.ts";
 import * as kernel from "../../reference/mixer/kernel.ts";
@@ -15,6 +15,7 @@ import { Mixer } from "../../reference/mixer/mixer.ts";
 import { pcmArena, simdKernel } from "../../reference/mixer/simd-kernel.ts";
 import { BufferSource, type PcmSource } from "../../reference/mixer/source.ts";
 import { threadTicker } from "../../reference/mixer/ticker.ts";
+import { SlotTime } from "../../reference/mixer/virtual-time.ts";
 import { type PitchNote, VoiceSource } from "../../reference/mixer/voice.ts";
 
 // The publish path's own cost (issue 10, targets: <= 10 µs CPU median per 10 ms frame; >= 1,000 real-time
@@ -103,44 +104,6 @@ const load = (): string =>
   loadavg()
     .map((x) => x.toFixed(2))
     .join(" ");
-
-/** One pending task at a time and a clock we move: runs a device frame by frame with no real timer. */
-function slotScheduler() {
-  let t = 0;
-  let due = 0;
-  let pending: (() => void) | null = null;
-  const scheduler: Scheduler = {
-    setTimeout: (fn, ms) => {
-      pending = fn;
-      due = t + Math.max(1, ms);
-      return 1;
-    },
-    clearTimeout: () => {
-      pending = null;
-    },
-    setImmediate: (fn) => {
-      pending = fn;
-      due = t;
-      return 2;
-    },
-    clearImmediate: () => {
-      pending = null;
-    },
-  };
-  return {
-    now: () => t,
-    scheduler,
-    /** Runs n pending tasks (a tick that re-arms early would count; the device's ticks never do here). */
-    run(n: number): void {
-      for (let i = 0; i < n; i++) {
-        const fn = pending;
-        pending = null;
-        if (due > t) t = due;
-        fn?.();
-      }
-    },
-  };
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Real-time child: N devices in this process for `seconds`, printing one JSON line.
@@ -333,7 +296,7 @@ function partA(acc: Int16Array, voice: Int16Array): void {
   const behindRead = (src: BufferSource): PcmSource => ({ read: (out) => src.read(out) });
 
   const device = (a: Int16Array, v: Int16Array) => (): number => {
-    const vt = slotScheduler();
+    const vt = new SlotTime();
     const d = new CaptureDevice({ limiter: true, now: vt.now, scheduler: vt.scheduler });
     d.mixer.add(new BufferSource(a), { volume: 60 });
     d.setMicrophone(new BufferSource(v));

@@ -6,7 +6,7 @@ import type { Scheduler } from "../mixer/clock.ts";
 import { FRAME_SAMPLES } from "../mixer/frame.ts";
 import type { PcmSource } from "../mixer/source.ts";
 import { FrameTicker } from "../mixer/ticker.ts";
-import { VirtualTime } from "../mixer/virtual-time.ts";
+import { SlotTime, VirtualTime } from "../mixer/virtual-time.ts";
 import { type PitchNote, VoiceSource } from "../mixer/voice.ts";
 import { CaptureDevice } from "./capture.ts";
 
@@ -194,42 +194,15 @@ describe("CaptureDevice", () => {
 
   it("allocates nothing per frame in steady state (clock tick + mix + packet)", async () => {
     // One pending timer at a time, no allocation: so the measurement sees only the publish path.
-    let t = 0;
-    let due = 0;
-    let pending: (() => void) | null = null;
-    const slot: Scheduler = {
-      setTimeout: (fn, ms) => {
-        pending = fn;
-        due = t + Math.max(1, ms);
-        return 1;
-      },
-      clearTimeout: () => {
-        pending = null;
-      },
-      setImmediate: (fn) => {
-        pending = fn;
-        due = t;
-        return 2;
-      },
-      clearImmediate: () => {
-        pending = null;
-      },
-    };
+    const slot = new SlotTime();
     // The microphone is a second saw: the voice's own steady state is mixer/mix-chain.test.ts's to prove.
-    const d = device({ now: () => t, scheduler: slot }, new Saw());
+    const d = device({ now: slot.now, scheduler: slot.scheduler }, new Saw());
     let sent = 0;
     d.send = () => {
       sent++;
       return true;
     };
-    function publishFrames(n: number): void {
-      for (let i = 0; i < n; i++) {
-        const fn = pending;
-        pending = null;
-        if (due > t) t = due;
-        fn?.();
-      }
-    }
+    const publishFrames = (n: number) => slot.run(n);
     d.start("st");
     publishFrames(6000); // warm up: optimised code keeps numbers unboxed
     // V8's sampling heap profiler sees every allocation (collected ones included) with its stack; only what

@@ -4,7 +4,7 @@ import { decodeFromCompressedBase64, encodeIntoCompressedBase64 } from "hdr-hist
 import { describe, expect, it } from "vitest";
 import { microsHistogram, type Scheduler } from "./clock.ts";
 import { type FrameTask, FrameTicker, StagedMicros, threadTicker } from "./ticker.ts";
-import { VirtualTime } from "./virtual-time.ts";
+import { SlotTime, VirtualTime } from "./virtual-time.ts";
 
 interface Run {
   frame: number;
@@ -304,28 +304,8 @@ describe("FrameTicker on simulated time", () => {
   });
 
   it("allocates nothing per frame: 20 devices, 3000 passes", async () => {
-    let t = 0;
-    let due = 0;
-    let pending: (() => void) | null = null;
-    const slot: Scheduler = {
-      setTimeout: (fn, ms) => {
-        pending = fn;
-        due = t + Math.max(1, ms);
-        return 1;
-      },
-      clearTimeout: () => {
-        pending = null;
-      },
-      setImmediate: (fn) => {
-        pending = fn;
-        due = t;
-        return 2;
-      },
-      clearImmediate: () => {
-        pending = null;
-      },
-    };
-    const ticker = new FrameTicker({ now: () => t, scheduler: slot });
+    const slot = new SlotTime();
+    const ticker = new FrameTicker({ now: slot.now, scheduler: slot.scheduler });
     let work = 0;
     const task: FrameTask = {
       runFrame: (frame) => {
@@ -335,14 +315,7 @@ describe("FrameTicker on simulated time", () => {
     };
     // Some with their own histograms, as a single client has.
     for (let i = 0; i < 20; i++) ticker.attach(task, { histograms: i % 5 === 0 });
-    function passes(n: number): void {
-      for (let i = 0; i < n; i++) {
-        const fn = pending;
-        pending = null;
-        if (due > t) t = due;
-        fn?.();
-      }
-    }
+    const passes = (n: number) => slot.run(n);
     passes(6000); // warm up: optimised code keeps numbers unboxed
     interface Node {
       callFrame: { functionName: string };
