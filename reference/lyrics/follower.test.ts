@@ -1,0 +1,113 @@
+import { describe, expect, it } from "vitest";
+import { LyricFollower } from "./follower.ts";
+import { LyricParseError, parseLyricTimeline } from "./timeline.ts";
+
+// The follower against a virtual clock: a player position stepped 10 ms per frame, as the publish tick does,
+// so every expectation is exact.
+
+const krc = (begins: number[], offset = 0) =>
+  parseLyricTimeline(
+    "krc",
+    JSON.stringify({
+      krc_format_offset: offset,
+      lines: begins.map((b, i) => ({ begin_time: b, duration: 500, content: `line ${i}`, words: [] })),
+    }),
+  );
+
+/** Plays `ms` of audio from `from`, one 10 ms frame at a time; returns the line index after each frame. */
+function play(f: LyricFollower, from: number, ms: number): number[] {
+  const seen: number[] = [];
+  for (let pos = from + 10; pos <= from + ms; pos += 10) {
+    f.advance(pos);
+    seen.push(f.current);
+  }
+  return seen;
+}
+
+describe("LyricFollower", () => {
+  it("advances each line on the first frame whose position reaches its begin, drift under one frame", () => {
+    const f = new LyricFollower(krc([1000, 2505, 4000]));
+    const seen = play(f, 0, 5000);
+    // Position after frame k is 10(k+1): line 0 at 1000 (frame 99), line 1 at 2510 (frame 250), line 2 at 4000.
+    expect(seen.indexOf(0)).toBe(99);
+    expect(seen.indexOf(1)).toBe(250);
+    expect(seen.indexOf(2)).toBe(399);
+    expect(f.shown).toBe(3);
+    expect(f.skipped).toBe(0);
+    expect([...f.driftsMs]).toEqual([0, 5, 0]);
+    expect(f.maxDriftMs).toBe(5);
+    expect(f.sumDriftMs).toBe(5);
+  });
+
+  it("maps a clip's file position to song time with segment_begin, and honours krc_format_offset", () => {
+    // The clip starts 60 s into the song; its first lyric line begins at 61 s, the lyric leads by 200 ms.
+    const f = new LyricFollower(krc([61_000, 62_000], 200), { songOffsetMs: 60_000 });
+    const seen = play(f, 0, 2000);
+    expect(seen.indexOf(0)).toBe(79); // position 800 + 60000 + 200 = 61000
+    expect(seen.indexOf(1)).toBe(179);
+    expect(f.shown).toBe(2);
+  });
+
+  it("a late tick shows only the newest line it passed and counts the others as skipped", () => {
+    const f = new LyricFollower(krc([100, 120, 140, 400]));
+    f.advance(50);
+    expect(f.current).toBe(-1);
+    f.advance(150); // a stalled loop: three begins passed at once
+    expect(f).toMatchObject({ current: 2, shown: 1, skipped: 2, maxDriftMs: 10 });
+    f.advance(400);
+    expect(f).toMatchObject({ current: 3, shown: 2, skipped: 2 });
+  });
+
+  it("a seek backwards relocates without counting; seek() forward does not count a late line", () => {
+    const f = new LyricFollower(krc([1000, 2000, 3000]));
+    play(f, 0, 2500);
+    expect(f).toMatchObject({ current: 1, shown: 2 });
+    f.advance(500); // the player went back before the first line
+    expect(f).toMatchObject({ current: -1, shown: 2 });
+    play(f, 500, 600); // ... and plays line 0 again
+    expect(f).toMatchObject({ current: 0, shown: 3 });
+    f.seek(3500);
+    expect(f).toMatchObject({ current: 2, shown: 3, maxDriftMs: 0 });
+    f.advance(3510); // no boundary: nothing changes
+    expect(f).toMatchObject({ current: 2, shown: 3 });
+  });
+
+  it("stays put while paused (the position does not move) and after the last line", () => {
+    const f = new LyricFollower(krc([100]));
+    for (let i = 0; i < 50; i++) f.advance(50);
+    expect(f.current).toBe(-1);
+    play(f, 50, 10_000);
+    expect(f).toMatchObject({ current: 0, shown: 1 });
+  });
+
+  it("an empty lyric never shows a line", () => {
+    const f = new LyricFollower(krc([]));
+    play(f, 0, 1000);
+    expect(f).toMatchObject({ current: -1, shown: 0 });
+  });
+});
+
+describe("parseLyricTimeline", () => {
+  it("sorts lines by begin and keeps their texts; LRC has no offset", () => {
+    const t = parseLyricTimeline(
+      "lrc",
+      JSON.stringify({
+        lines: [
+          { begin_time: 2000, end_time: 3000, content: "b" },
+          { begin_time: 1000, end_time: 2000, content: "a" },
+        ],
+      }),
+    );
+    expect([...t.begins]).toEqual([1000, 2000]);
+    expect(t.texts).toEqual(["a", "b"]);
+    expect(t.offsetMs).toBe(0);
+  });
+
+  it("refuses what is not a lyric document, naming why", () => {
+    expect(() => parseLyricTimeline("krc", "nope")).toThrow(new LyricParseError("krc lyrics: not JSON"));
+    expect(() => parseLyricTimeline("lrc", "{}")).toThrow(/no "lines" list/);
+    expect(() => parseLyricTimeline("lrc", JSON.stringify({ lines: [{ begin_time: -1 }] }))).toThrow(
+      /lines\[0\]\.begin_time/,
+    );
+  });
+});
