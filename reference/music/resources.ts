@@ -24,6 +24,8 @@ export interface ResourceInfo {
   /** Accompaniment: 1 when the file carries the original vocal as a second track. */
   hasOriginal?: number;
   krcToken?: string;
+  /** Clip / segment: where the file starts in the whole song, ms (lyrics are timed on the whole song). */
+  segmentBeginMs?: number;
 }
 
 export function qualityOf(name: string): number {
@@ -52,6 +54,7 @@ export class ResourceRegistry {
         ...(data.duration !== undefined ? { durationMs: data.duration } : {}),
         ...(data.has_original !== undefined ? { hasOriginal: data.has_original } : {}),
         ...(data.krc_token !== undefined ? { krcToken: data.krc_token } : {}),
+        ...(data.segment_begin !== undefined ? { segmentBeginMs: data.segment_begin } : {}),
       };
       this.byId.set(info.resourceID, info);
       out.push(info);

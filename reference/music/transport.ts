@@ -36,6 +36,13 @@ export interface TransportOptions {
   appSign?: string;
   /** token04 per request (called each time, so a provider can renew). */
   token?: TokenProvider;
+  /**
+   * Token mode: the vendor refused the token as expired (1002078). Renew the credentials the `token` provider
+   * hands out (the app re-mints and calls renewToken) and resolve true to send the call once more with the new
+   * token, false to give the caller the refusal. Called at most once per call: a refusal is no effect, so even a
+   * billable ("once") call may be sent again.
+   */
+  onTokenExpired?: (code: number) => Promise<boolean>;
   /** Per attempt, for JSON calls (default 10 s). */
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
@@ -94,6 +101,9 @@ export function neverSent(err: unknown): boolean {
   return false;
 }
 
+/** The vendor's "token expired" (spec §5, 1002078): renewable, unlike the other token refusals. */
+export const TOKEN_EXPIRED = 1002078;
+
 /** Transient by HTTP status or vendor code: worth another attempt after a pause. */
 export function isTransient(status: number, code: number): boolean {
   return status === 429 || status >= 500 || code === 1017097 || code === 1017098;
@@ -107,6 +117,7 @@ export class VendorTransport {
   readonly logger: Logger;
   private readonly appSign: string | undefined;
   private readonly token: TokenProvider | undefined;
+  private readonly onTokenExpired: TransportOptions["onTokenExpired"];
   private readonly fetchImpl: typeof fetch | undefined;
 
   constructor(o: TransportOptions) {
@@ -118,6 +129,7 @@ export class VendorTransport {
     this.appId = o.appId;
     this.appSign = o.appSign;
     this.token = o.token;
+    this.onTokenExpired = o.onTokenExpired;
     this.timeoutMs = o.timeoutMs ?? 10_000;
     this.retry = retryPolicy(o.retry);
     this.fetchImpl = o.fetch;
@@ -153,8 +165,16 @@ export class VendorTransport {
    */
   async call<T = unknown>(req: VendorRequest): Promise<VendorAnswer<T>> {
     const p = this.retry;
+    let renewed = false;
     for (let attempt = 0; ; attempt++) {
       const a = await this.attempt(req);
+      if (!renewed && this.token && a.kind === "answer" && a.answer.envelope.code === TOKEN_EXPIRED) {
+        renewed = true;
+        if (await this.renewAfterExpiry(a.answer.envelope.code)) {
+          attempt--; // the expiry was the credentials', not the service's: no transient attempt used
+          continue;
+        }
+      }
       const retryable =
         a.kind === "answer"
           ? isTransient(a.answer.status, a.answer.envelope.code)
@@ -171,6 +191,16 @@ export class VendorTransport {
         "vendor call failed, retrying",
       );
       await p.sleep(delay, req.signal);
+    }
+  }
+
+  private async renewAfterExpiry(code: number): Promise<boolean> {
+    if (!this.onTokenExpired) return false;
+    try {
+      return await this.onTokenExpired(code);
+    } catch (err) {
+      this.logger.warn({ code, err: errorText(err) }, "token renewal after an expired-token refusal failed");
+      return false;
     }
   }
 

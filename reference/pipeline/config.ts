@@ -115,6 +115,13 @@ export interface PipelineConfig {
    */
   histograms?: boolean;
   logger?: Logger;
+  // ---- Lyrics (issue 11 item 3) ----
+  /**
+   * Fetch the song's lyrics once it is acquired and follow them with the player while publishing: "krc"
+   * (word-timed, by the resource's krc_token; the song's LRC when the KRC cannot be had) or "lrc". Default:
+   * none. The lines advance on the publish clock's existing 10 ms tick (reference/lyrics/follower.ts).
+   */
+  lyrics?: "krc" | "lrc";
 }
 
 /** Fields that stay optional after defaults are filled in. */
@@ -131,7 +138,8 @@ type OptionalKeys =
   | "onReceivedAudio"
   | "onReceivedPacket"
   | "logger"
-  | "seconds";
+  | "seconds"
+  | "lyrics";
 
 export type ResolvedConfig = Required<Omit<PipelineConfig, OptionalKeys>> &
   Pick<PipelineConfig, OptionalKeys>;
@@ -196,6 +204,10 @@ export function checkPipelineConfig(c: PipelineConfig): string[] {
   need(c.codec === undefined || isMediaCodec(c.codec), `codec: must be one of ${MEDIA_CODECS.join(", ")}`);
   if (c.streamID !== undefined)
     need(/^[A-Za-z0-9_-]{1,256}$/.test(c.streamID), "streamID: letters, digits, '-' and '_'");
+  need(
+    c.lyrics === undefined || c.lyrics === "krc" || c.lyrics === "lrc",
+    `lyrics: must be "krc" or "lrc", got ${JSON.stringify(c.lyrics)}`,
+  );
   for (const [i, id] of (c.listen ?? []).entries()) {
     need(typeof id === "string" && /^[A-Za-z0-9_-]{1,256}$/.test(id), `listen[${i}]: not a stream id`);
   }

@@ -4,6 +4,7 @@ import type { ZegoExpressEngine } from "../engine/engine.ts";
 import type { EngineCopyrightedMusic } from "../engine/engine-music.ts";
 import { FRAMES_PER_PACKET } from "../engine/frame-packer.ts";
 import { ZegoRoomState } from "../engine/types.ts";
+import type { LyricFollower } from "../lyrics/follower.ts";
 import { FRAME_MS } from "../mixer/frame.ts";
 import type { PcmSource } from "../mixer/source.ts";
 import { type PitchNote, VoiceSource } from "../mixer/voice.ts";
@@ -30,6 +31,8 @@ export interface PerformContext {
 export interface Loaded {
   player: ZegoMediaPlayer;
   pitch: PitchNote[];
+  /** Lyrics to follow while publishing (config `lyrics`), advanced once per 10 ms frame. */
+  lyrics?: LyricFollower | null;
 }
 
 /** loadCopyrightedMusicResourceWithPosition + getStandardPitch (a song without a pitch line sings nothing). */
@@ -127,8 +130,11 @@ export async function publishSong(ctx: PerformContext, loaded: Loaded): Promise<
     if (state === ZegoMediaPlayerState.PlayEnded) songEnded = true;
   };
   player.on("onMediaPlayerStateUpdate", onState);
+  const lyrics = loaded.lyrics ?? null;
   engine.setMixedAudioDataHandler((pcm, frame) => {
     wav?.write(pcm);
+    // The position after this frame's audio: a line is shown on the frame that plays its begin.
+    lyrics?.advance(player.currentProgressMs);
     if (rec.stages.ttfa_ms === null && engine.publishedPackets > 0) {
       rec.stages.ttfa_ms = rec.sinceStart();
       if (rec.pickedAt !== null) rec.stages.pick_to_audio_ms = rec.stages.ttfa_ms - rec.pickedAt;

@@ -4,7 +4,16 @@ import type { RequestResourceResult } from "../music/types.ts";
 // The recovery rules of the careful app (issue 5, item 6), one small function each, so the pipeline's control
 // flow reads as the rules and each rule has one place to test (recovery.test.ts) and to link from the README.
 
-export type RecoveryRule = "transient-backoff" | "expired-rerequest" | "revoked-skip" | "shared-fallback";
+export type RecoveryRule =
+  | "transient-backoff"
+  | "expired-rerequest"
+  | "revoked-skip"
+  | "shared-fallback"
+  // Token mode (token.ts): renewed on the room's warning; re-minted after an expired-token refusal.
+  | "token-renew"
+  | "token-remint"
+  // Lyrics (../lyrics/fetch.ts shouldFallBackToLrc): the KRC could not be had, the song's LRC is shown.
+  | "lyrics-fallback";
 
 export interface RecoveryAction {
   rule: RecoveryRule;

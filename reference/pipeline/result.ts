@@ -109,6 +109,27 @@ export interface PipelineResult {
   } | null;
   histograms: PipelineHistograms;
   elapsed_ms: number;
+  /** With `lyrics` configured (singers): what was fetched and how it was followed; absent or null otherwise. */
+  lyrics?: LyricsReport | null;
+}
+
+/** Lyrics fetched after the pick and followed with the player's position (../lyrics). */
+export interface LyricsReport {
+  /** What was shown: "krc", or "lrc" (asked for, or the fallback); null when no lyrics could be had. */
+  kind: "krc" | "lrc" | null;
+  /** The fetch (KRC, and LRC after a fallback), ms. */
+  fetch_ms: number;
+  /** The KRC code that made it fall back to LRC, or null. */
+  fell_back_from: number | null;
+  /** The failure code when no lyrics could be had, else 0 (the song still plays). */
+  code: number;
+  lines: number;
+  /** Lines made current by playback reaching them while publishing. */
+  lines_shown: number;
+  /** Lines passed within one frame behind another (late ticks). */
+  lines_skipped: number;
+  /** Per shown line: player position (as lyric time) minus the line's begin when it was shown, ms. */
+  drift_ms: number[];
 }
 
 /** Stage times before anything ran: every stage not reached stays null. */

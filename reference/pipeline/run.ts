@@ -1,12 +1,13 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createEngine, type ZegoExpressEngine } from "../engine/engine.ts";
+import { createEngine } from "../engine/engine.ts";
 import type { EngineCopyrightedMusic } from "../engine/engine-music.ts";
 import { codeOf } from "../errors.ts";
 import { MemoryCache } from "../music/cache.ts";
 import { acquireFirstUsable, type Failure } from "./acquire.ts";
 import { checkPipelineConfig, type PipelineConfig, withDefaults } from "./config.ts";
+import { getLyrics, type LyricsStep, lyricsReport } from "./lyrics.ts";
 import {
   listenOnly,
   loadSong,
@@ -18,6 +19,7 @@ import {
 import { pickSongs } from "./pick-song.ts";
 import { transientRetryPolicy } from "./recovery.ts";
 import { type PipelineResult, Recorder } from "./result.ts";
+import { shouldRemint, TokenKeeper } from "./token.ts";
 import { countingFetch, type RetryReport, retryObserver } from "./traffic.ts";
 
 // The careful app's whole flow for one user, as one function a scenario runner calls per virtual user:
@@ -55,20 +57,6 @@ function stageOfRoute(route: string): string {
   return "load";
 }
 
-/** Token mode: renews the room's token (and so the vendor API's) when the room warns it is about to expire. */
-function keepTokenFresh(
-  engine: ZegoExpressEngine,
-  renew: (() => Promise<string>) | undefined,
-  rec: Recorder,
-): void {
-  if (!renew) return;
-  engine.on("onRoomTokenWillExpire", (roomID) => {
-    renew()
-      .then((token) => engine.renewToken(roomID, token))
-      .catch((err: unknown) => rec.error(codeOf(err, 1002033)));
-  });
-}
-
 export async function runPipeline(
   config: PipelineConfig,
   signal: AbortSignal = new AbortController().signal,
@@ -97,19 +85,32 @@ export async function runPipeline(
   let ctx: PerformContext | null = null;
   let st: ReturnType<typeof engine.getPublishStats> | null = null;
   let clockHistograms: ReturnType<typeof engine.getPublishHistograms> = null;
+  let tokens: TokenKeeper | null = null;
+  let lyrics: LyricsStep | null = null;
 
   try {
-    const login = await rec.stage("login", () =>
-      engine.loginRoom(
-        cfg.roomID,
-        { userID: cfg.userID, userName: cfg.userName ?? cfg.userID },
-        cfg.token ? { token: cfg.token } : {},
-      ),
-    );
+    const logIn = (token: string | undefined) =>
+      rec.stage("login", () =>
+        engine.loginRoom(
+          cfg.roomID,
+          { userID: cfg.userID, userName: cfg.userName ?? cfg.userID },
+          token ? { token } : {},
+        ),
+      );
+    let login = await logIn(cfg.token);
+    if (cfg.renewToken && shouldRemint(login.errorCode, false)) {
+      // Rule "token-remint" (token.ts): the app's cached token had expired; a fresh one, and one more login.
+      rec.error(login.errorCode);
+      rec.recover("token-remint", "login", login.errorCode, "the login token had expired: minted a new one");
+      login = await logIn(await cfg.renewToken());
+    }
     if (login.errorCode !== 0) {
       throw new StageFailure({ stage: "login", code: login.errorCode, message: "room login failed" });
     }
-    keepTokenFresh(engine, cfg.renewToken, rec);
+    if (cfg.renewToken) {
+      tokens = new TokenKeeper(engine, cfg.roomID, cfg.renewToken, rec);
+      tokens.watch();
+    }
     signal.throwIfAborted();
 
     const onRetry = (r: RetryReport) => {
@@ -135,6 +136,7 @@ export async function runPipeline(
         rec.bytes += n;
       }),
       logger: retryObserver(onRetry, cfg.logger),
+      ...(tokens ? { onTokenExpired: tokens.afterExpiredCall } : {}),
     });
     const init = await rec.stage("init", () =>
       music.initCopyrightedMusic({ user: { userID: cfg.userID, userName: cfg.userName ?? cfg.userID } }),
@@ -180,8 +182,14 @@ export async function runPipeline(
     signal.throwIfAborted();
 
     ctx = { engine, music, rec, cfg, signal };
+    // Lyrics load while the song does (a singer's only: a listener's player does not play).
+    // getLyrics resolves with its failures; a rejection is a bug, and must not leave a floating promise.
+    const lyricsFetch =
+      cfg.lyrics && cfg.publish ? getLyrics(music, rec, cfg, acquired).catch(() => null) : null;
     const loaded = await loadSong(ctx, acquired);
+    lyrics = lyricsFetch ? await lyricsFetch : null;
     if (isFailure(loaded)) throw new StageFailure(loaded);
+    loaded.lyrics = lyrics?.follower ?? null;
     signal.throwIfAborted();
 
     await startListening(ctx);
@@ -218,6 +226,7 @@ export async function runPipeline(
       };
     }
   } finally {
+    tokens?.stop();
     if (ctx) listen = await stopListening(ctx).catch(() => null);
     st = engine.getPublishStats();
     clockHistograms = engine.getPublishHistograms();
@@ -249,5 +258,6 @@ export async function runPipeline(
       listen_latency: rec.latencyHistogram(),
     },
     elapsed_ms: rec.sinceStart(),
+    ...(cfg.lyrics ? { lyrics: lyrics ? lyricsReport(lyrics) : null } : {}),
   };
 }

@@ -227,6 +227,14 @@ export class ZegoMediaPlayer extends TypedEmitter<MediaPlayerEvents> {
     return this.playback?.positionMs ?? 0;
   }
 
+  /**
+   * Not in the SDK: getCurrentProgress's value, synchronously, for followers read on every 10 ms frame (a
+   * lyric view) that must not allocate a Promise per frame.
+   */
+  get currentProgressMs(): number {
+    return this.playback?.positionMs ?? 0;
+  }
+
   async getCurrentState(): Promise<State> {
     return this.current;
   }
