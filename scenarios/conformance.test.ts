@@ -38,11 +38,19 @@ describe("conformance scenario", () => {
       CONFORMANCE_CASES.map((c) => [`conformance{rule:${c.rule}}`, true]),
     );
     expect(outcome.exitCode, err.text()).toBe(EXIT.ok);
-    // Each case's ledger rows: 1 + 1 + 2 (expired, re-requested) + 2 (revoked, next song) + 1 + 0 (dropped).
-    expect(r.ledger.rows.length).toBe(7);
-    expect(r.summary.counters.billable_requests).toBe(7);
+    // Each case's ledger rows: 1 + 1 + 2 (expired, re-requested) + 2 (revoked, next song) + 1 + 0 (dropped)
+    // + 1 (token renewed) + 1 (token re-minted) + 1 (lyrics fell back).
+    expect(r.ledger.rows.length).toBe(10);
+    expect(r.summary.counters.billable_requests).toBe(10);
     expect(r.faultEvents.map((e) => e.fault_id).sort()).toEqual(
-      expect.arrayContaining(["busy-once", "drop-once", "expired-once", "reset-once", "stall-once"]),
+      expect.arrayContaining([
+        "busy-once",
+        "drop-once",
+        "expired-once",
+        "reset-once",
+        "stall-once",
+        "krc-expired-once",
+      ]),
     );
   }, 90_000);
 
@@ -79,5 +87,27 @@ describe("conformance scenario", () => {
       ]),
     );
     expect(verdicts[1]!.problems.join("\n")).toMatch(/recovery: expected transient-backoff at download/);
+  }, 90_000);
+
+  it("a client without a token server or lyrics fails exactly the token and lyrics rules", async () => {
+    const out = newDir();
+    const err = captureErr();
+    const outcome = await runScenario({
+      scenario: resolveScenario(conformance),
+      out,
+      seed: 3,
+      err,
+      clientModule: new URL("./vu/no-token-renewal-client.fixture.ts", import.meta.url).pathname,
+    });
+    const verdicts = (readResults(out).summary as unknown as { conformance: Verdict[] }).conformance;
+    const failed = ["token-renew", "token-remint", "lyrics-fallback"];
+    expect(outcome.exitCode).toBe(EXIT.thresholds);
+    expect(verdicts.map((v) => [v.rule, v.ok])).toEqual(
+      CONFORMANCE_CASES.map((c) => [c.rule, !failed.includes(c.rule)]),
+    );
+    const byRule = Object.fromEntries(verdicts.map((v) => [v.rule, v.problems.join("\n")]));
+    expect(byRule["token-renew"]).toMatch(/recovery: expected token-renew at room, got none/);
+    expect(byRule["token-remint"]).toMatch(/outcome: expected success, got failure 1002078 at login/);
+    expect(byRule["lyrics-fallback"]).toMatch(/recovery: expected lyrics-fallback at lyrics/);
   }, 90_000);
 });

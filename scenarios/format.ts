@@ -97,6 +97,25 @@ export interface FaultData {
   timeline?: FaultStep[];
 }
 
+/**
+ * How VUs authenticate (pipeline VUs). "appsign" (default): the app sign. "token04": no app sign; each
+ * iteration logs in with a token04 minted for its user (the app's token server: the run's app secret), and
+ * renews it the careful app's way (reference/pipeline/token.ts).
+ */
+export interface AuthData {
+  mode: "appsign" | "token04";
+  /**
+   * token04: each token's lifetime, s (default 3600). The vendor warns 30 s before expiry, so it must be more
+   * than 30; an iteration longer than `ttlSeconds - 30` renews mid-session.
+   */
+  ttlSeconds?: number;
+  /**
+   * token04: share of iterations (0..1, default 0) that start with a cached token that already expired (an
+   * app back from the background): the login answers 1002078 and the client must re-mint and retry once.
+   */
+  staleShare?: number;
+}
+
 export interface KtvData {
   vu?: VuKind;
   population?: Population;
@@ -127,6 +146,13 @@ export interface KtvData {
   };
   /** Populations (rooms) to extrapolate the capacity model to, e.g. [1000, 5000]. */
   extrapolateRooms?: number[];
+  /** token04 login with expiry and renewal (pipeline VUs). Default: app sign. */
+  auth?: AuthData;
+  /**
+   * Singers fetch the song's lyrics after the pick and follow them with playback (pipeline VUs): "krc" (by the
+   * resource's krc_token; LRC when the KRC cannot be had) or "lrc". Default: no lyrics.
+   */
+  lyrics?: "krc" | "lrc";
 }
 
 export interface ScenarioDefinition {

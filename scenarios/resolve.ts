@@ -31,6 +31,10 @@ export interface ResolvedScenario {
   maxStartDelayMs: number;
   simulator: Partial<SimOptions>;
   extrapolateRooms: number[];
+  /** token04 login (ktv.auth); mode "appsign" by default. */
+  auth: { mode: "appsign" | "token04"; ttlSeconds: number; staleShare: number };
+  /** Lyrics singers fetch and follow (ktv.lyrics), or null. */
+  lyrics: "krc" | "lrc" | null;
   /** What `--duration` changed beyond the length (a ramp scaled), for the user to read; empty without it. */
   notices: string[];
 }
@@ -118,6 +122,12 @@ export function resolveScenario(
     maxStartDelayMs: durationMs(k.maxStartDelay ?? "5s"),
     simulator: { ...k.simulator },
     extrapolateRooms: k.extrapolateRooms ?? [],
+    auth: {
+      mode: k.auth?.mode ?? "appsign",
+      ttlSeconds: k.auth?.ttlSeconds ?? 3600,
+      staleShare: k.auth?.staleShare ?? 0,
+    },
+    lyrics: k.lyrics ?? null,
     notices: o.durationOverrideMs === undefined ? [] : durationNotices(def, o.durationOverrideMs),
   };
 }

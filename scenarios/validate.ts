@@ -26,6 +26,8 @@ const KTV = [
   "maxStartDelay",
   "simulator",
   "extrapolateRooms",
+  "auth",
+  "lyrics",
 ];
 
 export function validateScenario(input: unknown): string[] {
@@ -142,6 +144,7 @@ function validateKtv(k: Record<string, unknown>): string[] {
       ch.fail("extrapolateRooms", `must be a list of at most 20 positive integers, got ${show(r)}`);
     }
   }
+  ch.errors.push(...authAndLyricsErrors(k));
   sub("faults", ["profile", "timeline"], (c, f) => {
     if (f.profile !== undefined && f.profile !== null) profileErrors(c, "profile", f.profile);
     if (f.timeline === undefined) return;
@@ -160,6 +163,37 @@ function validateKtv(k: Record<string, unknown>): string[] {
       c.errors.push(...sc.errors);
     });
   });
+  return ch.errors;
+}
+
+/** ktv.auth (token04 login) and ktv.lyrics (issue 11 item 3): pipeline VUs only. */
+function authAndLyricsErrors(k: Record<string, unknown>): string[] {
+  const ch = new Checks("ktv");
+  const pipelineOnly = (field: string) => {
+    if (k.vu !== undefined && k.vu !== "pipeline")
+      ch.fail(field, `is for pipeline VUs (ktv.vu is ${show(k.vu)})`);
+  };
+  if (k.auth !== undefined && ch.isObject(k.auth, "auth")) {
+    const a = k.auth as Record<string, unknown>;
+    const c = new Checks("ktv.auth");
+    c.onlyKeys(a, ["mode", "ttlSeconds", "staleShare"]);
+    if (a.mode !== "appsign" && a.mode !== "token04") {
+      c.fail("mode", `must be "appsign" or "token04", got ${show(a.mode)}`);
+    }
+    // The vendor warns 30 s ahead: a shorter life is inside the warning at login, and every renewal again.
+    c.int(a, "ttlSeconds", 31, { max: 7 * 24 * 3600 });
+    c.num(a, "staleShare", 0, 1);
+    if (a.mode === "appsign" && (a.ttlSeconds !== undefined || a.staleShare !== undefined)) {
+      c.fail("mode", `ttlSeconds and staleShare apply to "token04" only`);
+    }
+    ch.errors.push(...c.errors);
+    if (a.mode === "token04") pipelineOnly("auth");
+  }
+  if (k.lyrics !== undefined) {
+    if (k.lyrics !== "krc" && k.lyrics !== "lrc")
+      ch.fail("lyrics", `must be "krc" or "lrc", got ${show(k.lyrics)}`);
+    else pipelineOnly("lyrics");
+  }
   return ch.errors;
 }
 

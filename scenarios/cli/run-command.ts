@@ -20,6 +20,7 @@ interface RunCliOptions {
   client?: string;
   appId?: number;
   appSign?: string;
+  tokenSecret?: string;
   report: boolean;
   plan?: boolean;
   simLogLevel: string;
@@ -86,6 +87,10 @@ export function registerRunCommand(program: Command): void {
       intOption("--app-id", 1),
     )
     .option("--app-sign <hex>", "app sign at the target (64 hex chars)")
+    .option(
+      "--token-secret <secret>",
+      "the app's 32-character server secret, for scenarios that log in by token04 (ktv.auth)",
+    )
     .option("--no-report", "do not write the HTML report")
     .option("--plan", "print the scenario's plan and exit without running it")
     .addOption(
@@ -115,6 +120,10 @@ async function runCommand(name: string, opts: RunCliOptions): Promise<number> {
     err("ktv run: --app-sign must be 64 hex characters\n");
     return EXIT.usage;
   }
+  if (opts.tokenSecret !== undefined && Buffer.byteLength(opts.tokenSecret) !== 32) {
+    err("ktv run: --token-secret must be the app's 32-character server secret\n");
+    return EXIT.usage;
+  }
   if (opts.plan) {
     const plan = planOf(scenario);
     process.stdout.write(`${JSON.stringify({ scenario: scenario.name, ...planJson(plan) }, null, 2)}\n`);
@@ -140,6 +149,7 @@ async function runCommand(name: string, opts: RunCliOptions): Promise<number> {
       ...(opts.workers ? { workers: opts.workers } : {}),
       ...(opts.appId ? { appID: opts.appId } : {}),
       ...(opts.appSign ? { appSign: opts.appSign } : {}),
+      ...(opts.tokenSecret ? { tokenSecret: opts.tokenSecret } : {}),
       clientModule: opts.client ?? null,
       err: { write: err, isTTY: process.stderr.isTTY === true },
       signal: stop.signal,

@@ -79,6 +79,15 @@ export const METRICS = {
   mix_frames: counter("count", "mixer frames produced"),
   mix_late_frames: counter("count", "mixer frames that started a whole frame period or more late"),
   recoveries: counter("count", "recovery actions of the reference client", ["rule"]),
+  // Lyrics (ktv.lyrics): singers only.
+  lyrics_fetch_ms: trend("ms", "getKrcLyricByToken (and getLrcLyric after a fallback), per singer iteration"),
+  lyric_drift_ms: trend(
+    "ms",
+    "per lyric line shown: the player's position (as lyric time) minus the line's begin; under 10 ms on a punctual 10 ms tick",
+  ),
+  lyric_lines_shown: counter("count", "lyric lines made current by playback reaching them"),
+  lyric_lines_skipped: counter("count", "lyric lines passed within one frame behind another (late ticks)"),
+  lyrics_unavailable: counter("count", "singer iterations with lyrics asked for and none to be had"),
   // The load generator's own health (scenarios/run/generator.ts), one sample per thread per second.
   generator_elu: trend("ratio", "event-loop utilisation of each worker thread, per second (0..1)"),
   generator_loop_delay_ms: trend("ms", "event-loop delay p99 of each worker thread, per second"),

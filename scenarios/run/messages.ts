@@ -20,6 +20,8 @@ export interface WorkerInit {
   target: string;
   appID: number;
   appSign: string;
+  /** The app's server secret: VUs mint token04 with it when the scenario logs in by token (`ktv.auth`). */
+  tokenSecret?: string;
   seed: number;
   /** Prefix of user and room ids. */
   prefix: string;

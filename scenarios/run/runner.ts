@@ -48,6 +48,11 @@ export interface RunOptions {
   workers?: number;
   appID?: number;
   appSign?: string;
+  /**
+   * The app's 32-char server secret, for scenarios that log in by token04 (`ktv.auth`). Default: the
+   * development app's, when the app is the development app.
+   */
+  tokenSecret?: string;
   /** A module replacing the reference pipeline as the client under test. */
   clientModule?: string | null;
   /** Time series resolution (default 1 s). */
@@ -81,12 +86,22 @@ const FLUSH_TIMEOUT_MS = 2_000;
 /** After the time limit, workers get this long to stop before they are terminated. */
 const STOP_GRACE_MS = 10_000;
 
+/** The secret VUs mint token04 with: the caller's, or the development app's for the development app. */
+function tokenSecretFor(o: RunOptions, appID: number): string | undefined {
+  return o.tokenSecret ?? (appID === DEV_APP.app_id ? DEV_APP.token_secret : undefined);
+}
+
 export async function runScenario(o: RunOptions): Promise<RunOutcome> {
   const s = o.scenario;
   const startedAt = new Date();
   const appID = o.appID ?? DEV_APP.app_id;
   const appSign = o.appSign ?? DEV_APP.app_sign;
   const embedded = o.target === undefined;
+  if (s.auth.mode === "token04" && !tokenSecretFor(o, appID)) {
+    throw new RunError(
+      `scenario ${s.name} logs in with token04: give the server secret of app ${appID} (RunOptions.tokenSecret)`,
+    );
+  }
   const sim = embedded
     ? await startEmbeddedSimulator({
         // In a thread of its own, so the relay never waits behind this thread's merges.
@@ -174,6 +189,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     target: c.target,
     appID: c.appID,
     appSign: c.appSign,
+    ...(tokenSecretFor(o, c.appID) ? { tokenSecret: tokenSecretFor(o, c.appID) } : {}),
     seed: o.seed,
     prefix,
     pool: songPool,

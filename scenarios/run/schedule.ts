@@ -6,6 +6,7 @@ import type { MetricSet } from "../metrics/set.ts";
 import { planOf } from "../resolve.ts";
 import type { ClientFn, IterationOutcome, IterationSpec, Recorder, Vu, VuFactory } from "../vu/types.ts";
 import { deadlineController, epochNow, sleepUntil } from "./clock.ts";
+import { unitDraw } from "./hash.ts";
 import type { WorkerInit } from "./messages.ts";
 import {
   type Population,
@@ -95,6 +96,7 @@ export class WorkerSchedule {
       target: this.init.target,
       appID: this.init.appID,
       appSign: this.init.appSign,
+      ...(this.init.tokenSecret ? { tokenSecret: this.init.tokenSecret } : {}),
       rec: this.rec,
       client: this.client,
     });
@@ -293,6 +295,16 @@ export class WorkerSchedule {
         shared: s.audio.shared,
         voiceProfiles: s.audio.voiceProfiles,
       },
+      // token04 login and lyrics (issue 11 item 3).
+      ...(s.auth.mode === "token04"
+        ? {
+            auth: {
+              ttlSeconds: s.auth.ttlSeconds,
+              first: unitDraw(this.init.seed, 5, vuId, iteration) < s.auth.staleShare ? "expired" : "fresh",
+            } as const,
+          }
+        : {}),
+      ...(s.lyrics ? { lyrics: s.lyrics } : {}),
     };
   }
 

@@ -1,4 +1,5 @@
 import type { RecoveryRule } from "../../reference/pipeline/recovery.ts";
+import type { TokenAuth } from "./token-auth.ts";
 
 // The conformance cases: each recovery rule of the careful client (reference/pipeline/recovery.ts; issue 5,
 // item 6) provoked once by a fault that hits only the case's own user (count_scope "user", first: 1), and
@@ -19,6 +20,10 @@ export interface ConformanceCase {
   revokeOnResource?: boolean;
   /** Pick by a search whose first two hits are both usable (a revoked first hit must leave a next song). */
   needsTwoCandidates?: boolean;
+  /** Log in by token04 with this first token (the app's secret mints it and every renewal). */
+  auth?: TokenAuth;
+  /** Fetch and follow lyrics. */
+  lyrics?: "krc" | "lrc";
   expect: {
     ok: boolean;
     /** A recovery action of this rule (stage too, when given) must be reported. */
@@ -121,5 +126,39 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
       ],
     },
     expect: { ok: false, recovery: null, ledgerRows: 0, failureCodes: [1017098, 1017010], unconfirmed: 1 },
+  },
+  {
+    rule: "token-renew",
+    description:
+      "token04 login with 30 s left, inside the vendor's warning: onRoomTokenWillExpire is answered with a fresh token (renewToken) before the expiry",
+    profile: null,
+    auth: { ttlSeconds: 600, first: "expiring" },
+    expect: { ok: true, recovery: "token-renew", recoveryStage: "room", ledgerRows: 1 },
+  },
+  {
+    rule: "token-remint",
+    description:
+      "token04 login with a cached token that expired a minute ago (1002078): a fresh one is minted and the login retried once",
+    profile: null,
+    auth: { ttlSeconds: 600, first: "expired" },
+    expect: { ok: true, recovery: "token-remint", recoveryStage: "login", ledgerRows: 1 },
+  },
+  {
+    rule: "lyrics-fallback",
+    description:
+      "the KRC answers 1017047 (krc_token expired): the song's LRC is shown instead and the song plays",
+    profile: {
+      faults: [
+        {
+          id: "krc-expired-once",
+          kind: "error",
+          code: 1017047,
+          selector: { route: "GET /v1/music/lyrics/krc" },
+          ...once,
+        },
+      ],
+    },
+    lyrics: "krc",
+    expect: { ok: true, recovery: "lyrics-fallback", recoveryStage: "lyrics", ledgerRows: 1 },
   },
 ];

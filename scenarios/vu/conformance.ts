@@ -52,7 +52,15 @@ async function runCase(
   const revoked: string[] = [];
   const revoking: Promise<void>[] = [];
   const config = {
-    ...pipelineConfig(ctx, { ...spec, userID, roomID, song, preferShared: c.preferShared ?? false }),
+    ...pipelineConfig(ctx, {
+      ...spec,
+      userID,
+      roomID,
+      song,
+      preferShared: c.preferShared ?? false,
+      ...(c.auth ? { auth: c.auth } : {}),
+      ...(c.lyrics ? { lyrics: c.lyrics } : {}),
+    }),
     publish: true,
     listen: [],
     seconds: Math.min(spec.seconds, 0.5),

@@ -3,6 +3,7 @@ import { createThreadAudio, type ThreadAudio } from "../../reference/audio/index
 import type { PipelineConfig } from "../../reference/pipeline/config.ts";
 import type { PipelineResult } from "../../reference/pipeline/result.ts";
 import { encodedValues } from "../metrics/hdr.ts";
+import { tokenConfig } from "./token-auth.ts";
 import type { IterationOutcome, IterationSpec, Recorder, Vu, VuContext } from "./types.ts";
 
 // The "pipeline" VU: one iteration is one run of the reference client's whole flow (reference/pipeline):
@@ -63,6 +64,9 @@ export function pipelineConfig(ctx: VuContext, spec: IterationSpec): PipelineCon
       ctx.rec.record("e2e_latency_ms", (nowMicros() - header.captureUs) / 1000);
       ctx.rec.add("media_bytes_received", FRAME_HEADER_BYTES + header.payloadBytes);
     },
+    // token04 login and lyrics (issue 11 item 3).
+    ...(spec.auth ? tokenConfig(ctx, spec, spec.auth) : {}),
+    ...(spec.lyrics ? { lyrics: spec.lyrics } : {}),
   };
 }
 
@@ -105,8 +109,18 @@ export function recordResult(rec: Recorder, r: PipelineResult, singer: boolean):
     if (s.frames > 1) rec.record("media_jitter_ms", s.jitter_ms);
   }
   if (r.mix) recordMixClock(rec, r);
+  if (r.lyrics) recordLyrics(rec, r.lyrics);
   const started = singer ? (r.publish?.packets_sent ?? 0) > 0 : r.song !== null && r.failure === null;
   if (started) rec.add("songs_started");
+}
+
+/** Lyrics: the fetch, the lines shown and each one's drift from the player's position. */
+function recordLyrics(rec: Recorder, l: NonNullable<PipelineResult["lyrics"]>): void {
+  rec.record("lyrics_fetch_ms", l.fetch_ms);
+  if (l.kind === null) rec.add("lyrics_unavailable");
+  rec.add("lyric_lines_shown", l.lines_shown);
+  rec.add("lyric_lines_skipped", l.lines_skipped);
+  for (const d of l.drift_ms) rec.record("lyric_drift_ms", d);
 }
 
 /** The publish clock's frames, each one's lateness and cost from the run's own histograms (µs). */

@@ -2,6 +2,7 @@ import type { ThreadAudio } from "../../reference/audio/index.ts";
 import type { MediaCodec } from "../../reference/codec/profile.ts";
 import type { PipelineConfig, SongChoice } from "../../reference/pipeline/config.ts";
 import type { PipelineResult } from "../../reference/pipeline/result.ts";
+import type { TokenAuth } from "./token-auth.ts";
 
 // What the runner hands a virtual user for one iteration and what it gets back. A VU kind (vu/index.ts) turns
 // an IterationSpec into calls on the system under test and records what it measured through the Recorder;
@@ -50,6 +51,10 @@ export interface IterationSpec {
    * disk.
    */
   audio?: { memoryCache: boolean; shared: boolean; voiceProfiles: number };
+  /** token04 login (scenario `ktv.auth`); absent: the app sign. */
+  auth?: TokenAuth;
+  /** Lyrics a singer fetches and follows (scenario `ktv.lyrics`); absent: none. */
+  lyrics?: "krc" | "lrc";
 }
 
 /** Where a VU records what it measured (names from metrics/catalog.ts). */
@@ -87,6 +92,8 @@ export interface VuContext {
   target: string;
   appID: number;
   appSign: string;
+  /** The app's 32-char server secret, for token04 login (`ktv.auth`); absent: token mode is unavailable. */
+  tokenSecret?: string;
   rec: Recorder;
   client: ClientFn;
   /**
