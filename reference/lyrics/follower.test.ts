@@ -1,3 +1,6 @@
+import { PerformanceObserver } from "node:perf_hooks";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import { LyricFollower } from "./follower.ts";
 import { LyricParseError, parseLyricTimeline } from "./timeline.ts";
@@ -84,6 +87,49 @@ describe("LyricFollower", () => {
     const f = new LyricFollower(krc([]));
     play(f, 0, 1000);
     expect(f).toMatchObject({ current: -1, shown: 0 });
+  });
+});
+
+describe("LyricFollower per-frame cost", () => {
+  it("allocates nothing per frame, line boundaries included (a whole song, played again and again)", async () => {
+    // 600 lines 2 s apart (20 minutes of song); a window plays 2000 frames (20 s: ~10 boundaries), then seeks
+    // back, as the mix-chain allocation test measures: windows until one is clean of collections and growth.
+    const f = new LyricFollower(krc(Array.from({ length: 600 }, (_, i) => 1000 + i * 2000)));
+    const FRAMES = 2000;
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const gcs: PerformanceEntry[] = [];
+    const observer = new PerformanceObserver((list) => gcs.push(...list.getEntries()));
+    observer.observe({ entryTypes: ["gc"] });
+    let pos = 0;
+    const playWindow = () => {
+      for (let i = 0; i < FRAMES; i++) {
+        pos += 10;
+        f.advance(pos);
+      }
+      if (pos > 1_000_000) pos = 0; // a seek back: relocates, and the lines are shown again
+    };
+    try {
+      for (let w = 0; w < 20; w++) playWindow(); // warm up the JIT
+      const windows: number[] = [];
+      let clean = false;
+      for (let w = 0; w < 20 && !clean; w++) {
+        await new Promise((r) => setTimeout(r, 25));
+        gc();
+        const before = process.memoryUsage().heapUsed;
+        const from = performance.now();
+        playWindow();
+        const to = performance.now();
+        const grew = process.memoryUsage().heapUsed - before;
+        windows.push(grew);
+        await new Promise((r) => setTimeout(r, 20));
+        clean = grew < 4 * FRAMES && !gcs.some((g) => g.startTime >= from && g.startTime <= to);
+      }
+      expect(clean, JSON.stringify(windows)).toBe(true);
+      expect(f.shown).toBeGreaterThan(100);
+    } finally {
+      observer.disconnect();
+    }
   });
 });
 
