@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mintToken04 } from "../../protocol/token04.ts";
 import type { Simulator } from "../../simulator/app.ts";
+import { manualClock } from "../../simulator/clock.ts";
 import { DEV_APP } from "../../simulator/options.ts";
 import { testSimulator } from "../../test/sim.ts";
 import { MemoryCache } from "../music/cache.ts";
@@ -137,6 +138,49 @@ describe("token04 login with expiry and renewal mid-session", () => {
       errorCode: TOKEN_EXPIRED,
     });
     expect(calls).toEqual([TOKEN_EXPIRED]);
+  });
+
+  it("in the pipeline: the token expires between login and the first vendor call; re-minted, renewed, sent again", async () => {
+    // The simulator's clock jumps past the token's expiry right after the login, before the room's sweep can
+    // warn or kick (it runs once a minute here): initCopyrightedMusic meets 1002078 first.
+    const clock = manualClock(Date.now());
+    const tsim = await testSimulator({ clock, media: { sweepIntervalMs: 60_000 } });
+    try {
+      const at = () => Math.floor(clock.now() / 1000);
+      let mints = 0;
+      const r = await runPipeline({
+        ...userConfig(tsim.url, "late-user", { seconds: 0.3 }),
+        appSign: undefined,
+        token: mintToken04({
+          appId: DEV_APP.app_id,
+          userId: "late-user",
+          secret: DEV_APP.token_secret,
+          effectiveSeconds: 60,
+          now: at(),
+        }),
+        renewToken: async () => {
+          mints++;
+          return mintToken04({
+            appId: DEV_APP.app_id,
+            userId: "late-user",
+            secret: DEV_APP.token_secret,
+            effectiveSeconds: 600,
+            now: at(),
+          });
+        },
+        onEvent: (e) => {
+          if (e.type === "stage" && e.stage === "login") clock.advance(120_000);
+        },
+      });
+      expect(r.failure).toBeNull();
+      expect(mints).toBe(1);
+      expect(r.recovery.filter((a) => a.rule.startsWith("token-"))).toMatchObject([
+        { rule: "token-remint", stage: "vendor", code: TOKEN_EXPIRED },
+      ]);
+      expect(r.errors[String(TOKEN_EXPIRED)]).toBe(1);
+    } finally {
+      await tsim.close();
+    }
   });
 
   it("shouldRemint: the expiry only, and only once", () => {
