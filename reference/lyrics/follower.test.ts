@@ -42,13 +42,20 @@ describe("LyricFollower", () => {
     expect(f.sumDriftMs).toBe(5);
   });
 
-  it("maps a clip's file position to song time with segment_begin, and honours krc_format_offset", () => {
-    // The clip starts 60 s into the song; its first lyric line begins at 61 s, the lyric leads by 200 ms.
+  it("maps a clip's file position to song time with segment_begin (no krc_format_offset for clips)", () => {
+    // The clip starts 60 s into the song; its first lyric line begins at 61 s.
     const f = new LyricFollower(krc([61_000, 62_000], 200), { songOffsetMs: 60_000 });
     const seen = play(f, 0, 2000);
-    expect(seen.indexOf(0)).toBe(79); // position 800 + 60000 + 200 = 61000
-    expect(seen.indexOf(1)).toBe(179);
+    expect(seen.indexOf(0)).toBe(99); // position 1000 + 60000 = 61000
+    expect(seen.indexOf(1)).toBe(199);
     expect(f.shown).toBe(2);
+  });
+
+  it("shows a whole song's lines krc_format_offset early (begin_time - offset, as ZEGO's lyric view)", () => {
+    const f = new LyricFollower(krc([1000, 2000], 200));
+    const seen = play(f, 0, 2000);
+    expect(seen.indexOf(0)).toBe(79); // position 800 + 200 = 1000
+    expect(seen.indexOf(1)).toBe(179);
   });
 
   it("a late tick shows only the newest line it passed and counts the others as skipped", () => {

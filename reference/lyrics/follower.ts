@@ -9,14 +9,21 @@ import type { LyricTimeline } from "./timeline.ts";
 //
 // Time bases: the player reports the position in its file; a clip or segment file starts at the song's
 // `segment_begin`, while the lyric lines are timed on the whole song (spec §4, "Clips"). So
-//   lyric time = player position + segment_begin + krc_format_offset  (the lyric leads the audio by the offset)
+//   lyric time = player position + segment_begin            (clips and segments)
+//   lyric time = player position + krc_format_offset        (whole songs: ZEGO's ZegoLyricModel shows a line at
+//                                                             begin_time - krc_format_offset, and does not
+//                                                             correct clips: ZegoLyricViewConfig.shouldTrimBeginTime)
 // and a line is shown on the first tick whose lyric time reaches its begin_time. Its drift is how far past
 // its begin the player already was when it was shown: at most one frame (10 ms) on a punctual clock, more
 // when ticks ran late. A position that moves backwards (a seek) relocates the current line silently; so does
 // seek() for a forward seek: neither is a line "shown" late.
 
 export interface FollowerOptions {
-  /** Song time (ms) at player position 0: the clip's / segment's `segment_begin`; 0 for whole songs. */
+  /**
+   * Song time (ms) at player position 0: a clip's / segment's `segment_begin`. Given, the file is a part of the
+   * song and the KRC's krc_format_offset is not applied (as ZEGO's lyric view does for clips); absent, a whole
+   * song, shifted by the offset.
+   */
   songOffsetMs?: number;
 }
 
@@ -43,7 +50,7 @@ export class LyricFollower {
     o: FollowerOptions = {},
   ) {
     this.begins = timeline.begins;
-    this.shift = (o.songOffsetMs ?? 0) + timeline.offsetMs;
+    this.shift = o.songOffsetMs ?? timeline.offsetMs;
     this.nextBegin = this.begins.length > 0 ? this.begins[0]! : Number.POSITIVE_INFINITY;
     this.drifts = new Int32Array(this.begins.length);
   }

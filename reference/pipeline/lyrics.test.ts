@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 /** A singable vendor-0 song with an accompaniment and word-timed lyrics, and its lines' begin times. */
-async function lyricSong(): Promise<{ songID: string; begins: number[] }> {
+async function lyricSong(clip = false): Promise<{ songID: string; begins: number[] }> {
   for (let i = 0; i < sim.ctx.catalog.size; i++) {
     const f = sim.ctx.catalog.at(i);
     if (
@@ -27,6 +27,7 @@ async function lyricSong(): Promise<{ songID: string; begins: number[] }> {
       !f.has_krc ||
       !f.has_pitch ||
       f.pure_music ||
+      (clip && f.item.has_clip !== 1) ||
       sim.ctx.catalog.isRevoked(f.item.song_id)
     )
       continue;
@@ -63,6 +64,36 @@ describe("runPipeline with lyrics", () => {
     for (const d of r.lyrics!.drift_ms) expect(d).toBeLessThan(10);
     expect(r.lyrics!.fetch_ms).toBeGreaterThan(0);
     expect(r.recovery.some((a) => a.rule === "lyrics-fallback")).toBe(false);
+  });
+
+  it("a clip: the player's position plus segment_begin is the song time the lines are timed on", async () => {
+    const { songID, begins } = await lyricSong(true);
+    const headers = await session(sim.url, "lyrics-clip-setup");
+    const info = await call(sim.url, "POST", "/v1/music/extended", {
+      headers,
+      body: { command: "/song/accompany/clip_info", params: { song_id: songID } },
+    });
+    const segBegin = info.body.data.segment_begin as number;
+    const segEnd = info.body.data.segment_end as number;
+    const inClip = begins.filter((b) => b > segBegin && b < segEnd);
+    expect(inClip.length).toBeGreaterThanOrEqual(1);
+    // Start (in the clip file) 300 ms before the clip's first line, sing 2 s.
+    const start = inClip[0]! - segBegin - 300;
+    const r = await runPipeline(
+      userConfig(sim.url, "lyric-clip", {
+        song: { songID },
+        resourceType: 2,
+        startPositionMs: Math.max(0, start),
+        seconds: 2,
+        lyrics: "krc",
+      }),
+    );
+    expect(r.failure).toBeNull();
+    const from = segBegin + Math.max(0, start);
+    const expected = begins.filter((b) => b > from && b <= from + 2000).length;
+    expect(expected).toBeGreaterThanOrEqual(1);
+    expect(r.lyrics).toMatchObject({ kind: "krc", code: 0, lines_shown: expected, lines_skipped: 0 });
+    for (const d of r.lyrics!.drift_ms) expect(d).toBeLessThan(10);
   });
 
   it("a Song resource has no krc_token: the KRC answers 1017008 and the song's LRC is shown instead", async () => {

@@ -43,7 +43,10 @@ export async function getLyrics(
     rec.error(got.code);
     return { follower: null, report: { ...base, kind: null, code: got.code, lines: 0, drift_ms: [] } };
   }
-  const follower = new LyricFollower(got.timeline, { songOffsetMs: info?.segmentBeginMs ?? 0 });
+  const follower = new LyricFollower(
+    got.timeline,
+    info?.segmentBeginMs !== undefined ? { songOffsetMs: info.segmentBeginMs } : {},
+  );
   // The player is loaded at the start position: the line already under way there is where the view starts,
   // not a line playback reached late.
   follower.seek(cfg.startPositionMs);
