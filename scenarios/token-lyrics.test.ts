@@ -155,7 +155,7 @@ describe("a token04 + lyrics run through the runner", () => {
     const scenario = resolveScenario(base({ auth: { mode: "token04" } }) as ScenarioDefinition);
     await expect(runScenario({ scenario, out: "/nonexistent", seed: 1, err, appID: 42 })).rejects.toThrow(
       new RunError(
-        "scenario t logs in with token04: give the server secret of app 42 (RunOptions.tokenSecret)",
+        "scenario t logs in with token04: give the server secret of app 42 (ktv run --token-secret; RunOptions.tokenSecret)",
       ),
     );
   });

@@ -99,7 +99,7 @@ export async function runScenario(o: RunOptions): Promise<RunOutcome> {
   const embedded = o.target === undefined;
   if (s.auth.mode === "token04" && !tokenSecretFor(o, appID)) {
     throw new RunError(
-      `scenario ${s.name} logs in with token04: give the server secret of app ${appID} (RunOptions.tokenSecret)`,
+      `scenario ${s.name} logs in with token04: give the server secret of app ${appID} (ktv run --token-secret; RunOptions.tokenSecret)`,
     );
   }
   const sim = embedded
