@@ -93,6 +93,7 @@ export class WorkerSchedule {
   private newVu(): Vu {
     const vu = this.factory({
       target: this.init.target,
+      ...(this.init.mediaSocket ? { mediaSocket: this.init.mediaSocket } : {}),
       appID: this.init.appID,
       appSign: this.init.appSign,
       rec: this.rec,

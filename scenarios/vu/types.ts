@@ -85,6 +85,8 @@ export interface IterationOutcome {
 
 export interface VuContext {
   target: string;
+  /** Reach the target's media WebSocket over this Unix domain socket (embedded simulator), not TCP. */
+  mediaSocket?: string;
   appID: number;
   appSign: string;
   rec: Recorder;
