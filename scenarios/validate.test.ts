@@ -135,7 +135,10 @@ describe("ktv.media", () => {
   });
 
   it("takes a transport to the embedded simulator's media (unix by default, or tcp)", () => {
-    expect(resolveScenario(withMedia({ transport: "tcp" })).media).toEqual({ codec: "pcm", transport: "tcp" });
+    expect(resolveScenario(withMedia({ transport: "tcp" })).media).toEqual({
+      codec: "pcm",
+      transport: "tcp",
+    });
     expect(validateScenario(withMedia({ transport: "udp" }))).toEqual([
       'ktv.media.transport: must be "unix" or "tcp", got "udp"',
     ]);

@@ -39,7 +39,8 @@ console.log(`resampler read: ${cpus()[0]?.model ?? "?"} x${cpus().length}, load 
 for (const rate of [8000, 10000, 44100]) {
   const frames = rate * seconds;
   const mono = new Int16Array(frames);
-  for (let k = 0; k < frames; k++) mono[k] = Math.round(12000 * Math.sin(k * 0.05) + 3000 * Math.sin(k * 0.71));
+  for (let k = 0; k < frames; k++)
+    mono[k] = Math.round(12000 * Math.sin(k * 0.05) + 3000 * Math.sin(k * 0.71));
   const twin = new Int16Array(frames * 2);
   for (let k = 0; k < frames; k++) twin.set([mono[k]!, mono[k]!], k * 2);
   const mirrored: number[] = [];

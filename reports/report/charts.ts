@@ -184,13 +184,7 @@ function generatorHealth(r: RunResults, xs: number[]): ChartSpec {
       { label: "embedded simulator ELU", color: COLORS.green },
       { label: "worker clock lag p99 (ms)", color: COLORS.red, axis: "y2", dash: [6, 4] },
     ],
-    data: [
-      xs,
-      col("generator_elu"),
-      col("generator_cpu"),
-      col("target_elu"),
-      col("generator_clock_lag_ms"),
-    ],
+    data: [xs, col("generator_elu"), col("generator_cpu"), col("target_elu"), col("generator_clock_lag_ms")],
     faults: true,
   };
 }
