@@ -49,7 +49,7 @@ describe("writeFramed", () => {
     const deadline = Date.now() + 10_000;
     while (got.length < sent.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect(got.length).toBe(sent.length);
-    got.forEach((g, i) => expect(g.equals(sent[i]!)).toBe(true));
+    for (const [i, g] of got.entries()) expect(g.equals(sent[i]!)).toBe(true);
     client.close();
     await once(client, "close");
     await new Promise<void>((resolve) => wss.close(() => resolve()));
