@@ -163,11 +163,13 @@ export class StagedMicros {
     this.takeFlat(visit);
     const h = this.hdr as JsHistogram;
     if (h.totalCount > 0) {
-      const it = h.recordedValuesIterator;
-      it.reset();
-      while (it.hasNext()) {
-        const x = it.next();
-        visit(h.lowestEquivalentValue(x.valueIteratedTo), x.countAtValueIteratedTo);
+      // A walk over the counts array, not recordedValuesIterator: the iterator allocates and recomputes
+      // equivalence ranges per step, 20 ms per drain in a loaded 20-VU worker (CPU profile); the walk reads each
+      // count once. valueFromIndex is the bucket's lowest equivalent value, what the iterator reported.
+      const n = h.countsArrayLength;
+      for (let i = 0; i < n; i++) {
+        const c = h.getCountAtIndex(i);
+        if (c > 0) visit(h.valueFromIndex(i), c);
       }
       h.reset();
     }
