@@ -82,7 +82,16 @@ export interface MediaData {
    * encoding shared per worker thread, same sizes and cadence without the encoder's CPU, for load runs.
    */
   codec?: MediaCodec;
+  /**
+   * How VUs reach the embedded simulator's media WebSocket: "unix" (default) over a Unix domain socket the
+   * simulator also serves, "tcp" over loopback TCP like an external target. A loopback TCP send also runs the
+   * receiver's TCP input, so the relay's cost per packet is ~1.8x higher on TCP (simulator/local-socket.ts).
+   * Ignored with --target (always the target's URL).
+   */
+  transport?: MediaTransport;
 }
+
+export type MediaTransport = "unix" | "tcp";
 
 /** A change of the simulator's fault profile at `at` after the run's start (PUT /admin/faults). */
 export interface FaultStep {

@@ -1,7 +1,7 @@
 import { DEFAULT_MEDIA_CODEC, type MediaCodec } from "../reference/codec/profile.ts";
 import type { SimOptions } from "../simulator/options.ts";
 import { durationNotices, durationProblem } from "./duration-needs.ts";
-import type { CacheBehaviour, LoadOptions, ScenarioDefinition, VuKind } from "./format.ts";
+import type { CacheBehaviour, LoadOptions, MediaTransport, ScenarioDefinition, VuKind } from "./format.ts";
 import { durationMs } from "./load/duration.ts";
 import { type LoadPlan, planLoad } from "./load/plan.ts";
 import { expandShortcuts, type ScenarioConfigs } from "./load/shortcuts.ts";
@@ -24,7 +24,7 @@ export interface ResolvedScenario {
   audio: { shared: boolean; voiceProfiles: number };
   resource: { type: number; quality: number; vendorId: number; billingMode: number };
   singSeconds: number;
-  media: { codec: MediaCodec };
+  media: { codec: MediaCodec; transport: MediaTransport };
   faults: { profile: unknown | null; timeline: { atMs: number; profile: unknown | null }[] };
   /** Hard limit of the run, ms. */
   durationMs: number;
@@ -111,7 +111,7 @@ export function resolveScenario(
     audio: { shared: k.audio?.shared ?? false, voiceProfiles: k.audio?.voiceProfiles ?? 0 },
     resource,
     singSeconds: k.singSeconds ?? 5,
-    media: { codec: k.media?.codec ?? DEFAULT_MEDIA_CODEC },
+    media: { codec: k.media?.codec ?? DEFAULT_MEDIA_CODEC, transport: k.media?.transport ?? "unix" },
     faults: {
       profile: k.faults?.profile ?? null,
       timeline: (k.faults?.timeline ?? [])

@@ -115,7 +115,7 @@ describe("validate(): every problem of a scenario at once", () => {
       cache: "cold",
       audio: { shared: false, voiceProfiles: 0 },
       resource: { type: 1, quality: 0, vendorId: 0, billingMode: 0 },
-      media: { codec: "pcm" },
+      media: { codec: "pcm", transport: "unix" },
       durationMs: 40_000,
       maxStartDelayMs: 5_000,
     });
@@ -130,8 +130,18 @@ describe("ktv.media", () => {
   it("takes a codec and carries it to the resolved scenario", () => {
     for (const codec of ["pcm", "opus", "opus-preencoded"]) {
       expect(validateScenario(withMedia({ codec }))).toEqual([]);
-      expect(resolveScenario(withMedia({ codec })).media).toEqual({ codec });
+      expect(resolveScenario(withMedia({ codec })).media).toEqual({ codec, transport: "unix" });
     }
+  });
+
+  it("takes a transport to the embedded simulator's media (unix by default, or tcp)", () => {
+    expect(resolveScenario(withMedia({ transport: "tcp" })).media).toEqual({
+      codec: "pcm",
+      transport: "tcp",
+    });
+    expect(validateScenario(withMedia({ transport: "udp" }))).toEqual([
+      'ktv.media.transport: must be "unix" or "tcp", got "udp"',
+    ]);
   });
 
   it("names an unknown codec or field", () => {

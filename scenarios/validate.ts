@@ -125,9 +125,12 @@ function validateKtv(k: Record<string, unknown>): string[] {
     c.int(r, "billingMode", 0, { max: 3 });
   });
   ch.num(k, "singSeconds", 0.02, 3600);
-  sub("media", ["codec"], (c, m) => {
+  sub("media", ["codec", "transport"], (c, m) => {
     if (m.codec !== undefined && !isMediaCodec(m.codec)) {
       c.fail("codec", `must be ${MEDIA_CODECS.map((x) => `"${x}"`).join(", ")}, got ${show(m.codec)}`);
+    }
+    if (m.transport !== undefined && m.transport !== "unix" && m.transport !== "tcp") {
+      c.fail("transport", `must be "unix" or "tcp", got ${show(m.transport)}`);
     }
   });
   ch.duration(k, "duration", { positive: true });

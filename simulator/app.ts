@@ -17,6 +17,7 @@ import { createFaultEngine } from "./faults/engine.ts";
 import { faultHook } from "./faults/hook.ts";
 import faultRoutes from "./faults/routes.ts";
 import { openLedger } from "./ledger/sqlite-ledger.ts";
+import { listenLocalSocket } from "./local-socket.ts";
 import lyricsRoutes from "./lyrics/routes.ts";
 import mediaRoutes from "./media/routes.ts";
 import { createMetrics, observeLedger } from "./ops/metrics.ts";
@@ -31,6 +32,8 @@ export interface Simulator {
   ctx: SimContext;
   /** Base URL once listening, e.g. http://127.0.0.1:7400 */
   url: string;
+  /** The Unix domain socket also served (options.socketPath), or null. */
+  socketPath: string | null;
   close(): Promise<void>;
 }
 
@@ -165,6 +168,24 @@ export async function startSimulator(partial: Partial<SimOptions> = {}): Promise
   const port = typeof addr === "object" && addr ? addr.port : ctx.options.port;
   const host = ctx.options.host.includes(":") ? `[${ctx.options.host}]` : ctx.options.host;
   const url = `http://${host}:${port}`;
-  app.log.info({ url }, "simulator listening");
-  return { app, ctx, url, close: () => app.close() };
+  const local = ctx.options.socketPath
+    ? await listenLocalSocket(app.server, ctx.options.socketPath).catch(async (err: unknown) => {
+        await app.close();
+        throw err;
+      })
+    : null;
+  app.log.info({ url, ...(local ? { socket: local.path } : {}) }, "simulator listening");
+  return {
+    app,
+    ctx,
+    url,
+    socketPath: local?.path ?? null,
+    close: async () => {
+      try {
+        await app.close();
+      } finally {
+        await local?.close();
+      }
+    },
+  };
 }

@@ -20,6 +20,11 @@ export interface AppConfig {
 export interface SimOptions {
   host: string;
   port: number;
+  /**
+   * Also serve everything on this Unix domain socket (null: TCP only). The embedded simulator's own load
+   * generator connects here: see local-socket.ts for the measured reason.
+   */
+  socketPath: string | null;
   seed: number;
   catalogSize: number;
   apps: AppConfig[];
@@ -60,6 +65,7 @@ export const DEV_APP: AppConfig = {
 export const DEFAULT_OPTIONS: SimOptions = {
   host: "127.0.0.1",
   port: 7400,
+  socketPath: null,
   seed: 1,
   catalogSize: 10_000,
   apps: [],

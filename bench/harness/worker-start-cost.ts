@@ -29,6 +29,7 @@ async function start(entry: URL, bundled: boolean): Promise<{ cpuMs: number; wal
     workers,
     scenario: resolveScenario(smoke),
     target: "http://127.0.0.1:9",
+    mediaSocket: null,
     appID: 1,
     appSign: "0".repeat(64),
     seed: 1,

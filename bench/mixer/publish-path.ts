@@ -14,7 +14,7 @@ import { Limiter } from "../../reference/mixer/limiter.ts";
 import { Mixer } from "../../reference/mixer/mixer.ts";
 import { pcmArena, simdKernel } from "../../reference/mixer/simd-kernel.ts";
 import { BufferSource, type PcmSource } from "../../reference/mixer/source.ts";
-import { threadTicker } from "../../reference/mixer/ticker.ts";
+import { FrameTicker, threadTicker } from "../../reference/mixer/ticker.ts";
 import { SlotTime } from "../../reference/mixer/virtual-time.ts";
 import { type PitchNote, VoiceSource } from "../../reference/mixer/voice.ts";
 
@@ -31,7 +31,8 @@ import { type PitchNote, VoiceSource } from "../../reference/mixer/voice.ts";
 //     fresh process; lateness p99.9 over all device-frames. "clock" = one FrameClock (timer) per device, as the
 //     CaptureDevice was before the shared ticker (with today's Mixer); "device" = CaptureDevice as it is now, on
 //     the thread's ticker, inputs in the SIMD arena; "device-js" = the same with inputs in plain arrays (the JS
-//     kernel).
+//     kernel); "device-1l" = "device" on a one-lane ticker (every device of the thread in one pass, as before
+//     the ticker's lanes).
 // Medians over interleaved rounds. CPU is process.cpuUsage (user + system), so GC threads count too.
 // Usage: npx tsx bench/mixer/publish-path.ts [--quick] [--parts a,b,c] [--modes clock,device,device-js]
 //        [--max-n 3000] [--seconds 4] [--attempts 2] [--sweep]
@@ -171,7 +172,7 @@ async function rtChild(spec: string): Promise<void> {
   const warmup = Number(warmStr);
   let acc = renderAccompaniment(seconds + warmup + 2);
   let voice = renderVoice(seconds + warmup + 2);
-  if (mode === "device") {
+  if (mode === "device" || mode === "device-1l") {
     // The intended configuration: shared audio allocated in the thread's arena, mixed by the SIMD kernel.
     acc = pcmArena()!.copyOf(acc);
     voice = pcmArena()!.copyOf(voice);
@@ -219,9 +220,10 @@ async function rtChild(spec: string): Promise<void> {
       for (const d of devs) d.stop();
     };
   } else {
-    const ticker = threadTicker();
+    // "device-1l": the thread's ticker as it was before lanes (every device in one pass).
+    const ticker = mode === "device-1l" ? new FrameTicker({ lanes: 1 }) : threadTicker();
     const devs = Array.from({ length: N }, () => {
-      const d = new CaptureDevice({ limiter: true });
+      const d = new CaptureDevice({ limiter: true, ticker });
       d.mixer.add(new BufferSource(acc), { volume: 60 });
       d.setMicrophone(new BufferSource(voice));
       d.send = () => true;

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { FrameFlag, type FrameHeader, nowMicros } from "../../protocol/media.ts";
 import { mintToken04 } from "../../protocol/token04.ts";
@@ -8,6 +11,7 @@ import { testSimulator } from "../../test/sim.ts";
 import { ZegoError } from "../errors.ts";
 import { BufferSource } from "../mixer/source.ts";
 import { createEngine, type ZegoExpressEngine } from "./engine.ts";
+import { mediaUrl } from "./media-socket.ts";
 import { argsOf, DEV_APP_ID, DEV_APP_SIGN, eventLog, sleep, until } from "./test-fixtures.ts";
 import { ZegoRoomStateChangedReason as Reason, ZegoRoomState, ZegoUpdateType } from "./types.ts";
 
@@ -23,11 +27,14 @@ afterEach(async () => {
   sim = undefined;
 });
 
-function engine(over: { appSign?: string; appID?: number; server?: string } = {}): ZegoExpressEngine {
+function engine(
+  over: { appSign?: string; appID?: number; server?: string; mediaSocketPath?: string } = {},
+): ZegoExpressEngine {
   const e = createEngine({
     appID: over.appID ?? DEV_APP_ID,
     ...("appSign" in over ? (over.appSign ? { appSign: over.appSign } : {}) : { appSign: DEV_APP_SIGN }),
     server: over.server ?? sim!.url,
+    ...(over.mediaSocketPath ? { mediaSocketPath: over.mediaSocketPath } : {}),
   });
   engines.push(e);
   return e;
@@ -114,6 +121,38 @@ describe("room login", () => {
 });
 
 describe("publishing and playing", () => {
+  it("reaches the media server over its Unix domain socket as over TCP", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ktv-engine-sock-"));
+    try {
+      sim = await testSimulator({ socketPath: join(dir, "sim.sock") });
+      // The singer's TCP address answers nothing (port 9, discard): only the socket can carry its media.
+      const singer = engine({ server: "http://127.0.0.1:9", mediaSocketPath: sim.socketPath! });
+      const fan = engine();
+      await singer.loginRoom("r-uds", { userID: "singer" });
+      await fan.loginRoom("r-uds", { userID: "fan" });
+      singer.setMicrophoneSource(new BufferSource(new Int16Array(48_000 * 2)));
+      const seqs: number[] = [];
+      await fan.startPlayingStream("uds_main", (_p, h) => {
+        seqs.push(h.seq);
+      });
+      await singer.startPublishingStream("uds_main");
+      await until(() => seqs.length >= 5, "packets relayed from the socket to TCP");
+      await singer.stopPublishingStream();
+      expect(seqs.slice(0, 5)).toEqual([0, 1, 2, 3, 4]);
+    } finally {
+      await Promise.all(engines.splice(0).map((e) => e.destroyEngine()));
+      await sim?.close();
+      sim = undefined;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("names a media socket path it cannot use", () => {
+    expect(mediaUrl("http://127.0.0.1:1", "/tmp/s.sock")).toBe("ws+unix:/tmp/s.sock:/v1/media");
+    expect(() => mediaUrl("http://127.0.0.1:1", "relative.sock")).toThrow(/absolute/);
+    expect(() => mediaUrl("http://127.0.0.1:1", "/tmp/a:b.sock")).toThrow(/free of ':'/);
+  });
+
   it("a player receives exactly the mixed frames, as 20 ms packets with capture times", async () => {
     sim = await testSimulator();
     const singer = engine();

@@ -90,7 +90,7 @@ export class ZegoExpressEngine extends TypedEmitter<ExpressEngineEvents> {
     this.capture.send = this.sendPacket;
     const appSign = profile.appSign === "" ? undefined : profile.appSign;
     this.session = new RoomSession({
-      mediaUrl: mediaUrl(profile.server),
+      mediaUrl: mediaUrl(profile.server, profile.mediaSocketPath),
       appID: profile.appID,
       ...(appSign ? { appSign } : {}),
       connectTimeoutMs: profile.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,

@@ -33,8 +33,18 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-/** The media endpoint of a simulator base URL: http(s) -> ws(s), plus /v1/media. */
-export function mediaUrl(server: string): string {
+/**
+ * The media endpoint of a simulator base URL: http(s) -> ws(s), plus /v1/media. With `socketPath` (a Unix
+ * domain socket the simulator also serves, `ktv sim --socket`), the same endpoint over that socket, in ws's
+ * `ws+unix:<socket>:<request path>` form.
+ */
+export function mediaUrl(server: string, socketPath?: string): string {
+  if (socketPath !== undefined) {
+    if (socketPath.includes(":") || !socketPath.startsWith("/")) {
+      throw new RangeError(`media socket path must be absolute and free of ':', got ${socketPath}`);
+    }
+    return `ws+unix:${socketPath}:${MEDIA_PATH}`;
+  }
   const u = new URL(server);
   if (u.protocol !== "http:" && u.protocol !== "https:") {
     throw new RangeError(`server must be an http(s) URL, got ${server}`);

@@ -21,6 +21,11 @@ export interface ZegoEngineProfile {
    * The vendor API and the media WebSocket (`/v1/media`) are both served there.
    */
   server: string;
+  /**
+   * Not in the SDK: reach the media WebSocket over this Unix domain socket instead of `server`'s TCP port (the
+   * simulator serves both with `--socket`; the embedded simulator of `ktv run` does for its own VUs).
+   */
+  mediaSocketPath?: string;
   /** Media socket connect timeout (default 5 s). */
   connectTimeoutMs?: number;
   /** How long a control request (login, publish, play...) waits for its answer (default 5 s). */

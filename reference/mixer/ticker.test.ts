@@ -157,6 +157,66 @@ describe("FrameTicker on simulated time", () => {
     expect(ticker.drain().frames).toBe(0);
   });
 
+  it("with lanes, devices spread over the period: each pass runs one lane, every device keeps a 10 ms grid", () => {
+    const vt = new VirtualTime();
+    const c = counting(vt);
+    const ticker = new FrameTicker({ now: vt.now, scheduler: c.scheduler, lanes: 5 });
+    const tasks = Array.from({ length: 50 }, () => new Task(vt, () => 0.01));
+    const atts = tasks.map((t) => ticker.attach(t));
+    // Least filled lane first: 10 devices per lane, in attach order round the lanes.
+    expect(atts.map((a) => a.lane)).toEqual(range(50).map((i) => i % 5));
+    // Stop everything after device 49's frame 29 (its lane is the last of the period).
+    tasks[49]!.onFrame = (n) => {
+      if (n === 29) for (const a of atts) ticker.detach(a);
+    };
+    vt.run(10_000);
+    expect(c.stats().maxPending).toBe(1);
+    expect(ticker.passes).toBe(150);
+    for (const [i, t] of tasks.entries()) {
+      expect(frames(t)).toEqual(range(30));
+      // Lane i mod 5 is 2·(i mod 5) ms into the period; frames 10 ms apart, on time (this clock spends only
+      // the devices' own 0.01 ms each).
+      expect(t.runs[0]!.deadline).toBe(2 * (i % 5));
+      expect(t.runs.map((r) => r.deadline - t.runs[0]!.deadline)).toEqual(range(30).map((n) => n * 10));
+      expect(t.runs.every((r) => r.startedAt - r.deadline < 0.1 + 1e-9)).toBe(true);
+      expect(atts[i]!.deadline(7)).toBe(t.runs[7]!.deadline);
+    }
+    const s = ticker.drain();
+    expect([s.frames, s.lateFrames]).toEqual([1500, 0]);
+    // A pass holds 10 devices, not 50: the last waits 9 · 0.01 ms, not 49 · 0.01 ms.
+    const worst = decodeFromCompressedBase64(s.lateness).maxValue;
+    expect(worst).toBeGreaterThanOrEqual(80);
+    expect(worst).toBeLessThan(120);
+  });
+
+  it("with lanes, a device attached later joins the least filled lane at its next grid point", () => {
+    const vt = new VirtualTime();
+    const ticker = new FrameTicker({ now: vt.now, scheduler: vt.scheduler, lanes: 4 });
+    const a = [new Task(vt), new Task(vt), new Task(vt)];
+    const atts = a.map((t) => ticker.attach(t));
+    expect(atts.map((x) => x.lane)).toEqual([0, 1, 2]);
+    const late = new Task(vt);
+    // At 11 ms lanes 0-2 hold one device each, lane 3 none: the newcomer takes lane 3, whose next point is
+    // 17.5 ms (lanes 2.5 ms apart); no pass was armed for lane 3 before it came.
+    let lateAtt: ReturnType<FrameTicker["attach"]> | null = null;
+    vt.scheduler.setTimeout(() => {
+      lateAtt = ticker.attach(late);
+    }, 11);
+    a[0]!.onFrame = (n) => {
+      if (n === 5) for (const x of [...atts, lateAtt!]) ticker.detach(x);
+    };
+    vt.run(200);
+    expect(lateAtt!.lane).toBe(3);
+    expect(late.runs.map((r) => r.deadline)).toEqual([17.5, 27.5, 37.5, 47.5]);
+    expect(late.runs.every((r) => r.startedAt === r.deadline)).toBe(true);
+    expect(a[1]!.runs.map((r) => r.deadline)).toEqual([2.5, 12.5, 22.5, 32.5, 42.5]);
+  });
+
+  it("refuses a lane count it cannot use", () => {
+    expect(() => new FrameTicker({ lanes: 0 })).toThrow(/lanes/);
+    expect(() => new FrameTicker({ lanes: 2.5 })).toThrow(/lanes/);
+  });
+
   it("after a stall every device catches up back-to-back, skipping no frame, then runs on time", () => {
     const vt = new VirtualTime();
     const ticker = new FrameTicker({ now: vt.now, scheduler: vt.scheduler });

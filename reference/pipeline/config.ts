@@ -16,6 +16,8 @@ export type SongChoice = { query: string } | { topID: string } | { songID: strin
 export interface PipelineConfig {
   /** The simulator's base URL, e.g. http://127.0.0.1:7400. */
   target: string;
+  /** The media WebSocket over this Unix domain socket the simulator also serves (`ktv sim --socket`). */
+  mediaSocketPath?: string;
   appID: number;
   /** 64 hex chars; or `token`. */
   appSign?: string;
@@ -127,6 +129,7 @@ export interface PipelineConfig {
 /** Fields that stay optional after defaults are filled in. */
 type OptionalKeys =
   | "masterID"
+  | "mediaSocketPath"
   | "appSign"
   | "token"
   | "renewToken"

@@ -72,6 +72,7 @@ export async function runPipeline(
     appID: cfg.appID,
     ...(cfg.appSign ? { appSign: cfg.appSign } : {}),
     server: cfg.target,
+    ...(cfg.mediaSocketPath ? { mediaSocketPath: cfg.mediaSocketPath } : {}),
     reconnect: cfg.reconnect,
     codec: cfg.codec,
     publishHistograms: cfg.histograms,

@@ -174,16 +174,17 @@ function generatorHealth(r: RunResults, xs: number[]): ChartSpec {
     id: "generator",
     section: "mixing",
     title: "Load generator health per second",
-    note: `The busiest worker's event-loop utilisation and the process's CPU (left, 0–1), and the worst worker clock lag p99 (right).${rules ? ` Held ${rules.sustain_s} s at ELU ≥ ${rules.elu}, lag p99 ≥ ${rules.clock_lag_p99_ms} ms or CPU ≥ ${rules.process_cpu}, the generator counts as saturated.` : ""}`,
+    note: `The busiest worker's event-loop utilisation, the process's CPU and, in embedded runs, the simulator thread's own event-loop utilisation (the target's load, not the generator's) (left, 0–1), and the worst worker clock lag p99 (right).${rules ? ` Held ${rules.sustain_s} s at ELU ≥ ${rules.elu}, lag p99 ≥ ${rules.clock_lag_p99_ms} ms or CPU ≥ ${rules.process_cpu}, the generator counts as saturated.` : ""}`,
     x: TIME_AXIS,
     y: { label: "utilisation, CPU share" },
     y2: { label: "clock lag p99 (ms)" },
     series: [
       { label: "worker ELU (max)", color: COLORS.purple },
       { label: "process CPU (share of cores)", color: COLORS.teal },
+      { label: "embedded simulator ELU", color: COLORS.green },
       { label: "worker clock lag p99 (ms)", color: COLORS.red, axis: "y2", dash: [6, 4] },
     ],
-    data: [xs, col("generator_elu"), col("generator_cpu"), col("generator_clock_lag_ms")],
+    data: [xs, col("generator_elu"), col("generator_cpu"), col("target_elu"), col("generator_clock_lag_ms")],
     faults: true,
   };
 }

@@ -99,6 +99,10 @@ export const METRICS = {
     "lateness p99 of the main thread's frame-period clock, per second",
   ),
   generator_cpu: trend("ratio", "CPU of the whole process as a share of all cores, per second (0..1)"),
+  target_elu: trend(
+    "ratio",
+    "the embedded simulator thread's event-loop utilisation, per second (0..1): the target's own load, not the generator's; embedded runs only",
+  ),
   errors: {
     type: "rate",
     unit: "ratio",
@@ -130,6 +134,7 @@ export const SUMMARY_TRENDS = [
   "e2e_latency_ms",
   "media_jitter_ms",
   "iteration_duration_ms",
+  "target_elu",
 ] as const;
 
 export const TRENDS_WITH_CORRECTION = ["ttfa_ms", "iteration_duration_ms"] as const;

@@ -24,7 +24,7 @@ try {
       },
     );
   });
-  post({ type: "listening", url: sim.url });
+  post({ type: "listening", url: sim.url, socketPath: sim.socketPath });
 } catch (err) {
   post({ type: "failed", message: message(err) });
   port.unref();

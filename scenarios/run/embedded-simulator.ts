@@ -27,7 +27,7 @@ export interface EmbeddedStart extends EmbeddedSimOptions {
 }
 
 export type FromSimThread =
-  | { type: "listening"; url: string }
+  | { type: "listening"; url: string; socketPath: string | null }
   | { type: "failed"; message: string }
   | { type: "closed"; error?: string };
 
@@ -36,6 +36,13 @@ export type ToSimThread = { type: "close" };
 export interface EmbeddedSimulator {
   /** Base URL once listening, e.g. http://127.0.0.1:7400 */
   url: string;
+  /** The Unix domain socket it also serves (options.socketPath), or null. */
+  socketPath: string | null;
+  /**
+   * The simulator thread's event-loop utilisation since the previous call (0..1): the target's own load, read
+   * from this thread without a message (worker.performance).
+   */
+  utilisation(): number;
   /** Closes the simulator and waits for its thread to exit; rejects with the simulator's close error. */
   close(): Promise<void>;
 }
@@ -83,7 +90,14 @@ export function startEmbeddedSimulator(start: EmbeddedStart): Promise<EmbeddedSi
       if (msg.type === "listening" && !started) {
         started = true;
         clearTimeout(startTimer);
-        resolve({ url: msg.url, close });
+        let elu = worker.performance.eventLoopUtilization();
+        const utilisation = () => {
+          const now = worker.performance.eventLoopUtilization();
+          const d = worker.performance.eventLoopUtilization(now, elu);
+          elu = now;
+          return Number.isFinite(d.utilization) ? d.utilization : 0;
+        };
+        resolve({ url: msg.url, socketPath: msg.socketPath ?? null, utilisation, close });
       } else if (msg.type === "failed") fail(msg.message);
       else if (msg.type === "closed") closed?.(msg.error);
     });

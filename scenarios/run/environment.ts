@@ -34,12 +34,15 @@ export interface RunEnvironment extends Environment {
   workers: number;
   /** "embedded" or "external". */
   simulator: string;
+  /** How the VUs reached the media WebSocket: "unix" (the embedded simulator's socket) or "tcp". */
+  media_transport: "unix" | "tcp";
 }
 
 export function environment(o: {
   seed: number;
   startedAt: Date;
   target: string;
+  mediaSocket: string | null;
   workers: number;
   embedded: boolean;
 }): RunEnvironment {
@@ -58,5 +61,6 @@ export function environment(o: {
     target: o.target,
     workers: o.workers,
     simulator: o.embedded ? "embedded" : "external",
+    media_transport: o.mediaSocket ? "unix" : "tcp",
   };
 }

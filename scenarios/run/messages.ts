@@ -18,6 +18,8 @@ export interface WorkerInit {
   workers: number;
   scenario: ResolvedScenario;
   target: string;
+  /** The embedded simulator's Unix domain socket for media (scenario media.transport "unix"), or null. */
+  mediaSocket: string | null;
   appID: number;
   appSign: string;
   /** The app's server secret: VUs mint token04 with it when the scenario logs in by token (`ktv.auth`). */

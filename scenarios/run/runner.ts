@@ -102,12 +102,19 @@ export async function runScenario(o: RunOptions): Promise<RunOutcome> {
       `scenario ${s.name} logs in with token04: give the server secret of app ${appID} (ktv run --token-secret; RunOptions.tokenSecret)`,
     );
   }
+  // The VUs' media over a Unix domain socket (scenario media.transport, default "unix"): see
+  // simulator/local-socket.ts for what loopback TCP costs the relay per packet.
+  const socketDir =
+    embedded && s.media.transport === "unix" && process.platform !== "win32"
+      ? mkdtempSync(join(tmpdir(), "ktv-sim-"))
+      : null;
   const sim = embedded
     ? await startEmbeddedSimulator({
         // In a thread of its own, so the relay never waits behind this thread's merges.
         onCrash: (why) => o.err.write(`ktv run: ${why}\n`),
         port: 0,
         host: "127.0.0.1",
+        socketPath: socketDir ? join(socketDir, "sim.sock") : null,
         seed: o.seed,
         dataDir: ":memory:",
         logLevel: o.simLogLevel ?? "silent",
@@ -117,20 +124,38 @@ export async function runScenario(o: RunOptions): Promise<RunOutcome> {
         ...(s.simulator.cdnGlobalBytesPerSec
           ? { cdnGlobalBytesPerSec: s.simulator.cdnGlobalBytesPerSec }
           : {}),
+      }).catch((err: unknown) => {
+        if (socketDir) rmSync(socketDir, { recursive: true, force: true });
+        throw err;
       })
     : null;
   const target = (o.target ?? sim!.url).replace(/\/+$/, "");
   const cacheRoot = mkdtempSync(join(tmpdir(), "ktv-run-"));
   try {
-    return await runAgainst(o, { target, embedded, appID, appSign, startedAt, cacheRoot });
+    const mediaSocket = sim?.socketPath ?? null;
+    const targetUtilisation = sim ? () => sim.utilisation() : null;
+    return await runAgainst(o, {
+      target,
+      mediaSocket,
+      targetUtilisation,
+      embedded,
+      appID,
+      appSign,
+      startedAt,
+      cacheRoot,
+    });
   } finally {
     await sim?.close().catch(() => {});
     rmSync(cacheRoot, { recursive: true, force: true });
+    if (socketDir) rmSync(socketDir, { recursive: true, force: true });
   }
 }
 
 interface Ctx {
   target: string;
+  mediaSocket: string | null;
+  /** The embedded simulator thread's ELU since the last call, or null (external target). */
+  targetUtilisation: (() => number) | null;
   embedded: boolean;
   appID: number;
   appSign: string;
@@ -187,6 +212,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     workers,
     scenario: s,
     target: c.target,
+    mediaSocket: c.mediaSocket,
     appID: c.appID,
     appSign: c.appSign,
     ...(tokenSecretFor(o, c.appID) ? { tokenSecret: tokenSecretFor(o, c.appID) } : {}),
@@ -290,6 +316,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
       // nothing) is measured only once the lag probe's overdue timer has fired.
       await new Promise((r) => setTimeout(r, 0));
       sampleMain(interval, watch, mainSampler, cpu, saturationWarnings);
+      if (c.targetUtilisation) interval.record("target_elu", c.targetUtilisation());
       total.mergeSet(interval);
       if (endT - startT >= 2 * intervalMs) {
         watch.lateIntervals++;
@@ -357,6 +384,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
       seed: o.seed,
       startedAt: c.startedAt,
       target: c.target,
+      mediaSocket: c.mediaSocket,
       workers,
       embedded: c.embedded,
     });

@@ -70,6 +70,7 @@ async function run(
       workers,
       scenario,
       target: "http://127.0.0.1:9",
+      mediaSocket: null,
       appID: 1,
       appSign: "0".repeat(64),
       seed: 1,

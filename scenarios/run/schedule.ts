@@ -94,6 +94,7 @@ export class WorkerSchedule {
   private newVu(): Vu {
     const vu = this.factory({
       target: this.init.target,
+      ...(this.init.mediaSocket ? { mediaSocket: this.init.mediaSocket } : {}),
       appID: this.init.appID,
       appSign: this.init.appSign,
       ...(this.init.tokenSecret ? { tokenSecret: this.init.tokenSecret } : {}),

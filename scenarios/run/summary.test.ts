@@ -28,7 +28,14 @@ describe("buildSummary", () => {
       t0,
       endT: t0 + 10_000,
       stopReason: null,
-      environment: environment({ seed: 1, startedAt: new Date(t0), target: "x", workers: 1, embedded: true }),
+      environment: environment({
+        seed: 1,
+        startedAt: new Date(t0),
+        target: "x",
+        mediaSocket: null,
+        workers: 1,
+        embedded: true,
+      }),
       notes: [],
       checks: [{ name: "billing", ok: true, detail: "fine" }],
     });

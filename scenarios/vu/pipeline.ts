@@ -34,6 +34,7 @@ export function pipelineConfig(ctx: VuContext, spec: IterationSpec): PipelineCon
   const singer = spec.seat.role === "singer";
   return {
     target: ctx.target,
+    ...(ctx.mediaSocket ? { mediaSocketPath: ctx.mediaSocket } : {}),
     appID: ctx.appID,
     appSign: ctx.appSign,
     roomID: spec.roomID,

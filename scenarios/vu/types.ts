@@ -90,6 +90,8 @@ export interface IterationOutcome {
 
 export interface VuContext {
   target: string;
+  /** Reach the target's media WebSocket over this Unix domain socket (embedded simulator), not TCP. */
+  mediaSocket?: string;
   appID: number;
   appSign: string;
   /** The app's 32-char server secret, for token04 login (`ktv.auth`); absent: token mode is unavailable. */

@@ -1,6 +1,7 @@
 import { WebSocket } from "ws";
 import type { MediaCounters } from "./metrics.ts";
 import type { MediaStream } from "./streams.ts";
+import { binaryFrame, writeFramed } from "./wire-frame.ts";
 
 // Every published frame passes through relay() exactly once, on its way from the publisher to the players.
 // This is the media fault seam: a shaper decides what reaches the players and when. The default passes each
@@ -47,7 +48,7 @@ const BINARY = { binary: true } as const;
 /**
  * Sends `frame` to each player of `stream`. A player whose socket already holds more than `limitBytes` unsent
  * skips this frame (counted): a slow reader loses audio instead of growing the server's memory, and resumes
- * at the live edge once it drains.
+ * at the live edge once it drains. The frame is framed for the wire once, for all players (wire-frame.ts).
  */
 export function fanOut(
   stream: MediaStream,
@@ -56,6 +57,7 @@ export function fanOut(
   counters: MediaCounters,
 ): void {
   const stats = stream.stats;
+  let framed: Buffer | null = null;
   for (const p of stream.players) {
     const ws = p.ws;
     if (p.gone || ws.readyState !== WebSocket.OPEN) continue;
@@ -64,7 +66,8 @@ export function fanOut(
       counters.droppedBackpressure++;
       continue;
     }
-    ws.send(frame, BINARY);
+    framed ??= binaryFrame(frame);
+    if (!writeFramed(ws, framed)) ws.send(frame, BINARY);
     stats.relayedFrames++;
     stats.relayedBytes += frame.length;
     counters.framesRelayed++;

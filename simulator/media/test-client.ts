@@ -49,8 +49,15 @@ export class MediaTestClient {
     );
   }
 
-  static async open(baseUrl: string, opts: { autoPong?: boolean } = {}): Promise<MediaTestClient> {
-    const ws = new WebSocket(baseUrl.replace(/^http/, "ws") + MEDIA_PATH, {
+  /** `socketPath`: over the simulator's Unix domain socket (`socketPath` option) instead of TCP. */
+  static async open(
+    baseUrl: string,
+    opts: { autoPong?: boolean; socketPath?: string } = {},
+  ): Promise<MediaTestClient> {
+    const url = opts.socketPath
+      ? `ws+unix:${opts.socketPath}:${MEDIA_PATH}`
+      : baseUrl.replace(/^http/, "ws") + MEDIA_PATH;
+    const ws = new WebSocket(url, {
       autoPong: opts.autoPong ?? true,
     });
     const c = new MediaTestClient(ws);
@@ -134,8 +141,9 @@ export async function loginClient(
   roomId: string,
   userId: string,
   extra: Record<string, unknown> = {},
+  via: { socketPath?: string } = {},
 ): Promise<MediaTestClient> {
-  const c = await MediaTestClient.open(baseUrl);
+  const c = await MediaTestClient.open(baseUrl, via);
   const r = await c.request({
     type: "login",
     room_id: roomId,
