@@ -1,7 +1,30 @@
+import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, devHeaders, session, testSimulator } from "../../test/sim.ts";
 import type { Simulator } from "../app.ts";
-import { isLoopback } from "./loopback.ts";
+import { isLoopback, isLoopbackHost } from "./loopback.ts";
+
+let sim: Simulator;
+
+/** A request with exactly these headers (fetch will not set Host or a foreign Origin). */
+function raw(
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${sim.url}${path}`, { method, headers }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => {
+        body += c;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
 
 describe("admin access", () => {
   it("knows loopback addresses", () => {
@@ -11,7 +34,6 @@ describe("admin access", () => {
     }
   });
 
-  let sim: Simulator;
   beforeAll(async () => {
     sim = await testSimulator();
   });
@@ -25,6 +47,56 @@ describe("admin access", () => {
     expect(body.data).toBeNull();
     const ok = await sim.app.inject({ method: "GET", url: "/admin/ledger", remoteAddress: "127.0.0.1" });
     expect(ok.statusCode).toBe(200);
+  });
+
+  it("refuses a web page: a cross-origin Origin, or a Host that is not a loopback name (DNS rebinding)", async () => {
+    const song = sim.ctx.catalog.at(1).item.song_id;
+    const port = new URL(sim.url).port;
+    // What a browser sends for a page at another origin posting a "simple" form to the simulator.
+    const page = await raw("POST", `/admin/songs/${song}/revoke`, {
+      origin: "http://evil.example",
+      "content-type": "text/plain",
+    });
+    expect(page.status).toBe(403);
+    expect(JSON.parse(page.body)).toMatchObject({ code: 1017040, data: null });
+    // A sandboxed page's "null" origin, and another port of this machine, are other origins too.
+    expect((await raw("POST", `/admin/songs/${song}/revoke`, { origin: "null" })).status).toBe(403);
+    expect((await raw("POST", "/admin/faults/reset", { origin: "http://127.0.0.1:1" })).status).toBe(403);
+    // DNS rebinding: the page's own name resolves to 127.0.0.1, so the browser calls it same-origin.
+    const rebound = await raw("POST", `/admin/songs/${song}/revoke`, {
+      host: `evil.example:${port}`,
+      origin: `http://evil.example:${port}`,
+    });
+    expect(rebound.status).toBe(403);
+    expect(rebound.body).toContain("loopback Host");
+    expect(sim.ctx.catalog.isRevoked(song)).toBe(false);
+    // The simulator's own page origin and plain clients (no Origin) are served, by any loopback name.
+    for (const headers of [
+      { origin: `http://127.0.0.1:${port}` },
+      {},
+      { host: `localhost:${port}` },
+      { host: `[::1]:${port}` },
+    ]) {
+      expect((await raw("GET", "/admin/ledger", headers)).status).toBe(200);
+    }
+    expect(
+      (await raw("GET", "/healthz", { host: "evil.example", origin: "http://evil.example" })).status,
+    ).toBe(200);
+  });
+
+  it("knows loopback Host names", () => {
+    for (const h of ["127.0.0.1:7400", "127.0.0.1", "localhost:1", "LOCALHOST", "[::1]:7400", "[::1]"]) {
+      expect(isLoopbackHost(h)).toBe(true);
+    }
+    for (const h of [
+      "evil.example:7400",
+      "127.0.0.1.evil.example",
+      "localhost.evil.example",
+      "",
+      undefined,
+    ]) {
+      expect(isLoopbackHost(h)).toBe(false);
+    }
   });
 
   it("serves the ledger over real HTTP from loopback", async () => {

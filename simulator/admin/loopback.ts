@@ -3,6 +3,13 @@ import { VendorError } from "../errors.ts";
 
 // Admin routes change what every client sees (revocations, expiry, the ledger): by default only a process on
 // this machine may call them. `--admin-host any` lifts that, for a simulator inside a private test network.
+//
+// "A process on this machine" includes a web browser, so two more checks keep a web page out:
+// - an `Origin` header (a browser sends one with every cross-origin POST, simple or not) must name this
+//   server (its host:port equal to the Host header): a page elsewhere cannot drive the admin API;
+// - under the default policy the Host header must be a loopback name (127.x, ::1, localhost): DNS rebinding
+//   points a page's own name at 127.0.0.1, so its requests are same-origin to the browser but carry the
+//   page's name as Host. curl, the runner and Node clients send no Origin and a loopback Host.
 export function isLoopback(addr: string | undefined): boolean {
   if (!addr) return false;
   if (addr === "::1") return true;
@@ -10,11 +17,48 @@ export function isLoopback(addr: string | undefined): boolean {
   return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
 }
 
+/** `host[:port]` of a Host header names this machine's loopback: 127.x.x.x, [::1] or localhost. */
+export function isLoopbackHost(host: string | undefined): boolean {
+  if (!host) return false;
+  const name = host.startsWith("[") ? host.slice(1, host.indexOf("]")) : host.replace(/:\d*$/, "");
+  return name.toLowerCase() === "localhost" || isLoopback(name);
+}
+
+/** The Origin (if any) names the server the request came to, by its Host header. */
+function sameOrigin(origin: string | undefined, host: string | undefined): boolean {
+  if (origin === undefined) return true;
+  try {
+    const u = new URL(origin);
+    return (
+      (u.protocol === "http:" || u.protocol === "https:") &&
+      host !== undefined &&
+      u.host === host.toLowerCase()
+    );
+  } catch {
+    return false; // "null" (a sandboxed or file: page) and anything unparsable
+  }
+}
+
 export async function requireAdminAccess(req: FastifyRequest, _reply: FastifyReply): Promise<void> {
   const policy = req.server.sim.options.adminHost;
+  const origin = req.headers.origin;
+  const host = req.headers.host;
+  if (!sameOrigin(origin, host)) {
+    req.log.warn({ origin, host }, "admin request refused: cross-origin");
+    throw new VendorError(1017040, `admin API refuses cross-origin requests (Origin ${origin})`, 403);
+  }
   if (policy === "any") return;
   const addr = req.socket.remoteAddress;
-  if (policy === "loopback" ? isLoopback(addr) : addr === policy || isLoopback(addr)) return;
-  req.log.warn({ remote: addr }, "admin request refused: not from loopback");
-  throw new VendorError(1017040, "admin API is reachable from loopback only (see --admin-host)", 403);
+  if (!(policy === "loopback" ? isLoopback(addr) : addr === policy || isLoopback(addr))) {
+    req.log.warn({ remote: addr }, "admin request refused: not from loopback");
+    throw new VendorError(1017040, "admin API is reachable from loopback only (see --admin-host)", 403);
+  }
+  if (policy === "loopback" && !isLoopbackHost(host)) {
+    req.log.warn({ host }, "admin request refused: Host is not a loopback name");
+    throw new VendorError(
+      1017040,
+      `admin API answers only to a loopback Host (127.0.0.1, [::1] or localhost), not ${host ?? "none"}`,
+      403,
+    );
+  }
 }
