@@ -79,6 +79,11 @@ export const METRICS = {
   mix_frames: counter("count", "mixer frames produced"),
   mix_late_frames: counter("count", "mixer frames that started a whole frame period or more late"),
   recoveries: counter("count", "recovery actions of the reference client", ["rule"]),
+  // Vendor requests by route (protocol/vendor-routes.ts), every attempt of the clients, retries included.
+  vendor_requests: counter("count", "vendor request attempts, by route", ["route"]),
+  vendor_request_errors: counter("count", "vendor attempts without a success answer, by route", ["route"]),
+  vendor_requests_unanswered: counter("count", "vendor attempts without a whole answer, by route", ["route"]),
+  vendor_request_ms: trend("ms", "one vendor attempt, to the end of its body, by route", ["route"]),
   // The load generator's own health (scenarios/run/generator.ts), one sample per thread per second.
   generator_elu: trend("ratio", "event-loop utilisation of each worker thread, per second (0..1)"),
   generator_loop_delay_ms: trend("ms", "event-loop delay p99 of each worker thread, per second"),
