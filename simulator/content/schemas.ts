@@ -53,7 +53,7 @@ const songIds = (max: number) =>
   Type.Array(Type.String(), {
     minItems: 1,
     maxItems: max,
-    description: `song ids, 1 to ${max}; one outside the vendor's library: 1017072`,
+    description: "song ids; one outside the vendor's library: 1017072",
   });
 const ms = (description: string) => Type.Integer({ description: `${description}, ms` });
 const flag = (description: string) => Type.Union([Type.Literal(0), Type.Literal(1)], { description });
@@ -91,11 +91,16 @@ export const SongItem = Type.Object(
       { additionalProperties: false },
     ),
   },
-  { additionalProperties: false, description: "one song of a list" },
+  { additionalProperties: false, title: "SongItem", description: "one song of a list" },
 );
 
 const songs = Type.Object(
-  { songs: Type.Array(SongItem, { description: "one page (20 songs); past the end: empty" }) },
+  {
+    songs: Type.Array(SongItem, {
+      description:
+        "list commands: one page of at most 20, empty past the end; /song/infos: the songs asked for",
+    }),
+  },
   { additionalProperties: false },
 );
 const closed = (props: Parameters<typeof Type.Object>[0]) =>
