@@ -1,6 +1,6 @@
 import type { Histogram } from "hdr-histogram-js";
 import { VENDOR_ROUTES } from "../../protocol/vendor-routes.ts";
-import type { AttemptOutcome } from "../../reference/music/transport.ts";
+import { ATTEMPT_NO_ANSWER, ATTEMPT_OK, type AttemptOutcome } from "../../reference/music/transport.ts";
 import { seriesKey } from "./catalog.ts";
 import { newHistogram, recordValue } from "./hdr.ts";
 import type { MetricSet } from "./set.ts";
@@ -33,8 +33,8 @@ export class VendorRouteMeter {
   readonly record = (route: number, outcome: AttemptOutcome, ms: number): void => {
     if (route < 0 || route >= N) return;
     this.requests[route]!++;
-    if (outcome !== 0) this.errors[route]!++;
-    if (outcome === 2) this.unanswered[route]!++;
+    if (outcome !== ATTEMPT_OK) this.errors[route]!++;
+    if (outcome === ATTEMPT_NO_ANSWER) this.unanswered[route]!++;
     let h = this.latency[route]!;
     if (h === null) {
       h = newHistogram();
