@@ -212,6 +212,30 @@ export interface RunSummary {
    * Absent in results written before checks existed: read as no checks.
    */
   checks?: CheckResult[];
+  /**
+   * Optional (added by scenarios/): vendor requests by route as the clients made them, every attempt (retries
+   * included), in VENDOR_ROUTES order (protocol/vendor-routes.ts); routes without requests are left out.
+   * The "vendor_routes" check compares them with the simulator's own counts.
+   */
+  vendor_routes?: VendorRouteLine[];
+}
+
+/** One vendor route of a run: the SDK call, or the command of sendExtendedRequest ("/search/song"). */
+export interface VendorRouteLine {
+  route: string;
+  /** Attempts, retries included. */
+  requests: number;
+  /** requests / duration_s (the run's real duration). */
+  rate_per_s: number;
+  /** Attempts that did not end in a success answer (an error status or vendor code, or no answer). */
+  errors: number;
+  /** Of the errors, attempts without a whole answer (timeout, reset, cut body): they may not have arrived. */
+  unanswered: number;
+  /** Attempt latency to the end of the body, ms. */
+  p50_ms: number;
+  p95_ms: number;
+  p99_ms: number;
+  max_ms: number;
 }
 
 /** One check of a run that is not a metric threshold: something the run must prove, with what it found. */

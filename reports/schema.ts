@@ -97,6 +97,21 @@ export const RunSummarySchema = Type.Object({
       }),
     ),
   ),
+  vendor_routes: Type.Optional(
+    Type.Array(
+      Type.Object({
+        route: Type.String(),
+        requests: Num,
+        rate_per_s: Num,
+        errors: Num,
+        unanswered: Num,
+        p50_ms: Num,
+        p95_ms: Num,
+        p99_ms: Num,
+        max_ms: Num,
+      }),
+    ),
+  ),
 });
 
 export const TimeseriesPointSchema = Type.Object({

@@ -5,6 +5,7 @@ describe("units and formatting", () => {
   it("reads the unit from the metric name", () => {
     expect(unitOf("ttfa_ms")).toBe("ms");
     expect(unitOf("mix_cost_us")).toBe("µs");
+    expect(unitOf("vendor_request_ms{route:/search/song}")).toBe("ms");
     expect(unitOf("download_mbps")).toBe("Mb/s");
     expect(unitOf("iterations")).toBe("");
   });

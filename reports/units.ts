@@ -2,7 +2,9 @@
 // value reads the same everywhere.
 
 /** The unit a metric's name carries: ttfa_ms -> "ms", mix_cost_us -> "µs". */
-export function unitOf(metric: string): string {
+export function unitOf(metricOrSeries: string): string {
+  // A tagged series (vendor_request_ms{route:/search/song}) has its metric's unit.
+  const metric = metricOrSeries.replace(/\{.*\}$/, "");
   if (metric.endsWith("_ms")) return "ms";
   if (metric.endsWith("_us")) return "µs";
   if (metric.endsWith("_mbps")) return "Mb/s";

@@ -10,6 +10,7 @@ import { createSessionStore } from "./auth/sessions.ts";
 import { createCatalog } from "./catalog/index.ts";
 import cdnRoutes from "./cdn/routes.ts";
 import { systemClock } from "./clock.ts";
+import { withExtendedCommands } from "./content/openapi.ts";
 import contentRoutes from "./content/routes.ts";
 import type { SimContext } from "./context.ts";
 import { VendorError } from "./errors.ts";
@@ -143,6 +144,8 @@ export async function buildSimulator(
         { name: "ops", description: "health, metrics, docs" },
       ],
     },
+    // Each extended command's params and answer, from the schemas the dispatcher checks params with.
+    transformObject: (d) => ("openapiObject" in d ? withExtendedCommands(d.openapiObject) : d.swaggerObject),
   });
   app.addHook("preHandler", faultHook);
   observeRequests(app);

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { HttpResponse, http } from "msw";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { VENDOR_ROUTES } from "../../protocol/vendor-routes.ts";
 import { ContentPool } from "../audio/content-pool.ts";
 import { SharedAudioStore } from "../audio/shared-audio.ts";
 import { MemoryCache } from "./cache.ts";
@@ -17,6 +18,13 @@ import {
   tempDir,
   wavBytes,
 } from "./test-fixtures.ts";
+import {
+  ATTEMPT_ERROR,
+  ATTEMPT_NO_ANSWER,
+  ATTEMPT_OK,
+  type AttemptOutcome,
+  observeVendorAttempts,
+} from "./transport.ts";
 
 // download(): cuts, resumes, changed files, expiry, revocation, cancellation, verification: edge cases a live
 // CDN produces only by bad luck, stood in for by msw.
@@ -491,5 +499,31 @@ describe("cache in memory", () => {
     expect(pool.stats.contents).toBe(1);
     await b.cm.destroy();
     expect(pool.stats.contents).toBe(0);
+  });
+});
+
+describe("the thread's vendor-attempt observer", () => {
+  afterEach(() => observeVendorAttempts(null));
+
+  it("hears each download attempt: a cut body is no answer, a 503 an error, the resume a success", async () => {
+    vendor();
+    cdn([
+      () =>
+        new HttpResponse(cutStream(FILE_A.bytes, 30_000), {
+          headers: { etag: FILE_A.etag, "content-length": String(FILE_A.bytes.length) },
+        }),
+      () => HttpResponse.json(envelope(1017097), { status: 503 }),
+      (req) => serve(req, FILE_A),
+    ]);
+    const { cm, request } = await client();
+    const id = await request();
+    const heard: [string, AttemptOutcome][] = [];
+    observeVendorAttempts((route, outcome) => heard.push([VENDOR_ROUTES[route]!, outcome]));
+    expect(await cm.download(id)).toEqual({ errorCode: 0 });
+    expect(heard).toEqual([
+      ["download", ATTEMPT_NO_ANSWER],
+      ["download", ATTEMPT_ERROR],
+      ["download", ATTEMPT_OK],
+    ]);
   });
 });

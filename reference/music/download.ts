@@ -1,7 +1,17 @@
 import { isEnvelope } from "../../protocol/envelope.ts";
+import { DOWNLOAD_ROUTE } from "../../protocol/vendor-routes.ts";
 import type { CacheKey, CacheMeta, PartialResource, ResourceCache } from "./cache.ts";
 import { backoffDelay, parseRetryAfter, type RetryPolicy } from "./retry.ts";
-import { errorText, isTransient, type VendorTransport } from "./transport.ts";
+import {
+  ATTEMPT_ERROR,
+  ATTEMPT_NO_ANSWER,
+  ATTEMPT_OK,
+  type AttemptOutcome,
+  errorText,
+  isTransient,
+  reportVendorAttempt,
+  type VendorTransport,
+} from "./transport.ts";
 
 // One resource download: streamed to a partial file (on disk, never held in memory; or, with a MemoryCache,
 // into one buffer of the announced size), resumed with
@@ -112,10 +122,14 @@ export async function runDownload(job: DownloadJob): Promise<DownloadOutcome> {
       );
       const attemptSignal = AbortSignal.any([signal, idle.signal]);
       let cut: Cut;
+      // Reported per attempt (transport.ts VendorAttemptObserver): answered only once the whole body is in.
+      let outcome: AttemptOutcome = ATTEMPT_NO_ANSWER;
+      const t0 = performance.now();
       try {
         const res = await transport.fetch(url, { headers, signal: attemptSignal });
         timer.refresh();
         if (res.status === 304 && cached) {
+          outcome = ATTEMPT_OK;
           discard(res);
           progress.finish();
           return { errorCode: 0, meta: cached, path: cache.filePath(key) };
@@ -167,10 +181,16 @@ export async function runDownload(job: DownloadJob): Promise<DownloadOutcome> {
             if (!drained) stop();
           }
           if (attemptSignal.aborted) throw new Cut(errorText(attemptSignal.reason));
-          if (total === undefined || offset === total) break;
+          if (total === undefined || offset === total) {
+            outcome = ATTEMPT_OK;
+            break;
+          }
+          outcome = ATTEMPT_ERROR;
           throw new Cut(`body ended at ${offset} of ${total} bytes`);
         }
-        throw await failureOf(res);
+        const failure = await failureOf(res);
+        outcome = ATTEMPT_ERROR;
+        throw failure;
       } catch (err) {
         if (signal.aborted) return cancelled();
         if (err instanceof Final) throw err;
@@ -178,6 +198,7 @@ export async function runDownload(job: DownloadJob): Promise<DownloadOutcome> {
         cut = err instanceof Cut ? err : new Cut(errorText(err));
       } finally {
         clearTimeout(timer);
+        reportVendorAttempt(DOWNLOAD_ROUTE, outcome, performance.now() - t0);
       }
       if (cut.restart) {
         offset = 0;

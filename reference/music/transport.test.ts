@@ -1,9 +1,18 @@
 import { delay, HttpResponse, http } from "msw";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { VENDOR_ROUTES, vendorRouteIndex } from "../../protocol/vendor-routes.ts";
 import { ZegoError } from "../errors.ts";
 import { APP_SIGN, BASE, envelope, instantRetry } from "./test-fixtures.ts";
-import { neverSent, VendorTransport } from "./transport.ts";
+import {
+  ATTEMPT_ERROR,
+  ATTEMPT_NO_ANSWER,
+  ATTEMPT_OK,
+  type AttemptOutcome,
+  neverSent,
+  observeVendorAttempts,
+  VendorTransport,
+} from "./transport.ts";
 
 const server = setupServer();
 beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
@@ -234,5 +243,48 @@ describe("neverSent", () => {
     expect(neverSent(new TypeError("fetch failed", { cause: reset }))).toBe(false);
     expect(neverSent(new DOMException("timeout", "TimeoutError"))).toBe(false);
     expect(neverSent(undefined)).toBe(false);
+  });
+});
+
+describe("the thread's vendor-attempt observer", () => {
+  afterEach(() => observeVendorAttempts(null));
+
+  it("hears every attempt, retries included, by route and outcome", async () => {
+    const heard: [number, AttemptOutcome][] = [];
+    observeVendorAttempts((route, outcome, ms) => {
+      expect(ms).toBeGreaterThanOrEqual(0);
+      heard.push([route, outcome]);
+    });
+    sequence("/v1/music/extended", [
+      () => HttpResponse.json(envelope(1017097), { status: 200 }),
+      () => HttpResponse.error(),
+      ok,
+    ]);
+    const t = transport();
+    await t.call({
+      method: "POST",
+      path: "/v1/music/extended",
+      body: { command: "/search/song", params: {} },
+      delivery: "idempotent",
+    });
+    const search = vendorRouteIndex("/v1/music/extended", "/search/song");
+    expect(heard).toEqual([
+      [search, ATTEMPT_ERROR],
+      [search, ATTEMPT_NO_ANSWER],
+      [search, ATTEMPT_OK],
+    ]);
+    sequence("/v1/music/resource", [() => HttpResponse.json(envelope(1017030))]);
+    await t.call({ method: "POST", path: "/v1/music/resource", body: {}, delivery: "once" });
+    expect(heard.at(-1)).toEqual([vendorRouteIndex("/v1/music/resource", undefined), ATTEMPT_ERROR]);
+    expect(VENDOR_ROUTES[heard.at(-1)![0]]).toBe("requestResource");
+  });
+
+  it("hears nothing once removed", async () => {
+    let n = 0;
+    observeVendorAttempts(() => n++);
+    observeVendorAttempts(null);
+    sequence("/v1/music/init", [ok]);
+    await transport().call({ method: "POST", path: "/v1/music/init", body: {}, delivery: "idempotent" });
+    expect(n).toBe(0);
   });
 });

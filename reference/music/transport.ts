@@ -1,4 +1,5 @@
 import { type Envelope, isEnvelope } from "../../protocol/envelope.ts";
+import { vendorRouteIndex } from "../../protocol/vendor-routes.ts";
 import { ZegoError } from "../errors.ts";
 import { backoffDelay, parseRetryAfter, type RetryPolicy, retryPolicy } from "./retry.ts";
 
@@ -109,6 +110,39 @@ export function isTransient(status: number, code: number): boolean {
   return status === 429 || status >= 500 || code === 1017097 || code === 1017098;
 }
 
+/** How one attempt ended: a success answer, an error answer (status or vendor code), or no whole answer. */
+export const ATTEMPT_OK = 0;
+export const ATTEMPT_ERROR = 1;
+export const ATTEMPT_NO_ANSWER = 2;
+export type AttemptOutcome = typeof ATTEMPT_OK | typeof ATTEMPT_ERROR | typeof ATTEMPT_NO_ANSWER;
+
+/**
+ * Told of every attempt, retries included, the transport and the download make: the route (an index into
+ * protocol/vendor-routes.ts VENDOR_ROUTES), how it ended, and how long it took (ms, to the end of the body).
+ * Numbers only, so an observer that counts into arrays allocates nothing per request. "No answer" means the
+ * request may or may not have reached the vendor (a timeout, a reset, a cut body, the caller's abort).
+ */
+export type VendorAttemptObserver = (route: number, outcome: AttemptOutcome, ms: number) => void;
+
+// One per thread: a load-test worker installs its counters once and every client it runs reports to them.
+let threadObserver: VendorAttemptObserver | null = null;
+
+/** Installs (or, with null, removes) this thread's observer of vendor attempts. */
+export function observeVendorAttempts(observer: VendorAttemptObserver | null): void {
+  threadObserver = observer;
+}
+
+/** Reports one attempt to this thread's observer, if any (for code that calls the vendor without `call`). */
+export function reportVendorAttempt(route: number, outcome: AttemptOutcome, ms: number): void {
+  if (threadObserver !== null && route >= 0) threadObserver(route, outcome, ms);
+}
+
+function outcomeOf(a: Attempt): AttemptOutcome {
+  if (a.kind === "no-answer") return ATTEMPT_NO_ANSWER;
+  if (a.kind === "unusable") return ATTEMPT_ERROR;
+  return a.answer.status < 300 && a.answer.envelope.code === 0 ? ATTEMPT_OK : ATTEMPT_ERROR;
+}
+
 export class VendorTransport {
   readonly baseUrl: string;
   readonly appId: number;
@@ -206,6 +240,21 @@ export class VendorTransport {
 
   private async attempt(req: VendorRequest): Promise<Attempt> {
     req.signal?.throwIfAborted();
+    if (threadObserver === null) return this.send(req);
+    const route = vendorRouteIndex(req.path, (req.body as { command?: unknown } | undefined)?.command);
+    const t0 = performance.now();
+    try {
+      const a = await this.send(req);
+      reportVendorAttempt(route, outcomeOf(a), performance.now() - t0);
+      return a;
+    } catch (err) {
+      // The caller's abort while the request was out: it may have reached the vendor.
+      reportVendorAttempt(route, ATTEMPT_NO_ANSWER, performance.now() - t0);
+      throw err;
+    }
+  }
+
+  private async send(req: VendorRequest): Promise<Attempt> {
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
     const headers = await this.headers(req.session);

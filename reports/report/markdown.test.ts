@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { baseline } from "../fixtures/make-results.ts";
 import { fmtUnit } from "../units.ts";
 import { mdCode, mdText, renderMarkdown } from "./markdown.ts";
+import { VENDOR_ROUTES_EXPLAINED, vendorRoutesTable } from "./vendor-routes.ts";
 
 describe("the Markdown summary", () => {
   const files = baseline(1);
@@ -69,5 +70,39 @@ describe("the Markdown summary", () => {
   it("marks an interrupted run", () => {
     const out = renderMarkdown({ dir: "d", ...baseline(1, { interrupted: true, durationS: 12 }) });
     expect(out).toContain("| interrupted | **yes**: SIGINT |");
+  });
+});
+
+describe("vendor requests by route", () => {
+  const line = {
+    route: "/search/song",
+    requests: 1200,
+    rate_per_s: 20,
+    errors: 3,
+    unanswered: 1,
+    p50_ms: 4.2,
+    p95_ms: 9.1,
+    p99_ms: 15,
+    max_ms: 40,
+  };
+
+  it("has a table with the one-line explanation in Markdown and on the page", () => {
+    const files = baseline(1, { durationS: 12 });
+    expect(renderMarkdown({ dir: "d", ...files })).not.toContain("## Vendor requests by route");
+    files.summary.vendor_routes = [
+      line,
+      { ...line, route: "download|x", requests: 7, errors: 0, unanswered: 0 },
+    ];
+    const md = renderMarkdown({ dir: "d", ...files });
+    expect(md).toContain("## Vendor requests by route");
+    expect(md).toContain(mdText(VENDOR_ROUTES_EXPLAINED));
+    expect(md).toContain(
+      `| \`/search/song\` | 1,200 | 20/s | 3 (0.25%) | 1 | ${fmtUnit(4.2, "ms")} | ${fmtUnit(9.1, "ms")} | ${fmtUnit(15, "ms")} |`,
+    );
+    expect(md).toContain("| `download\\|x` | 7 |");
+    const page = String(vendorRoutesTable(files.summary));
+    expect(page).toContain("<h3>Vendor requests by route</h3>");
+    expect(page).toContain("<code>/search/song</code>");
+    expect(page).toContain("download|x");
   });
 });

@@ -6,6 +6,7 @@ import { fmt, fmtBytes, fmtDuration, fmtPct, fmtUnit, unitOf } from "../units.ts
 import { generatorSummary, generatorVerdict } from "./generator.ts";
 import { billingModeName, codeInfo, metricTitle, vendorName } from "./names.ts";
 import { kneeText, observed } from "./sections.ts";
+import { vendorRoutesMarkdown } from "./vendor-routes.ts";
 
 /** Text safe in a Markdown table cell: no emphasis, links, code, HTML or cell breaks. */
 export function mdText(s: string): string {
@@ -133,6 +134,8 @@ export function renderMarkdown(r: RunResults): string {
         ),
     "",
   );
+
+  out.push(...vendorRoutesMarkdown(s, { text: mdText, code: mdCode }));
 
   const cap = s.capacity;
   out.push("## Capacity", "");

@@ -23,6 +23,7 @@ import {
   runDetails,
   thresholdsTable,
 } from "./sections.ts";
+import { vendorRoutesTable } from "./vendor-routes.ts";
 
 export interface PageOptions {
   /** When the report was generated (shown in the footer); injectable for reproducible output. */
@@ -125,7 +126,7 @@ ${generatorBanner(s)}
 ${section("overview", "Overview", [overview(r), runDetails(r)])}
 ${section("thresholds", "Thresholds and checks", [thresholdsTable(s.thresholds), checksTable(s.checks)])}
 ${section("throughput", "Throughput and errors over time", chartFigures(data, "throughput"))}
-${section("latency", "Latency by stage", [chartFigures(data, "latency"), html`<h3>Whole-run percentiles</h3>`, latencyTable(s.metrics)])}
+${section("latency", "Latency by stage", [chartFigures(data, "latency"), html`<h3>Whole-run percentiles</h3>`, latencyTable(s.metrics), vendorRoutesTable(s)])}
 ${section("distribution", "Time to first audio: distribution", chartFigures(data, "distribution"))}
 ${section("mixing", "Mixing: lateness, deadline misses and cost", chartFigures(data, "mixing"))}
 ${section("bandwidth", "Download bandwidth", chartFigures(data, "bandwidth"))}

@@ -88,6 +88,11 @@ export const METRICS = {
   lyric_lines_shown: counter("count", "lyric lines made current by playback reaching them"),
   lyric_lines_skipped: counter("count", "lyric lines passed within one frame behind another (late ticks)"),
   lyrics_unavailable: counter("count", "singer iterations with lyrics asked for and none to be had"),
+  // Vendor requests by route (protocol/vendor-routes.ts), every attempt of the clients, retries included.
+  vendor_requests: counter("count", "vendor request attempts, by route", ["route"]),
+  vendor_request_errors: counter("count", "vendor attempts without a success answer, by route", ["route"]),
+  vendor_requests_unanswered: counter("count", "vendor attempts without a whole answer, by route", ["route"]),
+  vendor_request_ms: trend("ms", "one vendor attempt, to the end of its body, by route", ["route"]),
   // The load generator's own health (scenarios/run/generator.ts), one sample per thread per second.
   generator_elu: trend("ratio", "event-loop utilisation of each worker thread, per second (0..1)"),
   generator_loop_delay_ms: trend("ms", "event-loop delay p99 of each worker thread, per second"),

@@ -59,7 +59,10 @@ describe("billing exact or the run fails", () => {
     const outcome = await runScenario({ scenario, out, seed: 3, err, workers: 1 });
     const r = readResults(out);
     expect(outcome.exitCode, err.text()).toBe(EXIT.ok);
-    expect(r.summary.checks).toEqual([expect.objectContaining({ name: "billing", ok: true })]);
+    expect(r.summary.checks).toEqual([
+      expect.objectContaining({ name: "billing", ok: true }),
+      expect.objectContaining({ name: "vendor_routes", ok: true }),
+    ]);
     expect(r.ledger.rows.length).toBe(2);
   }, 60_000);
 });

@@ -21,6 +21,7 @@ import { describeReason, GeneratorWatch } from "./saturation.ts";
 import { timeseriesPoint } from "./series.ts";
 import { buildSongPool } from "./song-pool.ts";
 import { buildSummary } from "./summary.ts";
+import { readVendorCounts, vendorRouteCheck, vendorRouteLines } from "./vendor-routes.ts";
 import { bundleWorker } from "./worker-bundle.ts";
 import { TSX_ENTRY, WorkerPool } from "./workers.ts";
 
@@ -183,6 +184,8 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     appSign: c.appSign,
     userID: `${prefix}-setup`,
   });
+  // After the song pool's set-up calls (made here, not counted by any client): the vendor's per-route baseline.
+  const routesBefore = await readVendorCounts(c.target);
   const { thresholds } = parseThresholds(s.options.thresholds);
   let faultsTouched = false;
   const applyFaults = async (profile: unknown | null) => {
@@ -380,6 +383,13 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     if (faultsTouched && !c.embedded) await admin.setFaults(null).catch(() => {});
 
     const checks = [runBillingCheck(total, s.resource, ledgerError ?? ledger, prefix)];
+    const vendorRoutes = vendorRouteLines(total, durationS);
+    checks.push(
+      vendorRouteCheck(vendorRoutes, routesBefore, await readVendorCounts(c.target), {
+        exclusive: c.embedded && pool.finished,
+        ownClient: Boolean(o.clientModule),
+      }),
+    );
     const env = environment({
       seed: o.seed,
       startedAt: c.startedAt,
@@ -403,6 +413,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
       generator,
       checks,
     });
+    summary.vendor_routes = vendorRoutes;
     writeResults(o.out, { summary, timeseries: points, ledger, faultEvents, environment: env });
     const exitCode = bySignal
       ? EXIT.interrupted

@@ -1,8 +1,10 @@
 import { pathToFileURL } from "node:url";
 import { parentPort, workerData } from "node:worker_threads";
 import { threadTicker } from "../../reference/mixer/ticker.ts";
+import { observeVendorAttempts } from "../../reference/music/transport.ts";
 import { runPipeline } from "../../reference/pipeline/run.ts";
 import { MetricSet } from "../metrics/set.ts";
+import { VendorRouteMeter } from "../metrics/vendor-routes.ts";
 import { VU_KINDS } from "../vu/index.ts";
 import type { ClientFn } from "../vu/types.ts";
 import { unboundedController } from "./clock.ts";
@@ -73,10 +75,14 @@ const schedule = new WorkerSchedule(
 );
 
 const mixSink = tickerSink(metrics);
+// Every vendor attempt of this thread's clients, by route (a client module of its own reports nothing here).
+const vendorRoutes = new VendorRouteMeter();
+observeVendorAttempts(vendorRoutes.record);
 
 /** Everything recorded since the last answer, the thread's mixer frames included. */
 function drain() {
   threadTicker().drainTo(mixSink);
+  vendorRoutes.drainTo(metrics);
   return metrics.drain();
 }
 

@@ -58,6 +58,11 @@ describe("metric keys", () => {
     expect(parseMetricKey("conformance{ rule : revoked-skip }")).toMatchObject({
       key: "conformance{rule:revoked-skip}",
     });
+    // Vendor routes name extended commands by their path.
+    expect(parseMetricKey("vendor_request_ms{route:/search/song}")).toMatchObject({
+      key: "vendor_request_ms{route:/search/song}",
+      tags: { route: "/search/song" },
+    });
   });
 
   it("refuses unknown metrics, unknown tags and malformed filters", () => {

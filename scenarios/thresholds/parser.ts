@@ -55,7 +55,7 @@ export interface Threshold extends ParsedExpression {
 const EXPRESSION =
   /^\s*(avg|min|max|med|count|rate|p\(\s*(-?\d+(?:\.\d+)?)\s*\))\s*(<=|>=|===|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)(?:\s+over\s+(\S+))?\s*$/;
 const KEY = /^([A-Za-z0-9_]+)(?:\{([^}]*)\})?$/;
-const TAG = /^\s*([A-Za-z0-9_]+)\s*:\s*([A-Za-z0-9_.:-]+)\s*$/;
+const TAG = /^\s*([A-Za-z0-9_]+)\s*:\s*([A-Za-z0-9_./:-]+)\s*$/;
 
 const ALLOWED: Record<MetricType, readonly string[]> = {
   trend: ["avg", "min", "max", "med", "p", "count"],

@@ -1,4 +1,11 @@
 import { isEnvelope } from "../../protocol/envelope.ts";
+import { vendorRouteIndex } from "../../protocol/vendor-routes.ts";
+import {
+  ATTEMPT_ERROR,
+  ATTEMPT_NO_ANSWER,
+  ATTEMPT_OK,
+  reportVendorAttempt,
+} from "../../reference/music/transport.ts";
 import { usableFor } from "../../reference/pipeline/pick-song.ts";
 import type { PipelineResult } from "../../reference/pipeline/result.ts";
 import { AdminClient } from "../run/admin.ts";
@@ -159,13 +166,24 @@ async function twoCandidateQuery(
 ): Promise<{ query: string }> {
   const h = { "content-type": "application/json", "x-app-id": String(ctx.appID), "x-app-sign": ctx.appSign };
   const post = async (path: string, body: unknown, session?: string) => {
-    const res = await fetch(ctx.target + path, {
-      method: "POST",
-      headers: session ? { ...h, "x-session": session } : h,
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(10_000),
-    });
-    const env: unknown = await res.json();
+    // Counted like the transport's attempts (reference/music/transport.ts), so the route check sees them.
+    const route = vendorRouteIndex(path, (body as { command?: unknown }).command);
+    const t0 = performance.now();
+    let env: unknown;
+    try {
+      const res = await fetch(ctx.target + path, {
+        method: "POST",
+        headers: session ? { ...h, "x-session": session } : h,
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(10_000),
+      });
+      env = await res.json();
+      const ok = res.ok && isEnvelope(env) && env.code === 0;
+      reportVendorAttempt(route, ok ? ATTEMPT_OK : ATTEMPT_ERROR, performance.now() - t0);
+    } catch (err) {
+      reportVendorAttempt(route, ATTEMPT_NO_ANSWER, performance.now() - t0);
+      throw err;
+    }
     if (!isEnvelope(env) || env.code !== 0) throw new Error(`${path}: ${JSON.stringify(env).slice(0, 200)}`);
     return env.data as { session?: string; songs?: Record<string, unknown>[] };
   };

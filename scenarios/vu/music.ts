@@ -1,7 +1,15 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { vendorRouteIndex } from "../../protocol/vendor-routes.ts";
 import { ZegoCopyrightedMusic } from "../../reference/music/copyrighted-music.ts";
+import {
+  ATTEMPT_ERROR,
+  ATTEMPT_NO_ANSWER,
+  ATTEMPT_OK,
+  type AttemptOutcome,
+  reportVendorAttempt,
+} from "../../reference/music/transport.ts";
 import { pickSongs } from "../../reference/pipeline/pick-song.ts";
 import { shouldFallBackToRequest } from "../../reference/pipeline/recovery.ts";
 import { countingFetch } from "../../reference/pipeline/traffic.ts";
@@ -98,6 +106,8 @@ async function musicIteration(
   }
 }
 
+const LOGIN_ROOM = vendorRouteIndex("/v1/room/login", undefined);
+
 /** POST /v1/room/login: room membership, which getSharedResource needs (the engine does this in the pipeline). */
 async function roomLogin(
   target: string,
@@ -106,6 +116,9 @@ async function roomLogin(
   roomID: string,
   signal: AbortSignal,
 ): Promise<number> {
+  // Counted like the transport's attempts (reference/music/transport.ts), so the route check sees it.
+  const t0 = performance.now();
+  let outcome: AttemptOutcome = ATTEMPT_NO_ANSWER;
   try {
     const res = await fetch(`${target}/v1/room/login`, {
       method: "POST",
@@ -119,8 +132,11 @@ async function roomLogin(
       signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]),
     });
     const body = (await res.json()) as { code?: unknown };
+    outcome = res.ok && body.code === 0 ? ATTEMPT_OK : ATTEMPT_ERROR;
     return typeof body.code === "number" ? body.code : 1017010;
   } catch {
     return 1017098;
+  } finally {
+    reportVendorAttempt(LOGIN_ROOM, outcome, performance.now() - t0);
   }
 }

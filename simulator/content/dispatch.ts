@@ -1,4 +1,5 @@
 import { VendorError } from "../errors.ts";
+import { paramsError } from "./check-params.ts";
 import type { CommandContext } from "./command.ts";
 import { ALL_VENDORS } from "./command.ts";
 import { COMMANDS } from "./commands/index.ts";
@@ -27,7 +28,8 @@ function parseParams(raw: ExtendedBody["params"]): Params {
 
 /**
  * Checks in the vendor's order: command (1017000 empty, 1017040 unknown), params (1017001 empty), then
- * vendor_id (1017040 type, 1017071 invalid, 1017052 not enabled for the app, 1017053 no such function).
+ * vendor_id (1017040 type, 1017071 invalid, 1017052 not enabled for the app, 1017053 no such function), then
+ * the other params against the command's schema (1017040 naming the param; schemas.ts), then the command.
  */
 export function dispatch(
   body: ExtendedBody,
@@ -49,5 +51,7 @@ export function dispatch(
       throw new VendorError(1017053, `vendor ${vendor} does not support ${command.name}`);
     }
   }
+  const wrong = paramsError(command.name, params);
+  if (wrong) throw wrong;
   return command.run({ ...ctx, vendor, params });
 }

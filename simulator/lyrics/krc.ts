@@ -27,6 +27,15 @@ export interface KrcDocument extends LyricTagFields {
   lines: KrcLine[];
 }
 
+/**
+ * Whether a song has word-timed lyrics, i.e. whether a krc_token for it can ever open a KRC. The resource
+ * routes issue a krc_token only then (wire-api: "`krc_token` where the vendor has one"), so a result that
+ * carries a token always leads to lyrics, and a result without one tells the app there are none to fetch.
+ */
+export function hasWordTimedLyrics(f: Pick<SongFacts, "has_krc" | "pure_music">): boolean {
+  return f.has_krc && !f.pure_music;
+}
+
 export function krcLines(c: Composition): KrcLine[] {
   return c.lines.map((l) => ({
     begin_time: l.begin,

@@ -147,15 +147,38 @@ describe("KRC route", () => {
     // Another user of the same app may read the lyrics (the token is the credential, as in the SDK).
     expect((await krc(bob, acc.krc!)).body.code).toBe(0);
 
+    // A token for a song without word-timed lyrics (the routes issue none; see the next test) answers 1017048.
     const plain = findSong((f) => !f.has_krc);
-    const noWords = await resource(alice, plain, 1);
-    expect((await krc(alice, noWords.krc!)).body.code).toBe(1017048);
+    const { krc_token } = sim.ctx.resources.krc.issue(plain.item.song_id, 0, DEV_APP.app_id, clock.now());
+    expect((await krc(alice, krc_token)).body.code).toBe(1017048);
 
     clock.advance(KRC_TTL + 1);
     try {
       expect((await krc(alice, acc.krc!)).body.code).toBe(1017047);
     } finally {
       clock.set(clock.startedAt);
+    }
+  });
+});
+
+describe("krc_token only where a KRC exists", () => {
+  it("gives accompaniment, clip and shared results of a song without word-timed lyrics no krc_token", async () => {
+    const plain = findSong((f) => !f.has_krc);
+    for (const type of [1, 2, 3]) {
+      const r = await call(sim.url, "POST", "/v1/music/resource", {
+        headers: alice,
+        body: { song_id: plain.item.song_id, resource_type: type, billing_mode: 0, vendor_id: 0 },
+      });
+      expect(r.body.code, JSON.stringify(r.body)).toBe(0);
+      expect(r.body.data, `type ${type}`).not.toHaveProperty("krc_token");
+      expect(r.body.data).not.toHaveProperty("krc_token_ttl");
+    }
+    // Every token a result does carry opens its KRC: the promise a client can rely on.
+    const worded = findSong((f) => f.has_krc);
+    for (const type of [1, 2, 3]) {
+      const r = await resource(alice, worded, type);
+      expect(r.krc, `type ${type}`).toBeTypeOf("string");
+      expect((await krc(alice, r.krc!)).body.code).toBe(0);
     }
   });
 });

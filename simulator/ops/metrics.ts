@@ -5,6 +5,7 @@ export interface SimMetrics {
   registry: Registry;
   requests: Counter<"route" | "method" | "status" | "code">;
   latency: Histogram<"route">;
+  vendorRequests: Counter<"route" | "status">;
   bytesServed: Counter<"quality">;
   activeDownloads: Gauge;
   ledgerRows: Counter<"billing_mode" | "vendor_id">;
@@ -26,6 +27,14 @@ export function createMetrics(): SimMetrics {
       help: "Time to answer, by route (downloads: time to the end of the body)",
       labelNames: ["route"],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    vendorRequests: new Counter({
+      name: "ktv_vendor_requests_total",
+      help:
+        "Vendor requests answered, by vendor route (the SDK call, or the command of sendExtendedRequest; " +
+        "protocol/vendor-routes.ts, the names the reference client counts its attempts by) and HTTP status",
+      labelNames: ["route", "status"],
       registers: [registry],
     }),
     bytesServed: new Counter({

@@ -1,11 +1,12 @@
 import type { FastifyInstance } from "fastify";
+import { VENDOR_ROUTES, vendorRouteIndex } from "../../protocol/vendor-routes.ts";
 
 // Envelopes are serialized with `code` first, so the code can be read off the payload's prefix without parsing.
 const CODE_PREFIX = /^\{"code":(-?\d+)/;
 
-/** Counts every answer by route, status and envelope code, and times it. */
+/** Counts every answer by route, status and envelope code (and by vendor route), and times it. */
 export function observeRequests(app: FastifyInstance): void {
-  const { requests, latency } = app.sim.metrics;
+  const { requests, latency, vendorRequests } = app.sim.metrics;
   app.addHook("onSend", async (_req, reply, payload) => {
     if (typeof payload === "string") {
       const m = CODE_PREFIX.exec(payload);
@@ -18,5 +19,9 @@ export function observeRequests(app: FastifyInstance): void {
     const code = (reply as unknown as { vendorCode?: string }).vendorCode ?? "";
     requests.inc({ route, method: req.method, status: String(reply.statusCode), code });
     latency.observe({ route }, reply.elapsedTime / 1000);
+    // By vendor route too, so a client's per-route counts can be checked against what the vendor answered.
+    const body = req.body as { command?: unknown } | null | undefined;
+    const v = vendorRouteIndex(route, body?.command);
+    if (v >= 0) vendorRequests.inc({ route: VENDOR_ROUTES[v], status: String(reply.statusCode) });
   });
 }

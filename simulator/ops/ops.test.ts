@@ -1,6 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EXTENDED_COMMANDS, VENDOR_ROUTES } from "../../protocol/vendor-routes.ts";
 import { call, session, testSimulator } from "../../test/sim.ts";
 import type { Simulator } from "../app.ts";
+import { COMMANDS } from "../content/commands/index.ts";
+
+/** ktv_vendor_requests_total by route, summed over status (simulator/ never imports scenarios/). */
+function parseRoutes(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of text.matchAll(/^ktv_vendor_requests_total\{route="([^"]*)",status="\d+"\} (\d+)$/gm))
+    out.set(m[1]!, (out.get(m[1]!) ?? 0) + Number(m[2]));
+  return out;
+}
 
 describe("operations routes", () => {
   let sim: Simulator;
@@ -58,6 +68,35 @@ describe("operations routes", () => {
     );
     expect(text).toContain("ktv_request_duration_seconds_bucket");
     expect(text).toMatch(/ktv_ledger_rows \d+/);
+  });
+
+  it("counts vendor requests by vendor route, the names the clients count by", async () => {
+    const h = await session(sim.url, "routes-user");
+    const count = async () => parseRoutes(await (await fetch(`${sim.url}/metrics`)).text());
+    const before = await count();
+    await call(sim.url, "POST", "/v1/music/extended", {
+      headers: h,
+      body: { command: "/search/song", params: { keyword: "love", page: 1 } },
+    });
+    await call(sim.url, "POST", "/v1/music/extended", {
+      headers: h,
+      body: { command: "/tag/list", params: {} },
+    });
+    await call(sim.url, "POST", "/v1/music/extended", { headers: h, body: { command: "/nope", params: {} } });
+    await call(sim.url, "GET", "/v1/music/lyrics/lrc?song_id=", { headers: h });
+    await call(sim.url, "GET", "/healthz");
+    const after = await count();
+    const diff = (r: string) => (after.get(r) ?? 0) - (before.get(r) ?? 0);
+    expect(diff("/search/song")).toBe(1);
+    expect(diff("/tag/list")).toBe(1);
+    expect(diff("sendExtendedRequest (other command)")).toBe(1);
+    expect(diff("getLrcLyric")).toBe(1);
+    // Only vendor routes: /healthz and /metrics are not counted here.
+    for (const r of after.keys()) expect(VENDOR_ROUTES as readonly string[]).toContain(r);
+  });
+
+  it("names every extended command of the simulator in the shared route list", () => {
+    expect([...COMMANDS.keys()].sort()).toEqual([...EXTENDED_COMMANDS].sort());
   });
 
   it("answers unknown routes and malformed bodies with envelopes", async () => {

@@ -4,6 +4,7 @@ import { audioLayout } from "../cdn/format.ts";
 import type { SimContext } from "../context.ts";
 import { VendorError } from "../errors.ts";
 import type { FaultSeam } from "../faults/seam.ts";
+import { hasWordTimedLyrics } from "../lyrics/krc.ts";
 import { checkBilling } from "./billing.ts";
 import { type Caller, checkRequestTarget, checkScene } from "./caller.ts";
 import { checkQuality } from "./capabilities.ts";
@@ -54,7 +55,10 @@ export function requestResource(
 
   const now = sim.clock.now();
   const span = resourceSpan(type, facts);
-  const krc = type === 0 ? null : sim.resources.krc.issue(facts.item.song_id, vendor, app.app_id, now);
+  const krc =
+    type === 0 || !hasWordTimedLyrics(facts)
+      ? null
+      : sim.resources.krc.issue(facts.item.song_id, vendor, app.app_id, now);
   const subject = {
     app_id: session.app_id,
     user_id: session.user_id,

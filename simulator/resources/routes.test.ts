@@ -404,13 +404,27 @@ describe("issued resources work end to end with the other surfaces", () => {
 });
 
 describe("POST /v1/music/shared-resource", () => {
+  it("shares a song without word-timed lyrics without a krc_token, as the request answered", async () => {
+    const room = "share-room-nokrc";
+    const alice = await user("alice-nokrc", DEV_APP, [room]);
+    const bob = await user("bob-nokrc", DEV_APP, [room]);
+    const s = find((x) => x.item.vendor_id === 0 && singable(x) && !x.has_krc);
+    const key = { song_id: s.item.song_id, resource_type: 1, vendor_id: 0, room_id: room };
+    const orig = await request(alice, { ...key, billing_mode: 0 });
+    expect(orig.body.code).toBe(0);
+    expect(orig.body.data).not.toHaveProperty("krc_token");
+    const got = await shared(bob, key);
+    expect(got.body.code).toBe(0);
+    expect(got.body.data).not.toHaveProperty("krc_token");
+  });
+
   it("gives each other room member one free copy; 1017050 / 1017051 / 1017054 otherwise", async () => {
     const room = "share-room";
     const alice = await user("alice-share", DEV_APP, [room]);
     const bob = await user("bob-share", DEV_APP, [room]);
     const carol = await user("carol-share", DEV_APP, [room]);
     const outsider = await user("dave-share");
-    const s = find((x) => x.item.vendor_id === 0 && singable(x));
+    const s = find((x) => x.item.vendor_id === 0 && singable(x) && x.has_krc);
     const key = { song_id: s.item.song_id, resource_type: 1, vendor_id: 0, room_id: room };
 
     expect((await shared(bob, key)).body.code).toBe(1017050);

@@ -77,7 +77,12 @@ export const ResourceData = Type.Object(
     token_ttl: ms("share token validity, ms (absent in shared song/accompaniment results)"),
     share_token_ttl: ms("clip/segment: same value as token_ttl"),
     share_token: Type.Optional(Type.String({ description: "accompaniment: legacy top-level share token" })),
-    krc_token: Type.Optional(Type.String({ description: "for getKrcLyricByToken (not for songs)" })),
+    krc_token: Type.Optional(
+      Type.String({
+        description:
+          "for getKrcLyricByToken: accompaniment/clip/segment of a song with word-timed lyrics; absent for songs and for songs without word-timed lyrics (nothing to fetch)",
+      }),
+    ),
     krc_token_ttl: ms("krc_token validity, ms"),
     segment_begin: ms("clip: start in the full song; segment: start of the short segment in the long clip"),
     segment_end: ms("clip: end in the full song; segment: end of the short segment in the long clip"),

@@ -1,4 +1,5 @@
 import { VendorError } from "../errors.ts";
+import { hasWordTimedLyrics } from "../lyrics/krc.ts";
 import { type Caller, checkRequestTarget } from "./caller.ts";
 import type { ResourceDeps } from "./request-resource.ts";
 import { resourceResult } from "./result.ts";
@@ -41,7 +42,10 @@ export function getSharedResource(
   if (!share) throw new VendorError(1017051);
 
   const src = share.source;
-  const krc = type === 0 ? null : sim.resources.krc.issue(src.song_id, vendor, app.app_id, now);
+  const krc =
+    type === 0 || !hasWordTimedLyrics(facts)
+      ? null
+      : sim.resources.krc.issue(src.song_id, vendor, app.app_id, now);
   const subject = {
     app_id: session.app_id,
     user_id: session.user_id,
