@@ -71,12 +71,13 @@ describe("admin access", () => {
     expect(rebound.body).toContain("loopback Host");
     expect(sim.ctx.catalog.isRevoked(song)).toBe(false);
     // The simulator's own page origin and plain clients (no Origin) are served, by any loopback name.
-    for (const headers of [
+    const allowed: Record<string, string>[] = [
       { origin: `http://127.0.0.1:${port}` },
       {},
       { host: `localhost:${port}` },
       { host: `[::1]:${port}` },
-    ]) {
+    ];
+    for (const headers of allowed) {
       expect((await raw("GET", "/admin/ledger", headers)).status).toBe(200);
     }
     expect(
