@@ -12,6 +12,7 @@ import type { ZegoMediaPlayer } from "../player/media-player.ts";
 import { ZegoMediaPlayerState } from "../player/state.ts";
 import type { Acquired, Failure } from "./acquire.ts";
 import { DEFAULT_LISTEN_SECONDS, type ResolvedConfig } from "./config.ts";
+import { type PlayerActionReport, PlayerActionRunner, planPlayerActions } from "./player-actions.ts";
 import type { PipelineResult, Recorder } from "./result.ts";
 
 // The last steps of the flow: load the downloaded song into a media player, start it, mix it with the voice
@@ -102,6 +103,8 @@ function watchRoomLoss(engine: ZegoExpressEngine, onLost: (code: number) => void
 
 export interface PublishOutcome {
   report: NonNullable<PipelineResult["publish"]>;
+  /** What the player actions did (cfg.player), or null without them. */
+  player: PlayerActionReport | null;
   /** The code the room was lost with while publishing, or null. */
   roomLost: number | null;
 }
@@ -118,6 +121,7 @@ export async function publishSong(ctx: PerformContext, loaded: Loaded): Promise<
   const wav = cfg.outPath ? new WavWriter(cfg.outPath) : null;
   const limit =
     cfg.seconds === undefined ? Number.POSITIVE_INFINITY : Math.round((cfg.seconds * 1000) / FRAME_MS);
+  const actions = cfg.player ? await playerActions(cfg, player, limit, rec) : null;
   let songEnded = false;
   let finish = () => {};
   const done = new Promise<void>((resolve) => {
@@ -134,6 +138,7 @@ export async function publishSong(ctx: PerformContext, loaded: Loaded): Promise<
       if (rec.pickedAt !== null) rec.stages.pick_to_audio_ms = rec.stages.ttfa_ms - rec.pickedAt;
       rec.event({ type: "first_audio", ttfa_ms: rec.stages.ttfa_ms });
     }
+    actions?.onFrame(frame);
     const packetDone = (frame + 1) % FRAMES_PER_PACKET === 0;
     if (frame + 1 >= limit || (songEnded && packetDone)) {
       // Stops the clock now, inside this tick: no frame after this one is mixed, so none is missing from --out.
@@ -178,7 +183,20 @@ export async function publishSong(ctx: PerformContext, loaded: Loaded): Promise<
     bytes_sent: st.bytesSent,
     reconnects: engine.reconnectCount,
   };
-  return { report, roomLost };
+  return { report, roomLost, player: actions?.report ?? null };
+}
+
+/** The run's player actions, planned over the frames it will publish (`limit`, or the rest of the song). */
+async function playerActions(
+  cfg: ResolvedConfig,
+  player: ZegoMediaPlayer,
+  limit: number,
+  rec: PerformContext["rec"],
+): Promise<PlayerActionRunner> {
+  const songFrames = Math.floor(((await player.getTotalDuration()) - cfg.startPositionMs) / FRAME_MS);
+  const frames = Math.min(limit, songFrames);
+  const plan = planPlayerActions(cfg.seed, cfg.player ?? {}, frames);
+  return new PlayerActionRunner(player, plan, cfg.startPositionMs, (code) => rec.error(code));
 }
 
 /** Plays every listened stream, recording capture->receipt latency and the first packet heard. */

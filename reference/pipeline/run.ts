@@ -16,6 +16,7 @@ import {
   stopListening,
 } from "./perform.ts";
 import { pickSongs } from "./pick-song.ts";
+import type { PlayerActionReport } from "./player-actions.ts";
 import { transientRetryPolicy } from "./recovery.ts";
 import { type PipelineResult, Recorder } from "./result.ts";
 import { countingFetch, type RetryReport, retryObserver } from "./traffic.ts";
@@ -93,6 +94,7 @@ export async function runPipeline(
   let failure: PipelineResult["failure"] = null;
   let song: PipelineResult["song"] = null;
   let publish: PipelineResult["publish"] = null;
+  let playerReport: PlayerActionReport | null = null;
   let listen: PipelineResult["listen"] = null;
   let ctx: PerformContext | null = null;
   let st: ReturnType<typeof engine.getPublishStats> | null = null;
@@ -188,6 +190,7 @@ export async function runPipeline(
     if (cfg.publish) {
       const outcome = await publishSong(ctx, loaded);
       publish = outcome.report;
+      playerReport = outcome.player;
       if (outcome.roomLost !== null) {
         throw new StageFailure({
           stage: "publish",
@@ -241,6 +244,7 @@ export async function runPipeline(
     recovery: rec.recovery,
     publish,
     mix: publish ? st.clock : null,
+    ...(playerReport ? { player: playerReport } : {}),
     listen,
     histograms: {
       unit: "us",
