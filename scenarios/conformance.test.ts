@@ -38,11 +38,19 @@ describe("conformance scenario", () => {
       CONFORMANCE_CASES.map((c) => [`conformance{rule:${c.rule}}`, true]),
     );
     expect(outcome.exitCode, err.text()).toBe(EXIT.ok);
-    // Each case's ledger rows: 1 + 1 + 2 (expired, re-requested) + 2 (revoked, next song) + 1 + 0 (dropped).
+    // Each case's ledger rows: 1 + 1 + 2 (expired, re-requested) + 2 (revoked, next song) + 1 + 0 (outage) +
+    // 0 (dropped).
     expect(r.ledger.rows.length).toBe(7);
     expect(r.summary.counters.billable_requests).toBe(7);
     expect(r.faultEvents.map((e) => e.fault_id).sort()).toEqual(
-      expect.arrayContaining(["busy-once", "drop-once", "expired-once", "reset-once", "stall-once"]),
+      expect.arrayContaining([
+        "busy-once",
+        "drop-once",
+        "expired-once",
+        "reset-once",
+        "search-outage",
+        "stall-once",
+      ]),
     );
   }, 90_000);
 

@@ -17,7 +17,7 @@ import {
 } from "./perform.ts";
 import { pickSongs } from "./pick-song.ts";
 import type { PlayerActionReport } from "./player-actions.ts";
-import { transientRetryPolicy } from "./recovery.ts";
+import { isVendorUnavailable, MEDIA_RECONNECT, transientRetryPolicy } from "./recovery.ts";
 import { type PipelineResult, Recorder } from "./result.ts";
 import { countingFetch, type RetryReport, retryObserver } from "./traffic.ts";
 
@@ -191,6 +191,9 @@ export async function runPipeline(
       const outcome = await publishSong(ctx, loaded);
       publish = outcome.report;
       playerReport = outcome.player;
+      for (let i = 0; i < publish.reconnects; i++) {
+        rec.recover(MEDIA_RECONNECT, "publish", 0, "media socket lost: logged in again and re-published");
+      }
       if (outcome.roomLost !== null) {
         throw new StageFailure({
           stage: "publish",
@@ -219,6 +222,12 @@ export async function runPipeline(
         code: codeOf(err, 1017099),
         message: err instanceof Error ? err.message : String(err),
       };
+    }
+    const backoffs = rec.recovery.filter((a) => a.rule === "transient-backoff").length;
+    if (failure && isVendorUnavailable(failure.code, backoffs)) {
+      const why = `the vendor is unavailable: ${failure.code} after ${backoffs} backoff retries`;
+      rec.recover("vendor-unavailable", failure.stage, failure.code, why);
+      failure.message = `${why} (${failure.message})`;
     }
   } finally {
     if (ctx) listen = await stopListening(ctx).catch(() => null);

@@ -106,6 +106,27 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
     expect: { ok: true, recovery: "shared-fallback", ledgerRows: 1 },
   },
   {
+    rule: "vendor-unavailable",
+    description:
+      "the content center is down (outage: every search answers 1017098): backed off, then a clear 1017098 failure, nothing billed",
+    profile: {
+      faults: [
+        {
+          id: "search-outage",
+          kind: "outage",
+          selector: { route: "POST /v1/music/extended" },
+        },
+      ],
+    },
+    expect: {
+      ok: false,
+      recovery: "vendor-unavailable",
+      recoveryStage: "search",
+      ledgerRows: 0,
+      failureCodes: [1017098],
+    },
+  },
+  {
     rule: "no-blind-rebill",
     description:
       "requestResource's connection is dropped unanswered: reported (1017098), never repeated automatically (it may have billed)",
