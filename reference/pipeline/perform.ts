@@ -48,6 +48,9 @@ export async function loadSong(ctx: PerformContext, acquired: Acquired): Promise
         message: `load of ${acquired.resourceID} failed`,
       };
     }
+    // The original song (type 0) has no standard pitch line (spec §4: accompaniments and clips only; the vendor
+    // answers 1017075): a careful client does not ask, and its voice sings nothing over the original.
+    if (cfg.resourceType === 0) return { player, pitch: [] };
     const p = await music.getStandardPitch(acquired.resourceID);
     if (p.errorCode !== 0) rec.error(p.errorCode);
     return { player, pitch: p.errorCode === 0 ? parsePitch(p.pitch) : [] };
