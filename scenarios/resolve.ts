@@ -1,7 +1,8 @@
 import { DEFAULT_MEDIA_CODEC, type MediaCodec } from "../reference/codec/profile.ts";
+import { DEFAULT_PAUSE_MS } from "../reference/pipeline/player-actions.ts";
 import type { SimOptions } from "../simulator/options.ts";
 import { durationNotices, durationProblem } from "./duration-needs.ts";
-import type { CacheBehaviour, LoadOptions, ScenarioDefinition, VuKind } from "./format.ts";
+import type { CacheBehaviour, LoadOptions, MixData, ScenarioDefinition, VuKind } from "./format.ts";
 import { durationMs } from "./load/duration.ts";
 import { type LoadPlan, planLoad } from "./load/plan.ts";
 import { expandShortcuts, type ScenarioConfigs } from "./load/shortcuts.ts";
@@ -31,8 +32,30 @@ export interface ResolvedScenario {
   maxStartDelayMs: number;
   simulator: Partial<SimOptions>;
   extrapolateRooms: number[];
+  /** ktv.mix: [value, weight] per field (a field left out is `resource`'s value, weight 1); null without it. */
+  mix: ResolvedMix | null;
+  /** ktv.player with its defaults; null without it. */
+  player: { pauseProb: number; seekProb: number; pauseMs: number } | null;
   /** What `--duration` changed beyond the length (a ramp scaled), for the user to read; empty without it. */
   notices: string[];
+}
+
+export interface ResolvedMix {
+  types: [number, number][];
+  vendors: [number, number][];
+  scenes: [number, number][];
+  billingModes: [number, number][];
+}
+
+function resolveMix(m: MixData, r: ResolvedScenario["resource"]): ResolvedMix {
+  const list = (w: Record<string, number> | undefined, single: number): [number, number][] =>
+    w ? Object.entries(w).map(([v, x]) => [Number(v), x]) : [[single, 1]];
+  return {
+    types: list(m.types, r.type),
+    vendors: list(m.vendors, r.vendorId),
+    scenes: list(m.scenes, 0),
+    billingModes: list(m.billingModes, r.billingMode),
+  };
 }
 
 export class ScenarioError extends Error {
@@ -55,7 +78,7 @@ export class DurationError extends ScenarioError {
 }
 
 /** Default charts per vendor: vendors 0/1 "hot picks" (8888), vendor 2 its first list; vendor 4 has none. */
-function defaultCharts(vendorId: number): string[] {
+export function defaultCharts(vendorId: number): string[] {
   if (vendorId === 2) return ["22004"];
   if (vendorId === 4) return [];
   return ["8888"];
@@ -118,6 +141,14 @@ export function resolveScenario(
     maxStartDelayMs: durationMs(k.maxStartDelay ?? "5s"),
     simulator: { ...k.simulator },
     extrapolateRooms: k.extrapolateRooms ?? [],
+    mix: k.mix ? resolveMix(k.mix, resource) : null,
+    player: k.player
+      ? {
+          pauseProb: k.player.pauseProb ?? 0,
+          seekProb: k.player.seekProb ?? 0,
+          pauseMs: k.player.pauseMs ?? DEFAULT_PAUSE_MS,
+        }
+      : null,
     notices: o.durationOverrideMs === undefined ? [] : durationNotices(def, o.durationOverrideMs),
   };
 }

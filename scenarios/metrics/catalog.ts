@@ -79,6 +79,15 @@ export const METRICS = {
   mix_frames: counter("count", "mixer frames produced"),
   mix_late_frames: counter("count", "mixer frames that started a whole frame period or more late"),
   recoveries: counter("count", "recovery actions of the reference client", ["rule"]),
+  // ktv.mix: one run requests in several billing modes and vendors; the billing check compares each.
+  billable_by_mode: counter("count", "billable_requests by the billing mode requested in", ["billing_mode"]),
+  billable_by_vendor: counter("count", "billable_requests by the vendor requested from", ["vendor_id"]),
+  unconfirmed_by_mode: counter("count", "unconfirmed_requests by billing mode", ["billing_mode"]),
+  unconfirmed_by_vendor: counter("count", "unconfirmed_requests by vendor", ["vendor_id"]),
+  player_pauses: counter("count", "ktv.player: media player pauses while publishing"),
+  player_resumes: counter("count", "ktv.player: media player resumes after a pause"),
+  player_seeks: counter("count", "ktv.player: media player seeks (back to a whole second of the song)"),
+  player_paused_frames: counter("count", "ktv.player: 10 ms frames published while the player was paused"),
   // The load generator's own health (scenarios/run/generator.ts), one sample per thread per second.
   generator_elu: trend("ratio", "event-loop utilisation of each worker thread, per second (0..1)"),
   generator_loop_delay_ms: trend("ms", "event-loop delay p99 of each worker thread, per second"),

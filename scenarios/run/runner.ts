@@ -15,6 +15,7 @@ import { startEmbeddedSimulator } from "./embedded-simulator.ts";
 import { environment } from "./environment.ts";
 import { ProcessCpu, recordSample, ThreadSampler, TimerLag } from "./generator.ts";
 import type { WorkerInit } from "./messages.ts";
+import { buildMixPools, mixScenes } from "./mix.ts";
 import { Progress, type ProgressOut } from "./progress.ts";
 import { writeResults } from "./results.ts";
 import { describeReason, GeneratorWatch } from "./saturation.ts";
@@ -97,6 +98,8 @@ export async function runScenario(o: RunOptions): Promise<RunOutcome> {
         dataDir: ":memory:",
         logLevel: o.simLogLevel ?? "silent",
         catalogSize: s.simulator.catalogSize ?? 10_000,
+        // ktv.mix scenes must be enabled for the app (else 1017076), as a real app's contract would have them.
+        ...(mixScenes(s.mix).length > 0 ? { apps: [{ ...DEV_APP, scenes: [0, ...mixScenes(s.mix)] }] } : {}),
         ...(s.simulator.resourceTtlMs ? { resourceTtlMs: s.simulator.resourceTtlMs } : {}),
         ...(s.simulator.shareTtlMs ? { shareTtlMs: s.simulator.shareTtlMs } : {}),
         ...(s.simulator.cdnGlobalBytesPerSec
@@ -137,12 +140,9 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
   const ledgerHead = c.embedded ? 0 : await admin.ledgerHead(c.appID);
   const faultSince = c.embedded ? 0 : Math.floor(Date.now());
   const prefix = c.embedded ? `k${o.seed}` : `k${o.seed}-${randomBytes(3).toString("hex")}`;
-  const songPool = await buildSongPool(s, {
-    target: c.target,
-    appID: c.appID,
-    appSign: c.appSign,
-    userID: `${prefix}-setup`,
-  });
+  const creds = { target: c.target, appID: c.appID, appSign: c.appSign, userID: `${prefix}-setup` };
+  const songPool = await buildSongPool(s, creds);
+  const mixPools = s.mix ? await buildMixPools(s, creds) : undefined;
   const { thresholds } = parseThresholds(s.options.thresholds);
   let faultsTouched = false;
   const applyFaults = async (profile: unknown | null) => {
@@ -177,6 +177,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     seed: o.seed,
     prefix,
     pool: songPool,
+    ...(mixPools ? { pools: mixPools } : {}),
     sharedCounters,
     cacheRoot: c.cacheRoot,
     clientModule: o.clientModule ? resolve(o.clientModule) : null,
@@ -336,7 +337,9 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     }
     if (faultsTouched && !c.embedded) await admin.setFaults(null).catch(() => {});
 
-    const checks = [runBillingCheck(total, s.resource, ledgerError ?? ledger, prefix)];
+    const checks = [
+      runBillingCheck(total, s.resource, ledgerError ?? ledger, prefix, { mixed: s.mix !== null }),
+    ];
     const env = environment({
       seed: o.seed,
       startedAt: c.startedAt,
