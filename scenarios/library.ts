@@ -15,6 +15,7 @@ export const BUILT_IN = [
   "regression",
   "conformance",
   "rooms-250",
+  "vendor-mix",
 ] as const;
 
 export class ScenarioLoadError extends Error {
