@@ -79,6 +79,8 @@ export interface PlayerData {
   seekProb?: number;
   /** How long a pause lasts, ms (multiple of 10). Default 1000. */
   pauseMs?: number;
+  /** Probability a singer's network link drops once while publishing (it reconnects: media-reconnect). */
+  dropProb?: number;
 }
 
 /**

@@ -35,7 +35,7 @@ export interface ResolvedScenario {
   /** ktv.mix: [value, weight] per field (a field left out is `resource`'s value, weight 1); null without it. */
   mix: ResolvedMix | null;
   /** ktv.player with its defaults; null without it. */
-  player: { pauseProb: number; seekProb: number; pauseMs: number } | null;
+  player: { pauseProb: number; seekProb: number; pauseMs: number; dropProb: number } | null;
   /** What `--duration` changed beyond the length (a ramp scaled), for the user to read; empty without it. */
   notices: string[];
 }
@@ -147,6 +147,7 @@ export function resolveScenario(
           pauseProb: k.player.pauseProb ?? 0,
           seekProb: k.player.seekProb ?? 0,
           pauseMs: k.player.pauseMs ?? DEFAULT_PAUSE_MS,
+          dropProb: k.player.dropProb ?? 0,
         }
       : null,
     notices: o.durationOverrideMs === undefined ? [] : durationNotices(def, o.durationOverrideMs),

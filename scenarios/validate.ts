@@ -227,7 +227,7 @@ function mixErrors(k: Record<string, unknown>): string[] {
     if (typeof p !== "object" || p === null || Array.isArray(p)) fail("player", "must be an object");
     else {
       for (const key of Object.keys(p)) {
-        if (!["pauseProb", "seekProb", "pauseMs"].includes(key)) fail(`player.${key}`, "unknown");
+        if (!["pauseProb", "seekProb", "pauseMs", "dropProb"].includes(key)) fail(`player.${key}`, "unknown");
       }
       for (const e of checkPlayerActions(p)) errors.push(`ktv.${e}`);
     }

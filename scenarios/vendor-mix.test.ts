@@ -50,9 +50,9 @@ function short(withFaults: boolean): ScenarioDefinition {
     },
     ktv: {
       ...k,
-      singSeconds: 1,
+      singSeconds: 2,
       songs: { poolSize: 8 },
-      player: { pauseProb: 1, seekProb: 1, pauseMs: 200 },
+      player: { pauseProb: 1, seekProb: 1, pauseMs: 200, dropProb: 1 },
       faults: withFaults
         ? {
             profile: {

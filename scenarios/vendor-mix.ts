@@ -5,7 +5,8 @@ import { defineScenario } from "./format.ts";
 // KTV, grab-the-mic) and a billing mode (count, user, room, master) from the weights below (ktv.mix); singers
 // pause and seek back while they publish (ktv.player). Meanwhile:
 //   - the media path is lossy for the whole run (bursty loss on every stream, plus 2% random loss): listeners
-//     must measure the loss (media_packets_lost), and their iterations still succeed;
+//     must measure the loss (media_packets_lost), and their iterations still succeed; three singers in ten
+//     also lose their link once (a handover, client side) and must reconnect and publish on (media-reconnect);
 //   - from 15 s to 27 s the vendor API is down (outage: 1017098 on every vendor route). A careful client backs
 //     off (transient-backoff) and, when the outage outlasts its retries, stops with a clear 1017098
 //     (vendor-unavailable) instead of half a song.
@@ -28,9 +29,11 @@ export default defineScenario({
       // The lossy media path was measured by the listeners.
       media_packets_lost: ["count>0"],
       media_packets_received: ["count>0"],
-      // The player actions happened.
+      // The player actions happened, and singers whose link dropped reconnected and published on.
       player_pauses: ["count>0"],
       player_seeks: ["count>0"],
+      player_link_drops: ["count>0"],
+      "recoveries{rule:media-reconnect}": ["count>0"],
       // What the mix must never cause: a song of another vendor's library, a type the vendor lacks, a song
       // without the clip or segment asked for, a scene the app lacks.
       "errors{code:1017072}": ["rate==0"],
@@ -55,7 +58,7 @@ export default defineScenario({
       billingModes: { "0": 2, "1": 1, "2": 1, "3": 1 },
     },
     songs: { poolSize: 20 },
-    player: { pauseProb: 0.5, seekProb: 0.5, pauseMs: 500 },
+    player: { pauseProb: 0.5, seekProb: 0.5, pauseMs: 500, dropProb: 0.3 },
     singSeconds: 4,
     cache: "memory",
     audio: { shared: true },

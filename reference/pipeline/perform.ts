@@ -124,7 +124,7 @@ export async function publishSong(ctx: PerformContext, loaded: Loaded): Promise<
   const wav = cfg.outPath ? new WavWriter(cfg.outPath) : null;
   const limit =
     cfg.seconds === undefined ? Number.POSITIVE_INFINITY : Math.round((cfg.seconds * 1000) / FRAME_MS);
-  const actions = cfg.player ? await playerActions(cfg, player, limit, rec) : null;
+  const actions = cfg.player ? await playerActions(ctx, player, limit) : null;
   let songEnded = false;
   let finish = () => {};
   const done = new Promise<void>((resolve) => {
@@ -191,15 +191,21 @@ export async function publishSong(ctx: PerformContext, loaded: Loaded): Promise<
 
 /** The run's player actions, planned over the frames it will publish (`limit`, or the rest of the song). */
 async function playerActions(
-  cfg: ResolvedConfig,
+  ctx: PerformContext,
   player: ZegoMediaPlayer,
   limit: number,
-  rec: PerformContext["rec"],
 ): Promise<PlayerActionRunner> {
+  const { cfg, rec, engine } = ctx;
   const songFrames = Math.floor(((await player.getTotalDuration()) - cfg.startPositionMs) / FRAME_MS);
   const frames = Math.min(limit, songFrames);
   const plan = planPlayerActions(cfg.seed, cfg.player ?? {}, frames);
-  return new PlayerActionRunner(player, plan, cfg.startPositionMs, (code) => rec.error(code));
+  return new PlayerActionRunner(
+    player,
+    plan,
+    cfg.startPositionMs,
+    (code) => rec.error(code),
+    () => engine.simulateNetworkDrop(),
+  );
 }
 
 /** Plays every listened stream, recording capture->receipt latency and the first packet heard. */

@@ -44,8 +44,14 @@ describe("player action plan", () => {
     expect(a.pause!.resumeFrame - a.pause!.atFrame).toBe(30);
     expect(a.seek!.atFrame).toBeGreaterThanOrEqual(100);
     expect(a.seek!.atFrame).toBeLessThan(200);
-    expect(planPlayerActions(7, {}, 200)).toEqual({ pause: null, seek: null });
-    expect(planPlayerActions(7, o, 3)).toEqual({ pause: null, seek: null });
+    expect(a.drop).toBeNull();
+    expect(planPlayerActions(7, {}, 200)).toEqual({ pause: null, seek: null, drop: null });
+    expect(planPlayerActions(7, o, 3)).toEqual({ pause: null, seek: null, drop: null });
+    // A drop comes in the first half, from an eighth on; adding it leaves the pause and the seek as they were.
+    const d = planPlayerActions(7, { ...o, dropProb: 1 }, 200);
+    expect([d.pause, d.seek]).toEqual([a.pause, a.seek]);
+    expect(d.drop!.atFrame).toBeGreaterThanOrEqual(25);
+    expect(d.drop!.atFrame).toBeLessThan(100);
     // A probability in between: some seeds pause, some not.
     const pauses = Array.from({ length: 200 }, (_, s) => planPlayerActions(s, { pauseProb: 0.3 }, 100));
     const n = pauses.filter((p) => p.pause !== null).length;
@@ -54,9 +60,10 @@ describe("player action plan", () => {
   });
 
   it("refuses bad options, through the pipeline's config check too", () => {
-    expect(checkPlayerActions({ pauseProb: 1.5, seekProb: -1, pauseMs: 15 })).toEqual([
+    expect(checkPlayerActions({ pauseProb: 1.5, seekProb: -1, pauseMs: 15, dropProb: 2 })).toEqual([
       "player.pauseProb: must be a number in 0..1",
       "player.seekProb: must be a number in 0..1",
+      "player.dropProb: must be a number in 0..1",
       "player.pauseMs: must be a multiple of 10 in 10..60000",
     ]);
     const errors = checkPipelineConfig(
@@ -114,6 +121,23 @@ describe("pause / resume / seek in a run (real simulator)", () => {
     expect(Buffer.from(after.buffer, after.byteOffset, after.byteLength)).toEqual(
       Buffer.from(ref.buffer, ref.byteOffset, after.byteLength),
     );
+  });
+
+  it("a link drop while publishing: the engine reconnects, the run records media-reconnect and goes on", async () => {
+    const r = await runPipeline(
+      userConfig(sim.url, "drops", {
+        seconds: 2,
+        player: { dropProb: 1 },
+        reconnect: { baseDelayMs: 20, maxDelayMs: 50 },
+      }),
+    );
+    expect(r.failure).toBeNull();
+    expect(r.player).toMatchObject({ drops: 1, pauses: 0, seeks: 0 });
+    expect(r.publish!.reconnects).toBe(1);
+    expect(r.recovery.filter((a) => a.rule === "media-reconnect")).toHaveLength(1);
+    // Frames mixed while the link was down were dropped, the rest sent.
+    expect(r.publish!.frames_mixed).toBe(200);
+    expect(r.publish!.packets_dropped).toBeGreaterThan(0);
   });
 
   it("without player options nothing is paused or sought, and the result has no player report", async () => {

@@ -13,6 +13,9 @@ import { ZegoMediaPlayerState } from "../player/state.ts";
 //           before the position reached (a user singing a part again). Whole seconds land on the player's
 //           seek grid (player/seek-grid.ts): on shared audio the seek is a cursor into a stream that every VU
 //           seeking there shares; the per-VU path skips nothing.
+//   drop    with probability dropProb, once, in the first half: the client's network link drops (a Wi-Fi
+//           handover: engine.simulateNetworkDrop). The room session reconnects with backoff and publishes
+//           again; frames mixed meanwhile are dropped, and the run reports the reconnect (media-reconnect).
 //
 // A pause and a seek that would fall after the song's end never happen (the run ends at the song's end).
 
@@ -23,6 +26,8 @@ export interface PlayerActionOptions {
   seekProb?: number;
   /** How long a pause lasts, ms (a multiple of 10). Default 1000. */
   pauseMs?: number;
+  /** Probability (0..1) that the client's link drops once while publishing (it reconnects). Default 0. */
+  dropProb?: number;
 }
 
 export interface PlayerActionPlan {
@@ -30,6 +35,8 @@ export interface PlayerActionPlan {
   pause: { atFrame: number; resumeFrame: number } | null;
   /** Frame after which the player seeks, and the share (0..1) of the position reached it goes back to. */
   seek: { atFrame: number; back: number } | null;
+  /** Frame after which the network link drops; null: no drop. */
+  drop: { atFrame: number } | null;
 }
 
 /** What a run's player actions did (PipelineResult.player). */
@@ -43,6 +50,8 @@ export interface PlayerActionReport {
   seek_targets_ms: number[];
   /** seekTo answers other than 0 (e.g. 1017006), each also in `errors`. */
   seek_errors: number;
+  /** Network link drops made (each followed by the engine's reconnect). */
+  drops: number;
 }
 
 export const DEFAULT_PAUSE_MS = 1000;
@@ -51,7 +60,7 @@ export const DEFAULT_PAUSE_MS = 1000;
 export function checkPlayerActions(o: PlayerActionOptions | undefined): string[] {
   if (o === undefined) return [];
   const errors: string[] = [];
-  for (const k of ["pauseProb", "seekProb"] as const) {
+  for (const k of ["pauseProb", "seekProb", "dropProb"] as const) {
     const v = o[k];
     if (v !== undefined && !(typeof v === "number" && v >= 0 && v <= 1)) {
       errors.push(`player.${k}: must be a number in 0..1`);
@@ -87,14 +96,19 @@ export function planPlayerActions(seed: number, o: PlayerActionOptions, frames: 
   const uSeek = r();
   const uSeekAt = r();
   const uBack = r();
-  if (!Number.isFinite(frames) || frames < 4) return { pause: null, seek: null };
+  const uDrop = r();
+  const uDropAt = r();
+  if (!Number.isFinite(frames) || frames < 4) return { pause: null, seek: null, drop: null };
   const half = Math.floor(frames / 2);
   const pauseFrames = (o.pauseMs ?? DEFAULT_PAUSE_MS) / FRAME_MS;
   const pauseAt = 1 + Math.floor(uPauseAt * (half - 1));
   const pause = uPause < (o.pauseProb ?? 0) ? { atFrame: pauseAt, resumeFrame: pauseAt + pauseFrames } : null;
   const seekAt = half + Math.floor(uSeekAt * (frames - half - 1));
   const seek = uSeek < (o.seekProb ?? 0) ? { atFrame: seekAt, back: uBack } : null;
-  return { pause, seek };
+  // In the first half from an eighth on: the reconnect (backoff from 0..250 ms) has time to land.
+  const dropAt = Math.floor(frames / 8) + Math.floor(uDropAt * (half - Math.floor(frames / 8)));
+  const drop = uDrop < (o.dropProb ?? 0) ? { atFrame: dropAt } : null;
+  return { pause, seek, drop };
 }
 
 /**
@@ -110,6 +124,7 @@ export class PlayerActionRunner {
     paused_frames: 0,
     seek_targets_ms: [],
     seek_errors: 0,
+    drops: 0,
   };
 
   constructor(
@@ -118,6 +133,8 @@ export class PlayerActionRunner {
     /** The position the player was loaded at (after a seek: the seek's target), ms. */
     private startMs: number,
     private readonly onError: (code: number) => void,
+    /** Drops the network link (the engine's simulateNetworkDrop). */
+    private readonly dropLink: () => void = () => {},
   ) {}
 
   /** Real audio frames the player gave since the load (its position is startMs + 10 ms × these). */
@@ -128,7 +145,11 @@ export class PlayerActionRunner {
     const st = p.state;
     if (st === ZegoMediaPlayerState.Playing) this.playedFrames++;
     else if (st === ZegoMediaPlayerState.Pausing) this.report.paused_frames++;
-    const { pause, seek } = this.plan;
+    const { pause, seek, drop } = this.plan;
+    if (drop !== null && frame === drop.atFrame) {
+      this.dropLink();
+      this.report.drops++;
+    }
     if (pause !== null) {
       if (frame === pause.atFrame && st === ZegoMediaPlayerState.Playing) {
         void p.pause();

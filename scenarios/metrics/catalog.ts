@@ -88,6 +88,7 @@ export const METRICS = {
   player_resumes: counter("count", "ktv.player: media player resumes after a pause"),
   player_seeks: counter("count", "ktv.player: media player seeks (back to a whole second of the song)"),
   player_paused_frames: counter("count", "ktv.player: 10 ms frames published while the player was paused"),
+  player_link_drops: counter("count", "ktv.player: singers' network links dropped (each then reconnects)"),
   // The load generator's own health (scenarios/run/generator.ts), one sample per thread per second.
   generator_elu: trend("ratio", "event-loop utilisation of each worker thread, per second (0..1)"),
   generator_loop_delay_ms: trend("ms", "event-loop delay p99 of each worker thread, per second"),

@@ -132,6 +132,7 @@ export function recordVariant(rec: Recorder, r: PipelineResult, spec: IterationS
     rec.add("player_resumes", p.resumes);
     rec.add("player_seeks", p.seeks);
     rec.add("player_paused_frames", p.paused_frames);
+    rec.add("player_link_drops", p.drops);
   }
 }
 

@@ -39,7 +39,7 @@ export interface IterationSpec {
   /** SceneID sent with requestResource (ktv.mix.scenes); absent: none. */
   sceneId?: number;
   /** Pause / resume / seek while publishing (ktv.player); absent: none. */
-  player?: { pauseProb: number; seekProb: number; pauseMs: number };
+  player?: { pauseProb: number; seekProb: number; pauseMs: number; dropProb: number };
   preferShared: boolean;
   /** Seconds of audio to publish (singer) or listen to (listener). */
   seconds: number;
