@@ -11,8 +11,8 @@ import { ZegoMediaPlayerState } from "../player/state.ts";
 //           its position stands still; the microphone (the voice) goes on, as the SDK's main stream does.
 //   seek    with probability seekProb, once, in the second half: back to a whole second of the song at or
 //           before the position reached (a user singing a part again). Whole seconds land on the player's
-//           seek grid (player/seek-grid.ts): on shared audio the seek is a cursor into a stream that every VU
-//           seeking there shares; the per-VU path skips nothing.
+//           seek grid (player/seek-grid.ts): on shared audio every VU seeking there reads one stream; the
+//           per-VU path skips nothing.
 //   drop    with probability dropProb, once, in the first half: the client's network link drops (a Wi-Fi
 //           handover: engine.simulateNetworkDrop). The room session reconnects with backoff and publishes
 //           again; frames mixed meanwhile are dropped, and the run reports the reconnect (media-reconnect).

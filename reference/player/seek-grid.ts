@@ -12,7 +12,7 @@ import { FRAME_MS } from "../mixer/frame.ts";
 // The grid point keeps the target's offset below 10 ms (1234 ms restarts at 1004 and skips 23 frames), so the
 // skip is always whole frames and the shared cursor stays on the frame-aligned copy path.
 
-export const SEEK_GRID_MS = 1000;
+export const SEEK_GRID_MS = 100;
 
 /** The restart point of a seek to `ms` (an integer): at or before it, same ms modulo 10. */
 export function seekRestartMs(ms: number): number {

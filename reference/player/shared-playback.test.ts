@@ -167,7 +167,7 @@ describe("shared playback is bit-identical to the per-VU path", () => {
     expect(shared).toEqual(old);
   });
 
-  it("seeks off the grid (1234 ms), back within the same second, and across tracks match the per-VU path", async () => {
+  it("seeks off the grid (1234 ms), back within the same grid cell, and across tracks match the per-VU path", async () => {
     for (const f of [FIXTURES[2]!, FIXTURES[4]!]) {
       const store = new SharedAudioStore({ chunkFrames: 4800 });
       const script = async (p: ZegoMediaPlayer) => {
@@ -183,7 +183,7 @@ describe("shared playback is bit-identical to the per-VU path", () => {
         if ((await p.getAudioTrackCount()) === 2) await p.setAudioTrackIndex(1);
         take(6);
         got.push(await p.getCurrentProgress());
-        expect(await p.seekTo(1010)).toEqual({ errorCode: 0 }); // same grid second: the shared cursor moves
+        expect(await p.seekTo(1264)).toEqual({ errorCode: 0 }); // restarts at 1204 too: the cursor moves
         take(4);
         expect(await p.seekTo(333)).toEqual({ errorCode: 0 });
         take(3);
@@ -198,7 +198,7 @@ describe("shared playback is bit-identical to the per-VU path", () => {
     }
   });
 
-  it("a seek inside the grid second it is in moves the cursor: no stream opened; VUs seeking to one second share", async () => {
+  it("a seek inside the grid cell it is in moves the cursor: no stream opened; VUs seeking to one second share", async () => {
     const f = FIXTURES[2]!;
     const store = new SharedAudioStore({ chunkFrames: 4800 });
     const a = await playerOf({ errorCode: 0, path: f.path, quality: f.quality, audio: store });
@@ -210,9 +210,9 @@ describe("shared playback is bit-identical to the per-VU path", () => {
       p.source.read(out);
     }
     const streams0 = store.stats.streams;
-    expect(await a.seekTo(370)).toEqual({ errorCode: 0 });
+    expect(await a.seekTo(70)).toEqual({ errorCode: 0 });
     a.source.read(out);
-    expect(store.stats.streams).toBe(streams0); // 370 ms restarts at 0: the stream it holds
+    expect(store.stats.streams).toBe(streams0); // 70 ms restarts at 0: the stream it holds
     expect(await a.seekTo(1000)).toEqual({ errorCode: 0 });
     expect(await b.seekTo(1000)).toEqual({ errorCode: 0 });
     a.source.read(out);
