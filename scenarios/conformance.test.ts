@@ -39,9 +39,9 @@ describe("conformance scenario", () => {
     );
     expect(outcome.exitCode, err.text()).toBe(EXIT.ok);
     // Each case's ledger rows: 1 + 1 + 2 (expired, re-requested) + 2 (revoked, next song) + 1 + 0 (outage) +
-    // 0 (dropped).
-    expect(r.ledger.rows.length).toBe(7);
-    expect(r.summary.counters.billable_requests).toBe(7);
+    // 1 (link drop) + 0 (dropped).
+    expect(r.ledger.rows.length).toBe(8);
+    expect(r.summary.counters.billable_requests).toBe(8);
     expect(r.faultEvents.map((e) => e.fault_id).sort()).toEqual(
       expect.arrayContaining([
         "busy-once",

@@ -19,6 +19,9 @@ export interface ConformanceCase {
   revokeOnResource?: boolean;
   /** Pick by a search whose first two hits are both usable (a revoked first hit must leave a next song). */
   needsTwoCandidates?: boolean;
+  /** Player actions handed to the client (PipelineConfig.player), and the seconds it publishes (default 0.5). */
+  player?: { dropProb?: number };
+  seconds?: number;
   expect: {
     ok: boolean;
     /** A recovery action of this rule (stage too, when given) must be reported. */
@@ -125,6 +128,15 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
       ledgerRows: 0,
       failureCodes: [1017098],
     },
+  },
+  {
+    rule: "media-reconnect",
+    description:
+      "the client's link drops while it publishes (config player.dropProb 1): it reconnects, publishes on and reports the reconnect",
+    profile: null,
+    player: { dropProb: 1 },
+    seconds: 2,
+    expect: { ok: true, recovery: "media-reconnect", recoveryStage: "publish", ledgerRows: 1 },
   },
   {
     rule: "no-blind-rebill",
