@@ -38,10 +38,10 @@ describe("conformance scenario", () => {
       CONFORMANCE_CASES.map((c) => [`conformance{rule:${c.rule}}`, true]),
     );
     expect(outcome.exitCode, err.text()).toBe(EXIT.ok);
-    // Each case's ledger rows: 1 + 1 + 2 (expired, re-requested) + 2 (revoked, next song) + 1 + 0 (dropped)
-    // + 1 (token renewed) + 1 (token re-minted) + 1 (lyrics fell back).
-    expect(r.ledger.rows.length).toBe(10);
-    expect(r.summary.counters.billable_requests).toBe(10);
+    // Each case's ledger rows: 1 + 1 + 2 (expired, re-requested) + 2 (revoked, next song) + 1 + 0 (outage) +
+    // 1 (link drop) + 0 (dropped) + 1 (token renewed) + 1 (token re-minted) + 1 (lyrics fell back).
+    expect(r.ledger.rows.length).toBe(11);
+    expect(r.summary.counters.billable_requests).toBe(11);
     expect(r.faultEvents.map((e) => e.fault_id).sort()).toEqual(
       expect.arrayContaining([
         "busy-once",
@@ -50,6 +50,8 @@ describe("conformance scenario", () => {
         "reset-once",
         "stall-once",
         "krc-expired-once",
+        "search-outage",
+        "stall-once",
       ]),
     );
   }, 90_000);

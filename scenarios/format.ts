@@ -53,6 +53,37 @@ export interface ResourceData {
 }
 
 /**
+ * A weighted mix of what the iterations request (issue 11: the whole vendor surface under load). Each key is a
+ * value, each number its weight, e.g. `types: { "1": 3, "2": 1 }` makes three in four iterations accompaniments.
+ * One draw per room and round (seed, room, round): every member of a room asks for the same variant in a round,
+ * so listeners still find the singer's share. A field left out takes `resource`'s single value. Vendors are
+ * drawn first, then a type among those the vendor offers (spec §2: clips on vendors 0/1, short segments on
+ * 0/1/2, songs and accompaniments everywhere). Pipeline VUs only.
+ */
+export interface MixData {
+  /** ResourceType weights: "0" song, "1" accompaniment, "2" clip, "3" segment. */
+  types?: Record<string, number>;
+  /** VendorID weights: "0", "1", "2", "4". */
+  vendors?: Record<string, number>;
+  /** SceneID weights: "0" (none) .. "4" (spec §2). The embedded simulator enables the scenes drawn. */
+  scenes?: Record<string, number>;
+  /** BillingMode weights: "0" count, "1" user, "2" room, "3" master (the room's first singer pays). */
+  billingModes?: Record<string, number>;
+}
+
+/** Pause / resume / seek while singers publish (reference/pipeline/player-actions.ts). Pipeline VUs only. */
+export interface PlayerData {
+  /** Probability an iteration pauses once (0..1). Default 0. */
+  pauseProb?: number;
+  /** Probability an iteration seeks back once to a whole second of the song (0..1). Default 0. */
+  seekProb?: number;
+  /** How long a pause lasts, ms (multiple of 10). Default 1000. */
+  pauseMs?: number;
+  /** Probability a singer's network link drops once while publishing (it reconnects: media-reconnect). */
+  dropProb?: number;
+}
+
+/**
  * Download cache behaviour: "cold" gives every iteration an empty cache (every song is downloaded); "vu" keeps
  * one cache per virtual user across its iterations (a repeated song is revalidated, not downloaded again);
  * "memory" is "cold" held in memory: every iteration downloads and verifies every byte, and nothing touches the
@@ -139,6 +170,10 @@ export interface KtvData {
   /** How singers publish their audio (reference/codec/profile.ts). */
   media?: MediaData;
   faults?: FaultData;
+  /** A weighted mix of resource types, vendors, scenes and billing modes per room and round. */
+  mix?: MixData;
+  /** Pause / resume / seek during playback. */
+  player?: PlayerData;
   /** Hard limit of the run (default: the plan's length plus its graceful stops); `--duration` overrides it. */
   duration?: Duration;
   /**

@@ -16,6 +16,7 @@ export const BUILT_IN = [
   "conformance",
   "rooms-250",
   "token-renewal",
+  "vendor-mix",
 ] as const;
 
 export class ScenarioLoadError extends Error {

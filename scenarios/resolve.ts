@@ -1,7 +1,15 @@
 import { DEFAULT_MEDIA_CODEC, type MediaCodec } from "../reference/codec/profile.ts";
+import { DEFAULT_PAUSE_MS } from "../reference/pipeline/player-actions.ts";
 import type { SimOptions } from "../simulator/options.ts";
 import { durationNotices, durationProblem } from "./duration-needs.ts";
-import type { CacheBehaviour, LoadOptions, MediaTransport, ScenarioDefinition, VuKind } from "./format.ts";
+import type {
+  CacheBehaviour,
+  LoadOptions,
+  MediaTransport,
+  MixData,
+  ScenarioDefinition,
+  VuKind,
+} from "./format.ts";
 import { durationMs } from "./load/duration.ts";
 import { type LoadPlan, planLoad } from "./load/plan.ts";
 import { expandShortcuts, type ScenarioConfigs } from "./load/shortcuts.ts";
@@ -35,8 +43,30 @@ export interface ResolvedScenario {
   auth: { mode: "appsign" | "token04"; ttlSeconds: number; staleShare: number };
   /** Lyrics singers fetch and follow (ktv.lyrics), or null. */
   lyrics: "krc" | "lrc" | null;
+  /** ktv.mix: [value, weight] per field (a field left out is `resource`'s value, weight 1); null without it. */
+  mix: ResolvedMix | null;
+  /** ktv.player with its defaults; null without it. */
+  player: { pauseProb: number; seekProb: number; pauseMs: number; dropProb: number } | null;
   /** What `--duration` changed beyond the length (a ramp scaled), for the user to read; empty without it. */
   notices: string[];
+}
+
+export interface ResolvedMix {
+  types: [number, number][];
+  vendors: [number, number][];
+  scenes: [number, number][];
+  billingModes: [number, number][];
+}
+
+function resolveMix(m: MixData, r: ResolvedScenario["resource"]): ResolvedMix {
+  const list = (w: Record<string, number> | undefined, single: number): [number, number][] =>
+    w ? Object.entries(w).map(([v, x]) => [Number(v), x]) : [[single, 1]];
+  return {
+    types: list(m.types, r.type),
+    vendors: list(m.vendors, r.vendorId),
+    scenes: list(m.scenes, 0),
+    billingModes: list(m.billingModes, r.billingMode),
+  };
 }
 
 export class ScenarioError extends Error {
@@ -59,7 +89,7 @@ export class DurationError extends ScenarioError {
 }
 
 /** Default charts per vendor: vendors 0/1 "hot picks" (8888), vendor 2 its first list; vendor 4 has none. */
-function defaultCharts(vendorId: number): string[] {
+export function defaultCharts(vendorId: number): string[] {
   if (vendorId === 2) return ["22004"];
   if (vendorId === 4) return [];
   return ["8888"];
@@ -128,6 +158,15 @@ export function resolveScenario(
       staleShare: k.auth?.staleShare ?? 0,
     },
     lyrics: k.lyrics ?? null,
+    mix: k.mix ? resolveMix(k.mix, resource) : null,
+    player: k.player
+      ? {
+          pauseProb: k.player.pauseProb ?? 0,
+          seekProb: k.player.seekProb ?? 0,
+          pauseMs: k.player.pauseMs ?? DEFAULT_PAUSE_MS,
+          dropProb: k.player.dropProb ?? 0,
+        }
+      : null,
     notices: o.durationOverrideMs === undefined ? [] : durationNotices(def, o.durationOverrideMs),
   };
 }

@@ -1,4 +1,5 @@
 import { isMediaCodec, MEDIA_CODECS } from "../reference/codec/profile.ts";
+import { checkPlayerActions } from "../reference/pipeline/player-actions.ts";
 import { checkProfile } from "../simulator/faults/profile.ts";
 import type { ScenarioDefinition } from "./format.ts";
 import { Checks, show } from "./load/check.ts";
@@ -28,6 +29,8 @@ const KTV = [
   "extrapolateRooms",
   "auth",
   "lyrics",
+  "mix",
+  "player",
 ];
 
 export function validateScenario(input: unknown): string[] {
@@ -166,6 +169,7 @@ function validateKtv(k: Record<string, unknown>): string[] {
       c.errors.push(...sc.errors);
     });
   });
+  ch.errors.push(...mixErrors(k));
   return ch.errors;
 }
 
@@ -198,6 +202,104 @@ function authAndLyricsErrors(k: Record<string, unknown>): string[] {
     else pipelineOnly("lyrics");
   }
   return ch.errors;
+}
+
+// ---- ktv.mix and ktv.player (the vendor surface of issue 11) ----
+
+const MIX_VALUES: Record<string, readonly number[]> = {
+  types: [0, 1, 2, 3],
+  vendors: [0, 1, 2, 4],
+  scenes: [0, 1, 2, 3, 4],
+  billingModes: [0, 1, 2, 3],
+};
+
+function mixErrors(k: Record<string, unknown>): string[] {
+  const errors: string[] = [];
+  const fail = (path: string, why: string) => errors.push(`ktv.${path}: ${why}`);
+  const pipelineOnly = (field: string) => {
+    if (k[field] !== undefined && k.vu !== undefined && k.vu !== "pipeline") {
+      fail(field, `is for pipeline VUs (ktv.vu is ${show(k.vu)})`);
+    }
+  };
+  if (k.mix !== undefined) {
+    pipelineOnly("mix");
+    const m = k.mix as Record<string, unknown>;
+    if (typeof m !== "object" || m === null || Array.isArray(m)) {
+      fail("mix", "must be an object");
+    } else {
+      for (const key of Object.keys(m)) {
+        if (!(key in MIX_VALUES))
+          fail(`mix.${key}`, `unknown (allowed: ${Object.keys(MIX_VALUES).join(", ")})`);
+      }
+      for (const [field, allowed] of Object.entries(MIX_VALUES)) {
+        const w = m[field];
+        if (w === undefined) continue;
+        const entries = typeof w === "object" && w !== null && !Array.isArray(w) ? Object.entries(w) : null;
+        if (entries === null || entries.length === 0) {
+          fail(`mix.${field}`, `must be an object of weights such as {"${allowed[0]}": 1}, got ${show(w)}`);
+          continue;
+        }
+        for (const [value, weight] of entries) {
+          if (!allowed.includes(Number(value)) || String(Number(value)) !== value) {
+            fail(`mix.${field}`, `"${value}" is not one of ${allowed.join(", ")}`);
+          }
+          if (typeof weight !== "number" || !Number.isFinite(weight) || weight < 0) {
+            fail(`mix.${field}.${value}`, `weight must be a number >= 0, got ${show(weight)}`);
+          }
+        }
+        if (!entries.some(([, weight]) => typeof weight === "number" && weight > 0)) {
+          fail(`mix.${field}`, "needs at least one weight above 0");
+        }
+      }
+      if (errors.length === 0) {
+        const r = (k.resource ?? {}) as Record<string, unknown>;
+        const problem = mixCoverageProblem(m as MixWeights, r);
+        if (problem) fail("mix", problem);
+      }
+    }
+  }
+  if (k.player !== undefined) {
+    pipelineOnly("player");
+    const p = k.player as Record<string, unknown>;
+    if (typeof p !== "object" || p === null || Array.isArray(p)) fail("player", "must be an object");
+    else {
+      for (const key of Object.keys(p)) {
+        if (!["pauseProb", "seekProb", "pauseMs", "dropProb"].includes(key)) fail(`player.${key}`, "unknown");
+      }
+      for (const e of checkPlayerActions(p)) errors.push(`ktv.${e}`);
+    }
+  }
+  return errors;
+}
+
+type MixWeights = { [K in keyof typeof MIX_VALUES]?: Record<string, number> };
+
+/** A vendor in the mix that offers none of the mix's types, or a quality the mix cannot serve; else null. */
+function mixCoverageProblem(m: MixWeights, r: Record<string, unknown>): string | null {
+  const positive = (w: Record<string, number> | undefined, fallback: number) =>
+    w
+      ? Object.entries(w)
+          .filter(([, x]) => x > 0)
+          .map(([v]) => Number(v))
+      : [fallback];
+  const vendors = positive(m.vendors, (r.vendorId as number | undefined) ?? 0);
+  const types = positive(m.types, (r.type as number | undefined) ?? 1);
+  for (const v of vendors) {
+    if (!types.some((t) => vendorOffers(v, t))) {
+      return `vendor ${v} offers none of the resource types ${types.join(", ")} (spec §2: clips on vendors 0/1, segments on 0/1/2)`;
+    }
+  }
+  if ((m.types || m.vendors) && ((r.quality as number | undefined) ?? 0) !== 0) {
+    return "a mix of types or vendors requests quality 0 (normal), the one every type and vendor offers";
+  }
+  return null;
+}
+
+/** Spec §2: songs and accompaniments from every vendor, long clips from 0/1, short segments from 0/1/2. */
+export function vendorOffers(vendor: number, type: number): boolean {
+  if (type === 2) return vendor === 0 || vendor === 1;
+  if (type === 3) return vendor === 0 || vendor === 1 || vendor === 2;
+  return true;
 }
 
 function profileErrors(c: Checks, field: string, profile: unknown): void {

@@ -251,6 +251,16 @@ describe("resume after a cut", () => {
     expect(delays).toEqual([1000]);
   });
 
+  it("an outage's 200 + JSON envelope is the vendor's error, not the file: backed off, then downloads", async () => {
+    vendor();
+    const seen = cdn([() => HttpResponse.json(envelope(1017098)), (req) => serve(req, FILE_A)]);
+    const { cm, delays, request } = await client();
+    expect(await cm.download(await request())).toEqual({ errorCode: 0 });
+    expect(seen).toHaveLength(2);
+    expect(delays).toHaveLength(1);
+    expect(cachedBytes(cm).equals(Buffer.from(FILE_A.bytes))).toBe(true);
+  });
+
   it("is bounded: a CDN that never delivers gives up with 1017098 after maxAttempts", async () => {
     vendor();
     const seen = cdn([() => HttpResponse.error()]);

@@ -134,7 +134,10 @@ export async function runDownload(job: DownloadJob): Promise<DownloadOutcome> {
           progress.finish();
           return { errorCode: 0, meta: cached, path: cache.filePath(key) };
         }
-        if (res.status === 200 || res.status === 206) {
+        // A vendor envelope where audio was expected (an outage answers 200 + JSON on every vendor route, the
+        // download too) is the vendor's error, not the file: judged by its code below, never written to disk.
+        const envelope = /^application\/json/i.test(res.headers.get("content-type") ?? "");
+        if ((res.status === 200 || res.status === 206) && !envelope) {
           const start = startOf(res, offset, etag);
           if (start === null) {
             // A 206 that does not continue our bytes, or a changed file: begin again from byte 0.

@@ -36,6 +36,8 @@ export interface AcquireSettings {
   quality: number;
   billingMode: number;
   masterID?: string;
+  /** Sent with requestResource when set (spec §2 sceneID). */
+  sceneID?: number;
   preferShared: boolean;
 }
 
@@ -165,6 +167,7 @@ async function obtain(ctx: AcquireContext, song: Candidate, shareFirst: boolean)
       songID: song.song_id,
       mode: s.billingMode,
       ...(s.masterID !== undefined ? { masterID: s.masterID } : {}),
+      ...(s.sceneID !== undefined ? { sceneID: s.sceneID } : {}),
       vendorID: s.vendorID,
       roomID: s.roomID,
       resourceType: s.resourceType,

@@ -4,6 +4,7 @@ import { isMediaCodec, MEDIA_CODECS, type MediaCodec } from "../codec/profile.ts
 import type { RetryPolicy } from "../music/retry.ts";
 import type { Logger } from "../music/transport.ts";
 import type { PipelineEvent } from "./events.ts";
+import { checkPlayerActions, type PlayerActionOptions } from "./player-actions.ts";
 
 // What one virtual user does: which song, how it is obtained (its own billable request, or the room's share
 // first), whether the mix is published and for how long, which streams it listens to. Plain data plus a few
@@ -124,6 +125,15 @@ export interface PipelineConfig {
    * none. The lines advance on the publish clock's existing 10 ms tick (reference/lyrics/follower.ts).
    */
   lyrics?: "krc" | "lrc";
+
+  // ---- The rest of the vendor surface (issue 11): scene ids, player actions ----
+  /**
+   * SceneID sent with requestResource (spec §2: 1 voice chat room, 2 live-room KTV, 3 live-room background
+   * music, 4 grab-the-mic; it must be enabled for the app, else 1017076). Absent: not sent (the vendor's 0).
+   */
+  sceneID?: number;
+  /** Pause / resume / seek while publishing (player-actions.ts); default none. */
+  player?: PlayerActionOptions;
 }
 
 /** Fields that stay optional after defaults are filled in. */
@@ -142,7 +152,9 @@ type OptionalKeys =
   | "onReceivedPacket"
   | "logger"
   | "seconds"
-  | "lyrics";
+  | "lyrics"
+  | "sceneID"
+  | "player";
 
 export type ResolvedConfig = Required<Omit<PipelineConfig, OptionalKeys>> &
   Pick<PipelineConfig, OptionalKeys>;
@@ -214,6 +226,8 @@ export function checkPipelineConfig(c: PipelineConfig): string[] {
   for (const [i, id] of (c.listen ?? []).entries()) {
     need(typeof id === "string" && /^[A-Za-z0-9_-]{1,256}$/.test(id), `listen[${i}]: not a stream id`);
   }
+  intIn("sceneID", c.sceneID, 0, 4);
+  errors.push(...checkPlayerActions(c.player));
   return errors;
 }
 

@@ -13,6 +13,7 @@ import type { ZegoMediaPlayer } from "../player/media-player.ts";
 import { ZegoMediaPlayerState } from "../player/state.ts";
 import type { Acquired, Failure } from "./acquire.ts";
 import { DEFAULT_LISTEN_SECONDS, type ResolvedConfig } from "./config.ts";
+import { type PlayerActionReport, PlayerActionRunner, planPlayerActions } from "./player-actions.ts";
 import type { PipelineResult, Recorder } from "./result.ts";
 
 // The last steps of the flow: load the downloaded song into a media player, start it, mix it with the voice
@@ -50,6 +51,9 @@ export async function loadSong(ctx: PerformContext, acquired: Acquired): Promise
         message: `load of ${acquired.resourceID} failed`,
       };
     }
+    // The original song (type 0) has no standard pitch line (spec §4: accompaniments and clips only; the vendor
+    // answers 1017075): a careful client does not ask, and its voice sings nothing over the original.
+    if (cfg.resourceType === 0) return { player, pitch: [] };
     const p = await music.getStandardPitch(acquired.resourceID);
     if (p.errorCode !== 0) rec.error(p.errorCode);
     return { player, pitch: p.errorCode === 0 ? parsePitch(p.pitch) : [] };
@@ -105,6 +109,8 @@ function watchRoomLoss(engine: ZegoExpressEngine, onLost: (code: number) => void
 
 export interface PublishOutcome {
   report: NonNullable<PipelineResult["publish"]>;
+  /** What the player actions did (cfg.player), or null without them. */
+  player: PlayerActionReport | null;
   /** The code the room was lost with while publishing, or null. */
   roomLost: number | null;
 }
@@ -121,6 +127,7 @@ export async function publishSong(ctx: PerformContext, loaded: Loaded): Promise<
   const wav = cfg.outPath ? new WavWriter(cfg.outPath) : null;
   const limit =
     cfg.seconds === undefined ? Number.POSITIVE_INFINITY : Math.round((cfg.seconds * 1000) / FRAME_MS);
+  const actions = cfg.player ? await playerActions(ctx, player, limit) : null;
   let songEnded = false;
   let finish = () => {};
   const done = new Promise<void>((resolve) => {
@@ -140,6 +147,7 @@ export async function publishSong(ctx: PerformContext, loaded: Loaded): Promise<
       if (rec.pickedAt !== null) rec.stages.pick_to_audio_ms = rec.stages.ttfa_ms - rec.pickedAt;
       rec.event({ type: "first_audio", ttfa_ms: rec.stages.ttfa_ms });
     }
+    actions?.onFrame(frame);
     const packetDone = (frame + 1) % FRAMES_PER_PACKET === 0;
     if (frame + 1 >= limit || (songEnded && packetDone)) {
       // Stops the clock now, inside this tick: no frame after this one is mixed, so none is missing from --out.
@@ -184,7 +192,26 @@ export async function publishSong(ctx: PerformContext, loaded: Loaded): Promise<
     bytes_sent: st.bytesSent,
     reconnects: engine.reconnectCount,
   };
-  return { report, roomLost };
+  return { report, roomLost, player: actions?.report ?? null };
+}
+
+/** The run's player actions, planned over the frames it will publish (`limit`, or the rest of the song). */
+async function playerActions(
+  ctx: PerformContext,
+  player: ZegoMediaPlayer,
+  limit: number,
+): Promise<PlayerActionRunner> {
+  const { cfg, rec, engine } = ctx;
+  const songFrames = Math.floor(((await player.getTotalDuration()) - cfg.startPositionMs) / FRAME_MS);
+  const frames = Math.min(limit, songFrames);
+  const plan = planPlayerActions(cfg.seed, cfg.player ?? {}, frames);
+  return new PlayerActionRunner(
+    player,
+    plan,
+    cfg.startPositionMs,
+    (code) => rec.error(code),
+    () => engine.simulateNetworkDrop(),
+  );
 }
 
 /** Plays every listened stream, recording capture->receipt latency and the first packet heard. */

@@ -13,7 +13,9 @@ export type RecoveryRule =
   | "token-renew"
   | "token-remint"
   // Lyrics (../lyrics/fetch.ts shouldFallBackToLrc): the KRC could not be had, the song's LRC is shown.
-  | "lyrics-fallback";
+  | "lyrics-fallback"
+  | "vendor-unavailable"
+  | "media-reconnect";
 
 export interface RecoveryAction {
   rule: RecoveryRule;
@@ -45,6 +47,31 @@ export const REQUEST_FAILED = 1017010;
 export function transientRetryPolicy(over: Partial<RetryPolicy> = {}): Partial<RetryPolicy> {
   return { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 2_000, maxRetryAfterMs: 10_000, ...over };
 }
+
+export const SYSTEM_BUSY = 1017097;
+
+/** The codes the transport backs off on: busy, network error, HTTP 429 and 5xx. */
+export function isTransient(code: number): boolean {
+  return code === SYSTEM_BUSY || code === NETWORK_ERROR || code === 429 || (code >= 500 && code <= 599);
+}
+
+/**
+ * Rule "an outage -> back off, then a clear error": when a stage still fails with a transient code after the
+ * transport's retries (transient-backoff), the vendor is down for longer than the retry budget. The run stops
+ * there with that code and says so ("the vendor is unavailable after N retries"), rather than carrying on
+ * with a half-obtained song; the give-up is recorded as this rule so a scenario can tell an outage the client
+ * rode out (backoffs only) from one it surfaced (backoffs, then this).
+ */
+export function isVendorUnavailable(code: number, backoffs: number): boolean {
+  return isTransient(code) && backoffs > 0;
+}
+
+/**
+ * Rule "media socket lost while publishing -> reconnect and publish again" (engine/room-session.ts does it:
+ * log in again with backoff, re-publish and re-play the streams). Each completed reconnect is recorded as this
+ * rule after the publish, from the engine's count.
+ */
+export const MEDIA_RECONNECT = "media-reconnect" as const;
 
 /**
  * Rule "revoked song -> skip to the next song and surface the reason": 1017030 (no copyright at all) and

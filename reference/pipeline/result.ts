@@ -2,6 +2,7 @@ import { build, encodeIntoCompressedBase64, type Histogram } from "hdr-histogram
 import type { MediaCodec } from "../codec/profile.ts";
 import type { ClockReport, Percentiles } from "../mixer/clock.ts";
 import type { PipelineEvent } from "./events.ts";
+import type { PlayerActionReport } from "./player-actions.ts";
 import type { RecoveryAction, RecoveryRule } from "./recovery.ts";
 
 // What one run of the pipeline reports: per-stage time, the errors it met (recovered or not), billable
@@ -90,6 +91,8 @@ export interface PipelineResult {
   } | null;
   /** The publish clock: lateness (ms) and mix cost (µs) per 10 ms frame. */
   mix: ClockReport | null;
+  /** Pause / resume / seek done while publishing (config `player`); absent without them. */
+  player?: PlayerActionReport;
   listen: {
     streams: Record<
       string,

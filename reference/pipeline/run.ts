@@ -17,7 +17,8 @@ import {
   stopListening,
 } from "./perform.ts";
 import { pickSongs } from "./pick-song.ts";
-import { transientRetryPolicy } from "./recovery.ts";
+import type { PlayerActionReport } from "./player-actions.ts";
+import { isVendorUnavailable, MEDIA_RECONNECT, transientRetryPolicy } from "./recovery.ts";
 import { type PipelineResult, Recorder } from "./result.ts";
 import { shouldRemint, TokenKeeper } from "./token.ts";
 import { countingFetch, type RetryReport, retryObserver } from "./traffic.ts";
@@ -82,6 +83,7 @@ export async function runPipeline(
   let failure: PipelineResult["failure"] = null;
   let song: PipelineResult["song"] = null;
   let publish: PipelineResult["publish"] = null;
+  let playerReport: PlayerActionReport | null = null;
   let listen: PipelineResult["listen"] = null;
   let ctx: PerformContext | null = null;
   let st: ReturnType<typeof engine.getPublishStats> | null = null;
@@ -197,6 +199,10 @@ export async function runPipeline(
     if (cfg.publish) {
       const outcome = await publishSong(ctx, loaded);
       publish = outcome.report;
+      playerReport = outcome.player;
+      for (let i = 0; i < publish.reconnects; i++) {
+        rec.recover(MEDIA_RECONNECT, "publish", 0, "media socket lost: logged in again and re-published");
+      }
       if (outcome.roomLost !== null) {
         throw new StageFailure({
           stage: "publish",
@@ -226,6 +232,12 @@ export async function runPipeline(
         message: err instanceof Error ? err.message : String(err),
       };
     }
+    const backoffs = rec.recovery.filter((a) => a.rule === "transient-backoff").length;
+    if (failure && isVendorUnavailable(failure.code, backoffs)) {
+      const why = `the vendor is unavailable: ${failure.code} after ${backoffs} backoff retries`;
+      rec.recover("vendor-unavailable", failure.stage, failure.code, why);
+      failure.message = `${why} (${failure.message})`;
+    }
   } finally {
     tokens?.stop();
     if (ctx) listen = await stopListening(ctx).catch(() => null);
@@ -251,6 +263,7 @@ export async function runPipeline(
     recovery: rec.recovery,
     publish,
     mix: publish ? st.clock : null,
+    ...(playerReport ? { player: playerReport } : {}),
     listen,
     histograms: {
       unit: "us",

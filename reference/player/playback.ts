@@ -1,7 +1,8 @@
 import { WavBytesReader } from "../audio/wav-bytes.ts";
-import { FRAME_FRAMES, SAMPLE_RATE } from "../mixer/frame.ts";
+import { FRAME_FRAMES, FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE } from "../mixer/frame.ts";
 import { ResampledSource } from "../mixer/resampled-source.ts";
 import { WavFileReader } from "../mixer/wav-reader.ts";
+import { seekRestartMs } from "./seek-grid.ts";
 import { DEFAULT_BLOCK_FRAMES, TrackReader, trackLayout } from "./track-reader.ts";
 
 // One opened file at a play position, as 48 kHz stereo frames: WavFileReader (streams from disk) ->
@@ -33,6 +34,9 @@ export class Playback implements PlaybackLike {
   /** 48 kHz frames read since baseMs. */
   private pulled = 0;
   private finished = false;
+  /** Frames a seek left to drop before the next read, and where they go (made by the first seek that skips). */
+  private skip = 0;
+  private scratch: Int16Array | null = null;
 
   private constructor(file: string | Uint8Array, quality: "normal" | "hq" | "sq") {
     this.wav =
@@ -80,18 +84,27 @@ export class Playback implements PlaybackLike {
     return this.finished;
   }
 
-  /** Moves to `ms` (0..duration). Allocates a fresh resampler: a seek is a control call, not per frame. */
+  /**
+   * Moves to `ms` (0..duration): restarts the resampler at the seek grid point at or before it (seek-grid.ts);
+   * the first read after it first reads and drops the frames up to `ms` (after any track switch made
+   * meanwhile, as the shared path's stream of that track would), so the samples are the shared path's.
+   * Allocates a fresh resampler: a seek is a control call, not per frame.
+   */
   seek(ms: number): void {
-    this.wav.seek(Math.floor((ms * this.wav.sampleRate) / 1000));
+    const restart = seekRestartMs(ms);
+    this.wav.seek(Math.floor((restart * this.wav.sampleRate) / 1000));
     this.tracks.reset();
     this.source = new ResampledSource(this.tracks);
     this.baseMs = ms;
     this.pulled = 0;
     this.finished = ms >= this.durationMs;
+    this.skip = (ms - restart) / FRAME_MS;
+    if (this.skip > 0) this.scratch ??= new Int16Array(FRAME_SAMPLES);
   }
 
   /** Fills one 10 ms frame; returns the real sample frames (fewer than a frame at the end). */
   read(out: Int16Array): number {
+    if (this.skip > 0) this.dropSkipped();
     if (this.finished) {
       out.fill(0);
       return 0;
@@ -100,6 +113,17 @@ export class Playback implements PlaybackLike {
     this.pulled += n;
     if (n < FRAME_FRAMES) this.finished = true;
     return n;
+  }
+
+  private dropSkipped(): void {
+    const scratch = this.scratch!;
+    for (; this.skip > 0; this.skip--) {
+      if (this.source.read(scratch) < FRAME_FRAMES) {
+        this.finished = true;
+        this.skip = 0;
+        break;
+      }
+    }
   }
 
   close(): void {

@@ -167,6 +167,60 @@ describe("shared playback is bit-identical to the per-VU path", () => {
     expect(shared).toEqual(old);
   });
 
+  it("seeks off the grid (1234 ms), back within the same grid cell, and across tracks match the per-VU path", async () => {
+    for (const f of [FIXTURES[2]!, FIXTURES[4]!]) {
+      const store = new SharedAudioStore({ chunkFrames: 4800 });
+      const script = async (p: ZegoMediaPlayer) => {
+        const out = allocFrame();
+        const got: number[] = [];
+        const take = (n: number) => {
+          for (let i = 0; i < n; i++) got.push(p.source.read(out), out[11]!, out[700]!);
+        };
+        await p.loadCopyrightedMusicResourceWithPosition("x", 0);
+        await p.start();
+        take(5);
+        expect(await p.seekTo(1234)).toEqual({ errorCode: 0 });
+        if ((await p.getAudioTrackCount()) === 2) await p.setAudioTrackIndex(1);
+        take(6);
+        got.push(await p.getCurrentProgress());
+        expect(await p.seekTo(1264)).toEqual({ errorCode: 0 }); // restarts at 1204 too: the cursor moves
+        take(4);
+        expect(await p.seekTo(333)).toEqual({ errorCode: 0 });
+        take(3);
+        got.push(await p.getCurrentProgress());
+        return got;
+      };
+      const old = await script(await playerOf({ errorCode: 0, path: f.path, quality: f.quality }));
+      const shared = await script(
+        await playerOf({ errorCode: 0, path: f.path, quality: f.quality, audio: store }),
+      );
+      expect(shared).toEqual(old);
+    }
+  });
+
+  it("a seek inside the grid cell it is in moves the cursor: no stream opened; VUs seeking to one second share", async () => {
+    const f = FIXTURES[2]!;
+    const store = new SharedAudioStore({ chunkFrames: 4800 });
+    const a = await playerOf({ errorCode: 0, path: f.path, quality: f.quality, audio: store });
+    const b = await playerOf({ errorCode: 0, path: f.path, quality: f.quality, audio: store });
+    const out = allocFrame();
+    for (const p of [a, b]) {
+      await p.loadCopyrightedMusicResourceWithPosition("x", 0);
+      await p.start();
+      p.source.read(out);
+    }
+    const streams0 = store.stats.streams;
+    expect(await a.seekTo(70)).toEqual({ errorCode: 0 });
+    a.source.read(out);
+    expect(store.stats.streams).toBe(streams0); // 70 ms restarts at 0: the stream it holds
+    expect(await a.seekTo(1000)).toEqual({ errorCode: 0 });
+    expect(await b.seekTo(1000)).toEqual({ errorCode: 0 });
+    a.source.read(out);
+    b.source.read(out);
+    expect(store.stats.streams).toBe(streams0 + 1); // one new stream for both
+    expect(await a.getCurrentProgress()).toBe(1010);
+  });
+
   it("an 8 kHz memory file without a store plays through the bytes reader, identical to the file", async () => {
     const f = FIXTURES[3]!;
     const setup = async (p: ZegoMediaPlayer) => {

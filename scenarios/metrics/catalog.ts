@@ -93,6 +93,16 @@ export const METRICS = {
   vendor_request_errors: counter("count", "vendor attempts without a success answer, by route", ["route"]),
   vendor_requests_unanswered: counter("count", "vendor attempts without a whole answer, by route", ["route"]),
   vendor_request_ms: trend("ms", "one vendor attempt, to the end of its body, by route", ["route"]),
+  // ktv.mix: one run requests in several billing modes and vendors; the billing check compares each.
+  billable_by_mode: counter("count", "billable_requests by the billing mode requested in", ["billing_mode"]),
+  billable_by_vendor: counter("count", "billable_requests by the vendor requested from", ["vendor_id"]),
+  unconfirmed_by_mode: counter("count", "unconfirmed_requests by billing mode", ["billing_mode"]),
+  unconfirmed_by_vendor: counter("count", "unconfirmed_requests by vendor", ["vendor_id"]),
+  player_pauses: counter("count", "ktv.player: media player pauses while publishing"),
+  player_resumes: counter("count", "ktv.player: media player resumes after a pause"),
+  player_seeks: counter("count", "ktv.player: media player seeks (back to a whole second of the song)"),
+  player_paused_frames: counter("count", "ktv.player: 10 ms frames published while the player was paused"),
+  player_link_drops: counter("count", "ktv.player: singers' network links dropped (each then reconnects)"),
   // The load generator's own health (scenarios/run/generator.ts), one sample per thread per second.
   generator_elu: trend("ratio", "event-loop utilisation of each worker thread, per second (0..1)"),
   generator_loop_delay_ms: trend("ms", "event-loop delay p99 of each worker thread, per second"),

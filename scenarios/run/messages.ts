@@ -28,6 +28,8 @@ export interface WorkerInit {
   /** Prefix of user and room ids. */
   prefix: string;
   pool: PoolSong[];
+  /** ktv.mix: a pool per (vendor, type) the mix draws, by `poolKey` (mix.ts); absent without a mix. */
+  pools?: Record<string, PoolSong[]>;
   /** Per shared-iterations executor (by name), one Int32 cell: the next iteration to take. */
   sharedCounters: Record<string, SharedArrayBuffer>;
   /** Root of the VUs' caches (cache "vu"). */

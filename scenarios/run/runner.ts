@@ -15,6 +15,7 @@ import { startEmbeddedSimulator } from "./embedded-simulator.ts";
 import { environment } from "./environment.ts";
 import { ProcessCpu, recordSample, ThreadSampler, TimerLag } from "./generator.ts";
 import type { WorkerInit } from "./messages.ts";
+import { buildMixPools, mixScenes } from "./mix.ts";
 import { Progress, type ProgressOut } from "./progress.ts";
 import { writeResults } from "./results.ts";
 import { describeReason, GeneratorWatch } from "./saturation.ts";
@@ -120,6 +121,8 @@ export async function runScenario(o: RunOptions): Promise<RunOutcome> {
         dataDir: ":memory:",
         logLevel: o.simLogLevel ?? "silent",
         catalogSize: s.simulator.catalogSize ?? 10_000,
+        // ktv.mix scenes must be enabled for the app (else 1017076), as a real app's contract would have them.
+        ...(mixScenes(s.mix).length > 0 ? { apps: [{ ...DEV_APP, scenes: [0, ...mixScenes(s.mix)] }] } : {}),
         ...(s.simulator.resourceTtlMs ? { resourceTtlMs: s.simulator.resourceTtlMs } : {}),
         ...(s.simulator.shareTtlMs ? { shareTtlMs: s.simulator.shareTtlMs } : {}),
         ...(s.simulator.cdnGlobalBytesPerSec
@@ -178,13 +181,10 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
   const ledgerHead = c.embedded ? 0 : await admin.ledgerHead(c.appID);
   const faultSince = c.embedded ? 0 : Math.floor(Date.now());
   const prefix = c.embedded ? `k${o.seed}` : `k${o.seed}-${randomBytes(3).toString("hex")}`;
-  const songPool = await buildSongPool(s, {
-    target: c.target,
-    appID: c.appID,
-    appSign: c.appSign,
-    userID: `${prefix}-setup`,
-  });
-  // After the song pool's set-up calls (made here, not counted by any client): the vendor's per-route baseline.
+  const creds = { target: c.target, appID: c.appID, appSign: c.appSign, userID: `${prefix}-setup` };
+  const songPool = await buildSongPool(s, creds);
+  const mixPools = s.mix ? await buildMixPools(s, creds) : undefined;
+  // After the song pools' set-up calls (made here, not counted by any client): the vendor's per-route baseline.
   const routesBefore = await readVendorCounts(c.target);
   const { thresholds } = parseThresholds(s.options.thresholds);
   let faultsTouched = false;
@@ -222,6 +222,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     seed: o.seed,
     prefix,
     pool: songPool,
+    ...(mixPools ? { pools: mixPools } : {}),
     sharedCounters,
     cacheRoot: c.cacheRoot,
     clientModule: o.clientModule ? resolve(o.clientModule) : null,
@@ -382,7 +383,9 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     }
     if (faultsTouched && !c.embedded) await admin.setFaults(null).catch(() => {});
 
-    const checks = [runBillingCheck(total, s.resource, ledgerError ?? ledger, prefix)];
+    const checks = [
+      runBillingCheck(total, s.resource, ledgerError ?? ledger, prefix, { mixed: s.mix !== null }),
+    ];
     const vendorRoutes = vendorRouteLines(total, durationS);
     checks.push(
       vendorRouteCheck(vendorRoutes, routesBefore, await readVendorCounts(c.target), {

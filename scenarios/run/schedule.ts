@@ -8,6 +8,7 @@ import type { ClientFn, IterationOutcome, IterationSpec, Recorder, Vu, VuFactory
 import { deadlineController, epochNow, sleepUntil } from "./clock.ts";
 import { unitDraw } from "./hash.ts";
 import type { WorkerInit } from "./messages.ts";
+import { drawVariant, poolKey } from "./mix.ts";
 import {
   type Population,
   prefersShare,
@@ -54,6 +55,8 @@ export class WorkerSchedule {
   activeVus = 0;
   private readonly pop: Population;
   private readonly songs: SongPicker;
+  /** ktv.mix: a song picker per (vendor, type) pool. */
+  private readonly mixSongs = new Map<string, SongPicker>();
   private readonly rec: Recorder;
   private readonly vus: Vu[] = [];
 
@@ -69,6 +72,9 @@ export class WorkerSchedule {
     this.pop = resolvePopulation(init.scenario, plan.maxVUs);
     const s = init.scenario.songs;
     this.songs = new SongPicker(init.pool, init.seed, s.zipf, s.searchMix);
+    for (const [key, pool] of Object.entries(init.pools ?? {})) {
+      this.mixSongs.set(key, new SongPicker(pool, init.seed, s.zipf, s.searchMix));
+    }
     this.rec = {
       record: (m, v, c) => metrics.record(m, v, c),
       add: (c, n) => metrics.add(c, n),
@@ -275,6 +281,8 @@ export class WorkerSchedule {
     const s = this.init.scenario;
     const cacheDir = s.cache === "vu" ? join(this.init.cacheRoot, `vu${vuId}`) : undefined;
     if (cacheDir) mkdirSync(cacheDir, { recursive: true });
+    const v = s.mix ? drawVariant(s.mix, this.init.seed, seat.room, round) : null;
+    const picker = v ? this.mixSongs.get(poolKey(v.vendorId, v.type)) : undefined;
     return {
       scenario: p.name,
       vu: vuId,
@@ -284,8 +292,12 @@ export class WorkerSchedule {
       seat,
       listenTo: seat.role === "listener" && firstSingerUser ? streamOf(firstSingerUser) : null,
       masterID: owner,
-      song: this.songs.pick(seat.room, round),
-      resource: s.resource,
+      song: (picker ?? this.songs).pick(seat.room, round),
+      resource: v
+        ? { type: v.type, quality: s.resource.quality, vendorId: v.vendorId, billingMode: v.billingMode }
+        : s.resource,
+      ...(v && v.sceneId !== 0 ? { sceneId: v.sceneId } : {}),
+      ...(s.player ? { player: s.player } : {}),
       preferShared: prefersShare(this.init.seed, s.shareRatio, seat, user, round),
       seconds: s.singSeconds,
       codec: s.media.codec,

@@ -24,6 +24,9 @@ export interface ConformanceCase {
   auth?: TokenAuth;
   /** Fetch and follow lyrics. */
   lyrics?: "krc" | "lrc";
+  /** Player actions handed to the client (PipelineConfig.player), and the seconds it publishes (default 0.5). */
+  player?: { dropProb?: number };
+  seconds?: number;
   expect: {
     ok: boolean;
     /** A recovery action of this rule (stage too, when given) must be reported. */
@@ -109,6 +112,36 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
     profile: null,
     preferShared: true,
     expect: { ok: true, recovery: "shared-fallback", ledgerRows: 1 },
+  },
+  {
+    rule: "vendor-unavailable",
+    description:
+      "the content center is down (outage: every search answers 1017098): backed off, then a clear 1017098 failure, nothing billed",
+    profile: {
+      faults: [
+        {
+          id: "search-outage",
+          kind: "outage",
+          selector: { route: "POST /v1/music/extended" },
+        },
+      ],
+    },
+    expect: {
+      ok: false,
+      recovery: "vendor-unavailable",
+      recoveryStage: "search",
+      ledgerRows: 0,
+      failureCodes: [1017098],
+    },
+  },
+  {
+    rule: "media-reconnect",
+    description:
+      "the client's link drops while it publishes (config player.dropProb 1): it reconnects, publishes on and reports the reconnect",
+    profile: null,
+    player: { dropProb: 1 },
+    seconds: 2,
+    expect: { ok: true, recovery: "media-reconnect", recoveryStage: "publish", ledgerRows: 1 },
   },
   {
     rule: "no-blind-rebill",

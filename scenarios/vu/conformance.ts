@@ -70,7 +70,8 @@ async function runCase(
     }),
     publish: true,
     listen: [],
-    seconds: Math.min(spec.seconds, 0.5),
+    seconds: c.seconds ?? Math.min(spec.seconds, 0.5),
+    ...(c.player ? { player: c.player } : {}),
     onEvent: c.revokeOnResource
       ? (e: { type: string; song_id?: string }) => {
           if (e.type === "resource" && e.song_id && revoked.length === 0) {

@@ -45,6 +45,8 @@ export function pipelineConfig(ctx: VuContext, spec: IterationSpec): PipelineCon
     quality: spec.resource.quality,
     billingMode: spec.resource.billingMode,
     ...(spec.resource.billingMode === 3 ? { masterID: spec.masterID } : {}),
+    ...(spec.sceneId !== undefined ? { sceneID: spec.sceneId } : {}),
+    ...(spec.player && singer ? { player: spec.player } : {}),
     preferShared: spec.preferShared,
     publish: singer,
     listen: !singer && spec.listenTo ? [spec.listenTo] : [],
@@ -78,6 +80,7 @@ async function pipelineIteration(
 ): Promise<IterationOutcome> {
   const result = await ctx.client(pipelineConfig(ctx, spec), signal);
   recordResult(ctx.rec, result, spec.seat.role === "singer");
+  recordVariant(ctx.rec, result, spec);
   const code = result.failure?.code ?? 0;
   return {
     ok: result.ok,
@@ -122,6 +125,30 @@ function recordLyrics(rec: Recorder, l: NonNullable<PipelineResult["lyrics"]>): 
   rec.add("lyric_lines_shown", l.lines_shown);
   rec.add("lyric_lines_skipped", l.lines_skipped);
   for (const d of l.drift_ms) rec.record("lyric_drift_ms", d);
+}
+
+/**
+ * The billable counts by billing mode and vendor (the billing check compares each with its ledger rows: with
+ * ktv.mix one run requests in several), and what the player actions did.
+ */
+export function recordVariant(rec: Recorder, r: PipelineResult, spec: IterationSpec): void {
+  const { billingMode: m, vendorId: v } = spec.resource;
+  if (r.billable_requests > 0) {
+    rec.add(`billable_by_mode{billing_mode:${m}}`, r.billable_requests);
+    rec.add(`billable_by_vendor{vendor_id:${v}}`, r.billable_requests);
+  }
+  if (r.unconfirmed_requests > 0) {
+    rec.add(`unconfirmed_by_mode{billing_mode:${m}}`, r.unconfirmed_requests);
+    rec.add(`unconfirmed_by_vendor{vendor_id:${v}}`, r.unconfirmed_requests);
+  }
+  const p = r.player;
+  if (p) {
+    rec.add("player_pauses", p.pauses);
+    rec.add("player_resumes", p.resumes);
+    rec.add("player_seeks", p.seeks);
+    rec.add("player_paused_frames", p.paused_frames);
+    rec.add("player_link_drops", p.drops);
+  }
 }
 
 /** The publish clock's frames, each one's lateness and cost from the run's own histograms (µs). */

@@ -37,6 +37,10 @@ export interface IterationSpec {
   masterID: string;
   song: SongChoice;
   resource: { type: number; quality: number; vendorId: number; billingMode: number };
+  /** SceneID sent with requestResource (ktv.mix.scenes); absent: none. */
+  sceneId?: number;
+  /** Pause / resume / seek while publishing (ktv.player); absent: none. */
+  player?: { pauseProb: number; seekProb: number; pauseMs: number; dropProb: number };
   preferShared: boolean;
   /** Seconds of audio to publish (singer) or listen to (listener). */
   seconds: number;
