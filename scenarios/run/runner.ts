@@ -10,6 +10,7 @@ import { type Breach, ThresholdBook } from "../thresholds/evaluate.ts";
 import { parseThresholds } from "../thresholds/parser.ts";
 import { AdminClient, totalsOf } from "./admin.ts";
 import { runBillingCheck } from "./billing-check.ts";
+import { faultChecks } from "./fault-check.ts";
 import { epochNow, sleepUntil } from "./clock.ts";
 import { startEmbeddedSimulator } from "./embedded-simulator.ts";
 import { environment } from "./environment.ts";
@@ -322,6 +323,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     // The vendor's side of the story.
     let ledger: LedgerSnapshot = { rows: [], totals: totalsOf([]), next_since_id: null };
     let faultEvents: FaultEventLine[] = [];
+    let faultEventsError: Error | null = null;
     let ledgerError: Error | null = null;
     try {
       ledger = await admin.ledgerSince(ledgerHead, c.appID);
@@ -332,11 +334,14 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     try {
       faultEvents = await admin.faultEvents(faultSince);
     } catch (err) {
+      faultEventsError = err instanceof Error ? err : new Error(String(err));
       warn(`could not read the fault events: ${String(err)}`);
     }
     if (faultsTouched && !c.embedded) await admin.setFaults(null).catch(() => {});
 
     const checks = [runBillingCheck(total, s.resource, ledgerError ?? ledger, prefix)];
+    // Did the faults fire and the recovery rules run (fault-check.ts)?
+    checks.push(...faultChecks(s.expect, faultEventsError ?? { events: faultEvents }, total));
     const env = environment({
       seed: o.seed,
       startedAt: c.startedAt,
