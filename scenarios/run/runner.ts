@@ -10,10 +10,10 @@ import { type Breach, ThresholdBook } from "../thresholds/evaluate.ts";
 import { parseThresholds } from "../thresholds/parser.ts";
 import { AdminClient, totalsOf } from "./admin.ts";
 import { runBillingCheck } from "./billing-check.ts";
-import { faultChecks } from "./fault-check.ts";
 import { epochNow, sleepUntil } from "./clock.ts";
 import { startEmbeddedSimulator } from "./embedded-simulator.ts";
 import { environment } from "./environment.ts";
+import { faultChecks } from "./fault-check.ts";
 import { ProcessCpu, recordSample, ThreadSampler, TimerLag } from "./generator.ts";
 import type { WorkerInit } from "./messages.ts";
 import { Progress, type ProgressOut } from "./progress.ts";
@@ -152,7 +152,6 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     const doc = profile === null ? null : { time_base: "profile", ...(profile as object) };
     await admin.setFaults(doc);
   };
-  if (s.faults.profile !== null) await applyFaults(s.faults.profile);
 
   const workers = Math.max(1, Math.min(o.workers ?? availableParallelism(), plan.maxVUs));
   const sharedCounters: Record<string, SharedArrayBuffer> = {};
@@ -228,6 +227,9 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
   try {
     if (!(await pool.ready(READY_TIMEOUT_MS)))
       throw new RunError("the worker threads did not start within 60 s");
+    // Applied once the workers are ready, not before they start (seconds on a loaded machine): its windows
+    // count from here, so they must line up with t0 or a short fault window passes before any user exists.
+    if (s.faults.profile !== null) await applyFaults(s.faults.profile);
     const t0 = epochNow() + 100;
     const cpu = new ProcessCpu();
     watch = new GeneratorWatch(t0, cpu.cores);
