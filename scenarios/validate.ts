@@ -171,7 +171,7 @@ function validateKtv(k: Record<string, unknown>): string[] {
 /** ktv.expect (run/fault-check.ts): fault ids the scenario declares, known rules, counts and codes. */
 function expectErrors(e: Record<string, unknown>, faults: unknown): string[] {
   const c = new Checks("ktv.expect");
-  c.onlyKeys(e, ["faultsFired", "recoveries"]);
+  c.onlyKeys(e, ["faultsFired", "recoveries", "surfaced"]);
   const declared =
     typeof faults === "object" && faults !== null
       ? declaredFaultIds(faults as Parameters<typeof declaredFaultIds>[0])
@@ -209,6 +209,14 @@ function expectErrors(e: Record<string, unknown>, faults: unknown): string[] {
       }
       c.errors.push(...rc.errors);
     }
+  }
+  if (e.surfaced !== undefined && c.isObject(e.surfaced, "surfaced")) {
+    const sc = new Checks("ktv.expect.surfaced");
+    for (const code of Object.keys(e.surfaced as Record<string, unknown>)) {
+      if (!/^[1-9][0-9]{0,9}$/.test(code)) sc.fail(code, "must be an error code (a positive integer)");
+      else sc.int(e.surfaced as Record<string, unknown>, code, 1);
+    }
+    c.errors.push(...sc.errors);
   }
   return c.errors;
 }

@@ -21,6 +21,7 @@ function counts(recoveries: Record<string, number>, failedWith: Record<string, n
 const storm: FaultExpectation = {
   faultsFired: ["short-ttl", "storm"],
   recoveries: { "expired-rerequest": { atLeast: 1, hides: [1017019] } },
+  surfaced: {},
 };
 
 describe("fault check", () => {
@@ -74,9 +75,33 @@ describe("fault check", () => {
     expect(r.data).toEqual({ "expired-rerequest": { ran: 2, at_least: 1, failed_with: { 1017019: 5 } } });
   });
 
+  it("surfaced: fails when no user was told the code the fault should bring", () => {
+    const exp: FaultExpectation = { faultsFired: [], recoveries: {}, surfaced: { 1017034: 2 } };
+    const [told] = faultChecks(exp, events(), counts({}, { 1017034: 1 }));
+    expect(told).toMatchObject({
+      name: "surfaced",
+      ok: false,
+      detail: "1 iterations failed with 1017034, expected at least 2: the fault never reached a user",
+    });
+    expect(faultChecks(exp, events(), counts({}, { 1017034: 2 }))[0]).toMatchObject({
+      ok: true,
+      detail: "users were told (iterations failed with 1017034: 2)",
+    });
+  });
+
+  it("a rule expected zero times still may not let its codes through", () => {
+    const exp: FaultExpectation = {
+      faultsFired: [],
+      recoveries: { "revoked-skip": { atLeast: 0, hides: [1017030] } },
+      surfaced: {},
+    };
+    expect(faultChecks(exp, events(), counts({}))[0]!.ok).toBe(true);
+    expect(faultChecks(exp, events(), counts({}, { 1017030: 1 }))[0]!.ok).toBe(false);
+  });
+
   it("expects nothing of a scenario without faults or recoveries", () => {
     const exp = resolveScenario(smoke).expect;
-    expect(exp).toEqual({ faultsFired: [], recoveries: {} });
+    expect(exp).toEqual({ faultsFired: [], recoveries: {}, surfaced: {} });
     expect(faultChecks(exp, events(), counts({}))).toEqual([]);
   });
 
@@ -86,7 +111,11 @@ describe("fault check", () => {
       timeline: [{ profile: { faults: [{ id: "b" }, { id: "c" }] } }, { profile: null }],
     };
     expect(declaredFaultIds(faults)).toEqual(["a", "b", "c"]);
-    expect(resolveExpectation(undefined, faults)).toEqual({ faultsFired: ["a", "b", "c"], recoveries: {} });
+    expect(resolveExpectation(undefined, faults)).toEqual({
+      faultsFired: ["a", "b", "c"],
+      recoveries: {},
+      surfaced: {},
+    });
     expect(resolveExpectation({ recoveries: { "revoked-skip": {} } }, faults).recoveries).toEqual({
       "revoked-skip": { atLeast: 1, hides: [] },
     });
@@ -96,9 +125,14 @@ describe("fault check", () => {
     expect(resolveScenario(expiryStorm).expect).toEqual({
       faultsFired: ["short-ttl", "storm", "dead-on-download"],
       recoveries: { "expired-rerequest": { atLeast: 1, hides: [1017019] } },
+      surfaced: {},
     });
     expect(resolveScenario(revocation).expect.faultsFired).toEqual(["wave-all", "wave-listen-only"]);
-    expect(resolveScenario(revocation).expect.recoveries["revoked-skip"]).toBeDefined();
+    expect(resolveScenario(revocation).expect.surfaced).toEqual({ 1017034: 1 });
+    expect(resolveScenario(revocation).expect.recoveries["revoked-skip"]).toEqual({
+      atLeast: 0,
+      hides: [1017030, 1017031],
+    });
     expect(resolveScenario(latencyTail).expect.faultsFired).toEqual([
       "content-lognormal",
       "resource-pareto-tail",
@@ -134,16 +168,19 @@ describe("ktv.expect validation", () => {
             "expired-retry": {},
             "expired-rerequest": { atLeast: -1, hides: ["1017019"], why: 1 },
           },
+          surfaced: { "1017034": 0, abc: 1 },
           extra: true,
         }),
       ),
     ).toEqual([
-      "ktv.expect.extra: unknown field (expected one of faultsFired, recoveries)",
+      "ktv.expect.extra: unknown field (expected one of faultsFired, recoveries, surfaced)",
       'ktv.expect.faultsFired: must be a list of fault ids, got "storm"',
       "ktv.expect.recoveries.expired-retry: unknown recovery rule (expected one of transient-backoff, expired-rerequest, revoked-skip, shared-fallback)",
       "ktv.expect.recoveries.expired-rerequest.why: unknown field (expected one of atLeast, hides)",
       "ktv.expect.recoveries.expired-rerequest.atLeast: must be an integer in 0.., got -1",
       'ktv.expect.recoveries.expired-rerequest.hides: must be a list of error codes (positive integers), got ["1017019"]',
+      "ktv.expect.surfaced.1017034: must be an integer in 1.., got 0",
+      "ktv.expect.surfaced.abc: must be an error code (a positive integer)",
     ]);
   });
 });

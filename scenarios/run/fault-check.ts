@@ -13,6 +13,9 @@ import type { CheckResult } from "../../reports/format.ts";
 //               (errors{code:C}) <= runs of R. The rules are "once, then report" (a second expiry in a row,
 //               every candidate song revoked), so a user may see C, but only after the rule tried; a client
 //               without the rule shows C with the rule never run, and fails here.
+//   surfaced    every code in `surfaced` failed at least N iterations: the fault reached users and they were
+//               told why (a song revoked between the chart and the pick is refused by its rights, 1017034,
+//               rather than billed: that refusal is the handling, and no rule counter records it).
 //
 // Without `ktv.expect` every fault the scenario declares (start profile and timeline) must fire.
 
@@ -22,6 +25,8 @@ export interface ExpectData {
   faultsFired?: string[];
   /** Recovery rules that must have run, and the codes each keeps from users. */
   recoveries?: Partial<Record<RecoveryRule, RecoveryExpectation>>;
+  /** Codes users must have been told (iterations failed with it) at least this many times: code -> count. */
+  surfaced?: Record<string, number>;
 }
 
 export interface RecoveryExpectation {
@@ -35,6 +40,7 @@ export interface RecoveryExpectation {
 export interface FaultExpectation {
   faultsFired: string[];
   recoveries: Record<string, { atLeast: number; hides: number[] }>;
+  surfaced: Record<string, number>;
 }
 
 export const RECOVERY_RULES: readonly RecoveryRule[] = [
@@ -69,7 +75,11 @@ export function resolveExpectation(
   for (const [rule, r] of Object.entries(expect?.recoveries ?? {})) {
     recoveries[rule] = { atLeast: r?.atLeast ?? 1, hides: [...(r?.hides ?? [])] };
   }
-  return { faultsFired: [...(expect?.faultsFired ?? declaredFaultIds(faults))], recoveries };
+  return {
+    faultsFired: [...(expect?.faultsFired ?? declaredFaultIds(faults))],
+    recoveries,
+    surfaced: { ...(expect?.surfaced ?? {}) },
+  };
 }
 
 /** What the run counted: the merged MetricSet of the run answers both. */
@@ -86,6 +96,7 @@ export function faultChecks(exp: FaultExpectation, log: FaultLog, counts: RunCou
   const out: CheckResult[] = [];
   if (exp.faultsFired.length > 0) out.push(faultsFiredCheck(exp.faultsFired, log));
   if (Object.keys(exp.recoveries).length > 0) out.push(recoveriesCheck(exp.recoveries, counts));
+  if (Object.keys(exp.surfaced).length > 0) out.push(surfacedCheck(exp.surfaced, counts));
   return out;
 }
 
@@ -140,4 +151,27 @@ function recoveriesCheck(expected: FaultExpectation["recoveries"], counts: RunCo
   }
   const ok = problems.length === 0;
   return { name: "recoveries", ok, detail: ok ? seen.join("; ") : problems.join("; "), data };
+}
+
+function surfacedCheck(expected: Record<string, number>, counts: RunCounts): CheckResult {
+  const told: Record<string, number> = {};
+  const problems: string[] = [];
+  for (const [code, atLeast] of Object.entries(expected)) {
+    const n = counts.rates.get(`errors{code:${code}}`)?.trues ?? 0;
+    told[code] = n;
+    if (n < atLeast)
+      problems.push(
+        `${n} iterations failed with ${code}, expected at least ${atLeast}: the fault never reached a user`,
+      );
+  }
+  const ok = problems.length === 0;
+  const seen = Object.entries(told)
+    .map(([c, n]) => `${c}: ${n}`)
+    .join(", ");
+  return {
+    name: "surfaced",
+    ok,
+    detail: ok ? `users were told (iterations failed with ${seen})` : problems.join("; "),
+    data: { failed_with: told, at_least: { ...expected } },
+  };
 }
