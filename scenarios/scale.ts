@@ -22,8 +22,8 @@ import { expandShortcuts, type ScenarioConfigs } from "./load/shortcuts.ts";
 // VU counts are rounded to whole rooms (ktv.population.usersPerRoom) and never below one room, rates never
 // below 1 per timeUnit. Rooms fixed by ktv.population.rooms are kept.
 //
-// Every change is said in `notices` (shown by `ktv run` and kept in the results), so a short form is never
-// mistaken for the scenario itself.
+// Every change is said in `notices` (printed by `ktv run`), and the description carries the factors into the
+// results (summary.json, the report), so a short form is never mistaken for the scenario itself.
 
 export interface ScaleOptions {
   /** Time factor, 0 < time <= 1 (1: unchanged). */
@@ -113,7 +113,10 @@ export function scaleScenario(def: ScenarioDefinition, o: ScaleOptions): Scaled 
   }
   if (load !== 1)
     notices.push(`load scale ×${load}: ${def.name} runs with fewer users (VUs and arrival rates)`);
-  return { scenario: { ...def, options, ktv }, notices };
+  const tag = [time !== 1 ? `time scale ×${time}` : "", load !== 1 ? `load scale ×${load}` : ""]
+    .filter((x) => x !== "")
+    .join(", ");
+  return { scenario: { ...def, description: `(${tag}) ${def.description}`, options, ktv }, notices };
 }
 
 function factor(v: number | undefined, what: string): number {
