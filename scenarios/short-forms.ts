@@ -28,10 +28,10 @@ export const SHORT_FORMS: Record<BuiltIn, ShortForm | null> = {
   smoke: null,
   conformance: null,
   "expiry-storm": {
-    time: 0.1,
+    time: 0.2,
     load: 0.5,
     seed: 1,
-    why: "2 min -> 12 s: the storm at 4 s, dead-on-download from 6 s, 2 s TTLs; 2 rooms",
+    why: "2 min -> 24 s: the storm at 8 s sweeps 4 s TTLs, and dead-on-download (10%) meets ~30 downloads from 12 s",
   },
   revocation: {
     time: 0.35,
