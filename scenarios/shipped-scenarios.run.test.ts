@@ -87,7 +87,8 @@ beforeAll(async () => {
   const lanes: Job[][] = [
     [await form("revocation"), together(await Promise.all(FAULT_SCENARIOS.map(stripped)))],
     [await form("expiry-storm"), await form("latency-tail")],
-    [await form("capacity"), await form("regression"), await form("rooms-250")],
+    // regression (1 arrival/s) and rooms-250 (pre-encoded Opus, shared audio) are light: together.
+    [await form("capacity"), together([await form("regression"), await form("rooms-250")])],
   ];
   shared = await sim;
   await Promise.all(

@@ -29,9 +29,8 @@ export const SHORT_FORMS: Record<BuiltIn, ShortForm | null> = {
   conformance: null,
   "expiry-storm": {
     time: 0.2,
-    load: 0.5,
     seed: 1,
-    why: "2 min -> 24 s: the storm at 8 s sweeps 4 s TTLs, and dead-on-download (10%) meets ~30 downloads from 12 s",
+    why: "2 min -> 24 s, all 8 VUs: the storm at 8 s sweeps 4 s TTLs, and dead-on-download (10%) meets ~60 downloads from 12 s",
   },
   revocation: {
     time: 0.35,
