@@ -108,8 +108,16 @@ describe("every shipped scenario runs in CI", () => {
     const r = results.get(name)!;
     const s = r.summary;
     // (A run may end on its time limit with iterations in flight on a loaded machine: that is not asserted.)
-    expect(s.counters.iterations, r.err).toBeGreaterThan(0);
-    expect(s.counters.billable_requests).toBeGreaterThan(0);
+    if (name === "capacity" && s.counters.iterations === 0) {
+      // The knee search stops at the first windowed breach (abortOnFail). On a starved CI machine that can come
+      // before any iteration ends; then the run must say the knee is the harness's, never the target's.
+      expect(s.interrupt_reason, r.err).toContain("abortOnFail");
+      expect(s.capacity.knee_limited_by, r.err).toBe("generator");
+      expect(s.capacity.knee).toBeNull();
+    } else {
+      expect(s.counters.iterations, r.err).toBeGreaterThan(0);
+      expect(s.counters.billable_requests).toBeGreaterThan(0);
+    }
     const checks = s.checks ?? [];
     for (const c of checks) expect(c.ok, `${name}: check ${c.name}: ${c.detail}`).toBe(true);
     const names = checks.map((c) => c.name);
