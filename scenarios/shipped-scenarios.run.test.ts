@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunSummary } from "../reports/format.ts";
+import type { FaultEventLine, RunSummary } from "../reports/format.ts";
 import { readResults } from "../reports/read-results.ts";
 import { BUILT_IN, loadScenario } from "./library.ts";
 import { type ResolvedScenario, resolveScenario } from "./resolve.ts";
@@ -31,6 +31,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 interface Done {
   exitCode: number;
   summary: RunSummary;
+  faultEvents: FaultEventLine[];
   err: string;
 }
 
@@ -49,7 +50,13 @@ async function run(key: string, scenario: ResolvedScenario, seed: number, target
   const err = captureErr();
   const out = join(root, key);
   const outcome = await runScenario({ scenario, out, seed, err, workers: 1, ...(target ? { target } : {}) });
-  results.set(key, { exitCode: outcome.exitCode, summary: readResults(out).summary, err: err.text() });
+  const r = readResults(out);
+  results.set(key, {
+    exitCode: outcome.exitCode,
+    summary: r.summary,
+    faultEvents: r.faultEvents,
+    err: err.text(),
+  });
 }
 
 beforeAll(async () => {
@@ -76,9 +83,9 @@ beforeAll(async () => {
     const none = { ...resolved, faults: { profile: null, timeline: [] } };
     return async () => run(`${name}-no-faults`, none, 1, (await sim).url);
   };
-  // Three lanes of about the same length (revocation's 31.5 s is the longest run), each in sequence, the three
-  // short runs without faults at once: a few runs at a time keep CI short without starving one another (all
-  // runners share this process's main thread).
+  // Three lanes of about the same length (35-40 s of runs each), each in sequence; the three short runs without
+  // faults at once, and the two light ones: a few runs at a time keep CI short without starving one another
+  // (all runners share this process's main thread).
   const together =
     (jobs: Job[]): Job =>
     async () => {
@@ -138,6 +145,19 @@ describe("every shipped scenario runs in CI", () => {
     );
     expect(Object.keys(data("revocation", "surfaced").failed_with as object)).toEqual(["1017034"]);
     expect(data("latency-tail", "faults").never_fired).toEqual([]);
+  });
+
+  it("fault windows count from the run's t0, however long the workers took to start", () => {
+    // The storm's window opens 40 s into expiry-storm (scaled), its sweep with the first request after that;
+    // dead-on-download's at 60 s. Were the profile applied before the workers started, they would open seconds
+    // early. (The profile goes in just before t0 = ready + 100 ms: hence the 500 ms of slack, not more.)
+    const time = SHORT_FORMS["expiry-storm"]!.time ?? 1;
+    const r = results.get("expiry-storm")!;
+    const t0 = Date.parse(r.summary.started_at);
+    const at = (id: string) => r.faultEvents.filter((e) => e.fault_id === id).map((e) => e.time - t0);
+    expect(at("storm").length).toBeGreaterThan(0);
+    for (const t of at("storm")) expect(t).toBeGreaterThanOrEqual(40_000 * time - 500);
+    for (const t of at("dead-on-download")) expect(t).toBeGreaterThanOrEqual(60_000 * time - 500);
   });
 });
 

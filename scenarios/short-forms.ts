@@ -28,9 +28,9 @@ export const SHORT_FORMS: Record<BuiltIn, ShortForm | null> = {
   smoke: null,
   conformance: null,
   "expiry-storm": {
-    time: 0.2,
+    time: 0.25,
     seed: 1,
-    why: "2 min -> 24 s, all 8 VUs: the storm at 8 s sweeps 4 s TTLs, and dead-on-download (10%) meets ~60 downloads from 12 s",
+    why: "2 min -> 30 s, all 8 VUs: the storm at 10 s sweeps 5 s TTLs, and dead-on-download (10%) meets ~60 downloads from 15 s",
   },
   revocation: {
     time: 0.35,
