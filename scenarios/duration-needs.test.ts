@@ -18,6 +18,7 @@ describe("--duration never makes a silent lie", () => {
     expect(p).toContain("--duration 5s is too short for expiry-storm");
     expect(p).toContain('fault "dead-on-download" starts');
     expect(p).toContain("Use --duration 1m10s or more");
+    expect(p).toContain("or compress the whole timeline with --time-scale");
     expect(durationProblem(expiryStorm, 70_000)).toBeNull();
   });
 

@@ -19,8 +19,10 @@ import { parseThresholds } from "./thresholds/parser.ts";
 //
 // An accepted D that scales ramps is said out loud (durationNotices): the ramp climbs faster than written.
 //
-// Rescaling the timeline instead was rejected: fault parameters are times too (a resource TTL, a latency) and
-// do not scale with it, so a rescaled storm would not be the storm the scenario describes.
+// --duration does not rescale the timeline: it only sets the length. Compressing the whole scenario is
+// --time-scale (scale.ts), which moves the fault windows and TTLs with it (not latencies: those are the
+// system's speed), and a short form made that way must still pass durationNeed (short-forms.ts): the margin
+// users need to meet a change is real time and does not shrink with the scale.
 
 /** Time for a user to reach the audio once a change has happened: session, pick, request, download. */
 export const MEET_MARGIN_MS = 5_000;
@@ -128,5 +130,5 @@ export function durationProblem(def: ScenarioDefinition, ms: number): string | n
   if (need.minimumMs === null)
     return `--duration cannot be used with ${def.name}: ${need.reason} (leave it out; the scenario declares at most ${declared})`;
   if (ms >= need.minimumMs) return null;
-  return `--duration ${formatDuration(ms)} is too short for ${def.name}: ${need.reason}. Use --duration ${formatDuration(need.minimumMs)} or more, or leave it out (${declared})`;
+  return `--duration ${formatDuration(ms)} is too short for ${def.name}: ${need.reason}. Use --duration ${formatDuration(need.minimumMs)} or more, or leave it out (${declared}), or compress the whole timeline with --time-scale (scenarios/scale.ts)`;
 }

@@ -50,5 +50,11 @@ export default defineScenario({
         ],
       },
     },
+    // The run fails (exit 99, run/fault-check.ts) unless all three faults fired, the client re-requested at
+    // least once, and no user saw 1017019 more often than the client re-requested.
+    expect: {
+      faultsFired: ["short-ttl", "storm", "dead-on-download"],
+      recoveries: { "expired-rerequest": { atLeast: 1, hides: [1017019] } },
+    },
   },
 });

@@ -1,6 +1,7 @@
 import type { Options, Threshold } from "k6/options";
 import type { MediaCodec } from "../reference/codec/profile.ts";
 import type { Duration } from "./load/duration.ts";
+import type { ExpectData } from "./run/fault-check.ts";
 
 // A scenario is a TypeScript module whose default export is data (`defineScenario({...})`): the load shape in
 // k6's own option shape (`options`, exactly what a k6 script exports as `options`: vus/duration/iterations/
@@ -174,6 +175,11 @@ export interface KtvData {
   mix?: MixData;
   /** Pause / resume / seek during playback. */
   player?: PlayerData;
+  /**
+   * What the faults must be seen to do (scenarios/run/fault-check.ts): which faults must fire, which recovery
+   * rules must run and which codes each keeps from users. Default: every declared fault must fire.
+   */
+  expect?: ExpectData;
   /** Hard limit of the run (default: the plan's length plus its graceful stops); `--duration` overrides it. */
   duration?: Duration;
   /**

@@ -13,6 +13,7 @@ import type {
 import { durationMs } from "./load/duration.ts";
 import { type LoadPlan, planLoad } from "./load/plan.ts";
 import { expandShortcuts, type ScenarioConfigs } from "./load/shortcuts.ts";
+import { type FaultExpectation, resolveExpectation } from "./run/fault-check.ts";
 import { validateScenario } from "./validate.ts";
 
 // A validated scenario with every default filled in and the load in its long form: what the runner and its
@@ -34,6 +35,8 @@ export interface ResolvedScenario {
   singSeconds: number;
   media: { codec: MediaCodec; transport: MediaTransport };
   faults: { profile: unknown | null; timeline: { atMs: number; profile: unknown | null }[] };
+  /** What the run must show its faults did (run/fault-check.ts), defaults filled in. */
+  expect: FaultExpectation;
   /** Hard limit of the run, ms. */
   durationMs: number;
   maxStartDelayMs: number;
@@ -148,6 +151,7 @@ export function resolveScenario(
         .map((s) => ({ atMs: durationMs(s.at), profile: s.profile }))
         .sort((a, b) => a.atMs - b.atMs),
     },
+    expect: resolveExpectation(k.expect, k.faults ?? {}),
     durationMs: limit ?? plan.maxDurationMs,
     maxStartDelayMs: durationMs(k.maxStartDelay ?? "5s"),
     simulator: { ...k.simulator },

@@ -59,5 +59,15 @@ export default defineScenario({
         },
       ],
     },
+    // Its thresholds all hold with no fault at all: this is what fails the run (exit 99, run/fault-check.ts)
+    // unless both waves were applied and users met them. A pick is listed with its rights first, so a song
+    // revoked before the pick is refused there and the user is told (1017034, nothing billed); only a song
+    // revoked between the list and the request or during its download is skipped (revoked-skip), which is a
+    // race and so not required. Either way no user may see "no copyright" before the client tried the next.
+    expect: {
+      faultsFired: ["wave-all", "wave-listen-only"],
+      surfaced: { "1017034": 1 },
+      recoveries: { "revoked-skip": { atLeast: 0, hides: [1017030, 1017031] } },
+    },
   },
 });

@@ -4,6 +4,7 @@ import { checkProfile } from "../simulator/faults/profile.ts";
 import type { ScenarioDefinition } from "./format.ts";
 import { Checks, show } from "./load/check.ts";
 import { planLoad, validateLoad } from "./load/plan.ts";
+import { declaredFaultIds, RECOVERY_RULES } from "./run/fault-check.ts";
 import { parseThresholds } from "./thresholds/parser.ts";
 
 // validate(): every problem of a scenario at once, as "path: why" (k6's Validate() style): the load options,
@@ -23,6 +24,7 @@ const KTV = [
   "singSeconds",
   "media",
   "faults",
+  "expect",
   "duration",
   "maxStartDelay",
   "simulator",
@@ -170,6 +172,9 @@ function validateKtv(k: Record<string, unknown>): string[] {
     });
   });
   ch.errors.push(...mixErrors(k));
+  if (k.expect !== undefined && ch.isObject(k.expect, "expect")) {
+    ch.errors.push(...expectErrors(k.expect as Record<string, unknown>, k.faults));
+  }
   return ch.errors;
 }
 
@@ -300,6 +305,59 @@ export function vendorOffers(vendor: number, type: number): boolean {
   if (type === 2) return vendor === 0 || vendor === 1;
   if (type === 3) return vendor === 0 || vendor === 1 || vendor === 2;
   return true;
+}
+
+/** ktv.expect (run/fault-check.ts): fault ids the scenario declares, known rules, counts and codes. */
+function expectErrors(e: Record<string, unknown>, faults: unknown): string[] {
+  const c = new Checks("ktv.expect");
+  c.onlyKeys(e, ["faultsFired", "recoveries", "surfaced"]);
+  const declared =
+    typeof faults === "object" && faults !== null
+      ? declaredFaultIds(faults as Parameters<typeof declaredFaultIds>[0])
+      : [];
+  if (e.faultsFired !== undefined) {
+    if (!Array.isArray(e.faultsFired))
+      c.fail("faultsFired", `must be a list of fault ids, got ${show(e.faultsFired)}`);
+    else
+      e.faultsFired.forEach((id: unknown, i: number) => {
+        if (typeof id !== "string" || !declared.includes(id)) {
+          c.fail(
+            `faultsFired[${i}]`,
+            `${show(id)} is no fault of ktv.faults (${declared.length > 0 ? `its faults: ${declared.join(", ")}` : "it declares none"})`,
+          );
+        }
+      });
+  }
+  if (e.recoveries !== undefined && c.isObject(e.recoveries, "recoveries")) {
+    for (const [rule, r] of Object.entries(e.recoveries as Record<string, unknown>)) {
+      const rc = new Checks(`ktv.expect.recoveries.${rule}`);
+      if (!(RECOVERY_RULES as readonly string[]).includes(rule)) {
+        c.fail(`recoveries.${rule}`, `unknown recovery rule (expected one of ${RECOVERY_RULES.join(", ")})`);
+        continue;
+      }
+      if (!c.isObject(r, `recoveries.${rule}`)) continue;
+      const o = r as Record<string, unknown>;
+      rc.onlyKeys(o, ["atLeast", "hides"]);
+      rc.int(o, "atLeast", 0);
+      const hides = o.hides;
+      if (
+        hides !== undefined &&
+        !(Array.isArray(hides) && hides.every((x: unknown) => Number.isInteger(x) && (x as number) > 0))
+      ) {
+        rc.fail("hides", `must be a list of error codes (positive integers), got ${show(hides)}`);
+      }
+      c.errors.push(...rc.errors);
+    }
+  }
+  if (e.surfaced !== undefined && c.isObject(e.surfaced, "surfaced")) {
+    const sc = new Checks("ktv.expect.surfaced");
+    for (const code of Object.keys(e.surfaced as Record<string, unknown>)) {
+      if (!/^[1-9][0-9]{0,9}$/.test(code)) sc.fail(code, "must be an error code (a positive integer)");
+      else sc.int(e.surfaced as Record<string, unknown>, code, 1);
+    }
+    c.errors.push(...sc.errors);
+  }
+  return c.errors;
 }
 
 function profileErrors(c: Checks, field: string, profile: unknown): void {

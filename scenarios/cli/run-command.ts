@@ -5,6 +5,7 @@ import { parseDuration } from "../load/duration.ts";
 import { planOf, resolveScenario, ScenarioError } from "../resolve.ts";
 import { EXIT, RunError, runScenario } from "../run/runner.ts";
 import { SetupError } from "../run/song-pool.ts";
+import { scaleScenario } from "../scale.ts";
 
 // `ktv run <scenario>`: validate and plan the scenario, run it (embedded simulator unless --target), write the
 // results directory and its HTML report, print where they are. Exit codes as k6: 0 passed, 99 a threshold
@@ -16,6 +17,8 @@ interface RunCliOptions {
   out?: string;
   seed: number;
   duration?: number;
+  timeScale?: number;
+  loadScale?: number;
   workers?: number;
   client?: string;
   appId?: number;
@@ -40,6 +43,15 @@ function durationOption(v: string): number {
   if (ms instanceof Error || ms <= 0)
     throw new InvalidArgumentError(`expected a duration such as 30s or 2m, got "${v}"`);
   return ms;
+}
+
+function scaleOption(name: string) {
+  return (v: string) => {
+    const f = Number(v);
+    if (!/^\d*\.?\d+$/.test(v.trim()) || !(f > 0 && f <= 1))
+      throw new InvalidArgumentError(`${name} must be a number in (0, 1], e.g. 0.1`);
+    return f;
+  };
 }
 
 function targetOption(v: string): string {
@@ -71,6 +83,16 @@ export function registerRunCommand(program: Command): void {
       "--duration <d>",
       "override the length of every executor (e.g. 30s); stages scale",
       durationOption,
+    )
+    .option(
+      "--time-scale <f>",
+      "compress the scenario's whole timeline by f (0 < f <= 1): load, fault windows and TTLs, songs (scenarios/scale.ts)",
+      scaleOption("--time-scale"),
+    )
+    .option(
+      "--load-scale <f>",
+      "scale VUs and arrival rates by f (0 < f <= 1), whole rooms kept (scenarios/scale.ts)",
+      scaleOption("--load-scale"),
     )
     .option(
       "--workers <n>",
@@ -106,7 +128,9 @@ async function runCommand(name: string, opts: RunCliOptions): Promise<number> {
   const err = (t: string) => process.stderr.write(t);
   let scenario: ReturnType<typeof resolveScenario>;
   try {
-    const def = await loadScenario(name);
+    const scaled = scaleScenario(await loadScenario(name), { time: opts.timeScale, load: opts.loadScale });
+    for (const n of scaled.notices) err(`ktv run: ${n}\n`);
+    const def = scaled.scenario;
     scenario = resolveScenario(def, opts.duration === undefined ? {} : { durationOverrideMs: opts.duration });
   } catch (e) {
     if (e instanceof ScenarioLoadError || e instanceof ScenarioError) {

@@ -13,6 +13,7 @@ import { runBillingCheck } from "./billing-check.ts";
 import { epochNow, sleepUntil } from "./clock.ts";
 import { startEmbeddedSimulator } from "./embedded-simulator.ts";
 import { environment } from "./environment.ts";
+import { faultChecks } from "./fault-check.ts";
 import { ProcessCpu, recordSample, ThreadSampler, TimerLag } from "./generator.ts";
 import type { WorkerInit } from "./messages.ts";
 import { buildMixPools, mixScenes } from "./mix.ts";
@@ -194,7 +195,6 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     const doc = profile === null ? null : { time_base: "profile", ...(profile as object) };
     await admin.setFaults(doc);
   };
-  if (s.faults.profile !== null) await applyFaults(s.faults.profile);
 
   const workers = Math.max(1, Math.min(o.workers ?? availableParallelism(), plan.maxVUs));
   const sharedCounters: Record<string, SharedArrayBuffer> = {};
@@ -273,6 +273,9 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
   try {
     if (!(await pool.ready(READY_TIMEOUT_MS)))
       throw new RunError("the worker threads did not start within 60 s");
+    // Applied once the workers are ready, not before they start (seconds on a loaded machine): its windows
+    // count from here, so they must line up with t0 or a short fault window passes before any user exists.
+    if (s.faults.profile !== null) await applyFaults(s.faults.profile);
     const t0 = epochNow() + 100;
     const cpu = new ProcessCpu();
     watch = new GeneratorWatch(t0, cpu.cores);
@@ -369,6 +372,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     // The vendor's side of the story.
     let ledger: LedgerSnapshot = { rows: [], totals: totalsOf([]), next_since_id: null };
     let faultEvents: FaultEventLine[] = [];
+    let faultEventsError: Error | null = null;
     let ledgerError: Error | null = null;
     try {
       ledger = await admin.ledgerSince(ledgerHead, c.appID);
@@ -379,6 +383,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     try {
       faultEvents = await admin.faultEvents(faultSince);
     } catch (err) {
+      faultEventsError = err instanceof Error ? err : new Error(String(err));
       warn(`could not read the fault events: ${String(err)}`);
     }
     if (faultsTouched && !c.embedded) await admin.setFaults(null).catch(() => {});
@@ -393,6 +398,8 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
         ownClient: Boolean(o.clientModule),
       }),
     );
+    // Did the faults fire and the recovery rules run (fault-check.ts)?
+    checks.push(...faultChecks(s.expect, faultEventsError ?? { events: faultEvents }, total));
     const env = environment({
       seed: o.seed,
       startedAt: c.startedAt,
