@@ -1,13 +1,12 @@
 import { spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { request } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeFrameHeader } from "../protocol/media.ts";
-import { testSimulator } from "../test/sim.ts";
+import { rawRequest, testSimulator } from "../test/sim.ts";
 import type { Simulator } from "./app.ts";
 import { loginClient, pcmFrame } from "./media/test-client.ts";
 
@@ -18,20 +17,7 @@ import { loginClient, pcmFrame } from "./media/test-client.ts";
 let dir: string;
 let sim: Simulator;
 
-function get(socketPath: string, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath, path, method: "GET" }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => {
-        body += c;
-      });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
+const get = (socketPath: string, path: string) => rawRequest({ socketPath, path, method: "GET" });
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "ktv-sock-test-"));

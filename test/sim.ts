@@ -1,3 +1,4 @@
+import { type RequestOptions, request } from "node:http";
 import { type Simulator, startSimulator } from "../simulator/app.ts";
 import { DEV_APP, type SimOptions } from "../simulator/options.ts";
 
@@ -47,4 +48,25 @@ export async function session(base: string, userId: string): Promise<Record<stri
   const r = await call(base, "POST", "/v1/music/init", { headers: devHeaders, body: { user_id: userId } });
   if (r.body?.code !== 0) throw new Error(`init failed: ${JSON.stringify(r.body)}`);
   return { ...devHeaders, "x-session": r.body.data.session };
+}
+
+/**
+ * One request through node:http with exactly the given options (fetch will not set Host or a foreign Origin,
+ * nor talk to a Unix domain socket); the body as text.
+ */
+export function rawRequest(o: RequestOptions & { url?: string }): Promise<{ status: number; body: string }> {
+  const { url, ...opts } = o;
+  return new Promise((resolve, reject) => {
+    const done = (res: import("node:http").IncomingMessage) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => {
+        body += c;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    };
+    const req = url ? request(url, opts, done) : request(opts, done);
+    req.on("error", reject);
+    req.end();
+  });
 }

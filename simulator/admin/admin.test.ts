@@ -1,30 +1,12 @@
-import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, devHeaders, session, testSimulator } from "../../test/sim.ts";
+import { call, devHeaders, rawRequest, session, testSimulator } from "../../test/sim.ts";
 import type { Simulator } from "../app.ts";
 import { isLoopback, isLoopbackHost } from "./loopback.ts";
 
 let sim: Simulator;
 
-/** A request with exactly these headers (fetch will not set Host or a foreign Origin). */
-function raw(
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${sim.url}${path}`, { method, headers }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => {
-        body += c;
-      });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
+const raw = (method: string, path: string, headers: Record<string, string>) =>
+  rawRequest({ url: `${sim.url}${path}`, method, headers });
 
 describe("admin access", () => {
   it("knows loopback addresses", () => {
