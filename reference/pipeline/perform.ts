@@ -32,12 +32,23 @@ export interface Loaded {
   pitch: PitchNote[];
 }
 
-/** loadCopyrightedMusicResourceWithPosition + getStandardPitch (a song without a pitch line sings nothing). */
-export async function loadSong(ctx: PerformContext, acquired: Acquired): Promise<Loaded | Failure> {
+/**
+ * loadCopyrightedMusicResourceWithPosition (or, for a song still downloading, the player's
+ * loadDownloadingResource) + getStandardPitch (a song without a pitch line sings nothing). `pitch`: the pitch
+ * call already under way, if it was started during the download.
+ */
+export async function loadSong(
+  ctx: PerformContext,
+  acquired: Acquired,
+  pitch?: Promise<{ errorCode: number; pitch: string }>,
+): Promise<Loaded | Failure> {
   const { engine, music, rec, cfg } = ctx;
   return rec.stage("load", async (): Promise<Loaded | Failure> => {
     const player = await engine.createMediaPlayer();
-    const l = await player.loadCopyrightedMusicResourceWithPosition(acquired.resourceID, cfg.startPositionMs);
+    const stream = acquired.stream;
+    const l = stream
+      ? await player.loadDownloadingResource(stream.file, acquired.quality, cfg.startPositionMs)
+      : await player.loadCopyrightedMusicResourceWithPosition(acquired.resourceID, cfg.startPositionMs);
     if (l.errorCode !== 0) {
       rec.error(l.errorCode);
       return {
@@ -47,8 +58,9 @@ export async function loadSong(ctx: PerformContext, acquired: Acquired): Promise
         message: `load of ${acquired.resourceID} failed`,
       };
     }
-    const p = await music.getStandardPitch(acquired.resourceID);
+    const p = await (pitch ?? music.getStandardPitch(acquired.resourceID));
     if (p.errorCode !== 0) rec.error(p.errorCode);
+    rec.phase("loaded");
     return { player, pitch: p.errorCode === 0 ? parsePitch(p.pitch) : [] };
   });
 }
@@ -104,6 +116,8 @@ export interface PublishOutcome {
   report: NonNullable<PipelineResult["publish"]>;
   /** The code the room was lost with while publishing, or null. */
   roomLost: number | null;
+  /** The download's code when a song played while downloading and the download failed, else 0. */
+  downloadFailed: number;
 }
 
 /** Publishes accompaniment + voice until `seconds` of audio, the song's end, the abort or the room's loss. */
@@ -119,18 +133,28 @@ export async function publishSong(ctx: PerformContext, loaded: Loaded): Promise<
   const limit =
     cfg.seconds === undefined ? Number.POSITIVE_INFINITY : Math.round((cfg.seconds * 1000) / FRAME_MS);
   let songEnded = false;
+  /** The code a downloading song's player stopped with (its download failed), or 0. */
+  let downloadFailed = 0;
   let finish = () => {};
   const done = new Promise<void>((resolve) => {
     finish = resolve;
   });
-  const onState = (_p: ZegoMediaPlayer, state: number) => {
+  const onState = (_p: ZegoMediaPlayer, state: number, errorCode: number) => {
     if (state === ZegoMediaPlayerState.PlayEnded) songEnded = true;
+    // Playing while downloading, the download failed (corrupt, expired, revoked): stop now, not at the end.
+    if (state === ZegoMediaPlayerState.NoPlay && errorCode !== 0) {
+      downloadFailed = errorCode;
+      void engine.stopPublishingStream();
+      finish();
+    }
   };
   player.on("onMediaPlayerStateUpdate", onState);
   engine.setMixedAudioDataHandler((pcm, frame) => {
     wav?.write(pcm);
+    if (frame === 0) rec.phase("first_frame");
     if (rec.stages.ttfa_ms === null && engine.publishedPackets > 0) {
       rec.stages.ttfa_ms = rec.sinceStart();
+      rec.phase("first_packet");
       if (rec.pickedAt !== null) rec.stages.pick_to_audio_ms = rec.stages.ttfa_ms - rec.pickedAt;
       rec.event({ type: "first_audio", ttfa_ms: rec.stages.ttfa_ms });
     }
@@ -155,6 +179,7 @@ export async function publishSong(ctx: PerformContext, loaded: Loaded): Promise<
   try {
     await player.start();
     await engine.startPublishingStream(cfg.streamID);
+    rec.phase("publishing");
     rec.event({ type: "publishing", stream_id: cfg.streamID });
     await done;
   } finally {
@@ -178,7 +203,7 @@ export async function publishSong(ctx: PerformContext, loaded: Loaded): Promise<
     bytes_sent: st.bytesSent,
     reconnects: engine.reconnectCount,
   };
-  return { report, roomLost };
+  return { report, roomLost, downloadFailed };
 }
 
 /** Plays every listened stream, recording capture->receipt latency and the first packet heard. */

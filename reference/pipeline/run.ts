@@ -5,7 +5,7 @@ import { createEngine, type ZegoExpressEngine } from "../engine/engine.ts";
 import type { EngineCopyrightedMusic } from "../engine/engine-music.ts";
 import { codeOf } from "../errors.ts";
 import { MemoryCache } from "../music/cache.ts";
-import { acquireFirstUsable, type Failure } from "./acquire.ts";
+import { acquireFirstUsable, type Failure, type Streaming } from "./acquire.ts";
 import { checkPipelineConfig, type PipelineConfig, withDefaults } from "./config.ts";
 import {
   listenOnly,
@@ -95,6 +95,7 @@ export async function runPipeline(
   let publish: PipelineResult["publish"] = null;
   let listen: PipelineResult["listen"] = null;
   let ctx: PerformContext | null = null;
+  let streaming: Streaming | null = null;
   let st: ReturnType<typeof engine.getPublishStats> | null = null;
   let clockHistograms: ReturnType<typeof engine.getPublishHistograms> = null;
 
@@ -159,7 +160,23 @@ export async function runPipeline(
     rec.pickedAt = rec.sinceStart();
     signal.throwIfAborted();
 
-    const got = await acquireFirstUsable({ music, rec, signal, settings: cfg }, picked.candidates);
+    // The pitch line is a vendor call of its own: fetched while the song downloads, not after.
+    const pitches = new Map<string, ReturnType<typeof music.getStandardPitch>>();
+    const settings = { ...cfg, prerollMs: cfg.prerollMs ?? null };
+    const got = await acquireFirstUsable(
+      {
+        music,
+        rec,
+        signal,
+        settings,
+        onObtained: (id) => {
+          const p = music.getStandardPitch(id);
+          p.catch(() => {});
+          pitches.set(id, p);
+        },
+      },
+      picked.candidates,
+    );
     if (!got.ok) throw new StageFailure(got);
     const acquired = got.acquired;
     song = {
@@ -180,7 +197,8 @@ export async function runPipeline(
     signal.throwIfAborted();
 
     ctx = { engine, music, rec, cfg, signal };
-    const loaded = await loadSong(ctx, acquired);
+    streaming = acquired.stream ?? null;
+    const loaded = await loadSong(ctx, acquired, pitches.get(acquired.resourceID));
     if (isFailure(loaded)) throw new StageFailure(loaded);
     signal.throwIfAborted();
 
@@ -206,6 +224,17 @@ export async function runPipeline(
       const lost = await listenOnly(ctx);
       if (lost !== null)
         throw new StageFailure({ stage: "listen", code: lost, message: "the room was lost while listening" });
+    }
+    // A song played while it downloaded: the run is only as good as the download's verification.
+    if (streaming) {
+      const code = await streaming.done;
+      if (code !== 0 && !signal.aborted) {
+        throw new StageFailure({
+          stage: "download",
+          code,
+          message: `download of ${acquired.resourceID} failed while the song played`,
+        });
+      }
     }
   } catch (err) {
     if (err instanceof StageFailure) {
@@ -233,6 +262,7 @@ export async function runPipeline(
     song,
     skipped: rec.skipped,
     stages: rec.stages,
+    phases: rec.phases,
     errors: rec.errors,
     billable_requests: rec.billable,
     unconfirmed_requests: rec.unconfirmed,
