@@ -154,8 +154,8 @@ export async function publishSong(ctx: PerformContext, loaded: Loaded): Promise<
     if (frame === 0) rec.phase("first_frame");
     if (rec.stages.ttfa_ms === null && engine.publishedPackets > 0) {
       rec.stages.ttfa_ms = rec.sinceStart();
-      rec.phase("first_packet");
       if (rec.pickedAt !== null) rec.stages.pick_to_audio_ms = rec.stages.ttfa_ms - rec.pickedAt;
+      rec.phases.first_packet ??= rec.stages.pick_to_audio_ms;
       rec.event({ type: "first_audio", ttfa_ms: rec.stages.ttfa_ms });
     }
     const packetDone = (frame + 1) % FRAMES_PER_PACKET === 0;
