@@ -161,8 +161,14 @@ export class ZegoCopyrightedMusic extends TypedEmitter<CopyrightedMusicEvents> i
     return this.resourceCall("/v1/music/shared-resource", body, config.resourceType, vendorID, true);
   }
 
-  /** Downloads the resource's file into the cache, emitting onDownloadProgressUpdate; see download.ts. */
-  async download(resourceID: string): Promise<ResultBase> {
+  /**
+   * Downloads the resource's file into the cache, emitting onDownloadProgressUpdate; see download.ts.
+   * `onData` (not in the SDK) sees each piece as it is written, for playing while downloading.
+   */
+  async download(
+    resourceID: string,
+    opts: { onData?: (data: Uint8Array, offset: number) => void } = {},
+  ): Promise<ResultBase> {
     if (!resourceID) return { errorCode: 1017004 };
     const session = this.session;
     if (!session) return { errorCode: NOT_INITIALISED };
@@ -183,6 +189,7 @@ export class ZegoCopyrightedMusic extends TypedEmitter<CopyrightedMusicEvents> i
       onProgress: (rate) => this.emit("onDownloadProgressUpdate", resourceID, rate),
       retry: this.downloadRetry,
       idleTimeoutMs: this.idleTimeoutMs,
+      ...(opts.onData ? { onData: opts.onData } : {}),
       onTempFile: (path) => {
         entry.tempPath = path;
       },

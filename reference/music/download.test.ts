@@ -537,3 +537,80 @@ describe("the thread's vendor-attempt observer", () => {
     ]);
   });
 });
+
+describe("bytes while downloading (onData) and writes in flight", () => {
+  it("onData sees every byte once, in file order, across a cut and its resume", async () => {
+    vendor();
+    const seen = cdn([
+      () =>
+        new HttpResponse(cutStream(FILE_A.bytes, 30_000), {
+          headers: { etag: FILE_A.etag, "content-length": String(FILE_A.bytes.length) },
+        }),
+      (req) => serve(req, FILE_A),
+    ]);
+    const { cm, request } = await client();
+    const got = new Uint8Array(FILE_A.bytes.length);
+    const pieces: [number, number][] = [];
+    const r = await cm.download(await request(), {
+      onData: (data, offset) => {
+        pieces.push([offset, data.byteLength]);
+        got.set(data, offset);
+      },
+    });
+    expect(r).toEqual({ errorCode: 0 });
+    expect(seen).toHaveLength(2);
+    expect(seen[1]!.headers.get("range")).toMatch(/^bytes=\d+-$/);
+    // Contiguous: each piece starts where the last ended, the resume's first one included.
+    for (let i = 1; i < pieces.length; i++) {
+      const [prev, len] = pieces[i - 1]!;
+      expect(pieces[i]![0]).toBe(prev + len);
+    }
+    expect(pieces[0]![0]).toBe(0);
+    expect(pieces.reduce((n, [, len]) => n + len, 0)).toBe(FILE_A.bytes.length);
+    expect(Buffer.compare(Buffer.from(got), Buffer.from(FILE_A.bytes))).toBe(0);
+  });
+
+  it("a write that fails mid-body resumes after the bytes really written: the file is byte-exact", async () => {
+    vendor();
+    const seen = cdn([
+      // 4 KiB pieces, so that writes are many.
+      () =>
+        new HttpResponse(slowStream(FILE_A.bytes, 0), {
+          headers: { etag: FILE_A.etag, "content-length": String(FILE_A.bytes.length) },
+        }),
+      (req) => serve(req, FILE_A),
+    ]);
+    const memory = new MemoryCache();
+    let failed = false;
+    const writes: number[] = [];
+    // The memory cache, with one write (the one at or past byte 20,000) failing like a flaky disk.
+    const flaky = new Proxy(memory, {
+      get(target, prop, receiver) {
+        if (prop !== "begin") return Reflect.get(target, prop, receiver);
+        return async (...args: Parameters<MemoryCache["begin"]>) => {
+          const part = await target.begin(...args);
+          const write = part.write.bind(part);
+          part.write = async (data: Uint8Array, offset: number) => {
+            writes.push(offset);
+            if (!failed && offset >= 20_000) {
+              failed = true;
+              throw new Error("EIO: i/o error (test)");
+            }
+            return write(data, offset);
+          };
+          return part;
+        };
+      },
+    });
+    const { cm, request } = await client({ memory: flaky });
+    const id = await request();
+    expect(await cm.download(id)).toEqual({ errorCode: 0 });
+    expect(failed).toBe(true);
+    expect(seen).toHaveLength(2);
+    const failedAt = writes.find((o) => o >= 20_000)!;
+    // The resume asks for the failed piece again, not for what came after it.
+    expect(seen[1]!.headers.get("range")).toBe(`bytes=${failedAt}-`);
+    const file = cm.resolvePlayable(id) as { bytes: Uint8Array };
+    expect(Buffer.compare(Buffer.from(file.bytes), Buffer.from(FILE_A.bytes))).toBe(0);
+  });
+});

@@ -79,6 +79,8 @@ const SETTINGS: AcquireSettings = {
   quality: 0,
   billingMode: 0,
   preferShared: false,
+  prerollMs: null,
+  startPositionMs: 0,
 };
 
 async function acquire(
@@ -97,7 +99,7 @@ describe("acquireFirstUsable", () => {
     const { out, rec } = await acquire(music);
     expect(out).toEqual({
       ok: true,
-      acquired: { song: SONGS[0], resourceID: "z_s1_1", via: "request", size: 1000 },
+      acquired: { song: SONGS[0], resourceID: "z_s1_1", via: "request", size: 1000, quality: "normal" },
     });
     expect(music.calls).toEqual(["request s1", "download z_s1_1"]);
     expect([rec.billable, rec.shared, rec.recovery.length]).toEqual([1, 0, 0]);

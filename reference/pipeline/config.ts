@@ -90,6 +90,13 @@ export interface PipelineConfig {
    * and (pitch line, profile, start) when `sharedAudio` is given.
    */
   voiceProfiles?: number;
+  /**
+   * Play while downloading: the song starts once its header and this many ms of audio past the start position
+   * have arrived, and the rest downloads meanwhile (the download is still verified; when it fails, playing
+   * stops and the run fails at stage "download" with its code). null: play only the whole verified file (the
+   * SDK's rule). Default 200 ms; null with `sharedAudio`, whose shared rendering needs the whole file.
+   */
+  prerollMs?: number | null;
   /** Write what was published to this WAV file (48 kHz stereo s16). */
   outPath?: string;
   /** Progress, stages, recoveries and a mixing report every `statusIntervalMs` (for a CLI or a runner). */
@@ -154,12 +161,15 @@ type OptionalKeys =
   | "seconds"
   | "lyrics"
   | "sceneID"
-  | "player";
+  | "player"
+  | "prerollMs";
 
 export type ResolvedConfig = Required<Omit<PipelineConfig, OptionalKeys>> &
   Pick<PipelineConfig, OptionalKeys>;
 
 export const DEFAULT_LISTEN_SECONDS = 10;
+/** Audio that must have arrived before a downloading song starts: a few 10 ms frames of slack. */
+export const DEFAULT_PREROLL_MS = 200;
 
 /** Every problem with `c`, as "field: why"; empty when it can run. */
 export function checkPipelineConfig(c: PipelineConfig): string[] {
@@ -223,6 +233,9 @@ export function checkPipelineConfig(c: PipelineConfig): string[] {
     c.lyrics === undefined || c.lyrics === "krc" || c.lyrics === "lrc",
     `lyrics: must be "krc" or "lrc", got ${JSON.stringify(c.lyrics)}`,
   );
+  if (c.prerollMs !== undefined && c.prerollMs !== null) {
+    need(Number.isInteger(c.prerollMs) && c.prerollMs >= 0, "prerollMs: a whole number of ms >= 0, or null");
+  }
   for (const [i, id] of (c.listen ?? []).entries()) {
     need(typeof id === "string" && /^[A-Za-z0-9_-]{1,256}$/.test(id), `listen[${i}]: not a stream id`);
   }
@@ -254,5 +267,6 @@ export function withDefaults(c: PipelineConfig): ResolvedConfig {
     histograms: c.histograms ?? true,
     memoryCache: c.memoryCache ?? false,
     voiceProfiles: c.voiceProfiles ?? 0,
+    prerollMs: c.prerollMs !== undefined ? c.prerollMs : c.sharedAudio ? null : DEFAULT_PREROLL_MS,
   };
 }

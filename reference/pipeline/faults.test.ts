@@ -63,6 +63,8 @@ describe("recovery against the fault engine", () => {
     let expiring: Promise<unknown> | null = null;
     const r = await runPipeline(
       userConfig(sim.url, "cut", {
+        // The whole-file rules (progressive.test.ts: the same cuts while the song plays).
+        prerollMs: null,
         onEvent: (e: PipelineEvent) => {
           if (e.type === "download" && !expiring) {
             expiring = call(sim.url, "POST", `/admin/resources/${encodeURIComponent(e.resource_id)}/expire`);
@@ -83,6 +85,8 @@ describe("recovery against the fault engine", () => {
     let firstSong = "";
     const r = await runPipeline(
       userConfig(sim.url, "revoked", {
+        // The whole-file rules (progressive.test.ts: the same cuts while the song plays).
+        prerollMs: null,
         onEvent: (e: PipelineEvent) => {
           if (e.type === "resource" && !firstSong) firstSong = e.song_id;
           // Revoked once bytes are flowing: the CDN cuts the download, and the resume is refused.

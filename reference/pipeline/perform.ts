@@ -36,12 +36,23 @@ export interface Loaded {
   lyrics?: LyricFollower | null;
 }
 
-/** loadCopyrightedMusicResourceWithPosition + getStandardPitch (a song without a pitch line sings nothing). */
-export async function loadSong(ctx: PerformContext, acquired: Acquired): Promise<Loaded | Failure> {
+/**
+ * loadCopyrightedMusicResourceWithPosition (or, for a song still downloading, the player's
+ * loadDownloadingResource) + getStandardPitch (a song without a pitch line sings nothing). `pitch`: the pitch
+ * call already under way, if it was started during the download.
+ */
+export async function loadSong(
+  ctx: PerformContext,
+  acquired: Acquired,
+  pitch?: Promise<{ errorCode: number; pitch: string }>,
+): Promise<Loaded | Failure> {
   const { engine, music, rec, cfg } = ctx;
   return rec.stage("load", async (): Promise<Loaded | Failure> => {
     const player = await engine.createMediaPlayer();
-    const l = await player.loadCopyrightedMusicResourceWithPosition(acquired.resourceID, cfg.startPositionMs);
+    const stream = acquired.stream;
+    const l = stream
+      ? await player.loadDownloadingResource(stream.file, acquired.quality, cfg.startPositionMs)
+      : await player.loadCopyrightedMusicResourceWithPosition(acquired.resourceID, cfg.startPositionMs);
     if (l.errorCode !== 0) {
       rec.error(l.errorCode);
       return {
@@ -54,8 +65,9 @@ export async function loadSong(ctx: PerformContext, acquired: Acquired): Promise
     // The original song (type 0) has no standard pitch line (spec §4: accompaniments and clips only; the vendor
     // answers 1017075): a careful client does not ask, and its voice sings nothing over the original.
     if (cfg.resourceType === 0) return { player, pitch: [] };
-    const p = await music.getStandardPitch(acquired.resourceID);
+    const p = await (pitch ?? music.getStandardPitch(acquired.resourceID));
     if (p.errorCode !== 0) rec.error(p.errorCode);
+    rec.phase("loaded");
     return { player, pitch: p.errorCode === 0 ? parsePitch(p.pitch) : [] };
   });
 }
@@ -113,6 +125,8 @@ export interface PublishOutcome {
   player: PlayerActionReport | null;
   /** The code the room was lost with while publishing, or null. */
   roomLost: number | null;
+  /** The download's code when a song played while downloading and the download failed, else 0. */
+  downloadFailed: number;
 }
 
 /** Publishes accompaniment + voice until `seconds` of audio, the song's end, the abort or the room's loss. */
@@ -129,12 +143,20 @@ export async function publishSong(ctx: PerformContext, loaded: Loaded): Promise<
     cfg.seconds === undefined ? Number.POSITIVE_INFINITY : Math.round((cfg.seconds * 1000) / FRAME_MS);
   const actions = cfg.player ? await playerActions(ctx, player, limit) : null;
   let songEnded = false;
+  /** The code a downloading song's player stopped with (its download failed), or 0. */
+  let downloadFailed = 0;
   let finish = () => {};
   const done = new Promise<void>((resolve) => {
     finish = resolve;
   });
-  const onState = (_p: ZegoMediaPlayer, state: number) => {
+  const onState = (_p: ZegoMediaPlayer, state: number, errorCode: number) => {
     if (state === ZegoMediaPlayerState.PlayEnded) songEnded = true;
+    // Playing while downloading, the download failed (corrupt, expired, revoked): stop now, not at the end.
+    if (state === ZegoMediaPlayerState.NoPlay && errorCode !== 0) {
+      downloadFailed = errorCode;
+      void engine.stopPublishingStream();
+      finish();
+    }
   };
   player.on("onMediaPlayerStateUpdate", onState);
   const lyrics = loaded.lyrics ?? null;
@@ -142,9 +164,11 @@ export async function publishSong(ctx: PerformContext, loaded: Loaded): Promise<
     wav?.write(pcm);
     // The position after this frame's audio: a line is shown on the frame that plays its begin.
     lyrics?.advance(player.currentProgressMs);
+    if (frame === 0) rec.phase("first_frame");
     if (rec.stages.ttfa_ms === null && engine.publishedPackets > 0) {
       rec.stages.ttfa_ms = rec.sinceStart();
       if (rec.pickedAt !== null) rec.stages.pick_to_audio_ms = rec.stages.ttfa_ms - rec.pickedAt;
+      rec.phases.first_packet ??= rec.stages.pick_to_audio_ms;
       rec.event({ type: "first_audio", ttfa_ms: rec.stages.ttfa_ms });
     }
     actions?.onFrame(frame);
@@ -169,6 +193,7 @@ export async function publishSong(ctx: PerformContext, loaded: Loaded): Promise<
   try {
     await player.start();
     await engine.startPublishingStream(cfg.streamID);
+    rec.phase("publishing");
     rec.event({ type: "publishing", stream_id: cfg.streamID });
     await done;
   } finally {
@@ -192,7 +217,7 @@ export async function publishSong(ctx: PerformContext, loaded: Loaded): Promise<
     bytes_sent: st.bytesSent,
     reconnects: engine.reconnectCount,
   };
-  return { report, roomLost, player: actions?.report ?? null };
+  return { report, roomLost, downloadFailed, player: actions?.report ?? null };
 }
 
 /** The run's player actions, planned over the frames it will publish (`limit`, or the rest of the song). */

@@ -46,6 +46,8 @@ describe("runPipeline", () => {
       userConfig(sim.url, "whole", {
         outPath: out,
         seconds: 1,
+        // The SDK's rule (play the whole verified file): the stages add up (progressive.test.ts: the other).
+        prerollMs: null,
         statusIntervalMs: 200,
         onEvent: (e) => events.push(e),
       }),

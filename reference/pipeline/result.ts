@@ -32,6 +32,39 @@ export interface StageTimes {
   first_heard_ms: number | null;
 }
 
+/**
+ * Where time to first audio goes: each point in ms since the song pick (null when not reached). request: the
+ * (last) requestResource / getSharedResource answered; first_byte: the first file bytes were written;
+ * playable: the header and the pre-roll were in (with a pre-roll; else the whole verified file: download_done);
+ * download_done: download() resolved; loaded: the player loaded the song (and the pitch line was in);
+ * publishing: the media server accepted the stream; first_frame: the first 10 ms frame was mixed;
+ * first_packet: the first packet (two frames) was sent: pick_to_audio_ms.
+ */
+export type PhaseName =
+  | "request"
+  | "first_byte"
+  | "playable"
+  | "download_done"
+  | "loaded"
+  | "publishing"
+  | "first_frame"
+  | "first_packet";
+
+export type PickPhases = Record<PhaseName, number | null>;
+
+export function emptyPhases(): PickPhases {
+  return {
+    request: null,
+    first_byte: null,
+    playable: null,
+    download_done: null,
+    loaded: null,
+    publishing: null,
+    first_frame: null,
+    first_packet: null,
+  };
+}
+
 export interface SongOutcome {
   song_id: string;
   song_name: string;
@@ -67,6 +100,8 @@ export interface PipelineResult {
   /** Songs passed over (revoked) with the reason. */
   skipped: { song_id: string; code: number; reason: string }[];
   stages: StageTimes;
+  /** The phases of pick_to_audio_ms (ms since the pick; the first time each was reached); optional for other clients. */
+  phases?: PickPhases;
   /** Every error code met, recovered or not (key: vendor code, or HTTP status for transport failures). */
   errors: Record<string, number>;
   /** requestResource calls the vendor answered with success: each is one ledger row. */
@@ -153,6 +188,7 @@ export function emptyStages(): StageTimes {
 export class Recorder {
   readonly t0 = performance.now();
   readonly stages: StageTimes = emptyStages();
+  readonly phases: PickPhases = emptyPhases();
   readonly errors: Record<string, number> = {};
   readonly recovery: RecoveryAction[] = [];
   readonly skipped: PipelineResult["skipped"] = [];
@@ -175,6 +211,12 @@ export class Recorder {
     return performance.now() - this.t0;
   }
 
+  /** Marks phase `name` now (ms since the pick), the first time only; nothing before the pick. */
+  phase(name: PhaseName): void {
+    if (this.pickedAt === null || this.phases[name] !== null) return;
+    this.phases[name] = this.sinceStart() - this.pickedAt;
+  }
+
   event(e: PipelineEvent): void {
     if (!this.observe) return;
     try {
@@ -194,6 +236,10 @@ export class Recorder {
       const key = `${stage}_ms` as keyof StageTimes;
       if (key in this.stages) this.stages[key] = (this.stages[key] ?? 0) + ms;
       this.event({ type: "stage", stage, ms });
+      // The last request counts (a re-request after an expired download starts the wait over).
+      if (stage === "request" && this.pickedAt !== null)
+        this.phases.request = this.sinceStart() - this.pickedAt;
+      if (stage === "download") this.phase("download_done");
     }
   }
 

@@ -5,7 +5,7 @@ import { createEngine } from "../engine/engine.ts";
 import type { EngineCopyrightedMusic } from "../engine/engine-music.ts";
 import { codeOf } from "../errors.ts";
 import { MemoryCache } from "../music/cache.ts";
-import { acquireFirstUsable, type Failure } from "./acquire.ts";
+import { acquireFirstUsable, type Failure, type Streaming } from "./acquire.ts";
 import { checkPipelineConfig, type PipelineConfig, withDefaults } from "./config.ts";
 import { getLyrics, type LyricsStep, lyricsReport } from "./lyrics.ts";
 import {
@@ -86,6 +86,7 @@ export async function runPipeline(
   let playerReport: PlayerActionReport | null = null;
   let listen: PipelineResult["listen"] = null;
   let ctx: PerformContext | null = null;
+  let streaming: Streaming | null = null;
   let st: ReturnType<typeof engine.getPublishStats> | null = null;
   let clockHistograms: ReturnType<typeof engine.getPublishHistograms> = null;
   let tokens: TokenKeeper | null = null;
@@ -164,7 +165,25 @@ export async function runPipeline(
     rec.pickedAt = rec.sinceStart();
     signal.throwIfAborted();
 
-    const got = await acquireFirstUsable({ music, rec, signal, settings: cfg }, picked.candidates);
+    // The pitch line is a vendor call of its own: fetched while the song downloads, not after.
+    const pitches = new Map<string, ReturnType<typeof music.getStandardPitch>>();
+    const settings = { ...cfg, prerollMs: cfg.prerollMs ?? null };
+    const got = await acquireFirstUsable(
+      {
+        music,
+        rec,
+        signal,
+        settings,
+        onObtained: (id) => {
+          // The original song (type 0) has no pitch line (1017075): perform.ts does not ask for one either.
+          if (cfg.resourceType === 0) return;
+          const p = music.getStandardPitch(id);
+          p.catch(() => {});
+          pitches.set(id, p);
+        },
+      },
+      picked.candidates,
+    );
     if (!got.ok) throw new StageFailure(got);
     const acquired = got.acquired;
     song = {
@@ -185,11 +204,12 @@ export async function runPipeline(
     signal.throwIfAborted();
 
     ctx = { engine, music, rec, cfg, signal };
+    streaming = acquired.stream ?? null;
     // Lyrics load while the song does (a singer's only: a listener's player does not play).
     // getLyrics resolves with its failures; a rejection is a bug, and must not leave a floating promise.
     const lyricsFetch =
       cfg.lyrics && cfg.publish ? getLyrics(music, rec, cfg, acquired).catch(() => null) : null;
-    const loaded = await loadSong(ctx, acquired);
+    const loaded = await loadSong(ctx, acquired, pitches.get(acquired.resourceID));
     lyrics = lyricsFetch ? await lyricsFetch : null;
     if (isFailure(loaded)) throw new StageFailure(loaded);
     loaded.lyrics = lyrics?.follower ?? null;
@@ -221,6 +241,17 @@ export async function runPipeline(
       const lost = await listenOnly(ctx);
       if (lost !== null)
         throw new StageFailure({ stage: "listen", code: lost, message: "the room was lost while listening" });
+    }
+    // A song played while it downloaded: the run is only as good as the download's verification.
+    if (streaming) {
+      const code = await streaming.done;
+      if (code !== 0 && !signal.aborted) {
+        throw new StageFailure({
+          stage: "download",
+          code,
+          message: `download of ${acquired.resourceID} failed while the song played`,
+        });
+      }
     }
   } catch (err) {
     if (err instanceof StageFailure) {
@@ -255,6 +286,7 @@ export async function runPipeline(
     song,
     skipped: rec.skipped,
     stages: rec.stages,
+    phases: rec.phases,
     errors: rec.errors,
     billable_requests: rec.billable,
     unconfirmed_requests: rec.unconfirmed,

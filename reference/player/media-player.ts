@@ -2,6 +2,8 @@ import { ZegoError } from "../errors.ts";
 import { TypedEmitter } from "../events.ts";
 import type { PcmSource } from "../mixer/source.ts";
 import { openPlayback, type PlaybackLike } from "./open-playback.ts";
+import type { ProgressiveFile } from "./progressive-file.ts";
+import { ProgressivePlayback } from "./progressive-playback.ts";
 import type { PlayableResources } from "./resources.ts";
 import {
   DEFAULT_PLAYER_VOLUME,
@@ -22,7 +24,14 @@ export interface MediaPlayerEvents {
   onMediaPlayerStateUpdate: (player: ZegoMediaPlayer, state: State, errorCode: number) => void;
   /** Every `setProgressInterval` ms of play (default 1000; 0 = off). */
   onMediaPlayerPlayingProgress: (player: ZegoMediaPlayer, millisecond: number) => void;
+  /** Buffering of a resource still downloading: BufferBegin (0) when the play position reached the bytes
+   * that have arrived, BufferEnded (1) when play resumes (the SDK's ZegoMediaPlayerNetworkEvent). */
+  onMediaPlayerNetworkEvent: (player: ZegoMediaPlayer, networkEvent: ZegoMediaPlayerNetworkEvent) => void;
 }
+
+export const ZegoMediaPlayerNetworkEvent = { BufferBegin: 0, BufferEnded: 1 } as const;
+export type ZegoMediaPlayerNetworkEvent =
+  (typeof ZegoMediaPlayerNetworkEvent)[keyof typeof ZegoMediaPlayerNetworkEvent];
 
 /** The part of the engine's Mixer a player drives when aux is used (structurally `Mixer`). */
 export interface AuxMixer {
@@ -55,6 +64,9 @@ export class ZegoMediaPlayer extends TypedEmitter<MediaPlayerEvents> {
   private readonly mixerInput: number | undefined;
   private readonly onDestroy: ((p: ZegoMediaPlayer) => void) | undefined;
   private playback: PlaybackLike | null = null;
+  /** The loaded playback when it is a still-downloading file (checked per frame for failure and buffering). */
+  private progressive: ProgressivePlayback | null = null;
+  private buffering = false;
   private current: State = ZegoMediaPlayerState.NoPlay;
   private playVolume = DEFAULT_PLAYER_VOLUME;
   private publishVolume = DEFAULT_PLAYER_VOLUME;
@@ -107,6 +119,37 @@ export class ZegoMediaPlayer extends TypedEmitter<MediaPlayerEvents> {
     this.unload();
     pb.seek(startPosition);
     this.playback = pb;
+    this.nextProgressAt = startPosition + this.progressInterval;
+    return { errorCode: 0 };
+  }
+
+  /**
+   * Not in the SDK (whose load needs a finished download): loads a resource while it downloads, from the
+   * bytes arrived so far (`file`, fed by download()'s onData), at `startPosition` ms. Play waits (silence,
+   * BufferBegin) whenever it reaches bytes not yet there; when the download fails, playing stops with the
+   * download's code (onMediaPlayerStateUpdate NoPlay + code, e.g. 1017015 corrupt): unverifiable audio is not
+   * played on. 1017015 when the arrived bytes do not start a 16-bit PCM WAV, 1017005 for a bad position.
+   */
+  async loadDownloadingResource(
+    file: ProgressiveFile,
+    quality: "normal" | "hq" | "sq",
+    startPosition: number,
+  ): Promise<{ errorCode: number }> {
+    this.alive();
+    if (file.state === "failed") return { errorCode: file.code || 1017015 };
+    let pb: ProgressivePlayback;
+    try {
+      pb = new ProgressivePlayback(file, quality);
+    } catch {
+      return { errorCode: 1017015 };
+    }
+    if (!Number.isInteger(startPosition) || startPosition < 0 || startPosition > pb.durationMs) {
+      return { errorCode: 1017005 };
+    }
+    this.unload();
+    pb.seek(startPosition);
+    this.playback = pb;
+    this.progressive = pb;
     this.nextProgressAt = startPosition + this.progressInterval;
     return { errorCode: 0 };
   }
@@ -256,6 +299,22 @@ export class ZegoMediaPlayer extends TypedEmitter<MediaPlayerEvents> {
       return 0;
     }
     const n = pb.read(out);
+    const prog = this.progressive;
+    if (prog !== null && prog === pb) {
+      const failed = prog.failure;
+      if (failed !== 0) {
+        this.unload(failed);
+        return n;
+      }
+      if (prog.buffering !== this.buffering) {
+        this.buffering = prog.buffering;
+        const ev = this.buffering
+          ? ZegoMediaPlayerNetworkEvent.BufferBegin
+          : ZegoMediaPlayerNetworkEvent.BufferEnded;
+        this.emit("onMediaPlayerNetworkEvent", this, ev);
+        if (this.playback !== pb) return n;
+      }
+    }
     const interval = this.progressInterval;
     if (interval > 0) {
       const pos = pb.positionMs;
@@ -272,18 +331,21 @@ export class ZegoMediaPlayer extends TypedEmitter<MediaPlayerEvents> {
     return n;
   }
 
-  private setState(state: State): void {
-    if (state === this.current) return;
+  private setState(state: State, errorCode = 0): void {
+    if (state === this.current && errorCode === 0) return;
     this.current = state;
-    this.emit("onMediaPlayerStateUpdate", this, state, 0);
+    this.emit("onMediaPlayerStateUpdate", this, state, errorCode);
   }
 
-  private unload(): void {
+  /** Unloads; `errorCode` (a failed download under a progressive load) is reported with NoPlay. */
+  private unload(errorCode = 0): void {
     const pb = this.playback;
     if (!pb) return;
     this.playback = null;
+    this.progressive = null;
+    this.buffering = false;
     pb.close();
-    this.setState(ZegoMediaPlayerState.NoPlay);
+    this.setState(ZegoMediaPlayerState.NoPlay, errorCode);
   }
 
   private alive(): void {

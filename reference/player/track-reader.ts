@@ -70,6 +70,11 @@ export class TrackReader implements PcmReader {
     this.trackIndex = index;
   }
 
+  /** Frames of the current block not handed out yet (read from the file, not yet by the resampler). */
+  get buffered(): number {
+    return this.blockLen - this.blockPos;
+  }
+
   /** Forgets the buffered block: call after seeking the file. */
   reset(): void {
     this.blockLen = 0;

@@ -11,6 +11,7 @@ import { createChunkCache } from "./chunk-cache.ts";
 import { DownloadStream } from "./download-stream.ts";
 import { ifRangeMatches, noneMatch, parseRange } from "./range.ts";
 import { createTokenBucket, pieceBytes, type TokenBucket } from "./token-bucket.ts";
+import { registerChunkCache } from "./warm.ts";
 
 // The download CDN: GET/HEAD /v1/music/download/:resource_id serves the resource's WAV file, rendered on
 // demand, with single byte ranges, a strong ETag and bandwidth caps. Failures answer the vendor envelope with
@@ -48,6 +49,7 @@ const audioBody = {
 export default async function cdnRoutes(app: FastifyInstance): Promise<void> {
   const sim = app.sim;
   const cache = createChunkCache(CACHE_BYTES);
+  registerChunkCache(sim, cache);
   let globalBucket: TokenBucket = createTokenBucket(sim.options.cdnGlobalBytesPerSec);
 
   /** The record, or the vendor error a download client should get (with a download-friendly status). */

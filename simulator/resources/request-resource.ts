@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Quality } from "../../protocol/enums.ts";
 import { audioLayout } from "../cdn/format.ts";
+import { warmFirstChunk } from "../cdn/warm.ts";
 import type { SimContext } from "../context.ts";
 import { VendorError } from "../errors.ts";
 import type { FaultSeam } from "../faults/seam.ts";
@@ -102,6 +103,7 @@ export function requestResource(
     );
   }
   sim.resources.add(rec);
+  warmFirstChunk(sim, rec);
   sim.metrics.ledgerRows.inc({ billing_mode: String(mode), vendor_id: String(vendor) });
   sim.metrics.resourcesIssued.inc({ resource_type: String(type), via: "request" });
 

@@ -1,3 +1,4 @@
+import { warmFirstChunk } from "../cdn/warm.ts";
 import { VendorError } from "../errors.ts";
 import { hasWordTimedLyrics } from "../lyrics/krc.ts";
 import { type Caller, checkRequestTarget } from "./caller.ts";
@@ -66,6 +67,7 @@ export function getSharedResource(
     ttlMs: sim.faults?.issueTtl(caller.faultKey, "POST /v1/music/shared-resource", subject),
   });
   sim.resources.add(rec);
+  warmFirstChunk(sim, rec);
   share.claimed.add(session.user_id);
   sim.metrics.resourcesIssued.inc({ resource_type: String(type), via: "share" });
   return resourceResult({
