@@ -34,6 +34,8 @@ export interface ThreadAudioOptions {
   arena?: AudioArenaHandle | AudioArena | null;
   /** Output frames per rendered chunk, a multiple of 480 (default 4,800: 100 ms). */
   chunkFrames?: number;
+  /** In the arena, store mono tracks and voices mono (default false; SharedAudioOptions.monoStorage). */
+  monoStorage?: boolean;
 }
 
 let processArena: AudioArena | null = null;
@@ -61,10 +63,12 @@ export function createThreadAudio(o: ThreadAudioOptions = {}): ThreadAudio {
       pool,
       ...(o.songBudgetBytes !== undefined ? { budgetBytes: o.songBudgetBytes } : {}),
       ...(o.chunkFrames !== undefined ? { chunkFrames: o.chunkFrames } : {}),
+      ...(o.monoStorage !== undefined ? { monoStorage: o.monoStorage } : {}),
     }),
     voices: new SharedVoiceStore({
       arena,
       ...(o.chunkFrames !== undefined ? { chunkFrames: o.chunkFrames } : {}),
+      ...(o.monoStorage !== undefined ? { monoStorage: o.monoStorage } : {}),
       ...(o.voiceBudgetBytes !== undefined ? { budgetBytes: o.voiceBudgetBytes } : {}),
     }),
   };

@@ -331,14 +331,21 @@ export abstract class RenderedStream {
    * Copies 10 ms from frame `pos` into `out` (zeros past the end); returns the real frames. Allocation-free:
    * a whole aligned frame is one `set` from a preallocated view (a mono view: one loop writing both channels).
    */
-  copyFrame(pos: number, out: Int16Array): number {
+  copyFrame(pos: number, out: Int16Array, out32: Int32Array | null = null): number {
     if (this.rendered < pos + FRAME_FRAMES && !this.done) this.ensure(pos + FRAME_FRAMES);
     this.readAhead(pos);
     if (pos % FRAME_FRAMES === 0) {
       const view = this.frames[pos / FRAME_FRAMES];
       if (view !== undefined) {
         if (view.length === FRAME_SAMPLES) out.set(view);
-        else for (let i = 0, o = 0; i < FRAME_FRAMES; i++, o += 2) out[o] = out[o + 1] = view[i]!;
+        else if (out32 !== null) {
+          // Both halves of each 32-bit word are the sample, so the byte order does not matter: one store per
+          // frame instead of two (0.36 vs 0.68 µs per 10 ms measured; a stereo `set` is 0.04 µs).
+          for (let i = 0; i < FRAME_FRAMES; i++) {
+            const v = view[i]! & 0xffff;
+            out32[i] = v | (v << 16);
+          }
+        } else for (let i = 0, o = 0; i < FRAME_FRAMES; i++, o += 2) out[o] = out[o + 1] = view[i]!;
         return FRAME_FRAMES;
       }
     }
@@ -367,6 +374,9 @@ export abstract class RenderedStream {
 /** One reader of a shared stream: a PcmSource at its own position. Close it to release the stream. */
 export class StreamCursor implements PcmSource {
   private closed = false;
+  /** The last output buffer read into, and an Int32 view of it (a mono stream writes both channels at once). */
+  private out: Int16Array | null = null;
+  private out32: Int32Array | null = null;
 
   constructor(
     readonly stream: RenderedStream,
@@ -383,7 +393,12 @@ export class StreamCursor implements PcmSource {
       out.fill(0);
       return 0;
     }
-    const n = this.stream.copyFrame(this.position, out);
+    if (out !== this.out) {
+      // A reader keeps one output buffer: this runs once, not per frame.
+      this.out = out;
+      this.out32 = out.byteOffset % 4 === 0 ? new Int32Array(out.buffer, out.byteOffset, FRAME_FRAMES) : null;
+    }
+    const n = this.stream.copyFrame(this.position, out, this.out32);
     this.position += n;
     return n;
   }

@@ -69,11 +69,11 @@ function firstDiff(a: Int16Array, b: Int16Array): number {
   return a.length === b.length ? -1 : n;
 }
 
-function twoThreads(bytes = 64 * 1024 ** 2, chunkFrames = 960): [ThreadAudio, ThreadAudio, AudioArena] {
+function twoThreads(bytes = 64 * 1024 ** 2, monoStorage = true): [ThreadAudio, ThreadAudio, AudioArena] {
   const handle = createAudioArena({ bytes, slots: 256 });
   // Small chunks: many turns in a short song.
-  const a = createThreadAudio({ arena: new AudioArena(handle), chunkFrames });
-  const b = createThreadAudio({ arena: new AudioArena(handle), chunkFrames });
+  const a = createThreadAudio({ arena: new AudioArena(handle), chunkFrames: 960, monoStorage });
+  const b = createThreadAudio({ arena: new AudioArena(handle), chunkFrames: 960, monoStorage });
   return [a, b, new AudioArena(handle)];
 }
 
@@ -88,12 +88,16 @@ const FIXTURES = [
 
 describe("process-wide shared audio (one arena, threads taking turns)", () => {
   for (const fx of FIXTURES) {
-    it(`${fx.name}: both threads read one rendering, bit-identical to the per-VU resampler, from 0 and a seek`, () => {
+    it(`${fx.name}: both threads read one rendering, bit-identical to the per-VU resampler, from 0 and a seek, mono and stereo storage`, () => {
       const bytes = wavBytes(fx.frames, fx.rate, fx.ch, noise(fx.frames));
       const tracks = trackLayout(fx.ch, fx.quality).tracks;
-      for (const start of [0, 1234]) {
+      for (const [start, monoStorage] of [
+        [0, true],
+        [1234, true],
+        [0, false],
+      ] as const) {
         for (let track = 0; track < tracks; track++) {
-          const [a, b] = twoThreads();
+          const [a, b] = twoThreads(undefined, monoStorage);
           const sa = a.songs.open(bytes.slice(), fx.quality);
           const sb = b.songs.open(bytes.slice(), fx.quality);
           expect(sa.content.shared).toBe(true);
@@ -117,8 +121,8 @@ describe("process-wide shared audio (one arena, threads taking turns)", () => {
           expect(ca.stream.rendersEverywhere).toBe(ca.stream.renders + cb.stream.renders);
           expect(ca.stream.renders).toBeGreaterThan(0);
           expect(cb.stream.renders).toBeGreaterThan(0);
-          // A mono track is stored mono: half the bytes.
-          const mono = trackLayout(fx.ch, fx.quality).channelsPerTrack === 1;
+          // A mono track is stored mono when asked: half the bytes.
+          const mono = monoStorage && trackLayout(fx.ch, fx.quality).channelsPerTrack === 1;
           expect(ca.stream.chunkAt(0)!.length).toBe(mono ? 960 : 1920);
           expect(ca.stream.bytes).toBe(0); // nothing of this thread's own
           ca.close();

@@ -84,17 +84,21 @@ export interface SharedVoiceOptions {
   chunkFrames?: number;
   /** The process's shared memory: each voice is then rendered once per process, not per thread. */
   arena?: AudioArena | null;
+  /** In the arena, keep voices mono (left equals right; see SharedAudioOptions.monoStorage). Default false. */
+  monoStorage?: boolean;
 }
 
 export class SharedVoiceStore {
   private readonly streams: RenderStore<VoiceStream>;
   private readonly chunkFrames: number;
   private readonly arena: AudioArena | null;
+  private readonly monoStorage: boolean;
 
   constructor(o: SharedVoiceOptions = {}) {
     this.streams = new RenderStore(o.budgetBytes ?? DEFAULT_BUDGET_BYTES);
     this.chunkFrames = o.chunkFrames ?? DEFAULT_CHUNK_FRAMES;
     this.arena = o.arena ?? null;
+    this.monoStorage = o.monoStorage ?? false;
   }
 
   /**
@@ -115,8 +119,11 @@ export class SharedVoiceStore {
     if (!arena) return null;
     const cf = this.chunkFrames;
     const total = Math.max(0, Math.round(voice.durationMs * 48) - voice.sample);
-    const e = arena.entry(`v|${cf}|${key}`, () => allocStreamHeader(arena, Math.floor(total / cf) + 1));
-    return e ? { arena, header: e.offset, mono: true } : null;
+    const mono = this.monoStorage;
+    const e = arena.entry(`v|${cf}|${mono ? 1 : 2}|${key}`, () =>
+      allocStreamHeader(arena, Math.floor(total / cf) + 1),
+    );
+    return e ? { arena, header: e.offset, mono } : null;
   }
 
   trim(): void {
