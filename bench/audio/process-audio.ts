@@ -47,7 +47,7 @@ async function workerBody(job: Job): Promise<void> {
     parentPort!.once("message", () => go());
     parentPort!.postMessage("ready");
   });
-  const audio = createThreadAudio({ arena: job.arena, monoStorage: job.mono });
+  const audio = createThreadAudio({ arena: job.arena, monoStorage: job.mono, voiceMonoStorage: job.mono });
   const songCursors: StreamCursor[] = [];
   const voiceCursors: StreamCursor[] = [];
   for (let v = 0; v < job.vus; v++) {

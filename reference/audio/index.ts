@@ -34,8 +34,10 @@ export interface ThreadAudioOptions {
   arena?: AudioArenaHandle | AudioArena | null;
   /** Output frames per rendered chunk, a multiple of 480 (default 4,800: 100 ms). */
   chunkFrames?: number;
-  /** In the arena, store mono tracks and voices mono (default false; SharedAudioOptions.monoStorage). */
+  /** In the arena, store mono tracks mono (default false; SharedAudioOptions.monoStorage). */
   monoStorage?: boolean;
+  /** In the arena, store voices mono (default true; SharedVoiceOptions.monoStorage). */
+  voiceMonoStorage?: boolean;
 }
 
 let processArena: AudioArena | null = null;
@@ -68,7 +70,7 @@ export function createThreadAudio(o: ThreadAudioOptions = {}): ThreadAudio {
     voices: new SharedVoiceStore({
       arena,
       ...(o.chunkFrames !== undefined ? { chunkFrames: o.chunkFrames } : {}),
-      ...(o.monoStorage !== undefined ? { monoStorage: o.monoStorage } : {}),
+      ...(o.voiceMonoStorage !== undefined ? { monoStorage: o.voiceMonoStorage } : {}),
       ...(o.voiceBudgetBytes !== undefined ? { budgetBytes: o.voiceBudgetBytes } : {}),
     }),
   };

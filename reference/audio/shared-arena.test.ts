@@ -72,8 +72,18 @@ function firstDiff(a: Int16Array, b: Int16Array): number {
 function twoThreads(bytes = 64 * 1024 ** 2, monoStorage = true): [ThreadAudio, ThreadAudio, AudioArena] {
   const handle = createAudioArena({ bytes, slots: 256 });
   // Small chunks: many turns in a short song.
-  const a = createThreadAudio({ arena: new AudioArena(handle), chunkFrames: 960, monoStorage });
-  const b = createThreadAudio({ arena: new AudioArena(handle), chunkFrames: 960, monoStorage });
+  const a = createThreadAudio({
+    arena: new AudioArena(handle),
+    chunkFrames: 960,
+    monoStorage,
+    voiceMonoStorage: monoStorage,
+  });
+  const b = createThreadAudio({
+    arena: new AudioArena(handle),
+    chunkFrames: 960,
+    monoStorage,
+    voiceMonoStorage: monoStorage,
+  });
   return [a, b, new AudioArena(handle)];
 }
 
@@ -138,8 +148,12 @@ describe("process-wide shared audio (one arena, threads taking turns)", () => {
       { begin_time: 450, duration: 700, value: 64 },
       { begin_time: 1300, duration: 500, value: 67 },
     ];
-    for (const startMs of [0, 455]) {
-      const [a, b] = twoThreads();
+    for (const [startMs, mono] of [
+      [0, true],
+      [455, true],
+      [455, false],
+    ] as const) {
+      const [a, b] = twoThreads(undefined, mono);
       const p = voiceProfile(3);
       const ca = a.voices.cursor(pitch, p, startMs);
       const cb = b.voices.cursor(
@@ -159,7 +173,7 @@ describe("process-wide shared audio (one arena, threads taking turns)", () => {
       expect(firstDiff(ga!, want)).toBe(-1);
       expect(firstDiff(gb!, want)).toBe(-1);
       expect(cb.stream.chunkAt(0)!.byteOffset).toBe(ca.stream.chunkAt(0)!.byteOffset);
-      expect(ca.stream.chunkAt(0)!.length).toBe(960); // mono
+      expect(ca.stream.chunkAt(0)!.length).toBe(mono ? 960 : 1920);
       expect(ca.stream.renders).toBeGreaterThan(0);
       expect(cb.stream.renders).toBeGreaterThan(0);
       ca.close();

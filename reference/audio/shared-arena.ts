@@ -2,8 +2,11 @@
 // once per process instead of once per thread. Two SharedArrayBuffers, created by the runner (main thread) and
 // handed to each worker in its workerData:
 //   - `data`: a bump-allocated arena (allocations are never freed: the arena lives as long as the run). It is
-//     reserved, not committed: the OS backs a page when it is first written, so a 4 GiB arena costs the RSS of
-//     what was rendered (measured: a 16 GiB SharedArrayBuffer leaves RSS unchanged until written).
+//     reserved, not committed: the OS backs a page when it is first written, so the arena costs the RSS of what
+//     was rendered (measured: a 16 GiB SharedArrayBuffer leaves RSS unchanged until written). Nothing in it is
+//     freed, so its size is the bound on what a run keeps shared: 1 GiB by default (40 songs' first 30 s and
+//     320 voices of 30 s at 8 profiles, stereo songs and mono voices, are ~1.1 GiB); past it, new songs and
+//     streams are per thread again, under the stores' budgets (render-store.ts), as without an arena.
 //   - `control`: the bump pointer and an open-addressing table from string keys to arena offsets.
 // A key's entry is made by the first thread that asks (`entry`), under a per-slot state word: 0 empty, 1 being
 // made (others wait on it with Atomics.wait), 2 ready. Keys are compared byte for byte (a hash only picks the
@@ -19,13 +22,13 @@ export interface AudioArenaHandle {
 }
 
 export interface AudioArenaOptions {
-  /** Arena bytes reserved (virtual; committed as written). Default 4 GiB, at most 32 GiB. */
+  /** Arena bytes reserved (virtual; committed as written). Default 1 GiB, at most 32 GiB. */
   bytes?: number;
   /** Entries the key table holds (songs, streams), default 16,384. */
   slots?: number;
 }
 
-export const DEFAULT_ARENA_BYTES = 4 * 1024 ** 3;
+export const DEFAULT_ARENA_BYTES = 1024 ** 3;
 const BLOCK = 16;
 /** Control words: [0] next free block, [1] slot count, [2] blocks in the arena; slots from HEAD. */
 const HEAD = 16;
