@@ -15,6 +15,13 @@ import { type AudioArena, waitWhile } from "./shared-arena.ts";
 // tick that moved 100 readers into their last chunk queued 100 renders that all ran in the next check phase
 // back to back (busy stretches of 240-270 ms in a 200-VU worker's CPU profile), and every mixer on the thread
 // was late by that much. The budget lets timers (the frame ticker) and I/O run between slices.
+//
+// With SharedChunks the chunks live in the process's arena (shared-arena.ts) and this object is one thread's
+// view of them: the next chunk is rendered by whichever thread needs it first, under the stream's lock word,
+// published with Atomics (samples, then the chunk's offset and the frame count, then done) and picked up by the
+// others' `sync`. Chunks are rendered in order; `render` is told where a chunk starts and the state the previous
+// chunk's renderer left, so a thread can continue a stream another thread rendered so far. Off the frame path
+// (the render-ahead queue) a taken lock is skipped, never waited for.
 
 // 100 ms: ~0.5 ms to render (~45 µs per 10 ms of resampling), a small bump on the tick that renders it.
 export const DEFAULT_CHUNK_FRAMES = 4800;

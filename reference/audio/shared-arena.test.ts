@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { allocFrame, FRAME_FRAMES } from "../mixer/frame.ts";
 import { Resampler } from "../mixer/resampler.ts";
 import { VoiceSource } from "../mixer/voice.ts";
+import { MemoryCache } from "../music/cache.ts";
 import { wavBytes } from "../music/test-fixtures.ts";
 import { trackLayout } from "../player/track-reader.ts";
 import { createThreadAudio, type ThreadAudio } from "./index.ts";
@@ -199,6 +200,25 @@ describe("process-wide shared audio (one arena, threads taking turns)", () => {
     expect(b.pool.compares).toBe(3);
     // Two copies in the arena (x and y), not three.
     expect(arena.usedBytes - used).toBeLessThan(2 * 200_000 + 4096);
+  });
+
+  it("a VU's memory download cache keeps the arena's copy, not its own downloaded bytes", async () => {
+    const [a, b] = twoThreads();
+    const song = wavBytes(9_000, 8000, 1, noise(11));
+    const key = { vendorID: 0, songID: "s", resourceType: 1, quality: 0 };
+    const held: Uint8Array[] = [];
+    for (const t of [a, b, b]) {
+      const cache = new MemoryCache(t.pool);
+      const part = await cache.begin(key, song.length);
+      await part.write(song.slice(), 0);
+      await cache.commit(key, part, { etag: "e", size: await part.finish() });
+      held.push(cache.locate(key)!.bytes);
+    }
+    for (const bytes of held) {
+      expect(bytes.buffer).toBeInstanceOf(SharedArrayBuffer); // the download itself is garbage once verified
+      expect(bytes.byteOffset).toBe(held[0]!.byteOffset);
+      expect(Buffer.from(bytes).equals(Buffer.from(song))).toBe(true);
+    }
   });
 
   it("a full arena: streams go on in each thread's own memory, still bit-identical", () => {
