@@ -22,7 +22,8 @@ import { wavBytes } from "../../reference/music/test-fixtures.ts";
 // process, cases alternated over rounds, medians printed with the load average:
 //   render_cpu_ms: the process's CPU from "go" to the last thread done: opening, rendering and reading;
 //   rss_mb:        process RSS after the play (songs, renderings and VUs of every thread);
-//   arena_mb:      arena bytes written (process cases; "process-stereo" keeps mono renderings stereo).
+//   arena_mb:      arena bytes written (process cases: "process" has the defaults, stereo songs and mono voices;
+//                  "process-mono" also keeps the songs' mono tracks mono).
 // Usage: npx tsx bench/audio/process-audio.ts [--threads 2] [--vus 150] [--songs 20] [--seconds 30] [--rounds 3]
 
 const PITCH = Array.from({ length: 40 }, (_, i) => ({
@@ -34,6 +35,7 @@ const PITCH = Array.from({ length: 40 }, (_, i) => ({
 interface Job {
   module: string;
   arena: AudioArenaHandle | null;
+  /** Songs' mono tracks stored mono in the arena (voices are, by default). */
   mono: boolean;
   songs: Uint8Array[];
   vus: number;
@@ -47,7 +49,7 @@ async function workerBody(job: Job): Promise<void> {
     parentPort!.once("message", () => go());
     parentPort!.postMessage("ready");
   });
-  const audio = createThreadAudio({ arena: job.arena, monoStorage: job.mono, voiceMonoStorage: job.mono });
+  const audio = createThreadAudio({ arena: job.arena, monoStorage: job.mono });
   const songCursors: StreamCursor[] = [];
   const voiceCursors: StreamCursor[] = [];
   for (let v = 0; v < job.vus; v++) {
@@ -72,13 +74,9 @@ async function workerBody(job: Job): Promise<void> {
   parentPort!.postMessage("done");
 }
 
-async function runCase(
-  mode: "thread" | "process" | "process-stereo",
-  threads: number,
-  vus: number,
-  songs: number,
-  seconds: number,
-) {
+type Mode = "thread" | "process" | "process-mono";
+
+async function runCase(mode: Mode, threads: number, vus: number, songs: number, seconds: number) {
   const bytes = Array.from({ length: songs }, (_, k) =>
     wavBytes(8000 * 60, 8000, 2, (i, c) => (((i * (37 + k)) % 8000) - 4000) * (c ? 1 : 2)),
   );
@@ -89,7 +87,7 @@ async function runCase(
     const job: Job = {
       module,
       arena,
-      mono: mode !== "process-stereo",
+      mono: mode === "process-mono",
       songs: bytes,
       vus,
       frames: seconds * 100,
@@ -144,9 +142,7 @@ if (!isMainThread) {
     number,
   ];
   if (values.child) {
-    console.log(
-      JSON.stringify(await runCase(values.child as "thread" | "process" | "process-stereo", T, V, S, SEC)),
-    );
+    console.log(JSON.stringify(await runCase(values.child as Mode, T, V, S, SEC)));
     process.exit(0);
   }
   const self = fileURLToPath(import.meta.url);
@@ -169,7 +165,7 @@ if (!isMainThread) {
   );
   const res: Record<string, Record<string, number[]>> = {};
   for (let i = 0; i < Number(values.rounds); i++) {
-    const modes = ["thread", "process", "process-stereo"];
+    const modes = ["thread", "process", "process-mono"];
     for (const mode of i % 2 === 0 ? modes : modes.reverse()) {
       const r = child(mode);
       const f = res[mode] ?? {};
