@@ -33,8 +33,8 @@ export interface SharedAudioOptions {
   /**
    * In the process's arena, keep a mono track's rendering mono: half the bytes, but a reader then writes both
    * channels sample by sample, ~1 µs per 10 ms against ~0.1 µs for a stereo memcpy (bench/audio/process-audio.ts:
-   * 2 threads x 150 VUs, 20 songs: 8.6 s of CPU mono vs 6.0 s stereo, 114 vs 191 MB of arena). Renderings are
-   * once per process now, CPU is what limits the harness: default false.
+   * 2 threads x 150 VUs, 20 songs: 9.5 s of CPU with mono songs vs 8.2 s stereo, 114 vs 168 MB of arena).
+   * Renderings are once per process now, CPU is what limits the harness: default false.
    */
   monoStorage?: boolean;
 }
