@@ -8,12 +8,21 @@
 //
 // Entries are refcounted: whoever keeps bytes (a memory download cache, a shared audio entry) holds a ref and
 // releases it; the last release drops the bytes from the pool.
+//
+// With an arena (shared-arena.ts, one per process), the copy kept is the process's: the first thread to intern a
+// content copies it into the arena under the key "content|<hint>|<n>"; every other thread compares its own bytes
+// with that copy, byte for byte, and on equality uses it and lets its own go (a VU's download is freed once
+// verified). Different contents with one hint take the next n. The arena copy lives as long as the process.
+
+import type { AudioArena } from "./shared-arena.ts";
 
 export interface ContentRef {
   /** Unique per interned content in this pool (never reused): a key for what is derived from the bytes. */
   readonly id: number;
   /** The canonical bytes: treat as immutable. */
   readonly bytes: Uint8Array;
+  /** True when the bytes are the process's copy in the shared arena (the id is then the same in every thread). */
+  readonly shared: boolean;
 }
 
 interface Entry extends ContentRef {
@@ -60,6 +69,9 @@ export class ContentPool {
   /** Full byte comparisons made (hits and hint collisions): for tests and the bench. */
   compares = 0;
 
+  /** `arena`: the process's shared memory, where contents are kept once for every thread (absent: per pool). */
+  constructor(readonly arena: AudioArena | null = null) {}
+
   /**
    * The pool's ref for content equal to `bytes` (+1 reference): the existing copy when the pool holds one,
    * else `bytes` itself, which must not change afterwards.
@@ -81,11 +93,32 @@ export class ContentPool {
         }
       }
     }
-    const e: Entry = { id: this.nextId++, bytes, hint, refs: 1 };
+    const shared = this.arena ? this.internShared(bytes, hint) : null;
+    const e: Entry = shared
+      ? { id: -shared.offset, bytes: shared.bytes, hint, refs: 1, shared: true }
+      : { id: this.nextId++, bytes, hint, refs: 1, shared: false };
     if (list) list.push(e);
     else this.byHint.set(hint, [e]);
-    this.byBytes.set(bytes, e);
+    this.byBytes.set(e.bytes, e);
     return e;
+  }
+
+  /** The arena's copy of `bytes` (made by this call when no thread made one yet); null when the arena is full. */
+  private internShared(bytes: Uint8Array, hint: string): { offset: number; bytes: Uint8Array } | null {
+    const arena = this.arena!;
+    const n = bytes.length;
+    for (let k = 0; ; k++) {
+      const e = arena.entry(`content|${hint}|${k}`, () => {
+        const at = arena.alloc(n);
+        if (at >= 0) arena.u8.set(bytes, at);
+        return at;
+      });
+      if (!e) return null;
+      const view = arena.u8.subarray(e.offset, e.offset + n);
+      if (e.created) return { offset: e.offset, bytes: view };
+      this.compares++;
+      if (sameBytes(view, bytes)) return { offset: e.offset, bytes: view };
+    }
   }
 
   /** Another reference to content already held. */

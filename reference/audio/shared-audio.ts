@@ -3,7 +3,13 @@ import type { WavLayout } from "../mixer/wav-reader.ts";
 import { type TrackLayout, trackLayout } from "../player/track-reader.ts";
 import { ContentPool, type ContentRef } from "./content-pool.ts";
 import { DEFAULT_BUDGET_BYTES, RenderStore, type RenderStoreStats } from "./render-store.ts";
-import { DEFAULT_CHUNK_FRAMES, RenderedStream, type StreamCursor } from "./rendered-stream.ts";
+import {
+  allocStreamHeader,
+  DEFAULT_CHUNK_FRAMES,
+  RenderedStream,
+  type SharedChunks,
+  type StreamCursor,
+} from "./rendered-stream.ts";
 import { copyTrack, parseWavBytes } from "./wav-bytes.ts";
 
 // A worker's shared accompaniment: a song's decoded, resampled 48 kHz stereo audio exists once per thread and
@@ -24,16 +30,28 @@ export interface SharedAudioOptions {
   chunkFrames?: number;
   /** Where song bytes are interned (default a pool of its own); share one with a memory download cache. */
   pool?: ContentPool;
+  /**
+   * In the process's arena, keep a mono track's rendering mono: half the bytes, but a reader then writes both
+   * channels sample by sample, ~1 µs per 10 ms against ~0.1 µs for a stereo memcpy (bench/audio/process-audio.ts:
+   * 2 threads x 150 VUs, 20 songs: 9.5 s of CPU with mono songs vs 8.2 s stereo, 114 vs 168 MB of arena).
+   * Renderings are once per process now, CPU is what limits the harness: default false.
+   */
+  monoStorage?: boolean;
 }
 
 /** Input frames fed to a stream's resampler per write. */
 const INPUT_CHUNK = 4096;
 
+/** Output frames discarded per pass while a new resampler warms up at a chunk another thread began. */
+const DISCARD = 4096;
+
 /** One (content, layout, track, start) rendered through its own resampler. */
 class AccompanimentStream extends RenderedStream {
   private resampler: Resampler | null;
   private scratch: Int16Array | null;
+  /** Next input frame (absolute in the file) to feed, and the output frame the resampler is at. */
   private next: number;
+  private at = 0;
 
   constructor(
     private content: ContentRef | null,
@@ -41,26 +59,67 @@ class AccompanimentStream extends RenderedStream {
     private readonly wav: WavLayout,
     private readonly layout: TrackLayout,
     private readonly track: number,
-    startFrame: number,
+    private readonly startFrame: number,
     chunkFrames: number,
+    shared: SharedChunks | null,
   ) {
-    super(chunkFrames);
+    super(chunkFrames, shared);
     const ch = layout.channelsPerTrack;
     this.resampler = new Resampler(wav.sampleRate, ch, { maxChunkFrames: INPUT_CHUNK });
     this.scratch = new Int16Array(INPUT_CHUNK * ch);
     this.next = startFrame;
   }
 
-  protected render(out: Int16Array, frames: number): number {
+  /** Output frames of the whole stream (the resampler's exact count for its input). */
+  static totalFrames(wav: WavLayout, startFrame: number, rs: Resampler): number {
+    return Math.ceil(((wav.frames - startFrame) * rs.up) / rs.down);
+  }
+
+  protected render(out: Int16Array, frames: number, from: number): number {
+    if (!this.content) return 0;
+    if (from !== this.at) this.moveTo(from);
+    const got = this.pump(out, 0, frames);
+    this.at += got;
+    return got;
+  }
+
+  /**
+   * A resampler positioned at output frame `n` (another thread rendered the chunks before it). Output n depends
+   * only on the phase n·M mod L and the T input frames around input index floor(n·M/L), never on the path
+   * there (resampler.ts: exact rational time, integer kernel). A fresh resampler fed from input s (a multiple of
+   * M, so its output 0 is output s·L/M here) treats inputs before s as silence; with s at least T/2 - 1 input
+   * frames before the first tap output n reads, its outputs from n on are those of the one that started at the
+   * stream's start: the warm-up outputs before n are computed and dropped.
+   */
+  private moveTo(n: number): void {
+    const ch = this.layout.channelsPerTrack;
+    const rs = new Resampler(this.wav.sampleRate, ch, { maxChunkFrames: INPUT_CHUNK });
+    const L = rs.up;
+    const M = rs.down;
+    const idx = Math.floor((n * M) / L);
+    const s = Math.max(0, Math.floor((idx - rs.taps / 2 + 1) / M) * M);
+    this.resampler = rs;
+    this.next = this.startFrame + s;
+    let skip = n - (s * L) / M;
+    const sink = new Int16Array(DISCARD * 2);
+    while (skip > 0) {
+      const got = this.pump(sink, 0, Math.min(DISCARD, skip));
+      if (got === 0) break;
+      skip -= got;
+    }
+    this.at = n;
+  }
+
+  /** As ResampledSource.read: each pass produces output, feeds input or ends the stream. */
+  private pump(out: Int16Array, offset: number, frames: number): number {
     const rs = this.resampler;
     const scratch = this.scratch;
     const content = this.content;
     if (!rs || !scratch || !content) return 0;
     const ch = this.layout.channelsPerTrack;
     let got = 0;
-    // As ResampledSource.read: each pass produces output, feeds input or ends the stream.
     while (got < frames) {
-      const made = rs.read(out, got, frames - got);
+      const made = rs.read(out, offset + got, frames - got);
       got += made;
       if (made > 0) continue;
       if (rs.drained) break;
@@ -90,7 +149,9 @@ class AccompanimentStream extends RenderedStream {
   protected override pendingBytes(): number {
     // The song's bytes are shared with other streams and players: counted here anyway, so the budget also
     // bounds the bytes that idle, unfinished streams keep alive (conservative when streams share a song).
-    return (this.content?.bytes.length ?? 0) + (this.scratch ? this.scratch.byteLength * 4 : 0);
+    // Bytes in the process's arena are not this thread's to free: not counted.
+    const own = this.content && !this.content.shared ? this.content.bytes.length : 0;
+    return own + (this.scratch ? this.scratch.byteLength * 4 : 0);
   }
 
   protected override finished(): void {
@@ -144,11 +205,13 @@ export class SharedAudioStore {
   readonly pool: ContentPool;
   private readonly streams: RenderStore<AccompanimentStream>;
   private readonly chunkFrames: number;
+  private readonly monoStorage: boolean;
 
   constructor(o: SharedAudioOptions = {}) {
     this.pool = o.pool ?? new ContentPool();
     this.streams = new RenderStore(o.budgetBytes ?? DEFAULT_BUDGET_BYTES);
     this.chunkFrames = o.chunkFrames ?? DEFAULT_CHUNK_FRAMES;
+    this.monoStorage = o.monoStorage ?? false;
   }
 
   /**
@@ -177,12 +240,32 @@ export class SharedAudioStore {
           track,
           startFrame,
           this.chunkFrames,
+          this.sharedChunks(song, key, startFrame),
         ),
       position,
     );
     // Catching up (a track switch mid-song) renders here, in the control call, not on the next frame.
     cursor.stream.ensure(position);
     return cursor;
+  }
+
+  /**
+   * Where the stream's chunks go when the song's bytes are in the process's arena: one header per key for all
+   * threads (the content id of shared bytes is the same in every thread). Null: this thread renders its own.
+   */
+  private sharedChunks(song: SharedSong, key: string, startFrame: number): SharedChunks | null {
+    const arena = this.pool.arena;
+    if (!arena || !song.content.shared) return null;
+    const ch = song.layout.channelsPerTrack;
+    const probe = new Resampler(song.wav.sampleRate, ch, { maxChunkFrames: 1 });
+    const total = AccompanimentStream.totalFrames(song.wav, startFrame, probe);
+    const cf = this.chunkFrames;
+    // A mono track's resampler maps its one channel to both sides: left equals right, stored once.
+    const mono = ch === 1 && this.monoStorage;
+    const e = arena.entry(`a|${cf}|${mono ? 1 : 2}|${key}`, () =>
+      allocStreamHeader(arena, Math.floor(total / cf) + 1),
+    );
+    return e ? { arena, header: e.offset, mono } : null;
   }
 
   /** Drops every rendered stream nobody reads. */

@@ -1,7 +1,14 @@
 import { FRAME_FRAMES, FRAME_SAMPLES } from "../mixer/frame.ts";
 import { type PitchNote, VoiceSource } from "../mixer/voice.ts";
 import { DEFAULT_BUDGET_BYTES, RenderStore, type RenderStoreStats } from "./render-store.ts";
-import { DEFAULT_CHUNK_FRAMES, RenderedStream, type StreamCursor } from "./rendered-stream.ts";
+import {
+  allocStreamHeader,
+  DEFAULT_CHUNK_FRAMES,
+  RenderedStream,
+  type SharedChunks,
+  type StreamCursor,
+} from "./rendered-stream.ts";
+import type { AudioArena } from "./shared-arena.ts";
 
 // A worker's shared synthetic voices. Today each singer VU synthesises its own voice (a VoiceSource seeded
 // per VU) every frame. With voice profiles, a VU sings one of K profiles (a VoiceSource seed and a detune),
@@ -39,21 +46,29 @@ export function pitchKey(pitch: readonly PitchNote[]): string {
 
 class VoiceStream extends RenderedStream {
   private voice: VoiceSource | null;
+  /** The sample output frame 0 is at, and the output frame the voice is at. */
+  private readonly first: number;
+  private at = 0;
 
-  constructor(pitch: readonly PitchNote[], profile: VoiceProfile, startMs: number, chunkFrames: number) {
-    super(chunkFrames);
-    this.voice = new VoiceSource(pitch, { ...profile, startMs });
+  constructor(voice: VoiceSource, chunkFrames: number, shared: SharedChunks | null) {
+    super(chunkFrames, shared);
+    this.voice = voice;
+    this.first = voice.sample;
   }
 
-  protected render(out: Int16Array, frames: number): number {
+  protected render(out: Int16Array, frames: number, from: number, state: Int32Array): number {
     const v = this.voice;
     if (!v) return 0;
+    // Another thread rendered the chunks before: go on from where its voice stopped (position, noise state).
+    if (from !== this.at) v.resumeAt(this.first + from, state[0]!);
     let made = 0;
     while (made < frames) {
       const n = v.read(out.subarray(made * 2, made * 2 + FRAME_SAMPLES));
       made += n;
       if (n < FRAME_FRAMES) break;
     }
+    state[0] = v.noiseState;
+    this.at = from + made;
     return made;
   }
 
@@ -67,15 +82,27 @@ export interface SharedVoiceOptions {
   budgetBytes?: number;
   /** Output frames per rendered chunk, a multiple of 480 (default 4,800: 100 ms). */
   chunkFrames?: number;
+  /** The process's shared memory: each voice is then rendered once per process, not per thread. */
+  arena?: AudioArena | null;
+  /**
+   * In the arena, keep voices mono (left equals right). Default true: a voice is read by its singer only (one VU
+   * in four), so the ~1 µs per 10 ms a mono read costs (SharedAudioOptions.monoStorage) is paid by few, while
+   * voices are many (songs x profiles) and the arena frees nothing.
+   */
+  monoStorage?: boolean;
 }
 
 export class SharedVoiceStore {
   private readonly streams: RenderStore<VoiceStream>;
   private readonly chunkFrames: number;
+  private readonly arena: AudioArena | null;
+  private readonly monoStorage: boolean;
 
   constructor(o: SharedVoiceOptions = {}) {
     this.streams = new RenderStore(o.budgetBytes ?? DEFAULT_BUDGET_BYTES);
     this.chunkFrames = o.chunkFrames ?? DEFAULT_CHUNK_FRAMES;
+    this.arena = o.arena ?? null;
+    this.monoStorage = o.monoStorage ?? true;
   }
 
   /**
@@ -84,7 +111,23 @@ export class SharedVoiceStore {
    */
   cursor(pitch: readonly PitchNote[], profile: VoiceProfile, startMs = 0): StreamCursor {
     const key = `${profile.seed}|${profile.maxDetuneCents}|${startMs}|${pitchKey(pitch)}`;
-    return this.streams.cursor(key, () => new VoiceStream(pitch, profile, startMs, this.chunkFrames));
+    return this.streams.cursor(key, () => {
+      const voice = new VoiceSource(pitch, { ...profile, startMs });
+      return new VoiceStream(voice, this.chunkFrames, this.sharedChunks(key, voice));
+    });
+  }
+
+  /** One header per key for every thread; the voice is mono (left equals right), stored once. */
+  private sharedChunks(key: string, voice: VoiceSource): SharedChunks | null {
+    const arena = this.arena;
+    if (!arena) return null;
+    const cf = this.chunkFrames;
+    const total = Math.max(0, Math.round(voice.durationMs * 48) - voice.sample);
+    const mono = this.monoStorage;
+    const e = arena.entry(`v|${cf}|${mono ? 1 : 2}|${key}`, () =>
+      allocStreamHeader(arena, Math.floor(total / cf) + 1),
+    );
+    return e ? { arena, header: e.offset, mono } : null;
   }
 
   trim(): void {

@@ -63,6 +63,23 @@ function besselI0(x: number): number {
 }
 
 /**
+ * Tables already designed, by shape: a 44.1 kHz table (160 x 32) takes ~2 ms to design, and shared audio
+ * (reference/audio) makes a resampler per rendered chunk when threads take turns. Tables are never written
+ * after design, so one per shape serves every instance.
+ */
+const designed = new Map<string, Int32Array>();
+
+function branchesFor(phases: number, taps: number, up: number, down: number): Int32Array {
+  const key = `${phases}/${taps}/${up}/${down}`;
+  let t = designed.get(key);
+  if (!t) {
+    t = designBranches(phases, taps, up / down);
+    designed.set(key, t);
+  }
+  return t;
+}
+
+/**
  * Quantized polyphase table: `phases` branches of `taps` Q15 coefficients. Branch q interpolates at fraction
  * q/phases of an input sample; coefficient j weights input i − taps/2 + 1 + j.
  */
@@ -155,7 +172,7 @@ export class Resampler {
     this.phases = Math.min(this.up, MAX_PHASES);
     this.coeffs = this.identity()
       ? new Int32Array(0)
-      : designBranches(this.phases, this.taps, this.up / this.down);
+      : branchesFor(this.phases, this.taps, this.up, this.down);
     this.left = map[0];
     this.right = map[1];
     const chunk = opts.maxChunkFrames ?? 4096;

@@ -140,6 +140,30 @@ export class VoiceSource implements PcmSource {
     this.rng = this.seed;
   }
 
+  /** The 48 kHz sample the next `read` starts at. */
+  get sample(): number {
+    return this.t;
+  }
+
+  /** The breath noise generator's state: at `sample`, with `resumeAt`, lets another instance continue this one. */
+  get noiseState(): number {
+    return this.rng;
+  }
+
+  /**
+   * Moves to 48 kHz sample `sample` with the noise generator in `noise` (a `noiseState` read there): another
+   * VoiceSource over the same line and options goes on exactly as this one would (reference/audio renders a
+   * shared voice's chunks on whichever thread needs them).
+   */
+  resumeAt(sample: number, noise: number): void {
+    if (!Number.isInteger(sample) || sample < 0) throw new RangeError("voice: sample must be an integer ≥ 0");
+    this.t = sample;
+    let c = 0;
+    while (c < this.ends.length && this.ends[c]! <= sample) c++;
+    this.cursor = c;
+    this.rng = noise | 0;
+  }
+
   read(out: Int16Array): number {
     assertFrame(out);
     let t = this.t;

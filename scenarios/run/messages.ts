@@ -1,3 +1,4 @@
+import type { AudioArenaHandle } from "../../reference/audio/shared-arena.ts";
 import type { Snapshot } from "../metrics/set.ts";
 import type { ResolvedScenario } from "../resolve.ts";
 import type { ThreadSample } from "./generator.ts";
@@ -32,6 +33,11 @@ export interface WorkerInit {
   pools?: Record<string, PoolSong[]>;
   /** Per shared-iterations executor (by name), one Int32 cell: the next iteration to take. */
   sharedCounters: Record<string, SharedArrayBuffer>;
+  /**
+   * The process's shared audio memory (reference/audio/shared-arena.ts), when the scenario shares audio: the
+   * worker makes it its threads' default (useProcessAudio), so songs and voices render once per process.
+   */
+  audioArena?: AudioArenaHandle;
   /** Root of the VUs' caches (cache "vu"). */
   cacheRoot: string;
   /** A module whose default export replaces the reference pipeline as the client under test (--client). */

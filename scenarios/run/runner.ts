@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { createAudioArena } from "../../reference/audio/shared-arena.ts";
 import type { FaultEventLine, LedgerSnapshot, RunSummary, TimeseriesPoint } from "../../reports/format.ts";
 import { DEV_APP } from "../../simulator/options.ts";
 import { MetricSet } from "../metrics/set.ts";
@@ -210,6 +211,8 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
       );
     }
   }
+  // One arena for the whole process: every worker's shared audio renders each song and voice once, into it.
+  const audioArena = s.audio.shared ? createAudioArena() : null;
   const inits: WorkerInit[] = Array.from({ length: workers }, (_, index) => ({
     index,
     workers,
@@ -224,6 +227,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     pool: songPool,
     ...(mixPools ? { pools: mixPools } : {}),
     sharedCounters,
+    ...(audioArena ? { audioArena } : {}),
     cacheRoot: c.cacheRoot,
     clientModule: o.clientModule ? resolve(o.clientModule) : null,
     bundled: entry !== TSX_ENTRY,

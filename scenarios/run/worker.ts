@@ -1,5 +1,6 @@
 import { pathToFileURL } from "node:url";
 import { parentPort, workerData } from "node:worker_threads";
+import { useProcessAudio } from "../../reference/audio/index.ts";
 import { threadTicker } from "../../reference/mixer/ticker.ts";
 import { observeVendorAttempts } from "../../reference/music/transport.ts";
 import { runPipeline } from "../../reference/pipeline/run.ts";
@@ -18,6 +19,7 @@ import { tickerSink } from "./ticker-metrics.ts";
 // on it samples its own health every second (generator.ts): into its metrics, and raw with each answer.
 
 const init = workerData as WorkerInit;
+if (init.audioArena) useProcessAudio(init.audioArena);
 const port = parentPort!;
 const send = (m: FromWorker) => port.postMessage(m);
 const metrics = new MetricSet();
