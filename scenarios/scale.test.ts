@@ -51,13 +51,18 @@ describe("scaleScenario: the timeline compressed, never cut", () => {
     expect(r.maxStartDelayMs).toBe(1_000);
   });
 
-  it("sliding threshold windows and delayAbortEval scale; plain expressions stay", () => {
+  it("sliding threshold windows and delayAbortEval scale, never below warm-up; plain expressions stay", () => {
+    const half = scaleScenario(capacity, { time: 0.5 }).scenario;
+    expect(half.options.thresholds?.ttfa_ms).toEqual([
+      { threshold: "p(95)<2500 over 7500ms", abortOnFail: true, delayAbortEval: "10000ms" },
+    ]);
+    // x0.04 would make them 600 ms and 800 ms: start-up alone breaks a window that short, so 2 s and 5 s.
     const { scenario } = scaleScenario(capacity, { time: 0.04 });
     expect(scenario.options.thresholds?.ttfa_ms).toEqual([
-      { threshold: "p(95)<2500 over 600ms", abortOnFail: true, delayAbortEval: "800ms" },
+      { threshold: "p(95)<2500 over 2000ms", abortOnFail: true, delayAbortEval: "5000ms" },
     ]);
     expect(validateScenario(scenario)).toEqual([]);
-    expect(durationNeed(scenario).minimumMs).toBe(1_400);
+    expect(durationNeed(scenario).minimumMs).toBe(7_000);
     const e = scaleScenario(expiryStorm, { time: 0.1 }).scenario;
     expect(e.options.thresholds?.["errors{code:1017019}"]).toEqual(["rate<0.01"]);
   });

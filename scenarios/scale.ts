@@ -10,7 +10,7 @@ import { expandShortcuts, type ScenarioConfigs } from "./load/shortcuts.ts";
 //
 // Scaled by `time` (f < 1 compresses):
 //   the load:     durations, stages, startTime, gracefulStop, gracefulRampDown, maxDuration
-//   thresholds:   sliding windows ("over 15s") and delayAbortEval
+//   thresholds:   sliding windows ("over 15s", kept >= 2 s) and delayAbortEval (kept >= 5 s: warm-up is real time)
 //   the faults:   timeline steps (`at`), every fault's window (`from`, `until`), an expiry fault's `ttl_ms`
 //   the users:    singSeconds (the audio an iteration sings), maxStartDelay, ktv.duration
 //   the vendor:   simulator.resourceTtlMs, simulator.shareTtlMs
@@ -146,12 +146,22 @@ function scaleProfile(profile: unknown, time: number): unknown {
 
 const OVER = /(\s+over\s+)(\S+)\s*$/;
 
+// A run's warm-up is real time, not the scenario's: workers start, code is compiled, the first songs render,
+// whatever the time scale. An abort delay compressed below it judged start-up (capacity at x0.04: 20 s -> 0.8 s,
+// aborted at 1 s on mix lateness with no iteration done, in CI). So a scaled abort delay stays at least
+// WARM_UP_MS (or the original, if shorter), and a window at least one evaluation interval's worth of samples.
+const WARM_UP_MS = 5_000;
+const MIN_WINDOW_MS = 2_000;
+const floorMs = (scaled: number, original: number, floor: number) =>
+  Math.max(scaled, Math.min(original, floor));
+
 function scaleThresholds(th: NonNullable<LoadOptions["thresholds"]>, time: number) {
   if (time === 1) return th;
   const expr = (s: string) =>
     s.replace(
       OVER,
-      (_m, over: string, d: string) => `${over}${Math.max(1, Math.round(durationMs(d) * time))}ms`,
+      (_m, over: string, d: string) =>
+        `${over}${floorMs(Math.max(1, Math.round(durationMs(d) * time)), durationMs(d), MIN_WINDOW_MS)}ms`,
     );
   const out: Record<string, unknown> = {};
   for (const [metric, list] of Object.entries(th as Record<string, unknown>)) {
@@ -163,7 +173,13 @@ function scaleThresholds(th: NonNullable<LoadOptions["thresholds"]>, time: numbe
             ...o,
             threshold: expr(o.threshold),
             ...(o.delayAbortEval !== undefined
-              ? { delayAbortEval: `${Math.round(durationMs(o.delayAbortEval) * time)}ms` }
+              ? {
+                  delayAbortEval: `${floorMs(
+                    Math.round(durationMs(o.delayAbortEval) * time),
+                    durationMs(o.delayAbortEval),
+                    WARM_UP_MS,
+                  )}ms`,
+                }
               : {}),
           };
         })
