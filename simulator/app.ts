@@ -9,6 +9,7 @@ import authRoutes from "./auth/routes.ts";
 import { createSessionStore } from "./auth/sessions.ts";
 import { createCatalog } from "./catalog/index.ts";
 import cdnRoutes from "./cdn/routes.ts";
+import { chunkCacheOf } from "./cdn/warm.ts";
 import { systemClock } from "./clock.ts";
 import { withExtendedCommands } from "./content/openapi.ts";
 import contentRoutes from "./content/routes.ts";
@@ -21,7 +22,7 @@ import { openLedger } from "./ledger/sqlite-ledger.ts";
 import { listenLocalSocket } from "./local-socket.ts";
 import lyricsRoutes from "./lyrics/routes.ts";
 import mediaRoutes from "./media/routes.ts";
-import { createMetrics, observeLedger } from "./ops/metrics.ts";
+import { createMetrics, observeChunkCache, observeLedger } from "./ops/metrics.ts";
 import { observeRequests } from "./ops/observe.ts";
 import opsRoutes from "./ops/routes.ts";
 import { DEV_APP, resolveOptions, type SimOptions } from "./options.ts";
@@ -101,6 +102,7 @@ export async function buildSimulator(
   };
   app.decorate("sim", ctx);
   observeLedger(metrics, ctx.ledger);
+  observeChunkCache(metrics, () => chunkCacheOf(ctx));
   app.addHook("onClose", async () => ctx.ledger.close());
 
   app.setErrorHandler((err: FastifyError | VendorError, req, reply) => {

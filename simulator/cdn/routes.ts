@@ -20,8 +20,13 @@ import { registerChunkCache } from "./warm.ts";
 // (1017031 for an accompaniment of a song that became listen-only), 416 unsatisfiable range. The fault engine
 // plans each download once (faults/seam.ts decideDownload): expiry, a slow first byte, stalls, resets, caps.
 
-/** Rendered chunks shared by all downloads of one simulator (64 KiB each, so 512 chunks). */
-const CACHE_BYTES = 32 * 1024 * 1024;
+/**
+ * Rendered chunks shared by all downloads of one simulator (64 KiB each, so 2,048 chunks). It was 32 MiB: a load
+ * run cycling through 40 clips of ~810 KB (rooms-250's pool) needs ~32 MB, and an LRU cycled over a set a little
+ * larger than itself misses on nearly every chunk (re-rendering was ~11% of the simulator thread in a 20-VU
+ * turnover profile). `ktv_cdn_chunk_cache_{hits,misses,bytes}` in /metrics show how it does.
+ */
+const CACHE_BYTES = 128 * 1024 * 1024;
 
 const Params = Type.Object({
   resource_id: Type.String({

@@ -52,5 +52,12 @@ describe("CDN warm-up at issue time", () => {
     expect((await res.arrayBuffer()).byteLength).toBe(100);
     expect(cache.hits).toBe(hits + 1);
     expect(cache.size).toBe(before + 1);
+    // /metrics says the same, at scrape time.
+    const text = await (await fetch(`${sim.url}/metrics`)).text();
+    const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1]);
+    expect(gauge("ktv_cdn_chunk_cache_hits")).toBe(cache.hits);
+    expect(gauge("ktv_cdn_chunk_cache_misses")).toBe(cache.misses);
+    expect(gauge("ktv_cdn_chunk_cache_bytes")).toBe(cache.bytes);
+    expect(cache.bytes).toBeGreaterThan(0);
   });
 });

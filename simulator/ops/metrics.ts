@@ -64,6 +64,36 @@ export function createMetrics(): SimMetrics {
   return m;
 }
 
+/** Exposes the CDN's rendered-chunk cache at scrape time: a hit is a chunk served without rendering it. */
+export function observeChunkCache(
+  m: SimMetrics,
+  cache: () => { hits: number; misses: number; bytes: number } | undefined,
+): void {
+  for (const [name, help, read] of [
+    ["ktv_cdn_chunk_cache_hits", "CDN file chunks served from the rendered-chunk cache", (c) => c.hits],
+    [
+      "ktv_cdn_chunk_cache_misses",
+      "CDN file chunks rendered because the cache did not hold them",
+      (c) => c.misses,
+    ],
+    ["ktv_cdn_chunk_cache_bytes", "bytes held by the CDN's rendered-chunk cache", (c) => c.bytes],
+  ] as const satisfies readonly (readonly [
+    string,
+    string,
+    (c: { hits: number; misses: number; bytes: number }) => number,
+  ])[]) {
+    new Gauge({
+      name,
+      help,
+      registers: [m.registry],
+      collect() {
+        const c = cache();
+        this.set(c ? read(c) : 0);
+      },
+    });
+  }
+}
+
 /** Exposes the ledger's durable row count at scrape time (survives restarts, unlike the counters). */
 export function observeLedger(m: SimMetrics, ledger: { count(): number }): void {
   new Gauge({
