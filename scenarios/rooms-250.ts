@@ -5,7 +5,7 @@ import { defineScenario } from "./format.ts";
 // load run should be, so the generator's cost stays small next to the target's:
 //   - cache "memory": downloads never touch the filesystem (each VU still downloads and verifies its bytes);
 //   - audio.shared + voiceProfiles: one decoded, resampled accompaniment per song and one rendered voice per
-//     (song, profile) per worker thread, read by every VU through cursors (reference/audio);
+//     (song, profile) per process (the workers share an arena), read by every VU through cursors (reference/audio);
 //   - media.codec "opus-preencoded": what a real SDK puts on the wire (Opus at the Karaoke profile's 128 kbit/s,
 //     20 ms packets) without an encoder per stream;
 //   - clips (resource type 2, ~40 s): a singer publishes 30 s per iteration.
@@ -42,8 +42,9 @@ export default defineScenario({
   ktv: {
     vu: "pipeline",
     population: { usersPerRoom: 4, singersPerRoom: 1 },
-    // 2 x 20 songs: each worker renders a played song's first 30 s once (5.8 MB at 48 kHz stereo), and 40 of them
-    // stay within the shared store's 256 MiB budget; a larger pool re-renders evicted songs (CPU) instead.
+    // 2 x 20 songs: the process renders a played song's first 30 s once (5.8 MB at 48 kHz stereo) into the
+    // run's audio arena (1 GiB, shared by the workers; reference/audio/shared-arena.ts): 40 songs and their
+    // voices fit; past the arena, renderings fall back to each worker's own budgeted store.
     songs: { charts: ["8888", "6666"], zipf: 1, poolSize: 20, searchMix: 0.2 },
     shareRatio: 0.8,
     cache: "memory",

@@ -16,7 +16,8 @@ let shared: ThreadAudio | null = null;
 /**
  * This thread's shared audio (songs, voices, downloaded bytes), made on first use. A module-level singleton on
  * purpose: each worker thread of `ktv run` has its own module instances, so this is one set per worker, shared
- * by that worker's VUs and never across threads (the stores are single-threaded).
+ * by that worker's VUs; song bytes and renderings live in the run's audio arena when the runner gave the worker
+ * one (useProcessAudio), so across threads they exist once per process.
  */
 export function threadAudio(): ThreadAudio {
   shared ??= createThreadAudio();
