@@ -58,6 +58,8 @@ describe("writeFramed", () => {
   it("declines when ws has something queued, or the socket is gone", () => {
     const queued = { _socket: { destroyed: false, write: () => true }, _sender: { _queue: [1] } };
     expect(writeFramed(queued as never, Buffer.alloc(2))).toBe(false);
+    const busy = { _socket: { destroyed: false, write: () => true }, _sender: { _queue: [], _state: 1 } };
+    expect(writeFramed(busy as never, Buffer.alloc(2))).toBe(false);
     const gone = { _socket: { destroyed: true, write: () => true }, _sender: { _queue: [] } };
     expect(writeFramed(gone as never, Buffer.alloc(2))).toBe(false);
     expect(writeFramed({} as never, Buffer.alloc(2))).toBe(false);

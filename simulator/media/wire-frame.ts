@@ -39,7 +39,7 @@ export function binaryFrame(payload: Uint8Array): Buffer {
 /** What ws keeps on a WebSocket that this path reads (private fields, checked before every use). */
 interface WsInternals {
   _socket?: Socket;
-  _sender?: { _queue?: unknown[] };
+  _sender?: { _queue?: unknown[]; _state?: number };
 }
 
 /**
@@ -50,7 +50,9 @@ export function writeFramed(ws: WebSocket, framed: Buffer): boolean {
   const w = ws as unknown as WsInternals;
   const socket = w._socket;
   const queue = w._sender?._queue;
-  if (!socket || !Array.isArray(queue) || queue.length > 0 || socket.destroyed) return false;
+  // A sender not in its default state (0) is between the parts of a message (compressing, reading a Blob).
+  const state = w._sender?._state ?? 0;
+  if (!socket || !Array.isArray(queue) || queue.length > 0 || state !== 0 || socket.destroyed) return false;
   socket.write(framed);
   return true;
 }
