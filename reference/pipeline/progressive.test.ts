@@ -88,6 +88,11 @@ describe("play while downloading", () => {
     expect(r.publish!.packets_sent).toBeGreaterThan(0);
     expect(r.publish!.seconds).toBeLessThan(8);
     expect(r.errors["1017030"]).toBe(1);
+    // The rule that acted, so a scenario can tell a stopped song from an error nobody handled.
+    expect(r.recovery.filter((a) => a.rule === "revoked-stop")).toMatchObject([
+      { stage: "download", code: 1017030 },
+    ]);
+    expect(r.recovery.some((a) => a.rule === "revoked-skip")).toBe(false);
   });
 
   it("an expiry while the song plays is requested again once; the new download goes on with the same bytes", async () => {

@@ -15,7 +15,10 @@ export type RecoveryRule =
   // Lyrics (../lyrics/fetch.ts shouldFallBackToLrc): the KRC could not be had, the song's LRC is shown.
   | "lyrics-fallback"
   | "vendor-unavailable"
-  | "media-reconnect";
+  | "media-reconnect"
+  // A song revoked while it played (downloading as it played): the player stops at once and the user is told
+  // (1017030 / 1017031); skipping to another song is for revocations before playback (revoked-skip).
+  | "revoked-stop";
 
 export interface RecoveryAction {
   rule: RecoveryRule;

@@ -18,7 +18,7 @@ import {
 } from "./perform.ts";
 import { pickSongs } from "./pick-song.ts";
 import type { PlayerActionReport } from "./player-actions.ts";
-import { isVendorUnavailable, MEDIA_RECONNECT, transientRetryPolicy } from "./recovery.ts";
+import { isRevocation, isVendorUnavailable, MEDIA_RECONNECT, transientRetryPolicy } from "./recovery.ts";
 import { type PipelineResult, Recorder } from "./result.ts";
 import { shouldRemint, TokenKeeper } from "./token.ts";
 import { countingFetch, type RetryReport, retryObserver } from "./traffic.ts";
@@ -246,6 +246,14 @@ export async function runPipeline(
     if (streaming) {
       const code = await streaming.done;
       if (code !== 0 && !signal.aborted) {
+        if (isRevocation(code)) {
+          rec.recover(
+            "revoked-stop",
+            "download",
+            code,
+            "the song was revoked while it played: stopped at once",
+          );
+        }
         throw new StageFailure({
           stage: "download",
           code,

@@ -121,6 +121,24 @@ describe("fault check", () => {
     });
   });
 
+  it("two rules that keep one code from users share it: their runs together must cover its failures", () => {
+    const exp: FaultExpectation = {
+      faultsFired: [],
+      recoveries: {
+        "revoked-skip": { atLeast: 0, hides: [1017030, 1017031] },
+        "revoked-stop": { atLeast: 0, hides: [1017030, 1017031] },
+      },
+      surfaced: {},
+    };
+    // Two users' songs were revoked while they played: stopped (the rule ran) and told, none skipped.
+    expect(faultChecks(exp, events(), counts({ "revoked-stop": 2 }, { 1017030: 2 }))[0]!.ok).toBe(true);
+    const short = faultChecks(exp, events(), counts({ "revoked-stop": 1 }, { 1017030: 3 }))[0]!;
+    expect(short.ok).toBe(false);
+    expect(short.detail).toContain(
+      '3 iterations failed with 1017030, which rule "revoked-skip" + "revoked-stop" hides, but they ran only 1 times',
+    );
+  });
+
   it("the shipped fault scenarios each expect their faults and, where a rule handles them, the rule", () => {
     expect(resolveScenario(expiryStorm).expect).toEqual({
       faultsFired: ["short-ttl", "storm", "dead-on-download"],
@@ -130,6 +148,10 @@ describe("fault check", () => {
     expect(resolveScenario(revocation).expect.faultsFired).toEqual(["wave-all", "wave-listen-only"]);
     expect(resolveScenario(revocation).expect.surfaced).toEqual({ 1017034: 1 });
     expect(resolveScenario(revocation).expect.recoveries["revoked-skip"]).toEqual({
+      atLeast: 0,
+      hides: [1017030, 1017031],
+    });
+    expect(resolveScenario(revocation).expect.recoveries["revoked-stop"]).toEqual({
       atLeast: 0,
       hides: [1017030, 1017031],
     });
@@ -175,7 +197,7 @@ describe("ktv.expect validation", () => {
     ).toEqual([
       "ktv.expect.extra: unknown field (expected one of faultsFired, recoveries, surfaced)",
       'ktv.expect.faultsFired: must be a list of fault ids, got "storm"',
-      "ktv.expect.recoveries.expired-retry: unknown recovery rule (expected one of transient-backoff, expired-rerequest, revoked-skip, shared-fallback)",
+      "ktv.expect.recoveries.expired-retry: unknown recovery rule (expected one of transient-backoff, expired-rerequest, revoked-skip, revoked-stop, shared-fallback)",
       "ktv.expect.recoveries.expired-rerequest.why: unknown field (expected one of atLeast, hides)",
       "ktv.expect.recoveries.expired-rerequest.atLeast: must be an integer in 0.., got -1",
       'ktv.expect.recoveries.expired-rerequest.hides: must be a list of error codes (positive integers), got ["1017019"]',
