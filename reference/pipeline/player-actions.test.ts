@@ -128,7 +128,9 @@ describe("pause / resume / seek in a run (real simulator)", () => {
       userConfig(sim.url, "drops", {
         seconds: 2,
         player: { dropProb: 1 },
-        reconnect: { baseDelayMs: 20, maxDelayMs: 50 },
+        // Jitter pinned: the first try waits ~59 ms, longer than a 20 ms packet, so some packet always falls
+        // in the outage (with full jitter a near-zero wait sometimes reconnected between two packets).
+        reconnect: { baseDelayMs: 60, maxDelayMs: 60, random: () => 0.99 },
       }),
     );
     expect(r.failure).toBeNull();
