@@ -530,7 +530,15 @@ function partC(): void {
   const runChild = (mode: string, n: number): RtResult | string => {
     const p = spawnSync(
       process.execPath,
-      ["--import", "tsx", self, "--rt-child", `${mode}:${n}:${seconds}:${warmup}`],
+      // A profiled bench (`npm run profile:mix`) profiles each child too.
+      [
+        ...process.execArgv.filter((a) => a.startsWith("--cpu-prof")),
+        "--import",
+        "tsx",
+        self,
+        "--rt-child",
+        `${mode}:${n}:${seconds}:${warmup}`,
+      ],
       { encoding: "utf8", timeout: (seconds + warmup + 60) * 1000 },
     );
     try {
