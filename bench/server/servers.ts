@@ -32,7 +32,12 @@ export function startServer(
   const child = spawn(cmd[0]!, cmd.slice(1), {
     cwd: repoRoot,
     env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "inherit"],
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  // Kept for the error when it fails to start; the simulator's start-up warning (dev app) is not news here.
+  let stderr = "";
+  child.stderr!.on("data", (c: Buffer) => {
+    stderr = (stderr + c.toString()).slice(-2000);
   });
   return new Promise((resolve, reject) => {
     let buf = "";
@@ -52,7 +57,7 @@ export function startServer(
     });
     child.on("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`${args.join(" ")} exited with ${code}`));
+      reject(new Error(`${args.join(" ")} exited with ${code}: ${stderr.slice(-500)}`));
     });
   });
 }

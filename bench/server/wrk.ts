@@ -19,7 +19,7 @@ function luaString(text: string): string {
 export function wrkScript(s: Pick<LoadSpec, "method" | "body" | "headers">): string {
   const lines = [`wrk.method = ${luaString(s.method)}`];
   for (const [k, v] of Object.entries(s.headers))
-    lines.push(`wrk.headers[${luaString(k)}] = ${luaString(v)}`);
+    lines.push(`wrk.headers[ ${luaString(k)} ] = ${luaString(v)}`);
   if (s.body !== undefined) {
     lines.push(`wrk.body = ${luaString(JSON.stringify(s.body))}`);
     lines.push(`wrk.headers["content-type"] = "application/json"`);
@@ -45,7 +45,7 @@ export function parseWrkOutput(stdout: string): WrkResult {
     .split("\n")
     .reverse()
     .find((l) => l.startsWith("{"));
-  if (!line) throw new Error(`wrk printed no summary: ${stdout.slice(0, 300)}`);
+  if (!line) throw new Error(`wrk printed no summary (its script failed?): ${stdout.slice(-300)}`);
   const j = JSON.parse(line) as {
     requests: number;
     duration_us: number;
@@ -96,6 +96,8 @@ export function runWrk(s: LoadSpec): Promise<WrkResult> {
     child.on("exit", (code) => {
       rmSync(dir, { recursive: true, force: true });
       if (code !== 0) return reject(new Error(`wrk exited ${code}: ${err.slice(0, 300)}`));
+      // wrk runs on (without the script) when its Lua fails to load: that is an error here, not a result.
+      if (/\.lua:\d+:/.test(err)) return reject(new Error(`wrk's script failed: ${err.slice(0, 300)}`));
       try {
         resolve(parseWrkOutput(out));
       } catch (e) {
