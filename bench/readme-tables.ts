@@ -58,9 +58,14 @@ export function replaceBenchSection(readme: string, markdown: string): string {
   return `${readme.slice(0, a + BEGIN.length)}\n${markdown}\n${readme.slice(b)}`;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+/** The command: 0 written or up to date, 1 --check found a stale table, 2 bad input. */
+export function readmeTablesMain(
+  argv: readonly string[],
+  io: { out: (l: string) => void; err: (l: string) => void } = { out: console.log, err: console.error },
+): number {
   try {
     const { values } = parseArgs({
+      args: [...argv],
       options: {
         in: { type: "string", default: DEFAULT_OUT },
         readme: { type: "string", default: "README.md" },
@@ -71,18 +76,24 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     const before = readFileSync(values.readme, "utf8");
     const after = replaceBenchSection(before, renderBenchMarkdown(res));
     if (values.check) {
-      if (after !== before) {
-        console.error(
-          `${values.readme}: the benchmark table is not the one ${values.in} gives (npm run bench:readme)`,
-        );
-        process.exit(1);
-      }
-    } else if (after !== before) {
+      if (after === before) return 0;
+      io.err(
+        `${values.readme}: the benchmark table is not the one ${values.in} gives (npm run bench:readme)`,
+      );
+      return 1;
+    }
+    if (after === before) io.out(`${values.readme}: already up to date`);
+    else {
       writeFileSync(values.readme, after);
-      console.log(`${values.readme}: benchmark table rewritten from ${values.in}`);
-    } else console.log(`${values.readme}: already up to date`);
+      io.out(`${values.readme}: benchmark table rewritten from ${values.in}`);
+    }
+    return 0;
   } catch (e) {
-    console.error(`bench:readme: ${(e as Error).message}`);
-    process.exit(2);
+    io.err(`bench:readme: ${(e as Error).message}`);
+    return 2;
   }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  process.exitCode = readmeTablesMain(process.argv.slice(2));
 }
