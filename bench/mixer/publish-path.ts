@@ -44,6 +44,8 @@ import {
 //     kernel); "device-1l" = "device" on a one-lane ticker (every device of the thread in one pass, as before
 //     the ticker's lanes).
 // Medians over interleaved rounds. CPU is process.cpuUsage (user + system), so GC threads count too.
+// `npm run bench` races two of these figures as cases (bench/cases/publish.ts): "publish-cpu-per-frame" (a's
+// arena device against the scalar reference) and "kernel-vs-memcpy" (b's SIMD row against set), in CPU time.
 // Usage: npx tsx bench/mixer/publish-path.ts [--quick] [--parts a,b,c] [--modes clock,device,device-js]
 //        [--max-n 3000] [--seconds 4] [--attempts 2] [--sweep]
 
