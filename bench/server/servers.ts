@@ -142,8 +142,13 @@ export function runJsLoad(s: LoadSpec): Promise<LoadResult> {
     child.stdout.on("data", (c: Buffer) => {
       out += c.toString();
     });
-    child.on("exit", (code) =>
-      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load exited ${code}`)),
-    );
+    child.on("exit", (code) => {
+      if (code !== 0) return reject(new Error(`load exited ${code}`));
+      try {
+        resolve(JSON.parse(out) as LoadResult);
+      } catch {
+        reject(new Error(`load printed no result: ${out.slice(0, 200)}`));
+      }
+    });
   });
 }
