@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_OUT, parseBenchArgs, UsageError } from "./options.ts";
+import { DEFAULT_OUT, ONLY_OUT, parseBenchArgs, UsageError } from "./options.ts";
 import { findOnPath, peerVersion } from "./peers.ts";
 import { judge, median, orientedRatio } from "./stats.ts";
 
@@ -15,6 +15,12 @@ describe("bench command line", () => {
       help: false,
     });
     expect(DEFAULT_OUT).toBe("reports/bench/latest.json");
+  });
+
+  it("--only writes beside latest.json, not over it, unless --out says so", () => {
+    expect(parseBenchArgs(["--only", "cdn-vs-nginx"], NAMES).out).toBe(ONLY_OUT);
+    expect(ONLY_OUT).not.toBe(DEFAULT_OUT);
+    expect(parseBenchArgs(["--only", "cdn-vs-nginx", "--out", DEFAULT_OUT], NAMES).out).toBe(DEFAULT_OUT);
   });
 
   it("--quick, --out FILE and --out - (no file)", () => {

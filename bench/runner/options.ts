@@ -4,12 +4,14 @@
 import { parseArgs } from "node:util";
 
 export const DEFAULT_OUT = "reports/bench/latest.json";
+/** Where a partial run (--only) writes by default: it must not replace the whole run the README is made from. */
+export const ONLY_OUT = "reports/bench/only.json";
 
 export const USAGE =
   "usage: npm run bench -- [--quick] [--only NAME[,NAME...]] [--out FILE] [--list]\n" +
   "  --quick   the same cases with fewer, shorter rounds (1-2 minutes)\n" +
   "  --only    run only these cases (repeatable or comma-separated; --list shows the names)\n" +
-  `  --out     where to write the results (default ${DEFAULT_OUT}); '-' writes none\n` +
+  `  --out     where to write the results (default ${DEFAULT_OUT}, with --only ${ONLY_OUT}); '-' writes none\n` +
   "  --list    print the case names and exit";
 
 export class UsageError extends Error {
@@ -59,7 +61,7 @@ export function parseBenchArgs(argv: readonly string[], caseNames: readonly stri
   return {
     quick: values.quick ?? false,
     only,
-    out: values.out === "-" ? null : (values.out ?? DEFAULT_OUT),
+    out: values.out === "-" ? null : (values.out ?? (only ? ONLY_OUT : DEFAULT_OUT)),
     list: values.list ?? false,
     help: values.help ?? false,
   };
