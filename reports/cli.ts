@@ -6,6 +6,7 @@ import { type Command, CommanderError, InvalidArgumentError, Option } from "comm
 import { compareRuns } from "./compare/compare.ts";
 import { comparisonJson, comparisonTable } from "./compare/table.ts";
 import { ResultsError, readResults } from "./read-results.ts";
+import { writeBenchReport } from "./report/bench-page.ts";
 import { writeReport } from "./report/write.ts";
 
 export const EXIT = { ok: 0, regression: 1, usage: 2 } as const;
@@ -23,10 +24,26 @@ const processIo: Io = {
 export interface ReportCliOptions {
   out?: string;
   markdown?: string;
+  /** A bench results file (reports/bench/latest.json): chart it instead of a run. */
+  bench?: string;
 }
 
-export function runReport(dir: string, opts: ReportCliOptions, io: Io = processIo): number {
+export function runReport(dir: string | undefined, opts: ReportCliOptions, io: Io = processIo): number {
   return guarded("report", io, () => {
+    if (opts.bench !== undefined) {
+      if (dir !== undefined || opts.markdown !== undefined) {
+        io.err(
+          "ktv report: --bench takes the bench results file alone (no results directory, no --markdown)\n",
+        );
+        return EXIT.usage;
+      }
+      io.out(`${writeBenchReport(opts.bench, { out: opts.out })}\n`);
+      return EXIT.ok;
+    }
+    if (dir === undefined) {
+      io.err("ktv report: missing <results-dir> (or --bench <file>)\n");
+      return EXIT.usage;
+    }
     const written = writeReport(dir, { out: opts.out, markdown: opts.markdown });
     io.out(`${written.html}\n`);
     if (written.markdown) io.out(`${written.markdown}\n`);
@@ -80,11 +97,17 @@ export function parseAlpha(text: string): number {
 export function registerReportCommands(program: Command): void {
   const report = program
     .command("report")
-    .description("write a results directory's self-contained HTML report (and a Markdown summary for CI)")
-    .argument("<results-dir>", "directory written by `ktv run`")
-    .option("--out <file>", "HTML output file (default: <results-dir>/report.html)")
+    .description(
+      "write a results directory's self-contained HTML report (and a Markdown summary for CI), or with --bench a bench run's page",
+    )
+    .argument("[results-dir]", "directory written by `ktv run`")
+    .option(
+      "--out <file>",
+      "HTML output file (default: <results-dir>/report.html, or bench.html beside the --bench file)",
+    )
     .option("--markdown <file>", "also write the Markdown summary; '-' prints it to stdout")
-    .action((dir: string, opts: ReportCliOptions) => exitWith(runReport(dir, opts)));
+    .option("--bench <file>", "chart a bench results file (npm run bench writes reports/bench/latest.json)")
+    .action((dir: string | undefined, opts: ReportCliOptions) => exitWith(runReport(dir, opts)));
   const compare = program
     .command("compare")
     .description(

@@ -1,17 +1,15 @@
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, platform, release, tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { WavWriter } from "../../reference/mixer/wav.ts";
-import { WavFileReader } from "../../reference/mixer/wav-reader.ts";
+import { makeInputs, runFfmpeg, runOurs, type MixSample as Sample, samplesHash } from "./mix-race.ts";
 
 // Races our mixer against `ffmpeg -filter_complex amix` on the same K inputs of T seconds (48 kHz stereo s16).
 // Each case runs in a fresh process; cases alternate (ABAB, then BABA) over several rounds; medians are
 // printed with the machine. Both mix at unity with int16 saturation (amix normalize=0), so the outputs must be
 // sample-identical, and that is checked too.
+// `npm run bench` runs the same race as its case "mixer-vs-ffmpeg" (bench/cases/mixer-ffmpeg.ts).
 // Usage: npx tsx bench/mixer/mixer-vs-ffmpeg.ts [--inputs 4] [--seconds 60] [--rounds 5]
 
 const { values } = parseArgs({
@@ -44,79 +42,7 @@ if (ffmpegVersion.error || ffmpegVersion.status !== 0) {
   process.exit(2);
 }
 
-const here = fileURLToPath(new URL(".", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "ktv-mixbench-"));
-
-/** K deterministic inputs: detuned saws and a chirp-ish pattern, loud enough that the sum saturates sometimes. */
-function makeInputs(): string[] {
-  const paths: string[] = [];
-  const frame = new Int16Array(48000 * 2); // one second at a time: never a whole file in memory
-  for (let k = 0; k < K; k++) {
-    const path = join(dir, `in${k}.wav`);
-    const w = new WavWriter(path);
-    let phase = k * 7919;
-    for (let s = 0; s < T; s++) {
-      for (let i = 0; i < 48000; i++) {
-        phase = (phase + 110 * (k + 1) * 89 + (i & 255)) % 4_800_000;
-        const v = ((phase / 4_800_000) * 2 - 1) * (9000 + 1000 * k);
-        frame[2 * i] = v | 0;
-        frame[2 * i + 1] = (-v * 0.8) | 0;
-      }
-      w.write(frame);
-    }
-    w.close();
-    paths.push(path);
-  }
-  return paths;
-}
-
-function samplesHash(path: string): string {
-  const r = new WavFileReader(path, 48000);
-  const buf = new Int16Array(48000 * r.channels);
-  const h = createHash("sha256");
-  for (let n = r.read(buf, 48000); n > 0; n = r.read(buf, 48000)) {
-    h.update(new Uint8Array(buf.buffer, 0, n * r.channels * 2));
-  }
-  r.close();
-  return h.digest("hex");
-}
-
-interface Sample {
-  wall_ms: number;
-  work_ms: number;
-}
-
-function runOurs(inputs: string[], out: string): Sample {
-  const t0 = performance.now();
-  // Run from the repository root so `--import tsx` resolves wherever the benchmark was started from.
-  const p = spawnSync(process.execPath, ["--import", "tsx", join(here, "mix-case.ts"), out, ...inputs], {
-    encoding: "utf8",
-    cwd: join(here, "..", ".."),
-  });
-  const wall = performance.now() - t0;
-  if (p.status !== 0) throw new Error(`our mixer failed: ${p.stderr}`);
-  const r = JSON.parse(p.stdout.trim().split("\n").at(-1)!) as { mix_ms: number };
-  return { wall_ms: wall, work_ms: r.mix_ms };
-}
-
-function runFfmpeg(inputs: string[], out: string): Sample {
-  const args = ["-nostdin", "-hide_banner", "-loglevel", "info", "-benchmark", "-y"];
-  for (const i of inputs) args.push("-i", i);
-  args.push(
-    "-filter_complex",
-    `amix=inputs=${inputs.length}:normalize=0:duration=longest`,
-    "-c:a",
-    "pcm_s16le",
-    out,
-  );
-  const t0 = performance.now();
-  const p = spawnSync("ffmpeg", args, { encoding: "utf8" });
-  const wall = performance.now() - t0;
-  if (p.status !== 0) throw new Error(`ffmpeg failed: ${p.stderr}`);
-  const m = /bench: utime=[\d.]+s stime=[\d.]+s rtime=([\d.]+)s/.exec(p.stderr);
-  if (!m) throw new Error("ffmpeg printed no -benchmark line");
-  return { wall_ms: wall, work_ms: Number(m[1]) * 1000 };
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -136,7 +62,7 @@ try {
   console.log(
     `case:    ${K} inputs x ${T} s, 48 kHz stereo s16 -> one WAV; ${ROUNDS} rounds, fresh process each\n`,
   );
-  const inputs = makeInputs();
+  const inputs = makeInputs(dir, K, T);
   const ours: Sample[] = [];
   const theirs: Sample[] = [];
   const outOurs = join(dir, "ours.wav");

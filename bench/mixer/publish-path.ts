@@ -7,16 +7,26 @@ import { build, decodeFromCompressedBase64, type Histogram } from "hdr-histogram
 import { CaptureDevice } from "../../reference/engine/capture.ts";
 import { FramePacker } from "../../reference/engine/frame-packer.ts";
 import { FrameClock } from "../../reference/mixer/clock.ts";
-import { allocFrame, FRAME_FRAMES, FRAME_SAMPLES, SAMPLE_RATE } from "../../reference/mixer/frame.ts";
+import { allocFrame, FRAME_FRAMES, FRAME_SAMPLES } from "../../reference/mixer/frame.ts";
 import { mixAt2 } from "../../reference/mixer/frame-kernel.ts";
 import * as kernel from "../../reference/mixer/kernel.ts";
 import { Limiter } from "../../reference/mixer/limiter.ts";
 import { Mixer } from "../../reference/mixer/mixer.ts";
-import { pcmArena, simdKernel } from "../../reference/mixer/simd-kernel.ts";
+import { pcmArena } from "../../reference/mixer/simd-kernel.ts";
 import { BufferSource, type PcmSource } from "../../reference/mixer/source.ts";
 import { FrameTicker, threadTicker } from "../../reference/mixer/ticker.ts";
-import { SlotTime } from "../../reference/mixer/virtual-time.ts";
-import { type PitchNote, VoiceSource } from "../../reference/mixer/voice.ts";
+import {
+  cpuMicros,
+  deviceFrameCpu,
+  frameRing,
+  type Kernel2,
+  renderAccompaniment,
+  renderVoice,
+  scalarFrameCpu,
+  simdMix2Kernel,
+  timeKernel as timeKernelOn,
+  timeSet as timeSetOn,
+} from "./publish-measures.ts";
 
 // The publish path's own cost (issue 10, targets: <= 10 µs CPU median per 10 ms frame; >= 1,000 real-time
 // mixers per core at p99.9 lateness < 5 ms). Three parts, each printed with the load average because the
@@ -34,6 +44,8 @@ import { type PitchNote, VoiceSource } from "../../reference/mixer/voice.ts";
 //     kernel); "device-1l" = "device" on a one-lane ticker (every device of the thread in one pass, as before
 //     the ticker's lanes).
 // Medians over interleaved rounds. CPU is process.cpuUsage (user + system), so GC threads count too.
+// `npm run bench` races two of these figures as cases (bench/cases/publish.ts): "publish-cpu-per-frame" (a's
+// arena device against the scalar reference) and "kernel-vs-memcpy" (b's SIMD row against set), in CPU time.
 // Usage: npx tsx bench/mixer/publish-path.ts [--quick] [--parts a,b,c] [--modes clock,device,device-js]
 //        [--max-n 3000] [--seconds 4] [--attempts 2] [--sweep]
 
@@ -53,52 +65,10 @@ const { values } = parseArgs({
 });
 const QUICK = values.quick;
 
-const PITCH: PitchNote[] = Array.from({ length: 200 }, (_, i) => ({
-  begin_time: i * 300,
-  duration: 260,
-  value: 48 + ((i * 7) % 24),
-}));
-
-/** `seconds` of a loud-ish accompaniment: two detuned saws and a slow swell, peaks near full scale sometimes. */
-function renderAccompaniment(seconds: number): Int16Array {
-  const n = seconds * SAMPLE_RATE;
-  const pcm = new Int16Array(n * 2);
-  let p1 = 0;
-  let p2 = 0;
-  for (let i = 0; i < n; i++) {
-    p1 = (p1 + (220 * 65536) / SAMPLE_RATE) % 65536;
-    p2 = (p2 + (331 * 65536) / SAMPLE_RATE) % 65536;
-    // Swell between 0.45 and 1.0 of full scale over 7 s, so the sum with the voice crosses the limiter's
-    // threshold in some stretches and not in others (the pipeline's real mix does both).
-    const swell = 0.5 + 0.75 * (0.5 + 0.5 * Math.sin((2 * Math.PI * i) / (7 * SAMPLE_RATE)));
-    const v = ((p1 - 32768) * 0.5 + (p2 - 32768) * 0.45) * swell;
-    pcm[2 * i] = Math.max(-32768, Math.min(32767, Math.round(v)));
-    pcm[2 * i + 1] = Math.max(-32768, Math.min(32767, Math.round(v * 0.9)));
-  }
-  return pcm;
-}
-
-function renderVoice(seconds: number): Int16Array {
-  const v = new VoiceSource(PITCH, { seed: 11 });
-  const frames = (seconds * 1000) / 10;
-  const pcm = new Int16Array(frames * FRAME_SAMPLES);
-  const buf = allocFrame();
-  for (let f = 0; f < frames; f++) {
-    v.read(buf);
-    pcm.set(buf, f * FRAME_SAMPLES);
-  }
-  return pcm;
-}
-
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-function cpuMicros(): number {
-  const u = process.cpuUsage();
-  return u.user + u.system;
 }
 
 const load = (): string =>
@@ -297,24 +267,7 @@ function partA(acc: Int16Array, voice: Int16Array): void {
   /** A source with its in-place path hidden: the Mixer gets the frame through read(), as from a renderer. */
   const behindRead = (src: BufferSource): PcmSource => ({ read: (out) => src.read(out) });
 
-  const device = (a: Int16Array, v: Int16Array) => (): number => {
-    const vt = new SlotTime();
-    const d = new CaptureDevice({ limiter: true, now: vt.now, scheduler: vt.scheduler });
-    d.mixer.add(new BufferSource(a), { volume: 60 });
-    d.setMicrophone(new BufferSource(v));
-    let sent = 0;
-    d.send = () => {
-      sent++;
-      return true;
-    };
-    d.start("bench");
-    const c0 = cpuMicros();
-    vt.run(FRAMES);
-    const c = cpuMicros() - c0;
-    d.stop();
-    if (sent !== FRAMES / 2) throw new Error(`bench: expected ${FRAMES / 2} packets, got ${sent}`);
-    return c / FRAMES;
-  };
+  const device = (a: Int16Array, v: Int16Array) => (): number => deviceFrameCpu(a, v, FRAMES);
   const mixOnly =
     (a: PcmSource, v: PcmSource, volumes: [number, number] = [60, 100], simd = true) =>
     (): number => {
@@ -328,28 +281,8 @@ function partA(acc: Int16Array, voice: Int16Array): void {
     };
   const fresh = (make: () => [PcmSource, PcmSource], volumes?: [number, number], simd?: boolean) => () =>
     mixOnly(...make(), volumes, simd)();
-  // Today's arithmetic spelled out with the reference functions: copy each input's frame (as BufferSource
-  // did), accumulate in Float64, Limiter.process.
-  const scalarRef = (): number => {
-    const a = new BufferSource(acc);
-    const b = new BufferSource(voice);
-    const ba = allocFrame();
-    const bb = allocFrame();
-    const accBuf = new Float64Array(FRAME_SAMPLES);
-    const lim = new Limiter();
-    const ga = kernel.volumeToGain(60);
-    const gb = kernel.volumeToGain(100);
-    const out = allocFrame();
-    const c0 = cpuMicros();
-    for (let f = 0; f < FRAMES; f++) {
-      a.read(ba);
-      b.read(bb);
-      kernel.accumulate(accBuf, FRAME_SAMPLES, ba, ga, true);
-      kernel.accumulate(accBuf, FRAME_SAMPLES, bb, gb, false);
-      lim.process(out, FRAME_FRAMES, accBuf);
-    }
-    return (cpuMicros() - c0) / FRAMES;
-  };
+  // Today's arithmetic spelled out with the reference functions (copy + accumulate + Limiter.process).
+  const scalarRef = (): number => scalarFrameCpu(acc, voice, FRAMES);
   const cases: [string, () => number][] = [
     ["CaptureDevice frame, inputs in the arena (SIMD)", device(accArena, voiceArena)],
     ["CaptureDevice frame, inputs in plain arrays (JS kernel)", device(acc, voice)],
@@ -410,22 +343,10 @@ function partA(acc: Int16Array, voice: Int16Array): void {
 // ---------------------------------------------------------------------------------------------------------
 // b. Kernel throughput vs TypedArray.prototype.set over the same bytes.
 
-type Kernel2 = (out: Int16Array, a: Int16Array, ga: number, b: Int16Array, gb: number, k: number) => void;
-
 function partB(acc: Int16Array, voice: Int16Array): void {
   const CALLS = QUICK ? 20_000 : 50_000;
   const ROUNDS = QUICK ? 5 : 9;
-  const RING = 64; // distinct frames, so the numbers are not one frame's branch pattern
-  const as = Array.from({ length: RING }, (_, k) => acc.slice(k * FRAME_SAMPLES, (k + 1) * FRAME_SAMPLES));
-  const bs = Array.from({ length: RING }, (_, k) => voice.slice(k * FRAME_SAMPLES, (k + 1) * FRAME_SAMPLES));
-  const both = Array.from({ length: RING }, (_, k) => {
-    const x = new Int16Array(2 * FRAME_SAMPLES);
-    x.set(as[k]!, 0);
-    x.set(bs[k]!, FRAME_SAMPLES);
-    return x;
-  });
-  const ga = kernel.volumeToGain(60);
-  const gb = kernel.volumeToGain(100);
+  const ring = frameRing(acc, voice);
   const accBuf = new Float64Array(FRAME_SAMPLES);
   const lim = new Limiter();
   const lim2 = new Limiter();
@@ -454,37 +375,10 @@ function partB(acc: Int16Array, voice: Int16Array): void {
     },
   ]);
   // The SIMD kernel on the same frames, copied into the arena (WebAssembly reads only its own memory).
-  const simd = simdKernel();
-  if (simd) {
-    const addrA = as.map((x) => simd.arena.copyOf(x).byteOffset);
-    const addrB = bs.map((x) => simd.arena.copyOf(x).byteOffset);
-    const lim3 = new Limiter();
-    kernels.push([
-      "SIMD mix2 + exact limiter skip (Mixer, arena inputs)",
-      (out, a, g1, b, g2, k) => {
-        if (lim3.gain !== kernel.UNITY_GAIN || simd.mix2(out, addrA[k]!, g1, addrB[k]!, g2) > lim3.ceiling) {
-          kernel.accumulate(accBuf, S, a, g1, true);
-          kernel.accumulate(accBuf, S, b, g2, false);
-          lim3.process(out, FRAME_FRAMES, accBuf);
-        }
-      },
-    ]);
-  }
-  const dst = new Int16Array(2 * FRAME_SAMPLES);
-  const out = allocFrame();
-  const timeSet = (): number => {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < CALLS; i++) dst.set(both[i & (RING - 1)]!);
-    return Number(process.hrtime.bigint() - t0) / CALLS;
-  };
-  const timeKernel = (fn: Kernel2): number => {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < CALLS; i++) {
-      const k = i & (RING - 1);
-      fn(out, as[k]!, ga, bs[k]!, gb, k);
-    }
-    return Number(process.hrtime.bigint() - t0) / CALLS;
-  };
+  const simd = simdMix2Kernel(ring);
+  if (simd) kernels.push(["SIMD mix2 + exact limiter skip (Mixer, arena inputs)", simd]);
+  const timeSet = (): number => timeSetOn(ring, CALLS);
+  const timeKernel = (fn: Kernel2): number => timeKernelOn(ring, fn, CALLS);
   const rows = new Map<string, number[]>([
     ["set", []],
     ...kernels.map(([n]) => [n, []] as [string, number[]]),

@@ -1,11 +1,11 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { cpus, loadavg } from "node:os";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { openSession, runJsLoad, startBareServer, startSimulator } from "./servers.ts";
 
 // Races the simulator against bare node:http on the same calls, each server in its own process and the load
 // from a third, interleaved over rounds (ABBA...), and prints medians and the ratio. The machine is noisy (2
 // shared cores, and the load generator shares them): read the ratio, not the absolute numbers.
+// `npm run bench` runs the same race with wrk as the load when installed (bench/cases/http.ts).
 // Usage: npx tsx bench/server/server-vs-node-http.ts [--rounds 5] [--seconds 5] [--connections 16]
 
 const { values } = parseArgs({
@@ -29,92 +29,19 @@ for (const [n, v, max] of [
   }
 }
 
-const here = fileURLToPath(new URL(".", import.meta.url));
-const root = fileURLToPath(new URL("../..", import.meta.url));
-const DEV = { "x-app-id": "1000000001", "x-app-sign": "0123456789abcdef".repeat(4) };
-
-function startServer(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ["--import", "tsx", ...args], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  return new Promise((resolve, reject) => {
-    let buf = "";
-    const timer = setTimeout(() => reject(new Error(`${args.join(" ")} did not start in 60 s`)), 60_000);
-    child.stdout!.on("data", (c: Buffer) => {
-      buf += c.toString();
-      const m = /\{"listening":"([^"]+)"\}/.exec(buf);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        child.stdout!.removeAllListeners("data");
-        child.stdout!.resume();
-        resolve({ url: m[1], child });
-      }
-    });
-    child.on("exit", (code) => reject(new Error(`${args.join(" ")} exited with ${code}`)));
-  });
-}
-
-function runLoad(url: string, path: string, method: string, body: unknown, headers: Record<string, string>) {
-  return new Promise<{ rps: number; p50_us: number; p99_us: number; non200: number }>((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        `${here}load.ts`,
-        url,
-        path,
-        method,
-        body === undefined ? "-" : JSON.stringify(body),
-        JSON.stringify(headers),
-        String(CONNS),
-        String(SECONDS),
-      ],
-      { cwd: root, stdio: ["ignore", "pipe", "inherit"] },
-    );
-    let out = "";
-    child.stdout.on("data", (c: Buffer) => {
-      out += c.toString();
-    });
-    child.on("exit", (code) =>
-      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load exited ${code}`)),
-    );
-  });
-}
-
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-const sim = await startServer([
-  "scenarios/cli/ktv.ts",
-  "sim",
-  "--port",
-  "0",
-  "--data-dir",
-  ":memory:",
-  "--log-level",
-  "warn",
-]);
-const init = await fetch(`${sim.url}/v1/music/init`, {
-  method: "POST",
-  headers: { ...DEV, "content-type": "application/json" },
-  body: JSON.stringify({ user_id: "bench" }),
-});
-const session = ((await init.json()) as { data: { session: string } }).data.session;
-const headers = { ...DEV, "x-session": session };
+const sim = await startSimulator();
+const headers = await openSession(sim.url);
 
 interface Case {
   name: string;
   path: string;
-  method: string;
+  method: "GET" | "POST";
   body?: unknown;
 }
 const cases: Case[] = [
@@ -152,20 +79,28 @@ try {
       body: c.body ? JSON.stringify(c.body) : undefined,
     });
     const bytes = await sample.text();
-    const bare = await startServer([`${here}bare-server.ts`], { KTV_BENCH_BODY: bytes });
+    const bare = await startBareServer(bytes);
     const simR: { rps: number; p99_us: number; non200: number }[] = [];
     const bareR: { rps: number; p99_us: number; non200: number }[] = [];
     try {
       for (let r = 0; r < ROUNDS; r++) {
         const order = r % 2 === 0 ? ["bare", "sim"] : ["sim", "bare"];
         for (const who of order) {
-          const res = await runLoad(who === "sim" ? sim.url : bare.url, c.path, c.method, c.body, headers);
+          const res = await runJsLoad({
+            url: who === "sim" ? sim.url : bare.url,
+            path: c.path,
+            method: c.method,
+            body: c.body,
+            headers,
+            connections: CONNS,
+            seconds: SECONDS,
+          });
           if (res.non200 > 0) throw new Error(`${who} answered ${res.non200} non-200s on ${c.name}`);
           (who === "sim" ? simR : bareR).push(res);
         }
       }
     } finally {
-      bare.child.kill("SIGTERM");
+      await bare.stop();
     }
     const s = median(simR.map((x) => x.rps));
     const b = median(bareR.map((x) => x.rps));
@@ -175,6 +110,6 @@ try {
     console.log(rows.at(-1));
   }
 } finally {
-  sim.child.kill("SIGTERM");
+  await sim.stop();
 }
 console.log(`\n${rows.join("\n")}`);

@@ -1,0 +1,15 @@
+// The registry of `npm run bench`: every case, in the order they run (cheap in-process ones first).
+
+import type { BenchCase } from "../runner/case.ts";
+import { cdnVsNginx, simSearchSong, simTopSong } from "./http.ts";
+import { mixerVsFfmpeg } from "./mixer-ffmpeg.ts";
+import { kernelVsMemcpy, publishCpuPerFrame } from "./publish.ts";
+
+export const CASES: readonly BenchCase[] = [
+  kernelVsMemcpy,
+  publishCpuPerFrame,
+  mixerVsFfmpeg,
+  simTopSong,
+  simSearchSong,
+  cdnVsNginx,
+];

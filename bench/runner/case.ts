@@ -1,0 +1,43 @@
+// What a benchmark case is to the runner (run.ts): ours and a reference measured by the same means, one value
+// per call, in one unit. The runner interleaves the calls over rounds and judges the medians; a case only
+// measures. Cases live in bench/cases/ and are listed in bench/cases/index.ts.
+
+export type Extra = Record<string, string | number | boolean>;
+
+export interface RaceOptions {
+  /** `--quick`: the same race with less work per call (shorter inputs, fewer seconds of load). */
+  quick: boolean;
+  /** Rounds the runner will run; a case may size its per-call work from it. */
+  rounds: number;
+}
+
+/** One prepared race: servers started, inputs written. Each call returns one measurement in the case's unit. */
+export interface Race {
+  ours(): Promise<number> | number;
+  reference(): Promise<number> | number;
+  /** After the rounds: a check that failed (e.g. outputs not bit-identical) and facts worth keeping. */
+  finish?(): Promise<{ failure?: string; extra?: Extra }> | { failure?: string; extra?: Extra };
+  /** Always called, also after a failure: stop servers, remove files. */
+  close?(): Promise<void> | void;
+}
+
+export interface BenchCase {
+  /** Unique, kebab-case: what `--only` takes. */
+  name: string;
+  /** What is raced against what, one line. */
+  description: string;
+  referenceName: string;
+  unit: string;
+  /** True for a rate (req/s, MB/s), false for a cost (µs, ms): orients the ratio so that higher is better. */
+  higherIsBetter: boolean;
+  /** The bar: on the ratio (pass when ratio >= target), or on ours itself in `unit`. */
+  target: number;
+  targetOf: "ratio" | "ours";
+  /** Binaries the reference needs on PATH (ffmpeg, nginx, wrk); missing ones skip the case. */
+  peers?: string[];
+  /** Binaries that make the race better when present but are not required (e.g. wrk over the JS load). */
+  optionalPeers?: string[];
+  /** Rounds in each mode (default 3 quick, 5 full). */
+  rounds?: { quick: number; full: number };
+  setup(opts: RaceOptions): Promise<Race>;
+}

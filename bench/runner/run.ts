@@ -1,0 +1,193 @@
+// The benchmark runner: for each case, prepare the race, then `rounds` rounds of ours and the reference
+// back to back, the order alternating (ours first in even rounds, the reference first in odd ones) so that a
+// drift in the machine's load hits both sides alike; then medians, min-max and the verdict. A case whose peer
+// is missing is skipped with the reason; a case that throws is an error with the message; the run carries on
+// either way. Results go to the console (a table with the machine and load average) and to a JSON file
+// (reports/bench-format.ts).
+
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, platform, release, totalmem } from "node:os";
+import { dirname } from "node:path";
+import {
+  BENCH_FORMAT,
+  type BenchCaseResult,
+  type BenchMachine,
+  type BenchResults,
+} from "../../reports/bench-format.ts";
+import type { BenchCase } from "./case.ts";
+import { INSTALL_HINT } from "./peers.ts";
+import { judge } from "./stats.ts";
+import { fmt, formatTable, machineLine } from "./table.ts";
+
+export const DEFAULT_ROUNDS = { quick: 3, full: 5 } as const;
+
+export interface RunOptions {
+  quick: boolean;
+  /** Case names to run; undefined = all. */
+  only?: readonly string[];
+  /** Results file, or null for none. */
+  out: string | null;
+}
+
+export interface RunDeps {
+  log: (line: string) => void;
+  /** Whether a peer binary is installed, and its version line when it is. */
+  peer: (bin: string) => string | null;
+  machine?: () => Omit<BenchMachine, "loadavg_start" | "loadavg_end">;
+  loadavg?: () => number[];
+  now?: () => number;
+}
+
+export function machineFacts(): Omit<BenchMachine, "loadavg_start" | "loadavg_end"> {
+  const c = cpus();
+  return {
+    cpu: c[0]?.model.trim() ?? "unknown",
+    cores: Math.max(1, c.length),
+    node: process.version,
+    platform: `${platform()} ${release()}`,
+    memory_gib: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+  };
+}
+
+const round2 = (xs: number[]) => xs.slice(0, 3).map((x) => Math.round(x * 100) / 100);
+
+export async function runBench(
+  cases: readonly BenchCase[],
+  opts: RunOptions,
+  deps: RunDeps,
+): Promise<BenchResults> {
+  const now = deps.now ?? (() => performance.now());
+  const load = deps.loadavg ?? loadavg;
+  const t0 = now();
+  const machine = {
+    ...(deps.machine ?? machineFacts)(),
+    loadavg_start: round2(load()),
+    loadavg_end: [0, 0, 0],
+  };
+  const selected = opts.only ? cases.filter((c) => opts.only!.includes(c.name)) : cases;
+  const peerNames = [...new Set(cases.flatMap((c) => [...(c.peers ?? []), ...(c.optionalPeers ?? [])]))];
+  const peers = Object.fromEntries(peerNames.map((p) => [p, deps.peer(p)]));
+  deps.log(machineLine(machine, opts.quick));
+  deps.log(
+    `peers: ${peerNames.map((p) => `${p} ${peers[p] === null ? "MISSING" : "yes"}`).join(", ") || "none needed"}`,
+  );
+  const results: BenchCaseResult[] = [];
+  for (const c of selected) {
+    const r = await runCase(c, opts.quick, peers, deps.log, load);
+    results.push(r);
+    deps.log(caseLine(r));
+  }
+  machine.loadavg_end = round2(load());
+  const out: BenchResults = {
+    format: BENCH_FORMAT,
+    generated_at: new Date().toISOString(),
+    mode: opts.quick ? "quick" : "full",
+    duration_s: Math.round(((now() - t0) / 1000) * 10) / 10,
+    machine,
+    peers,
+    cases: results,
+  };
+  deps.log("");
+  deps.log(formatTable(out));
+  if (opts.out) {
+    mkdirSync(dirname(opts.out), { recursive: true });
+    writeFileSync(opts.out, `${JSON.stringify(out, null, 2)}\n`);
+    deps.log(`\nwrote ${opts.out}`);
+  }
+  return out;
+}
+
+function blank(c: BenchCase, rounds: number): BenchCaseResult {
+  return {
+    name: c.name,
+    description: c.description,
+    status: "skipped",
+    ours: null,
+    reference: null,
+    reference_name: c.referenceName,
+    unit: c.unit,
+    higher_is_better: c.higherIsBetter,
+    ratio: null,
+    target: c.target,
+    target_of: c.targetOf,
+    pass: null,
+    rounds,
+    min: null,
+    max: null,
+    ours_min: null,
+    ours_max: null,
+    reference_min: null,
+    reference_max: null,
+  };
+}
+
+async function runCase(
+  c: BenchCase,
+  quick: boolean,
+  peers: Record<string, string | null>,
+  log: (line: string) => void,
+  load: () => number[],
+): Promise<BenchCaseResult> {
+  const rounds = (c.rounds ?? DEFAULT_ROUNDS)[quick ? "quick" : "full"];
+  const missing = (c.peers ?? []).filter((p) => peers[p] === null);
+  if (missing.length > 0) {
+    return {
+      ...blank(c, 0),
+      reason: `skipped: ${missing.join(", ")} not found on PATH; ${INSTALL_HINT}`,
+    };
+  }
+  log(`\n${c.name}: ${c.description} (${rounds} rounds, load ${load()[0]?.toFixed(2)})`);
+  const ours: number[] = [];
+  const reference: number[] = [];
+  let race: Awaited<ReturnType<BenchCase["setup"]>> | undefined;
+  try {
+    race = await c.setup({ quick, rounds });
+    for (let i = 0; i < rounds; i++) {
+      const order = i % 2 === 0 ? (["ours", "reference"] as const) : (["reference", "ours"] as const);
+      for (const side of order) {
+        const v = Number(await race[side]());
+        (side === "ours" ? ours : reference).push(v);
+      }
+      log(
+        `  round ${i + 1}: ours ${fmt(ours.at(-1)!)} ${c.unit}, ${c.referenceName} ${fmt(reference.at(-1)!)} ${c.unit}`,
+      );
+    }
+    const done = (await race.finish?.()) ?? {};
+    const j = judge(ours, reference, c);
+    const pass = j.pass && done.failure === undefined;
+    return {
+      ...blank(c, rounds),
+      status: pass ? "pass" : "fail",
+      ours: j.ours,
+      reference: j.reference,
+      ratio: j.ratio,
+      pass,
+      min: j.min,
+      max: j.max,
+      ours_min: j.oursMin,
+      ours_max: j.oursMax,
+      reference_min: j.referenceMin,
+      reference_max: j.referenceMax,
+      ...(done.failure === undefined ? {} : { reason: done.failure }),
+      ...(done.extra ? { extra: done.extra } : {}),
+    };
+  } catch (e) {
+    return {
+      ...blank(c, ours.length),
+      status: "error",
+      pass: false,
+      reason: `error: ${(e as Error).message ?? String(e)}`.slice(0, 500),
+    };
+  } finally {
+    try {
+      await race?.close?.();
+    } catch (e) {
+      log(`  (${c.name}: clean-up failed: ${(e as Error).message})`);
+    }
+  }
+}
+
+function caseLine(r: BenchCaseResult): string {
+  if (r.status === "skipped" || r.status === "error") return `  ${r.name}: ${r.reason}`;
+  return `  ${r.name}: ratio ${fmt(r.ratio)} (${fmt(r.min)}-${fmt(r.max)}), ${r.status.toUpperCase()}${r.reason ? `: ${r.reason}` : ""}`;
+}
