@@ -1,0 +1,219 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import { strictObject, UnsupportedApiError, unsupported } from "./errors.ts";
+import { createHttpModule } from "./http.ts";
+import type { K6MetricType, Tags } from "./metrics.ts";
+import { sampleTags, type VuState } from "./vu-state.ts";
+
+// The k6 modules a script may import, built per VU over its VuState: `k6` (check, group, fail), `k6/metrics`
+// (Counter, Gauge, Rate, Trend), `k6/execution`, `k6/timers`, `k6/http` (http.ts). Every module object throws
+// UnsupportedApiError for a member it lacks (errors.ts strictObject), so a script never silently gets
+// `undefined` where k6 has a function.
+
+/** The modules the runner implements; any other `k6/...` import is refused when the script is bundled. */
+export const MODULES = ["k6", "k6/http", "k6/metrics", "k6/execution", "k6/timers"] as const;
+export type ModuleName = (typeof MODULES)[number];
+
+export interface VuModules {
+  require(name: string): unknown;
+  close(): void;
+}
+
+/** A module object that esbuild's CommonJS interop reads as an ES module with this default export. */
+function esModule(name: string, members: Record<string, unknown>, defaultExport: unknown = members): unknown {
+  return strictObject(name, { __esModule: true, default: defaultExport, ...members });
+}
+
+export function createVuModules(vu: VuState): VuModules {
+  const cache = new Map<string, unknown>();
+  let http: ReturnType<typeof createHttpModule> | null = null;
+  const build = (name: string): unknown => {
+    switch (name) {
+      case "k6":
+        return esModule(name, k6Module(vu));
+      case "k6/http":
+        http = createHttpModule(vu);
+        return esModule(name, http, http);
+      case "k6/metrics":
+        return esModule(name, metricsModule(vu));
+      case "k6/execution": {
+        const exec = executionModule(vu);
+        return esModule(name, exec, exec);
+      }
+      case "k6/timers":
+        return esModule(name, { setTimeout, clearTimeout, setInterval, clearInterval });
+      default:
+        throw new UnsupportedApiError(`the module "${name}"`);
+    }
+  };
+  return {
+    require(name: string) {
+      let m = cache.get(name);
+      if (m === undefined) {
+        m = build(name);
+        cache.set(name, m);
+      }
+      return m;
+    },
+    close() {
+      (http as { close?: () => void } | null)?.close?.();
+    },
+  };
+}
+
+function k6Module(vu: VuState): Record<string, unknown> {
+  return {
+    check(value: unknown, sets: Record<string, unknown>, tags?: Tags): boolean {
+      if (vu.init) throw new Error("check() cannot be called in the init context");
+      let all = true;
+      for (const [name, fn] of Object.entries(sets ?? {})) {
+        const r = typeof fn === "function" ? (fn as (v: unknown) => unknown)(value) : fn;
+        if (r instanceof Promise)
+          throw new UnsupportedApiError(
+            `check() with an async function ("${name}")`,
+            "await first, then check the value",
+          );
+        const ok = Boolean(r);
+        all &&= ok;
+        vu.registry.add("checks", ok ? 1 : 0, sampleTags(vu, { check: name, ...tags }));
+        vu.checks.note(vu.group, name, ok);
+      }
+      return all;
+    },
+    group<T>(name: string, fn: () => T): T {
+      if (vu.init) throw new Error("group() cannot be called in the init context");
+      if (typeof name !== "string" || name === "" || name.includes("::"))
+        throw new Error(`group name ${JSON.stringify(name)}: must be a non-empty string without "::"`);
+      const outer = vu.group;
+      const path = `${outer}::${name}`;
+      vu.checks.group(path);
+      vu.group = path;
+      const t0 = performance.now();
+      const done = () => {
+        vu.registry.add("group_duration", performance.now() - t0, sampleTags(vu));
+        vu.group = outer;
+      };
+      let r: T;
+      try {
+        r = fn();
+      } catch (e) {
+        done();
+        throw e;
+      }
+      if (r instanceof Promise) {
+        // k6 (>= 0.43) keeps an async group's tag across its awaits. One VU runs one iteration at a time, so the
+        // VU's current group is that iteration's until the promise settles; only code racing the group within
+        // the same iteration (un-awaited work) would see its tag.
+        return r.finally(done) as T;
+      }
+      done();
+      return r;
+    },
+    fail(message?: string): never {
+      throw new Error(message ?? "fail");
+    },
+    sleep: unsupported(
+      "sleep() (it blocks the VU)",
+      "in an async script: await new Promise((r) => setTimeout(r, ms)) with setTimeout from k6/timers",
+    ),
+    randomSeed: unsupported("randomSeed()"),
+  };
+}
+
+function metricsModule(vu: VuState): Record<string, unknown> {
+  const make = (type: K6MetricType) =>
+    class Metric {
+      readonly name: string;
+      constructor(name: string, isTime = false) {
+        if (!vu.init) throw new Error(`new ${type}("${name}"): metrics must be declared in the init context`);
+        this.name = vu.registry.define(name, type, type === "trend" && isTime === true).name;
+      }
+      add(value: number | boolean, tags?: Tags): void {
+        if (vu.init) throw new Error(`${this.name}.add() cannot be called in the init context`);
+        const v = typeof value === "boolean" ? (value ? 1 : 0) : Number(value);
+        if (!Number.isFinite(v)) throw new Error(`${this.name}.add(${String(value)}): not a number`);
+        vu.registry.add(this.name, v, sampleTags(vu, tags));
+      }
+    };
+  return { Counter: make("counter"), Gauge: make("gauge"), Rate: make("rate"), Trend: make("trend") };
+}
+
+function executionModule(vu: VuState): Record<string, unknown> {
+  const scenarioOf = () => {
+    if (!vu.scenario) throw new Error("exec.scenario is only available in a scenario's iterations");
+    return vu.scenario;
+  };
+  const vuObj = strictObject("exec.vu", {
+    get idInInstance() {
+      return vu.id;
+    },
+    get idInTest() {
+      return vu.id;
+    },
+    get iterationInInstance() {
+      return vu.iter;
+    },
+    get iterationInScenario() {
+      return vu.iterationInScenario;
+    },
+    get tags() {
+      return vu.tags;
+    },
+  });
+  const scenario = strictObject("exec.scenario", {
+    get name() {
+      return scenarioOf().name;
+    },
+    get executor() {
+      return scenarioOf().executor;
+    },
+    get startTime() {
+      return scenarioOf().startTime;
+    },
+    get iterationInInstance() {
+      return scenarioOf().iterations;
+    },
+    get iterationInTest() {
+      return scenarioOf().iterations;
+    },
+  });
+  const instance = strictObject("exec.instance", {
+    get vusActive() {
+      return vu.test.instance.vusActive();
+    },
+    get vusInitialized() {
+      return vu.test.instance.vusInitialized();
+    },
+    get iterationsCompleted() {
+      return vu.test.instance.completed();
+    },
+    get iterationsInterrupted() {
+      return vu.test.instance.interrupted();
+    },
+    get currentTestRunDuration() {
+      return Date.now() - vu.test.startTime;
+    },
+  });
+  const test = strictObject("exec.test", {
+    abort(reason?: string): never {
+      return vu.test.abort(reason ?? "test aborted by the script");
+    },
+    get options() {
+      return vu.test.options;
+    },
+  });
+  return { vu: vuObj, scenario, instance, test };
+}
+
+/** k6's open(): init context only, relative to the script. */
+export function openFile(vu: VuState) {
+  return (path: string, mode?: string): string | ArrayBuffer => {
+    if (!vu.init) throw new Error("open() is only available in the init context");
+    const data = readFileSync(resolve(vu.scriptDir, path));
+    if (mode === "b") return data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
+    if (mode !== undefined)
+      throw new Error(`open(): mode must be "b" or nothing, got ${JSON.stringify(mode)}`);
+    return data.toString("utf8");
+  };
+}
