@@ -1,0 +1,220 @@
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { EXIT } from "./errors.ts";
+import { type K6RunOptions, runK6 } from "./run.ts";
+
+// `ktv k6`: the shipped smoke script through the CLI against the embedded simulator, and the runner's rules
+// on small fixture scripts in process (scenarios/k6/fixtures): per-VU module state, thresholds' exit 99,
+// unsupported APIs stopping the test by name, and the k6 type check failing on a misuse.
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const fixture = (name: string) => join(root, "scenarios/k6/fixtures", name);
+
+function capture(): { o: Pick<K6RunOptions, "out" | "err">; out: () => string; err: () => string } {
+  let out = "";
+  let err = "";
+  return {
+    o: {
+      out: {
+        write: (t) => {
+          out += t;
+        },
+      },
+      err: {
+        write: (t) => {
+          err += t;
+        },
+      },
+    },
+    out: () => out,
+    err: () => err,
+  };
+}
+
+interface Line {
+  type: string;
+  metric: string;
+  data: { value?: number; tags?: Record<string, string>; type?: string };
+}
+
+describe("ktv k6", () => {
+  it("runs scenarios/k6/smoke.ts against the embedded simulator: every check passes, k6's metrics and JSON points are written", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ktv-k6-"));
+    const json = join(dir, "points.ndjson");
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        join(root, "scenarios/cli/ktv.ts"),
+        "k6",
+        "scenarios/k6/smoke.ts",
+        "--out",
+        `json=${json}`,
+      ],
+      { cwd: root },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    const code = await new Promise<number | null>((r) => child.on("exit", r));
+    expect(code, stderr).toBe(0);
+    expect(stdout).toContain("✓ download: every byte");
+    expect(stdout).not.toContain("✗");
+
+    const lines = readFileSync(json, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Line);
+    const declared = new Map(lines.filter((l) => l.type === "Metric").map((l) => [l.metric, l.data.type]));
+    for (const [m, type] of [
+      ["http_reqs", "counter"],
+      ["http_req_duration", "trend"],
+      ["http_req_waiting", "trend"],
+      ["http_req_failed", "rate"],
+      ["iterations", "counter"],
+      ["iteration_duration", "trend"],
+      ["data_sent", "counter"],
+      ["data_received", "counter"],
+      ["checks", "rate"],
+      ["vus", "gauge"],
+      ["download_ms", "trend"],
+    ] as const)
+      expect(declared.get(m), m).toBe(type);
+    const points = (m: string) => lines.filter((l) => l.type === "Point" && l.metric === m);
+    expect(points("iterations")).toHaveLength(3);
+    const checks = points("checks");
+    expect(checks.length).toBeGreaterThan(3 * 15);
+    expect(checks.every((p) => p.data.value === 1)).toBe(true);
+    // Every request of the flow answered, tagged by the script's names.
+    const names = new Set(points("http_reqs").map((p) => p.data.tags?.name));
+    for (const n of [
+      "initCopyrightedMusic",
+      "requestResource",
+      "getSharedResource",
+      "download",
+      "getStandardPitch",
+    ])
+      expect(names.has(n), n).toBe(true);
+    expect(points("http_req_failed").every((p) => p.data.value === 0)).toBe(true);
+    // Both Range pieces of every download arrived: the bytes the script counted are the files' sizes.
+    const received = points("data_received").reduce((a, p) => a + p.data.value!, 0);
+    const downloaded = points("bytes_downloaded").reduce((a, p) => a + p.data.value!, 0);
+    expect(downloaded).toBeGreaterThan(0);
+    expect(received).toBeGreaterThan(downloaded);
+  }, 180_000);
+
+  it("gives every VU its own module state, __VU, __ITER and exec", async () => {
+    const c = capture();
+    const r = await runK6({ script: fixture("per-vu-state.ts"), env: {}, ...c.o });
+    expect(r.exitCode, c.err()).toBe(EXIT.ok);
+    const checks = r.summary!.root_group.checks;
+    expect(checks.map((x) => [x.name, x.passes, x.fails])).toEqual([
+      ["module state counts this VU's iterations", 6, 0],
+      ["__VU is exec.vu.idInTest", 6, 0],
+      ["scenario name", 6, 0],
+    ]);
+    // Shared module state would have counted to 6.
+    expect(r.summary!.metrics.module_counter!.values.max).toBe(3);
+    expect(r.summary!.metrics.iterations!.values.count).toBe(6);
+  });
+
+  it("exits 99 when a threshold fails, naming it, and still prints the summary", async () => {
+    const c = capture();
+    const r = await runK6({ script: fixture("threshold-breach.ts"), env: {}, ...c.o });
+    expect(r.exitCode).toBe(EXIT.thresholds);
+    expect(r.thresholds).toEqual([
+      { key: "things", source: "count<1", ok: false, observed: 2 },
+      { key: "iterations", source: "count==2", ok: true, observed: 2 },
+    ]);
+    expect(c.err()).toContain("threshold FAILED: things count<1");
+    expect(c.out()).toContain("✗ 'count<1'");
+  });
+
+  it("a threshold on a metric the script never defined is an invalid config (104)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ktv-k6-"));
+    const script = join(dir, "s.js");
+    writeFileSync(
+      script,
+      'export const options = { thresholds: { nope: ["count>0"] } };\nexport default async function () {}\n',
+    );
+    const c = capture();
+    const r = await runK6({ script, env: {}, ...c.o });
+    expect(r.exitCode).toBe(EXIT.invalidConfig);
+    expect(c.err()).toContain('no metric named "nope"');
+  });
+
+  it("stops with 107 naming the API when the script uses one the runner lacks", async () => {
+    const sync = capture();
+    const a = await runK6({ script: fixture("unsupported-sync-http.ts"), env: {}, ...sync.o });
+    expect(a.exitCode).toBe(EXIT.scriptException);
+    expect(sync.err()).toContain("http.get() (synchronous) is not supported by ktv's k6 runner");
+    expect(sync.err()).toContain("http.asyncRequest");
+
+    const mod = capture();
+    const b = await runK6({ script: fixture("unsupported-module.ts"), env: {}, ...mod.o });
+    expect(b.exitCode).toBe(EXIT.scriptException);
+    expect(mod.err()).toContain('the module "k6/ws" is not supported');
+  });
+
+  it("calls handleSummary with k6's data and writes what it returns instead of the text summary", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ktv-k6-"));
+    const script = join(dir, "s.js");
+    const file = join(dir, "summary.json");
+    writeFileSync(
+      script,
+      `import { check, group } from "k6";
+export const options = { vus: 2, iterations: 4 };
+export default async function () { await group("g", async () => { check(1, { one: (v) => v === 1 }); }); }
+export function handleSummary(data) { return { stdout: "custom\\n", ${JSON.stringify(file)}: JSON.stringify(data) }; }
+`,
+    );
+    const c = capture();
+    const r = await runK6({ script, env: {}, ...c.o });
+    expect(r.exitCode, c.err()).toBe(EXIT.ok);
+    expect(c.out()).toBe("custom\n");
+    const data = JSON.parse(readFileSync(file, "utf8"));
+    expect(data.metrics.iterations.values.count).toBe(4);
+    expect(data.metrics.checks.values).toEqual({ rate: 1, passes: 4, fails: 0 });
+    expect(data.root_group.groups[0]).toMatchObject({
+      name: "g",
+      path: "::g",
+      checks: [{ name: "one", passes: 4 }],
+    });
+    expect(data.metrics.group_duration.values.max).toBeGreaterThanOrEqual(0);
+  });
+
+  it("the k6 type check fails on a script that misuses the k6 API", () => {
+    const dir = mkdtempSync(join(tmpdir(), "ktv-k6-tsc-"));
+    const config = join(dir, "tsconfig.json");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        extends: join(root, "scenarios/k6/tsconfig.json"),
+        compilerOptions: { typeRoots: [join(root, "node_modules/@types")] },
+        include: [fixture("misuse.ts")],
+        exclude: [],
+      }),
+    );
+    const r = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", config], {
+      encoding: "utf8",
+    });
+    expect(r.status).not.toBe(0);
+    const errors = r.stdout.split("\n").filter((l) => l.includes("misuse.ts("));
+    // One error on every line the fixture marks as a misuse, and none elsewhere.
+    const marked = readFileSync(fixture("misuse.ts"), "utf8")
+      .split("\n")
+      .flatMap((l, i) => (l.includes("// misuse:") ? [String(i + 1)] : []));
+    expect(marked).toHaveLength(5);
+    expect([...new Set(errors.map((l) => /misuse\.ts\((\d+),/.exec(l)?.[1]))]).toEqual(marked);
+  }, 60_000);
+});
