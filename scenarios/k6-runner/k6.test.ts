@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type EmbeddedSimulator, startEmbeddedSimulator } from "../run/embedded-simulator.ts";
 import { EXIT } from "./errors.ts";
 import { type K6RunOptions, runK6 } from "./run.ts";
 
@@ -216,5 +217,50 @@ export function handleSummary(data) { return { stdout: "custom\\n", ${JSON.strin
       .flatMap((l, i) => (l.includes("// misuse:") ? [String(i + 1)] : []));
     expect(marked).toHaveLength(5);
     expect([...new Set(errors.map((l) => /misuse\.ts\((\d+),/.exec(l)?.[1]))]).toEqual(marked);
+  }, 60_000);
+});
+
+describe("ktv k6: the load scripts, short, against one simulator", () => {
+  let sim: EmbeddedSimulator;
+  beforeAll(async () => {
+    sim = await startEmbeddedSimulator({
+      port: 0,
+      host: "127.0.0.1",
+      seed: 1,
+      dataDir: ":memory:",
+      logLevel: "silent",
+    });
+  }, 60_000);
+  afterAll(() => sim?.close());
+
+  it("vendor-api.ts: an open model over the weighted mix; every arrival ran or was dropped, every call answered", async () => {
+    const c = capture();
+    const r = await runK6({
+      script: join(root, "scenarios/k6/vendor-api.ts"),
+      env: { KTV_TARGET: sim.url, KTV_RATE: "10", KTV_DURATION: "3s", KTV_VUS: "4" },
+      ...c.o,
+    });
+    const m = r.summary!.metrics;
+    // 10/s for 3 s: 30 arrivals, each run or dropped (a loaded machine may drop; the plan is exact).
+    expect((m.iterations?.values.count ?? 0) + (m.dropped_iterations?.values.count ?? 0)).toBe(30);
+    expect(m.checks!.values.fails, c.err()).toBe(0);
+    expect(m.http_req_failed!.values.passes).toBe(0);
+    expect(m["http_req_duration{name:requestResource}"]).toBeDefined();
+  }, 60_000);
+
+  it("download.ts: every file arrives whole in Range pieces bound by If-Range", async () => {
+    const c = capture();
+    const r = await runK6({
+      script: join(root, "scenarios/k6/download.ts"),
+      env: { KTV_TARGET: sim.url, KTV_DURATION: "2s", KTV_VUS: "2" },
+      ...c.o,
+    });
+    expect(r.exitCode, c.err() + c.out()).toBe(EXIT.ok);
+    const m = r.summary!.metrics;
+    expect(m.songs_started!.values.count).toBeGreaterThan(0);
+    expect(m.songs_started!.values.count).toBe(m.billable_requests!.values.count);
+    const pieces = r.summary!.root_group.checks.find((x) => x.name === "download: 206 with the asked range");
+    // A file is several pieces of 256 KiB.
+    expect(pieces!.passes).toBeGreaterThan(2 * m.songs_started!.values.count);
   }, 60_000);
 });

@@ -8,7 +8,7 @@ import { type K6MetricType, parseSeriesKey, type Registry } from "./metrics.ts";
 // (thresholds/parser.ts), the metric keys are k6's (any metric the script defined, any tag filter: a submetric
 // the registry then records), and the aggregations by k6 type: counter count/rate, gauge value, rate rate,
 // trend avg/min/max/med/p(N). A threshold on a metric the script never defined is refused before the run
-// (k6 does so too); one whose metric got no sample fails. `over` windows (ktv run's extension) are not k6's
+// (k6 does so too); one whose metric got no sample fails, except a counter's count, which is 0. `over` windows (ktv run's extension) are not k6's
 // and are refused here, so a script that passes here means the same under k6.
 
 export interface K6Threshold {
@@ -117,8 +117,10 @@ export function parseK6Thresholds(input: unknown, registry: Registry): K6Thresho
 /** The aggregation a threshold reads, or null when its series has no sample. */
 export function observeK6(t: K6Threshold, registry: Registry, durationS: number): number | null {
   const def = registry.defs.get(t.name)!;
-  if (!registry.has(t.key)) return null;
   const agg = t.parsed.aggregation;
+  // A counter nobody added to is 0, as k6's counter sink (`dropped_iterations: ["count==0"]` passes).
+  if (def.type === "counter" && agg.kind === "count" && !registry.has(t.key)) return 0;
+  if (!registry.has(t.key)) return null;
   switch (def.type) {
     case "counter": {
       const n = registry.set.counter(t.key);

@@ -1,8 +1,22 @@
 import { check, fail } from "k6";
 import exec from "k6/execution";
-import http, { type RefinedResponse, type ResponseType } from "k6/http";
+import http from "k6/http";
 import { Counter, Trend } from "k6/metrics";
 import type { Options } from "k6/options";
+import {
+  ACCOMPANIMENT,
+  extended,
+  firstResource,
+  headers,
+  openSession,
+  requestAccompaniment,
+  singableChart,
+  songsOf,
+  TARGET,
+  TOP_ID,
+  VENDOR,
+  vendor,
+} from "./lib/vendor.ts";
 
 // The whole vendor flow a few times, the way an app drives it over the simulator's wire API
 // (/work/shared/spec/wire-api.md): open a music session per user, log both users of a room in, browse the
@@ -12,19 +26,11 @@ import type { Options } from "k6/options";
 // of them do. Async style (http.asyncRequest, an async default), so the same file runs in k6 >= 0.57 and
 // under `ktv k6`.
 //
-// Target and credentials from __ENV (defaults: the simulator's development app, which `ktv k6` embeds):
+// Target and credentials from __ENV (lib/vendor.ts; defaults: the simulator's development app, which `ktv k6` embeds):
 //   KTV_TARGET, KTV_APP_ID, KTV_APP_SIGN, KTV_PREFIX (user/room id prefix), KTV_TOP_ID (chart).
 //   k6 run -e KTV_TARGET=http://127.0.0.1:7400 scenarios/k6/smoke.ts
 
-const TARGET = (__ENV.KTV_TARGET ?? "http://127.0.0.1:7400").replace(/\/+$/, "");
-const APP_ID = __ENV.KTV_APP_ID ?? "1000000001";
-const APP_SIGN = __ENV.KTV_APP_SIGN ?? "0123456789abcdef".repeat(4);
 const PREFIX = __ENV.KTV_PREFIX ?? "k6smoke";
-const TOP_ID = __ENV.KTV_TOP_ID ?? "8888";
-/** requestResource's V2 ints (spec §2): accompaniment, count billing, the default vendor. */
-const ACCOMPANIMENT = 1;
-const BILLING_COUNT = 0;
-const VENDOR = 0;
 
 export const options: Options = {
   vus: 1,
@@ -43,92 +49,6 @@ const downloadMs = new Trend("download_ms", true);
 const billableRequests = new Counter("billable_requests");
 const bytesDownloaded = new Counter("bytes_downloaded");
 const songsStarted = new Counter("songs_started");
-
-interface Envelope {
-  code: number;
-  message: string;
-  data: Record<string, unknown> | null;
-}
-
-function headers(session?: string): Record<string, string> {
-  const h: Record<string, string> = {
-    "content-type": "application/json",
-    "x-app-id": APP_ID,
-    "x-app-sign": APP_SIGN,
-  };
-  if (session !== undefined) h["x-session"] = session;
-  return h;
-}
-
-/** The vendor envelope of a JSON answer, or null when the body is not one. */
-function envelope(res: RefinedResponse<ResponseType | undefined>): Envelope | null {
-  try {
-    const e = res.json() as unknown as Envelope | null;
-    return e !== null && typeof e === "object" && typeof e.code === "number" ? e : null;
-  } catch {
-    return null;
-  }
-}
-
-/** One vendor call: POST with a JSON body or GET with a query; `name` groups URLs with ids in them. */
-async function vendor(
-  method: "GET" | "POST",
-  path: string,
-  name: string,
-  session: string | undefined,
-  body?: object,
-): Promise<Envelope | null> {
-  const res = await http.asyncRequest(
-    method,
-    `${TARGET}${path}`,
-    body === undefined ? null : JSON.stringify(body),
-    { headers: headers(session), tags: { name } },
-  );
-  const env = envelope(res);
-  check(res, { [`${name}: code 0`]: () => res.status === 200 && env?.code === 0 });
-  return env?.code === 0 ? env : null;
-}
-
-async function openSession(user: string): Promise<string> {
-  const env = await vendor("POST", "/v1/music/init", "initCopyrightedMusic", undefined, {
-    user_id: user,
-    user_name: user,
-  });
-  const session = env?.data?.session;
-  if (typeof session !== "string") fail(`initCopyrightedMusic for ${user} gave no session`);
-  return session;
-}
-
-async function extended(session: string, command: string, params: object): Promise<Envelope | null> {
-  return vendor("POST", "/v1/music/extended", command, session, { command, params: JSON.stringify(params) });
-}
-
-interface Song {
-  song_id: string;
-  song_name: string;
-  /** 0 when the song has no accompaniment (requestResource would answer 1017033). */
-  accompany_duration?: number;
-}
-
-function songsOf(env: Envelope | null): Song[] {
-  const songs = env?.data?.songs;
-  return Array.isArray(songs)
-    ? songs.filter((s): s is Song => typeof s?.song_id === "string" && typeof s?.song_name === "string")
-    : [];
-}
-
-interface Resource {
-  resource_id: string;
-  size: number;
-}
-
-function firstResource(env: Envelope | null): Resource | null {
-  const list = env?.data?.resources;
-  const r: unknown = Array.isArray(list) ? list[0] : undefined;
-  if (r === null || typeof r !== "object") return null;
-  const { resource_id, size } = r as Record<string, unknown>;
-  return typeof resource_id === "string" && typeof size === "number" ? { resource_id, size } : null;
-}
 
 /** One Range request of the download; the bytes it brought (0 when it failed). */
 async function downloadRange(session: string, id: string, from: number, to: number): Promise<number> {
@@ -160,12 +80,8 @@ export default async function smoke(): Promise<void> {
   let t = Date.now();
   const tags = await extended(session, "/tag/list", { vendor_id: VENDOR });
   check(tags, { "/tag/list: has groups": (e) => Array.isArray(e?.data?.groups) });
-  const chart = songsOf(
-    await extended(session, "/top/song", { vendor_id: VENDOR, top_id: TOP_ID, page: 1, filter: [1] }),
-  );
-  check(chart, { "/top/song: has songs": (s) => s.length > 0 });
-  // Filter 1 keeps songs with accompaniment rights; the list item also says whether one exists at all.
-  const singable = chart.filter((s) => (s.accompany_duration ?? 1) > 0);
+  const singable = await singableChart(session);
+  check(singable, { "/top/song: has singable songs": (s) => s.length > 0 });
   const song = singable[round % Math.max(1, singable.length)];
   if (!song) fail(`chart ${TOP_ID} has no singable song`);
   const found = songsOf(
@@ -176,13 +92,7 @@ export default async function smoke(): Promise<void> {
 
   // The singer pays; the listener takes the room's share for free.
   t = Date.now();
-  const requested = await vendor("POST", "/v1/music/resource", "requestResource", session, {
-    song_id: song.song_id,
-    resource_type: ACCOMPANIMENT,
-    billing_mode: BILLING_COUNT,
-    vendor_id: VENDOR,
-    room_id: room,
-  });
+  const requested = await requestAccompaniment(session, song.song_id, room);
   requestResourceMs.add(Date.now() - t);
   const resource = firstResource(requested);
   if (!resource) fail(`requestResource for ${song.song_id} gave no resource`);
