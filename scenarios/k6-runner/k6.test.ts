@@ -263,4 +263,21 @@ describe("ktv k6: the load scripts, short, against one simulator", () => {
     // A file is several pieces of 256 KiB.
     expect(pieces!.passes).toBeGreaterThan(2 * m.songs_started!.values.count);
   }, 60_000);
+
+  it("media.ts: a publisher's real-time frames reach its players over k6/websockets, latency from the capture time", async () => {
+    const c = capture();
+    const r = await runK6({
+      script: join(root, "scenarios/k6/media.ts"),
+      env: { KTV_TARGET: sim.url, KTV_VUS: "1", KTV_PLAYERS: "2", KTV_SECONDS: "1" },
+      ...c.o,
+    });
+    expect(r.exitCode, c.err() + c.out()).toBe(EXIT.ok);
+    const m = r.summary!.metrics;
+    expect(m.ws_sessions!.values.count).toBe(3);
+    // 50 frames of 20 ms, relayed to each of the 2 players (the check allows a late tenth).
+    expect(m.media_frames_received!.values.count).toBeGreaterThanOrEqual(90);
+    expect(m.media_frames_received!.values.count).toBeLessThanOrEqual(100);
+    expect(m.e2e_latency_ms!.values.max).toBeGreaterThanOrEqual(0);
+    expect(m.media_bytes_published!.values.count).toBe(50 * (32 + 1920));
+  }, 60_000);
 });

@@ -53,6 +53,12 @@ export const BUILT_IN: readonly MetricDef[] = [
   { name: "http_req_sending", type: "trend", contains: "time" },
   { name: "http_req_waiting", type: "trend", contains: "time" },
   { name: "http_req_receiving", type: "trend", contains: "time" },
+  { name: "ws_connecting", type: "trend", contains: "time" },
+  { name: "ws_sessions", type: "counter", contains: "default" },
+  { name: "ws_session_duration", type: "trend", contains: "time" },
+  { name: "ws_msgs_sent", type: "counter", contains: "default" },
+  { name: "ws_msgs_received", type: "counter", contains: "default" },
+  { name: "ws_ping", type: "trend", contains: "time" },
 ];
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;

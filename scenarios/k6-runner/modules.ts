@@ -1,10 +1,12 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { performance } from "node:perf_hooks";
+import type WS from "ws";
 import { strictObject, UnsupportedApiError, unsupported } from "./errors.ts";
 import { createHttpModule } from "./http.ts";
 import type { K6MetricType, Tags } from "./metrics.ts";
 import { sampleTags, type VuState } from "./vu-state.ts";
+import { createWebSocketsModule } from "./websockets.ts";
 
 // The k6 modules a script may import, built per VU over its VuState: `k6` (check, group, fail), `k6/metrics`
 // (Counter, Gauge, Rate, Trend), `k6/execution`, `k6/timers`, `k6/http` (http.ts). Every module object throws
@@ -12,7 +14,7 @@ import { sampleTags, type VuState } from "./vu-state.ts";
 // `undefined` where k6 has a function.
 
 /** The modules the runner implements; any other `k6/...` import is refused when the script is bundled. */
-export const MODULES = ["k6", "k6/http", "k6/metrics", "k6/execution", "k6/timers"] as const;
+export const MODULES = ["k6", "k6/http", "k6/metrics", "k6/execution", "k6/timers", "k6/websockets"] as const;
 export type ModuleName = (typeof MODULES)[number];
 
 export interface VuModules {
@@ -27,6 +29,8 @@ function esModule(name: string, members: Record<string, unknown>, defaultExport:
 
 export function createVuModules(vu: VuState): VuModules {
   const cache = new Map<string, unknown>();
+  const sockets = new Set<WS>();
+  const timers = new Set<NodeJS.Timeout>();
   let http: ReturnType<typeof createHttpModule> | null = null;
   const build = (name: string): unknown => {
     switch (name) {
@@ -42,7 +46,9 @@ export function createVuModules(vu: VuState): VuModules {
         return esModule(name, exec, exec);
       }
       case "k6/timers":
-        return esModule(name, { setTimeout, clearTimeout, setInterval, clearInterval });
+        return esModule(name, timersModule(vu, timers));
+      case "k6/websockets":
+        return esModule(name, createWebSocketsModule(vu, sockets));
       default:
         throw new UnsupportedApiError(`the module "${name}"`);
     }
@@ -58,6 +64,49 @@ export function createVuModules(vu: VuState): VuModules {
     },
     close() {
       (http as { close?: () => void } | null)?.close?.();
+      for (const t of timers) clearTimeout(t);
+      for (const s of sockets) s.terminate();
+    },
+  };
+}
+
+/**
+ * k6/timers: Node's timers, with the script's callback errors sent to the runner (an uncaught one would end
+ * the process) and every pending timer of the VU cleared when the VU closes.
+ */
+function timersModule(vu: VuState, timers: Set<NodeJS.Timeout>): Record<string, unknown> {
+  const guard = (fn: unknown, what: string) => {
+    if (typeof fn !== "function") throw new Error(`${what}: the callback must be a function`);
+    return (...args: unknown[]) => {
+      try {
+        (fn as (...a: unknown[]) => void)(...args);
+      } catch (e) {
+        vu.test.callbackError(e, `${what} callback`);
+      }
+    };
+  };
+  return {
+    setTimeout(fn: unknown, ms?: number, ...args: unknown[]) {
+      const cb = guard(fn, "setTimeout");
+      const t: NodeJS.Timeout = setTimeout(() => {
+        timers.delete(t);
+        cb(...args);
+      }, ms);
+      timers.add(t);
+      return t;
+    },
+    clearTimeout(t: NodeJS.Timeout) {
+      timers.delete(t);
+      clearTimeout(t);
+    },
+    setInterval(fn: unknown, ms?: number, ...args: unknown[]) {
+      const t = setInterval(guard(fn, "setInterval"), ms, ...args);
+      timers.add(t);
+      return t;
+    },
+    clearInterval(t: NodeJS.Timeout) {
+      timers.delete(t);
+      clearInterval(t);
     },
   };
 }

@@ -83,6 +83,11 @@ export async function runK6(o: K6RunOptions): Promise<K6RunOutcome> {
     abort(reason: string): never {
       throw new ScriptAbortedError(reason);
     },
+    callbackError(e: unknown, where = "a callback") {
+      if (e instanceof UnsupportedApiError || e instanceof ScriptAbortedError) stopWith(e);
+      else if (loggedErrors++ < MAX_LOGGED_ERRORS)
+        say(`${where}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    },
     get options() {
       return resolvedOptions;
     },

@@ -39,6 +39,11 @@ export class ChecksBook {
 export interface TestControl {
   /** k6's exec.test.abort(). */
   abort(reason: string): never;
+  /**
+   * An error thrown by the script outside an iteration's own promise chain (a timer's or a socket's
+   * handler): an unsupported API stops the test, anything else is logged like an iteration's error.
+   */
+  callbackError(err: unknown, where?: string): void;
   /** The resolved options (exec.test.options). */
   options: Record<string, unknown>;
   /** Epoch ms of the test's start. */
