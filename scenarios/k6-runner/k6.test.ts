@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EmbeddedSimulator, startEmbeddedSimulator } from "../run/embedded-simulator.ts";
@@ -123,6 +123,7 @@ describe("ktv k6", () => {
       ["module state counts this VU's iterations", 6, 0],
       ["__VU is exec.vu.idInTest", 6, 0],
       ["scenario name", 6, 0],
+      ["iterationInTest numbers the scenario's 6 iterations", 6, 0],
     ]);
     // Shared module state would have counted to 6.
     expect(r.summary!.metrics.module_counter!.values.max).toBe(3);
@@ -193,6 +194,24 @@ export function handleSummary(data) { return { stdout: "custom\\n", ${JSON.strin
     });
     expect(data.metrics.group_duration.values.max).toBeGreaterThanOrEqual(0);
   });
+
+  it("--engine k6 without a k6 on PATH says so and exits 1 (k6 is not a dependency)", () => {
+    const r = spawnSync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        join(root, "scenarios/cli/ktv.ts"),
+        "k6",
+        "scenarios/k6/smoke.ts",
+        "--engine",
+        "k6",
+      ],
+      { cwd: root, encoding: "utf8", env: { ...process.env, PATH: dirname(process.execPath) } },
+    );
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("--engine k6: no k6 on PATH");
+  }, 60_000);
 
   it("the k6 type check fails on a script that misuses the k6 API", () => {
     const dir = mkdtempSync(join(tmpdir(), "ktv-k6-tsc-"));

@@ -221,10 +221,12 @@ function executionModule(vu: VuState): Record<string, unknown> {
       return scenarioOf().startTime;
     },
     get iterationInInstance() {
-      return scenarioOf().iterations;
+      scenarioOf();
+      return vu.iterationInTest;
     },
     get iterationInTest() {
-      return scenarioOf().iterations;
+      scenarioOf();
+      return vu.iterationInTest;
     },
   });
   const instance = strictObject("exec.instance", {

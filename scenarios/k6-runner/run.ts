@@ -200,7 +200,7 @@ export async function runK6(o: K6RunOptions): Promise<K6RunOutcome> {
       s.scenario = sc;
       s.signal = signal;
       s.group = "";
-      sc.iterations++;
+      s.iterationInTest = sc.iterations++;
       active++;
       const started = performance.now();
       let wasInterrupted = false;

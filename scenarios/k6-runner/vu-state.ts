@@ -62,6 +62,8 @@ export interface VuState {
   /** __ITER: the VU's own iteration count (all scenarios). */
   iter: number;
   iterationInScenario: number;
+  /** exec.scenario.iterationInTest: this iteration's 0-based number among all of its scenario's. */
+  iterationInTest: number;
   env: Record<string, string>;
   scenario: ScenarioInfo | null;
   /** exec.vu.tags: the VU's own tags (scenario tags and the script's additions). */

@@ -28,6 +28,7 @@ export function createVu(id: number, s: VuShared): Vu {
     id,
     iter: 0,
     iterationInScenario: 0,
+    iterationInTest: 0,
     env: s.env,
     scenario: null,
     tags: {},
