@@ -168,6 +168,23 @@ describe("ktv k6", () => {
     expect(mod.err()).toContain('the module "k6/ws" is not supported');
   });
 
+  it("exits 100 when setup() outlasts options.setupTimeout", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ktv-k6-"));
+    const script = join(dir, "s.js");
+    writeFileSync(
+      script,
+      `import { setTimeout } from "k6/timers";
+export const options = { setupTimeout: "50ms", iterations: 1 };
+export function setup() { return new Promise((r) => setTimeout(r, 2000)); }
+export default async function () {}
+`,
+    );
+    const c = capture();
+    const r = await runK6({ script, env: {}, ...c.o });
+    expect(r.exitCode).toBe(EXIT.setupTimeout);
+    expect(c.err()).toContain("setup() timed out");
+  });
+
   it("calls handleSummary with k6's data and writes what it returns instead of the text summary", async () => {
     const dir = mkdtempSync(join(tmpdir(), "ktv-k6-"));
     const script = join(dir, "s.js");
@@ -280,7 +297,7 @@ describe("ktv k6: the load scripts, short, against one simulator", () => {
     expect(m.songs_started!.values.count).toBe(m.billable_requests!.values.count);
     const pieces = r.summary!.root_group.checks.find((x) => x.name === "download: 206 with the asked range");
     // A file is several pieces of 256 KiB.
-    expect(pieces!.passes).toBeGreaterThan(2 * m.songs_started!.values.count);
+    expect(pieces!.passes).toBeGreaterThan(2 * m.songs_started!.values.count!);
   }, 60_000);
 
   it("media.ts: a publisher's real-time frames reach its players over k6/websockets, latency from the capture time", async () => {

@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
+import { parseDuration } from "../load/duration.ts";
 import type { ExecutorPlan } from "../load/executors/types.ts";
 import { LoadError, type LoadPlan, planLoad } from "../load/plan.ts";
 import { deadlineController, epochNow, sleepUntil, unboundedController } from "../run/clock.ts";
@@ -155,6 +156,8 @@ export async function runK6(o: K6RunOptions): Promise<K6RunOutcome> {
       if (Array.isArray(options.summaryTrendStats)) trendStats = options.summaryTrendStats as string[];
       if (options.tags && typeof options.tags === "object") testTags = options.tags as Tags;
       resolvedOptions = { ...options, ...load };
+      timeoutOf(options.setupTimeout);
+      timeoutOf(options.teardownTimeout);
     } catch (e) {
       if (e instanceof LoadError || e instanceof K6ConfigError) {
         say(e.message);
@@ -178,7 +181,11 @@ export async function runK6(o: K6RunOptions): Promise<K6RunOutcome> {
     if (typeof setupFn === "function") {
       try {
         first.state.signal = stop.signal;
-        const raw = await (setupFn as () => unknown)();
+        const raw = await withTimeout(
+          (setupFn as () => unknown)(),
+          timeoutOf(resolvedOptions.setupTimeout),
+          "setup() timed out (options.setupTimeout)",
+        );
         data = raw === undefined ? undefined : JSON.parse(JSON.stringify(raw));
       } catch (e) {
         return finishEarly(e, "setup()");
@@ -285,9 +292,14 @@ export async function runK6(o: K6RunOptions): Promise<K6RunOutcome> {
     if (typeof teardownFn === "function" && !(fatal instanceof UnsupportedApiError)) {
       try {
         first.state.signal = unboundedController().signal;
-        await (teardownFn as (d: unknown) => unknown)(data);
+        await withTimeout(
+          (teardownFn as (d: unknown) => unknown)(data),
+          timeoutOf(resolvedOptions.teardownTimeout),
+          "teardown() timed out (options.teardownTimeout)",
+        );
       } catch (e) {
-        if (e instanceof UnsupportedApiError || e instanceof ScriptAbortedError) fatal ??= e;
+        if (e instanceof UnsupportedApiError || e instanceof ScriptAbortedError || e instanceof PhaseTimeout)
+          fatal ??= e;
         else say(`teardown(): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
       }
     }
@@ -295,6 +307,10 @@ export async function runK6(o: K6RunOptions): Promise<K6RunOutcome> {
     if (fatal instanceof UnsupportedApiError) {
       say(fatal.message);
       return none(EXIT.scriptException);
+    }
+    if (fatal instanceof PhaseTimeout) {
+      say(fatal.message);
+      return none(EXIT.teardownTimeout);
     }
     const verdicts = evaluateK6(thresholds, registry, durationMs / 1000);
     const summary = summaryData(registry, book, verdicts, {
@@ -320,6 +336,10 @@ export async function runK6(o: K6RunOptions): Promise<K6RunOutcome> {
   }
 
   function finishEarly(e: unknown, where: string): K6RunOutcome {
+    if (e instanceof PhaseTimeout) {
+      say(e.message);
+      return none(EXIT.setupTimeout);
+    }
     if (e instanceof ScriptAbortedError) {
       say(`the script aborted the test in ${where}: ${e.message}`);
       return none(EXIT.scriptAborted);
@@ -357,6 +377,31 @@ export async function runK6(o: K6RunOptions): Promise<K6RunOutcome> {
       else if (where === "stderr") o.err.write(String(text));
       else writeFileSync(resolve(where), text);
     }
+  }
+}
+
+class PhaseTimeout extends Error {
+  override name = "PhaseTimeout";
+}
+
+/** k6's setupTimeout / teardownTimeout: 60 s unless the options say otherwise. */
+function timeoutOf(v: unknown): number {
+  const ms = v === undefined ? 60_000 : parseDuration(v);
+  if (ms instanceof Error) throw new K6ConfigError(`options.setupTimeout/teardownTimeout: ${ms.message}`);
+  return ms;
+}
+
+async function withTimeout<T>(p: T | Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      Promise.resolve(p),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new PhaseTimeout(message)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
