@@ -188,9 +188,16 @@ export class Registry {
             name: def.name,
             type: def.type,
             contains: def.contains,
+            tainted: null,
             thresholds: this.thresholdSources.get(def.name) ?? [],
             submetrics:
-              subs.length > 0 ? subs.map((s) => ({ name: s, suffix: s.slice(def.name.length) })) : null,
+              subs.length > 0
+                ? subs.map((s) => ({
+                    name: s,
+                    suffix: s.slice(def.name.length + 1, -1),
+                    tags: Object.fromEntries(parseSeriesKey(s)!.tags),
+                  }))
+                : null,
           },
           metric: def.name,
         })}\n`,
