@@ -152,9 +152,12 @@ export function createHttpModule(vu: VuState): Record<string, unknown> {
         agent,
         signal,
       });
-      req.setTimeout(timeout, () =>
-        req.destroy(Object.assign(new Error("request timeout"), { code: "ETIMEDOUT" })),
-      );
+      // k6's timeout bounds the whole request (connect to the body's end), not the socket's idle time.
+      const timer = setTimeout(() => {
+        const e = Object.assign(new Error("request timeout"), { code: "ETIMEDOUT" });
+        req.destroy(e);
+        (res as IncomingMessage | null)?.destroy(e);
+      }, timeout);
       req.on("socket", (s: Socket) => {
         sock = s;
         tSocket = performance.now();
@@ -187,6 +190,7 @@ export function createHttpModule(vu: VuState): Record<string, unknown> {
       function finish(err: Error | null): void {
         if (settled) return;
         settled = true;
+        clearTimeout(timer);
         if (signal.aborted) {
           reject(signal.reason instanceof Error ? signal.reason : new Error("iteration interrupted"));
           return;

@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -168,6 +169,35 @@ describe("ktv k6", () => {
     expect(mod.err()).toContain('the module "k6/ws" is not supported');
   });
 
+  it("a request that outlasts its timeout answers status 0, error_code 1050, and counts as failed", async () => {
+    const server = createServer(() => {}); // never answers
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as { port: number }).port;
+    const dir = mkdtempSync(join(tmpdir(), "ktv-k6-"));
+    const script = join(dir, "s.js");
+    writeFileSync(
+      script,
+      `import http from "k6/http";
+import { check } from "k6";
+export const options = { iterations: 1 };
+export default async function () {
+  const r = await http.asyncRequest("GET", "http://127.0.0.1:${port}/", null, { timeout: "200ms" });
+  check(r, { "timed out": (x) => x.status === 0 && x.error_code === 1050 && x.error === "request timeout" });
+}
+`,
+    );
+    const c = capture();
+    try {
+      const r = await runK6({ script, env: {}, ...c.o });
+      expect(r.exitCode, c.err()).toBe(EXIT.ok);
+      expect(r.summary!.metrics.checks!.values.passes).toBe(1);
+      expect(r.summary!.metrics.http_req_failed!.values.rate).toBe(1);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
   it("exits 100 when setup() outlasts options.setupTimeout", async () => {
     const dir = mkdtempSync(join(tmpdir(), "ktv-k6-"));
     const script = join(dir, "s.js");
@@ -310,6 +340,7 @@ describe("ktv k6: the load scripts, short, against one simulator", () => {
     expect(r.exitCode, c.err() + c.out()).toBe(EXIT.ok);
     const m = r.summary!.metrics;
     expect(m.ws_sessions!.values.count).toBe(3);
+    expect(m.ws_session_duration!.values.max).toBeGreaterThan(0);
     // 50 frames of 20 ms, relayed to each of the 2 players (the check allows a late tenth).
     expect(m.media_frames_received!.values.count).toBeGreaterThanOrEqual(90);
     expect(m.media_frames_received!.values.count).toBeLessThanOrEqual(100);

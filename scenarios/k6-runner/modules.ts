@@ -19,6 +19,8 @@ export type ModuleName = (typeof MODULES)[number];
 
 export interface VuModules {
   require(name: string): unknown;
+  /** Resolves once the VU's WebSockets have closed (their close handshake), or after `ms`. */
+  settle(ms: number): Promise<void>;
   close(): void;
 }
 
@@ -61,6 +63,10 @@ export function createVuModules(vu: VuState): VuModules {
         cache.set(name, m);
       }
       return m;
+    },
+    async settle(ms: number) {
+      const until = Date.now() + ms;
+      while (sockets.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
     },
     close() {
       (http as { close?: () => void } | null)?.close?.();

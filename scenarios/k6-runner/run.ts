@@ -288,6 +288,8 @@ export async function runK6(o: K6RunOptions): Promise<K6RunOutcome> {
       clearInterval(sampler);
       registry.add("vus", active, {});
     }
+    // Sockets a script closed at its iteration's end are still in their close handshake.
+    await Promise.all(vus.map((v) => v.settle(1000)));
 
     if (typeof teardownFn === "function" && !(fatal instanceof UnsupportedApiError)) {
       try {

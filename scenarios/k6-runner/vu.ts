@@ -9,6 +9,8 @@ import type { ChecksBook, TestControl, VuState } from "./vu-state.ts";
 export interface Vu {
   state: VuState;
   exports: Record<string, unknown>;
+  /** Waits (at most `ms`) for the VU's WebSockets to finish closing, so their ws_session_duration counts. */
+  settle(ms: number): Promise<void>;
   close(): void;
 }
 
@@ -57,5 +59,5 @@ export function createVu(id: number, s: VuShared): Vu {
   } finally {
     state.init = false;
   }
-  return { state, exports: module.exports, close: () => modules.close() };
+  return { state, exports: module.exports, settle: (ms) => modules.settle(ms), close: () => modules.close() };
 }
