@@ -143,6 +143,29 @@ describe("ktv k6", () => {
     expect(c.out()).toContain("✗ 'count<1'");
   });
 
+  it("abortOnFail stops the run once the threshold fails (after delayAbortEval) and exits 99", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ktv-k6-"));
+    const script = join(dir, "s.js");
+    writeFileSync(
+      script,
+      `import { Counter } from "k6/metrics";
+import { setTimeout } from "k6/timers";
+const bad = new Counter("bad");
+export const options = {
+  scenarios: { long: { executor: "constant-vus", vus: 1, duration: "10m", gracefulStop: "0s" } },
+  thresholds: { bad: [{ threshold: "count<1", abortOnFail: true, delayAbortEval: "1s" }] },
+};
+export default async function () { bad.add(1); await new Promise((r) => setTimeout(r, 50)); }
+`,
+    );
+    const c = capture();
+    const r = await runK6({ script, env: {}, ...c.o });
+    expect(r.exitCode).toBe(EXIT.thresholds);
+    expect(c.err()).toContain("threshold bad count<1 failed during the run (abortOnFail): stopping");
+    // Stopped by the threshold, not by the 10-minute scenario.
+    expect(r.summary!.state.testRunDurationMs).toBeLessThan(5 * 60_000);
+  }, 60_000);
+
   it("a threshold on a metric the script never defined is an invalid config (104)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "ktv-k6-"));
     const script = join(dir, "s.js");
