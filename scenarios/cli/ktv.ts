@@ -4,6 +4,7 @@ import { registerSingCommand } from "../../reference/cli/sing-command.ts";
 import { registerReportCommands } from "../../reports/cli.ts";
 import { registerTokenCommand } from "../../simulator/auth/token-command.ts";
 import { registerSimCommand } from "../../simulator/cli.ts";
+import { registerK6Command } from "../k6-runner/command.ts";
 import { registerRunCommand } from "./run-command.ts";
 
 // One program, one subcommand per job; each part of the product registers its own subcommands here.
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerSingCommand(program);
   registerReportCommands(program);
   registerRunCommand(program);
+  registerK6Command(program);
   return program;
 }
 
