@@ -46,6 +46,7 @@ describe("conformance scenario", () => {
     expect(r.faultEvents.map((e) => e.fault_id).sort()).toEqual(
       expect.arrayContaining([
         "busy-once",
+        "disconnect-once",
         "drop-once",
         "expired-once",
         "reset-once",

@@ -156,9 +156,10 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
   {
     rule: "media-reconnect",
     description:
-      "the client's link drops while it publishes (config player.dropProb 1): it reconnects, publishes on and reports the reconnect",
-    profile: null,
-    player: { dropProb: 1 },
+      "the media server closes the client's connection half a second into its publish (disconnect fault, close 1012): it reconnects, publishes on and reports the reconnect",
+    profile: {
+      faults: [{ id: "disconnect-once", kind: "disconnect", after_frames: 25, ...once }],
+    },
     seconds: 2,
     expect: { ok: true, recovery: "media-reconnect", recoveryStage: "publish", ledgerRows: 1 },
   },
