@@ -123,6 +123,38 @@ describe("disconnect fault", () => {
     expect(b.pub.ws.readyState).toBe(b.pub.ws.OPEN);
   });
 
+  it("probability picks publications by the seed: the same ones on another simulator with the same seed", async () => {
+    const ids = Array.from({ length: 12 }, (_, i) => `st-p${i}`);
+    const cutOn = async (on: FaultRig): Promise<string[]> => {
+      await call(on.adminUrl, "POST", "/admin/faults/reset");
+      await putFaults(on, [{ id: "half", kind: "disconnect", probability: 0.5, after_frames: 2 }]);
+      const cut: string[] = [];
+      for (const id of ids) {
+        const pub = await loginClient(on.sim.url, `room-${id}`, `pub-${id}`);
+        open.push(pub);
+        expect((await pub.request({ type: "publish", stream_id: id })).type).toBe("publish_ok");
+        for (let s = 0; s < 5; s++) pub.sendFrame(tinyFrame(id, s));
+        // Either the connection closes (picked) or the stop is answered after the frames (passed over).
+        const stopped = pub
+          .request({ type: "stop_publish", stream_id: id })
+          .then(() => "open" as const)
+          .catch(() => "closed" as const);
+        const outcome = await Promise.race([pub.closed.then(() => "closed" as const), stopped]);
+        if (outcome === "closed") cut.push(id);
+      }
+      return cut;
+    };
+    const first = await cutOn(rig);
+    const twin = await faultRig({ seed: 9, media: { statsIntervalMs: 0, frameErrorIntervalMs: 0 } });
+    try {
+      expect(await cutOn(twin)).toEqual(first);
+    } finally {
+      await twin.close();
+    }
+    expect(first.length).toBeGreaterThan(0);
+    expect(first.length).toBeLessThan(ids.length);
+  });
+
   it("refuses selectors that name requests, and bad after_frames", async () => {
     const bad = async (fault: Record<string, unknown>) =>
       call(rig.adminUrl, "PUT", "/admin/faults", {
