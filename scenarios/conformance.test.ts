@@ -39,12 +39,14 @@ describe("conformance scenario", () => {
     );
     expect(outcome.exitCode, err.text()).toBe(EXIT.ok);
     // Each case's ledger rows: 1 + 1 + 2 (expired, re-requested) + 2 (revoked, next song) + 1 + 0 (outage) +
-    // 1 (link drop) + 0 (dropped) + 1 (token renewed) + 1 (token re-minted) + 1 (lyrics fell back).
-    expect(r.ledger.rows.length).toBe(11);
-    expect(r.summary.counters.billable_requests).toBe(11);
+    // 1 (link drop) + 0 (dropped) + 1 (token renewed) + 1 (token re-minted) + 1 (lyrics fell back) + 0 (scene
+    // not enabled) + 1 (paused) + 1 (seeked).
+    expect(r.ledger.rows.length).toBe(13);
+    expect(r.summary.counters.billable_requests).toBe(13);
     expect(r.faultEvents.map((e) => e.fault_id).sort()).toEqual(
       expect.arrayContaining([
         "busy-once",
+        "disconnect-once",
         "drop-once",
         "expired-once",
         "reset-once",
@@ -111,5 +113,32 @@ describe("conformance scenario", () => {
     expect(byRule["token-renew"]).toMatch(/recovery: expected token-renew at room, got none/);
     expect(byRule["token-remint"]).toMatch(/outcome: expected success, got failure 1002078 at login/);
     expect(byRule["lyrics-fallback"]).toMatch(/recovery: expected lyrics-fallback at lyrics/);
+  }, 90_000);
+
+  it("a careless client (scene dropped, pause by muting, seek ignored) fails exactly the scene and player rules", async () => {
+    const out = newDir();
+    const err = captureErr();
+    const outcome = await runScenario({
+      scenario: resolveScenario(conformance),
+      out,
+      seed: 3,
+      err,
+      clientModule: new URL("./vu/careless-player-client.fixture.ts", import.meta.url).pathname,
+    });
+    const verdicts = (readResults(out).summary as unknown as { conformance: Verdict[] }).conformance;
+    const failed = ["scene-not-enabled", "player-pause", "player-seek"];
+    expect(outcome.exitCode).toBe(EXIT.thresholds);
+    expect(verdicts.map((v) => [v.rule, v.ok])).toEqual(
+      CONFORMANCE_CASES.map((c) => [c.rule, !failed.includes(c.rule)]),
+    );
+    const byRule = Object.fromEntries(verdicts.map((v) => [v.rule, v.problems]));
+    expect(byRule["scene-not-enabled"]).toEqual([
+      "outcome: expected a reported failure, got success",
+      "ledger rows: expected 0, got 1",
+      "code 1017076: expected it met 1 time(s), got 0",
+    ]);
+    expect(byRule["player-pause"]!.join("\n")).toMatch(/resumes: expected 1, got 0/);
+    expect(byRule["player-pause"]!.join("\n")).toMatch(/position while paused: moved from \d+ to \d+ ms/);
+    expect(byRule["player-seek"]!.join("\n")).toMatch(/seek 1: asked for \d+ ms, the player showed \d+ ms/);
   }, 90_000);
 });

@@ -52,13 +52,18 @@ function short(withFaults: boolean): ScenarioDefinition {
       ...k,
       singSeconds: 2,
       songs: { poolSize: 8 },
-      player: { pauseProb: 1, seekProb: 1, pauseMs: 200, dropProb: 1 },
+      player: { pauseProb: 1, seekProb: 1, pauseMs: 200 },
       faults: withFaults
         ? {
             profile: {
               ...profile,
+              // Every publication disconnected (not three in ten): a short run has few of them.
               faults: profile.faults.map((f) =>
-                f.kind === "outage" ? { ...f, from: 3_000, until: 6_000 } : f,
+                f.kind === "outage"
+                  ? { ...f, from: 3_000, until: 6_000 }
+                  : f.kind === "disconnect"
+                    ? { ...f, probability: 1 }
+                    : f,
               ),
             },
           }
@@ -91,7 +96,13 @@ describe("vendor-mix scenario", () => {
     expect(new Set(rows.map((x) => x.vendor_id)).size).toBeGreaterThan(1);
     expect(new Set(rows.map((x) => x.resource_type)).size).toBeGreaterThan(1);
     expect(rows.some((x) => x.scene_id !== 0)).toBe(true);
-    expect(new Set(r.faultEvents.map((e) => e.fault_id))).toEqual(new Set(["lossy-bursts", "vendor-outage"]));
+    expect(new Set(r.faultEvents.map((e) => e.fault_id))).toEqual(
+      new Set(["lossy-bursts", "media-disconnects", "vendor-outage"]),
+    );
+    // The fault check: every declared fault fired, and the reconnects it caused ran the media-reconnect rule.
+    const checks = r.summary.checks ?? [];
+    expect(checks.filter((c) => !c.ok).map((c) => c.detail)).toEqual([]);
+    expect(checks.find((c) => c.name === "recoveries")?.detail).toMatch(/media-reconnect ran [1-9]/);
     // Only the outage failed iterations, and it did fail some (its window outlasts the retries).
     expect(Object.keys(r.summary.counters.failed_iterations_by_code as object)).toEqual(["1017098"]);
   }, 90_000);
@@ -111,6 +122,7 @@ describe("vendor-mix scenario", () => {
     expect(failed.sort()).toEqual(
       [
         "media_packets_lost",
+        "recoveries{rule:media-reconnect}",
         "recoveries{rule:transient-backoff}",
         "recoveries{rule:vendor-unavailable}",
       ].sort(),

@@ -99,6 +99,7 @@ export class ZegoExpressEngine extends TypedEmitter<ExpressEngineEvents> {
       logger: profile.logger ?? silentLogger,
       hooks: {
         emit: (event, ...args) => this.emit(event, ...args),
+        listens: (event) => this.listenerCount(event) > 0,
         onFrame: (data) => this.receiver.onFrame(data),
         onPublishLive: (streamID) => {
           this.capture.restartSequence();

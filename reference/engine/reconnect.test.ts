@@ -139,7 +139,7 @@ describe("reconnect", () => {
     expect(e.getPublishStats().clock).not.toBeNull();
   });
 
-  it("stops at once when the server refuses the new login for good (the token expired meanwhile)", async () => {
+  it("stops when the new login is refused for good (the token expired meanwhile) and the app gives no new token", async () => {
     const clock = manualClock();
     const sim = await simulator({ clock });
     const token = mintToken04({
@@ -150,7 +150,15 @@ describe("reconnect", () => {
       payload: "",
       now: Math.floor(clock.now() / 1000),
     });
-    const e = engine(sim.url, { baseDelayMs: 10, maxDelayMs: 20, maxAttempts: 20 }, false);
+    // The log listens for every event, the token warning too: the reconnect waits a request's timeout (kept
+    // short here) for a renewToken that never comes.
+    const e = createEngine({
+      appID: DEV_APP_ID,
+      server: sim.url,
+      reconnect: { baseDelayMs: 10, maxDelayMs: 20, maxAttempts: 20 },
+      requestTimeoutMs: 300,
+    });
+    engines.push(e);
     const log = eventLog(e);
     expect((await e.loginRoom("r", { userID: "t" }, { token })).errorCode).toBe(0);
     const later = manualClock(clock.now() + 120_000);
@@ -158,8 +166,45 @@ describe("reconnect", () => {
     await until(() => reasons(log).some(([r]) => r === Reason.ReconnectFailed), "the refusal");
     const failed = reasons(log).at(-1)!;
     expect(failed[0]).toBe(Reason.ReconnectFailed);
-    expect(failed[1]).not.toBe(1002053);
-    expect(String(failed[1])).toMatch(/^10020/);
+    expect(failed[1]).toBe(1002078);
+    expect(argsOf(log, "onRoomTokenWillExpire")).toEqual([["r", 0]]);
+  });
+
+  it("the token expired while the link was down: the app is asked (remaining 0 s), renews, and the reconnect logs in", async () => {
+    const clock = manualClock();
+    const sim = await simulator({ clock });
+    const mint = (now: number) =>
+      mintToken04({
+        appId: DEV_APP.app_id,
+        userId: "t",
+        secret: DEV_APP.token_secret,
+        effectiveSeconds: 60,
+        payload: "",
+        now: Math.floor(now / 1000),
+      });
+    const e = engine(sim.url, { baseDelayMs: 10, maxDelayMs: 20, maxAttempts: 20 }, false);
+    const log = eventLog(e);
+    expect((await e.loginRoom("r", { userID: "t" }, { token: mint(clock.now()) })).errorCode).toBe(0);
+    await e.startPublishingStream("t_main");
+    const later = manualClock(clock.now() + 120_000);
+    // The careful app: a fresh token whenever the room says the token is (about to be) out.
+    const asked: number[] = [];
+    e.on("onRoomTokenWillExpire", (roomID, remain) => {
+      asked.push(remain);
+      void e.renewToken(roomID, mint(later.now()));
+    });
+    const next = await restart(sim, { clock: later });
+    await until(() => e.reconnectCount === 1, "the reconnect with the renewed token");
+    expect(asked).toEqual([0]);
+    expect(reasons(log).map(([r]) => r)).toEqual([
+      Reason.Logining,
+      Reason.Logined,
+      Reason.Reconnecting,
+      Reason.Reconnected,
+    ]);
+    expect(e.roomState).toBe(ZegoRoomState.Connected);
+    // Re-published before Reconnected was reported.
+    expect((await adminStreams(next.url)).data.streams).toHaveLength(1);
   });
 
   it("logoutRoom cancels a reconnect in progress: no further attempts", async () => {

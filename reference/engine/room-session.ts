@@ -1,7 +1,7 @@
 import { MediaClose, type ServerMessage, type ServerMessageOf, UpdateType } from "../../protocol/media.ts";
 import { codeOf, ZegoError } from "../errors.ts";
 import { backoffDelay, type RetryPolicy } from "../music/retry.ts";
-import type { Logger } from "../music/transport.ts";
+import { type Logger, TOKEN_EXPIRED } from "../music/transport.ts";
 import type { ExpressEngineEvents } from "./events.ts";
 import { MediaSocket } from "./media-socket.ts";
 import {
@@ -24,6 +24,10 @@ import {
 //   dropped (not kicked, not logged out)  -> Reconnecting (1002051), then up to maxAttempts tries, each after
 //                                            a full-jitter exponential backoff: connect, log in with the
 //                                            current token, re-publish, re-play -> Reconnected
+//   a try refused with 1002078 (the token ran out while the link was down: the server's warning went to the
+//   dropped socket)                      -> onRoomTokenWillExpire(room, 0), as the warning would have said,
+//                                            and a wait (up to a request's timeout) for the app's renewToken;
+//                                            renewed: the next try logs in with the new token
 //   a try refused for good (token expired, wrong sign, room full) or the attempts used up
 //                                         -> ReconnectFailed (the refusal's code, or 1002053): the room is left
 //   kicked (close 4000 after `kicked`)    -> KickOut with the server's code; never reconnects
@@ -33,6 +37,8 @@ import {
 
 export interface RoomSessionHooks {
   emit<K extends keyof ExpressEngineEvents>(event: K, ...args: Parameters<ExpressEngineEvents[K]>): void;
+  /** Whether the app listens for `event` (no listener: nobody will answer it, so nothing is waited for). */
+  listens?(event: keyof ExpressEngineEvents): boolean;
   onFrame(data: Buffer): void;
   /** The published stream is live on a (new) socket: packet numbering must restart. */
   onPublishLive(streamID: string): void;
@@ -80,6 +86,8 @@ export class RoomSession {
   private current: ZegoRoomState = ZegoRoomState.Disconnected;
   /** Completed reconnects since login. */
   reconnects = 0;
+  /** A reconnect waiting for the app's renewToken (askForToken): called when it comes. */
+  private tokenRenewed: (() => void) | null = null;
 
   constructor(private readonly o: RoomSessionOptions) {}
 
@@ -160,6 +168,7 @@ export class RoomSession {
     if (!login || login.roomID !== roomID) throw new ZegoError(1002002, `not logged in to room ${roomID}`);
     if (!token) throw new ZegoError(1000017, "token is empty");
     login.token = token;
+    this.tokenRenewed?.();
     const socket = this.socket;
     if (!socket?.isOpen) return;
     const reply = await socket.request({ type: "renew_token", token }, this.o.requestTimeoutMs);
@@ -312,6 +321,7 @@ export class RoomSession {
     this.changeState(login.roomID, Reason.Reconnecting, 1002051);
     const p = this.o.reconnect;
     let failure = 1002053;
+    let askedForToken = false;
     for (let attempt = 0; attempt < p.maxAttempts; attempt++) {
       try {
         // Waits before the first try too: a server restart drops a crowd at once, and jitter spreads it out.
@@ -335,6 +345,11 @@ export class RoomSession {
         if (ctl.signal.aborted || this.login !== login) return;
         const code = codeOf(err, 1002030);
         this.o.logger.warn({ room_id: login.roomID, attempt: attempt + 1, code }, "reconnect attempt failed");
+        if (code === TOKEN_EXPIRED && !askedForToken) {
+          askedForToken = true;
+          if (await this.askForToken(login, ctl.signal)) continue;
+          if (ctl.signal.aborted || this.login !== login) return;
+        }
         if (!RETRYABLE_LOGIN_CODES.has(code)) {
           failure = code;
           break;
@@ -342,6 +357,30 @@ export class RoomSession {
       }
     }
     if (this.login === login) this.end(Reason.ReconnectFailed, failure);
+  }
+
+  /**
+   * The token ran out while the link was down: tells the app as the server's warning would have (remaining 0 s)
+   * and waits, up to a request's timeout, for its renewToken. True when a new token came. Nothing is waited
+   * for when the app does not listen for the warning.
+   */
+  private async askForToken(login: Login, signal: AbortSignal): Promise<boolean> {
+    if (signal.aborted || this.o.hooks.listens?.("onRoomTokenWillExpire") === false) return false;
+    const sent = login.token;
+    const renewed = new Promise<boolean>((resolve) => {
+      const settle = (v: boolean) => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", onAbort);
+        this.tokenRenewed = null;
+        resolve(v);
+      };
+      const onAbort = () => settle(false);
+      const timer = setTimeout(() => settle(false), this.o.requestTimeoutMs);
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.tokenRenewed = () => settle(true);
+    });
+    this.o.hooks.emit("onRoomTokenWillExpire", login.roomID, 0);
+    return (await renewed) && login.token !== sent;
   }
 
   /** Re-publishes and re-plays on a new socket; a stream the server now refuses is dropped and reported. */

@@ -10,6 +10,7 @@ import {
   errorText,
   isTransient,
   reportVendorAttempt,
+  TOKEN_EXPIRED,
   type VendorTransport,
 } from "./transport.ts";
 
@@ -129,6 +130,7 @@ export async function runDownload(job: DownloadJob): Promise<DownloadOutcome> {
   let offset = 0;
   let etag: string | undefined;
   let stalls = 0;
+  let renewed = false;
   /** Whether the partial file holds bytes of an earlier attempt. */
   let written = false;
   /** Bytes from 0 (or the resume offset) known to be in the partial file. */
@@ -245,6 +247,16 @@ export async function runDownload(job: DownloadJob): Promise<DownloadOutcome> {
         throw failure;
       } catch (err) {
         if (signal.aborted) return cancelled();
+        // 401 + 1002078, the token ran out while the song was fetched: the app renews it once (the transport's
+        // onTokenExpired, as for vendor calls) and the download goes on from the bytes on disk.
+        if (err instanceof Final && err.code === TOKEN_EXPIRED && !renewed) {
+          renewed = true;
+          if (await transport.renewAfterExpiry(err.code)) {
+            offset = Math.min(offset, durable);
+            attempt--; // the credentials expired, not the CDN: no attempt of the budget used
+            continue;
+          }
+        }
         if (err instanceof Final) throw err;
         if (isNoSpace(err)) throw new Final(1017011, errorText(err));
         cut = err instanceof Cut ? err : new Cut(errorText(err));

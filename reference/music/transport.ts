@@ -228,7 +228,11 @@ export class VendorTransport {
     }
   }
 
-  private async renewAfterExpiry(code: number): Promise<boolean> {
+  /**
+   * The app's renewal after a refusal with 1002078 (`onTokenExpired`); false without one or when it failed.
+   * Also for the download (download.ts), whose requests the token authenticates too.
+   */
+  async renewAfterExpiry(code: number): Promise<boolean> {
     if (!this.onTokenExpired) return false;
     try {
       return await this.onTokenExpired(code);

@@ -95,7 +95,7 @@ export interface AcquireContext {
   settings: AcquireSettings;
   signal: AbortSignal;
   /** Called with each resource id obtained, before its download (e.g. to fetch its pitch line meanwhile). */
-  onObtained?: (resourceID: string) => void;
+  onObtained?: (resourceID: string, song: Candidate) => void;
 }
 
 /** The first candidate that can be obtained and downloaded; revoked ones are skipped with their reason. */
@@ -128,7 +128,7 @@ async function acquireSong(ctx: AcquireContext, song: Candidate): Promise<SongOu
   for (;;) {
     if (obtained.kind !== "ok") return obtained;
     ctx.signal.throwIfAborted();
-    ctx.onObtained?.(obtained.resourceID);
+    ctx.onObtained?.(obtained.resourceID, song);
     const { code, stream } = await download(ctx, song, obtained, requestedAgain);
     if (code === 0) {
       const { resourceID, via, size, quality } = obtained;

@@ -13,6 +13,7 @@ import type { ZegoMediaPlayer } from "../player/media-player.ts";
 import { ZegoMediaPlayerState } from "../player/state.ts";
 import type { Acquired, Failure } from "./acquire.ts";
 import { DEFAULT_LISTEN_SECONDS, type ResolvedConfig } from "./config.ts";
+import type { Candidate } from "./pick-song.ts";
 import { type PlayerActionReport, PlayerActionRunner, planPlayerActions } from "./player-actions.ts";
 import type { PipelineResult, Recorder } from "./result.ts";
 
@@ -62,14 +63,24 @@ export async function loadSong(
         message: `load of ${acquired.resourceID} failed`,
       };
     }
-    // The original song (type 0) has no standard pitch line (spec §4: accompaniments and clips only; the vendor
-    // answers 1017075): a careful client does not ask, and its voice sings nothing over the original.
-    if (cfg.resourceType === 0) return { player, pitch: [] };
+    if (!hasPitchLine(cfg.resourceType, acquired.song)) {
+      rec.phase("loaded");
+      return { player, pitch: [] };
+    }
     const p = await (pitch ?? music.getStandardPitch(acquired.resourceID));
     if (p.errorCode !== 0) rec.error(p.errorCode);
     rec.phase("loaded");
     return { player, pitch: p.errorCode === 0 ? parsePitch(p.pitch) : [] };
   });
+}
+
+/**
+ * Whether to ask for the standard pitch line: the original song (type 0) has none (spec §4: accompaniments and
+ * clips only), nor a song whose list item says so (vendor 2's pitch_ability 2); the vendor answers both with
+ * 1017075, so a careful client does not ask, and its voice sings nothing in particular.
+ */
+export function hasPitchLine(resourceType: number, song: Pick<Candidate, "noPitchLine">): boolean {
+  return resourceType !== 0 && song.noPitchLine !== true;
 }
 
 export function parsePitch(json: string): PitchNote[] {

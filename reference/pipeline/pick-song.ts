@@ -11,6 +11,11 @@ export interface Candidate {
   song_name: string;
   singer_name: string;
   duration: number;
+  /**
+   * The list item says the song has no standard pitch line (vendor 2's pitch_ability 2; spec §1): its pitch is
+   * not asked for (the vendor would answer 1017075). Vendors 0/1/4 do not say, so theirs is asked for.
+   */
+  noPitchLine?: boolean;
 }
 
 export type PickOutcome =
@@ -29,6 +34,7 @@ interface SongItem {
   duration?: unknown;
   has_clip?: unknown;
   has_short_segment?: unknown;
+  pitch_ability?: unknown;
   accompany_duration?: unknown;
   copyright?: { song_lyric?: unknown; recording?: unknown };
 }
@@ -73,6 +79,7 @@ export async function pickSongs(
       song_name: typeof s.song_name === "string" ? s.song_name : "",
       singer_name: typeof s.singer_name === "string" ? s.singer_name : "",
       duration: typeof s.duration === "number" ? s.duration : 0,
+      ...(s.pitch_ability === 2 ? { noPitchLine: true } : {}),
     }));
   if (candidates.length === 0) {
     return {

@@ -89,6 +89,10 @@ describe("pause / resume / seek in a run (real simulator)", () => {
     expect(r.failure).toBeNull();
     expect(r.player).toMatchObject({ pauses: 1, resumes: 1, seeks: 1, seek_errors: 0 });
     expect(r.player!.paused_frames).toBe(30);
+    // What the player showed: the position stood still while paused, and the seek landed on its target.
+    expect(r.player!.paused_at_ms).toBeGreaterThan(6_000);
+    expect(r.player!.resume_at_ms).toBe(r.player!.paused_at_ms);
+    expect(r.player!.seek_landed_ms).toEqual(r.player!.seek_targets_ms);
     const plan = planPlayerActions(seed, player, seconds * 100);
     const pcm = readWav(acted);
     expect(pcm.length).toBe(seconds * 100 * FRAME);

@@ -52,6 +52,14 @@ export interface PlayerActionReport {
   seek_errors: number;
   /** Network link drops made (each followed by the engine's reconnect). */
   drops: number;
+  // What the player showed (its getCurrentProgress), so a judge checks the player's behaviour, not the plan:
+  /** The position right after the pause, ms; null without a pause. */
+  paused_at_ms: number | null;
+  /** The position on the frame the pause was planned to end (before resume), ms: equal to paused_at_ms when
+   * the pause held the position; null when that frame was not reached. */
+  resume_at_ms: number | null;
+  /** The position right after each seek, ms (equal to seek_targets_ms when the seek landed). */
+  seek_landed_ms: number[];
 }
 
 export const DEFAULT_PAUSE_MS = 1000;
@@ -125,6 +133,9 @@ export class PlayerActionRunner {
     seek_targets_ms: [],
     seek_errors: 0,
     drops: 0,
+    paused_at_ms: null,
+    resume_at_ms: null,
+    seek_landed_ms: [],
   };
 
   constructor(
@@ -154,9 +165,13 @@ export class PlayerActionRunner {
       if (frame === pause.atFrame && st === ZegoMediaPlayerState.Playing) {
         void p.pause();
         this.report.pauses++;
-      } else if (frame === pause.resumeFrame && st === ZegoMediaPlayerState.Pausing) {
-        void p.resume();
-        this.report.resumes++;
+        this.report.paused_at_ms = p.currentProgressMs;
+      } else if (frame === pause.resumeFrame) {
+        this.report.resume_at_ms = p.currentProgressMs;
+        if (st === ZegoMediaPlayerState.Pausing) {
+          void p.resume();
+          this.report.resumes++;
+        }
       }
     }
     if (seek !== null && frame === seek.atFrame && st === ZegoMediaPlayerState.Playing) {
@@ -170,6 +185,7 @@ export class PlayerActionRunner {
       });
       this.report.seeks++;
       this.report.seek_targets_ms.push(target);
+      this.report.seek_landed_ms.push(p.currentProgressMs);
       this.startMs = target;
       this.playedFrames = 0;
     }

@@ -9,6 +9,7 @@ import { acquireFirstUsable, type Failure, type Streaming } from "./acquire.ts";
 import { checkPipelineConfig, type PipelineConfig, withDefaults } from "./config.ts";
 import { getLyrics, type LyricsStep, lyricsReport } from "./lyrics.ts";
 import {
+  hasPitchLine,
   listenOnly,
   loadSong,
   type PerformContext,
@@ -174,9 +175,9 @@ export async function runPipeline(
         rec,
         signal,
         settings,
-        onObtained: (id) => {
-          // The original song (type 0) has no pitch line (1017075): perform.ts does not ask for one either.
-          if (cfg.resourceType === 0) return;
+        onObtained: (id, song) => {
+          // No pitch line to ask for (1017075): perform.ts does not ask for one either.
+          if (!hasPitchLine(cfg.resourceType, song)) return;
           const p = music.getStandardPitch(id);
           p.catch(() => {});
           pitches.set(id, p);

@@ -7,7 +7,8 @@ import type { Recorder } from "./result.ts";
 // the careful app's way, so that no user ever sees an error caused by a token's life running out:
 //
 //   onRoomTokenWillExpire      -> mint a fresh token and renewToken, before the expiry     ("token-renew")
-//                                 (a refused or failed renewal is tried once more with a newly minted token)
+//                                 (a refused or failed renewal is tried once more with a newly minted token;
+//                                 0 s left: a reconnect found the token expired and waits for the new one)
 //   1002078 token expired      -> mint a fresh token and retry the call once                ("token-remint")
 //      on loginRoom               (an app resuming with a cached token)
 //      on a vendor call           (the music module's onTokenExpired: renewToken, then the same call again)
@@ -76,11 +77,16 @@ export class TokenKeeper {
       try {
         await this.engine.renewToken(this.roomID, await this.mint());
         this.renewals++;
+        // 0 s left: the engine's reconnect met the expiry (the warning went to a dropped link) and waits for this.
+        const why =
+          remainSeconds > 0
+            ? `the room warned ${remainSeconds} s before expiry`
+            : "the token ran out while the link was down: the reconnect asked for a new one";
         this.rec.recover(
           "token-renew",
-          "room",
+          remainSeconds > 0 ? "room" : "reconnect",
           0,
-          `the room warned ${remainSeconds} s before expiry: renewed${attempt > 0 ? ` on try ${attempt + 1} (first: ${lastCode})` : ""}`,
+          `${why}: renewed${attempt > 0 ? ` on try ${attempt + 1} (first: ${lastCode})` : ""}`,
         );
         return;
       } catch (err) {

@@ -3,6 +3,7 @@
 
 import type { RunResults } from "../read-results.ts";
 import { fmt, fmtBytes, fmtDuration, fmtPct, fmtUnit, unitOf } from "../units.ts";
+import { activityMarkdown, activityOf, withoutActivity } from "./activity.ts";
 import { generatorSummary, generatorVerdict } from "./generator.ts";
 import { billingModeName, codeInfo, metricTitle, vendorName } from "./names.ts";
 import { kneeText, observed } from "./sections.ts";
@@ -112,7 +113,8 @@ export function renderMarkdown(r: RunResults): string {
   }
 
   out.push("## Key percentiles", "");
-  const names = Object.keys(s.metrics);
+  const metrics = withoutActivity(s.metrics);
+  const names = Object.keys(metrics);
   out.push(
     names.length === 0
       ? "No latency metrics recorded."
@@ -120,7 +122,7 @@ export function renderMarkdown(r: RunResults): string {
           ["metric", "count", "p50", "p95", "p99", "p99.9", "max"],
           ["l", "r", "r", "r", "r", "r", "r"],
           names.flatMap((name) => {
-            const m = s.metrics[name]!;
+            const m = metrics[name]!;
             const u = unitOf(name);
             const cells = (x: typeof m, label: string) => [
               label,
@@ -136,6 +138,7 @@ export function renderMarkdown(r: RunResults): string {
   );
 
   out.push(...vendorRoutesMarkdown(s, { text: mdText, code: mdCode }));
+  out.push(...activityMarkdown(activityOf(s), { text: mdText, code: mdCode }));
 
   const cap = s.capacity;
   out.push("## Capacity", "");

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { RESULTS_FORMAT } from "../format.ts";
 import type { RunResults } from "../read-results.ts";
+import { activityHtml, activityOf, withoutActivity } from "./activity.ts";
 import { buildCharts } from "./charts.ts";
 import { type Html, html, jsonForScript, trusted } from "./escape.ts";
 import {
@@ -59,6 +60,7 @@ const SECTIONS = [
   ["thresholds", "Thresholds"],
   ["throughput", "Throughput"],
   ["latency", "Latency"],
+  ["activity", "Phases"],
   ["distribution", "TTFA"],
   ["mixing", "Mixing"],
   ["bandwidth", "Bandwidth"],
@@ -126,7 +128,8 @@ ${generatorBanner(s)}
 ${section("overview", "Overview", [overview(r), runDetails(r)])}
 ${section("thresholds", "Thresholds and checks", [thresholdsTable(s.thresholds), checksTable(s.checks)])}
 ${section("throughput", "Throughput and errors over time", chartFigures(data, "throughput"))}
-${section("latency", "Latency by stage", [chartFigures(data, "latency"), html`<h3>Whole-run percentiles</h3>`, latencyTable(s.metrics), vendorRoutesTable(s)])}
+${section("latency", "Latency by stage", [chartFigures(data, "latency"), html`<h3>Whole-run percentiles</h3>`, latencyTable(withoutActivity(s.metrics)), vendorRoutesTable(s)])}
+${section("activity", "Song-start phases, lyrics and player", activityHtml(activityOf(s)))}
 ${section("distribution", "Time to first audio: distribution", chartFigures(data, "distribution"))}
 ${section("mixing", "Mixing: lateness, deadline misses and cost", chartFigures(data, "mixing"))}
 ${section("bandwidth", "Download bandwidth", chartFigures(data, "bandwidth"))}

@@ -197,7 +197,7 @@ describe("ktv.expect validation", () => {
     ).toEqual([
       "ktv.expect.extra: unknown field (expected one of faultsFired, recoveries, surfaced)",
       'ktv.expect.faultsFired: must be a list of fault ids, got "storm"',
-      "ktv.expect.recoveries.expired-retry: unknown recovery rule (expected one of transient-backoff, expired-rerequest, revoked-skip, revoked-stop, shared-fallback)",
+      "ktv.expect.recoveries.expired-retry: unknown recovery rule (expected one of transient-backoff, expired-rerequest, revoked-skip, revoked-stop, shared-fallback, media-reconnect)",
       "ktv.expect.recoveries.expired-rerequest.why: unknown field (expected one of atLeast, hides)",
       "ktv.expect.recoveries.expired-rerequest.atLeast: must be an integer in 0.., got -1",
       'ktv.expect.recoveries.expired-rerequest.hides: must be a list of error codes (positive integers), got ["1017019"]',

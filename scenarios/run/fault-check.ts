@@ -49,6 +49,8 @@ export const RECOVERY_RULES: readonly RecoveryRule[] = [
   "revoked-skip",
   "revoked-stop",
   "shared-fallback",
+  // A media connection the server closed (the `disconnect` fault): the engine reconnects and publishes on.
+  "media-reconnect",
 ];
 
 /** Every fault id the scenario's faults declare (start profile, then timeline steps), once each, in order. */

@@ -1,3 +1,4 @@
+import type { PlayerActionOptions } from "../../reference/pipeline/player-actions.ts";
 import type { RecoveryRule } from "../../reference/pipeline/recovery.ts";
 import type { TokenAuth } from "./token-auth.ts";
 
@@ -6,7 +7,15 @@ import type { TokenAuth } from "./token-auth.ts";
 // what a conforming client must show for it: its own report (recovery actions, billable requests) and the
 // vendor's ledger agree, and the outcome is the rule's. A partner's client passes when it behaves the same.
 
-export type ConformanceRule = RecoveryRule | "no-blind-rebill";
+// Beside the recovery rules, rules of the vendor's contract a client must keep: never repeat a request that may
+// have billed; a scene the app has not enabled is the user's clear error (never silently billed as another
+// scene); the media player's pause holds the position and its seek lands where asked (spec §6).
+export type ConformanceRule =
+  | RecoveryRule
+  | "no-blind-rebill"
+  | "scene-not-enabled"
+  | "player-pause"
+  | "player-seek";
 
 export interface ConformanceCase {
   /** Also the tag of conformance{rule:...}; one case per rule name. */
@@ -22,10 +31,12 @@ export interface ConformanceCase {
   needsTwoCandidates?: boolean;
   /** Log in by token04 with this first token (the app's secret mints it and every renewal). */
   auth?: TokenAuth;
+  /** SceneID sent with requestResource (the conformance app enables only the vendor's default, 0). */
+  sceneID?: number;
   /** Fetch and follow lyrics. */
   lyrics?: "krc" | "lrc";
   /** Player actions handed to the client (PipelineConfig.player), and the seconds it publishes (default 0.5). */
-  player?: { dropProb?: number };
+  player?: PlayerActionOptions;
   seconds?: number;
   expect: {
     ok: boolean;
@@ -40,6 +51,14 @@ export interface ConformanceCase {
     unconfirmed?: number;
     /** Songs the client must report as skipped. */
     skipped?: number;
+    /** Times each listed code may be met (e.g. 1: a refusal that no retry can change is not retried). */
+    codeCounts?: Record<number, number>;
+    /**
+     * Pause / seek as the client's player showed them (PipelineResult.player): each planned pause done and
+     * resumed, the position standing still while paused, for `pauseMs`; each seek answered 0 and landed on
+     * its target.
+     */
+    player?: { pauses?: number; seeks?: number };
   };
 }
 
@@ -137,9 +156,10 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
   {
     rule: "media-reconnect",
     description:
-      "the client's link drops while it publishes (config player.dropProb 1): it reconnects, publishes on and reports the reconnect",
-    profile: null,
-    player: { dropProb: 1 },
+      "the media server closes the client's connection half a second into its publish (disconnect fault, close 1012): it reconnects, publishes on and reports the reconnect",
+    profile: {
+      faults: [{ id: "disconnect-once", kind: "disconnect", after_frames: 25, ...once }],
+    },
     seconds: 2,
     expect: { ok: true, recovery: "media-reconnect", recoveryStage: "publish", ledgerRows: 1 },
   },
@@ -193,5 +213,37 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
     },
     lyrics: "krc",
     expect: { ok: true, recovery: "lyrics-fallback", recoveryStage: "lyrics", ledgerRows: 1 },
+  },
+  {
+    rule: "scene-not-enabled",
+    description:
+      "requestResource with scene 2 (live-room KTV), which the app has not enabled (1017076): a clear failure, not retried, nothing billed (never billed as another scene)",
+    profile: null,
+    sceneID: 2,
+    expect: {
+      ok: false,
+      recovery: null,
+      ledgerRows: 0,
+      failureCodes: [1017076],
+      codeCounts: { 1017076: 1 },
+    },
+  },
+  {
+    rule: "player-pause",
+    description:
+      "the user pauses for 0.5 s while singing (player.pauseProb 1): the player's position stands still while paused, then it resumes and plays on",
+    profile: null,
+    player: { pauseProb: 1, pauseMs: 500 },
+    seconds: 2,
+    expect: { ok: true, recovery: null, ledgerRows: 1, player: { pauses: 1 } },
+  },
+  {
+    rule: "player-seek",
+    description:
+      "the user seeks back to a whole second while singing (player.seekProb 1): seekTo answers 0 and the player's position lands on the target",
+    profile: null,
+    player: { seekProb: 1 },
+    seconds: 2,
+    expect: { ok: true, recovery: null, ledgerRows: 1, player: { seeks: 1 } },
   },
 ];

@@ -1,5 +1,6 @@
 import { isEnvelope } from "../../protocol/envelope.ts";
 import { vendorRouteIndex } from "../../protocol/vendor-routes.ts";
+import { FRAME_MS } from "../../reference/mixer/frame.ts";
 import {
   ATTEMPT_ERROR,
   ATTEMPT_NO_ANSWER,
@@ -7,6 +8,7 @@ import {
   reportVendorAttempt,
 } from "../../reference/music/transport.ts";
 import { usableFor } from "../../reference/pipeline/pick-song.ts";
+import { DEFAULT_PAUSE_MS } from "../../reference/pipeline/player-actions.ts";
 import type { PipelineResult } from "../../reference/pipeline/result.ts";
 import { AdminClient } from "../run/admin.ts";
 import { CONFORMANCE_CASES, type ConformanceCase } from "./conformance-cases.ts";
@@ -41,6 +43,8 @@ export interface Verdict {
     unconfirmed_requests: number;
     ledger_rows: number;
     skipped: number;
+    errors: PipelineResult["errors"];
+    player: PipelineResult["player"] | null;
   };
 }
 
@@ -68,6 +72,7 @@ async function runCase(
       ...(c.auth ? { auth: c.auth } : {}),
       ...(c.lyrics ? { lyrics: c.lyrics } : {}),
     }),
+    ...(c.sceneID !== undefined ? { sceneID: c.sceneID } : {}),
     publish: true,
     listen: [],
     seconds: c.seconds ?? Math.min(spec.seconds, 0.5),
@@ -139,6 +144,11 @@ export function judge(c: ConformanceCase, r: PipelineResult, ledgerRows: number)
   if (e.skipped !== undefined && r.skipped.length !== e.skipped) {
     problems.push(`skipped songs: expected ${e.skipped}, got ${r.skipped.length}`);
   }
+  for (const [code, n] of Object.entries(e.codeCounts ?? {})) {
+    const got = r.errors[code] ?? 0;
+    if (got !== n) problems.push(`code ${code}: expected it met ${n} time(s), got ${got}`);
+  }
+  if (e.player) problems.push(...judgePlayer(c, r.player));
   return {
     rule: c.rule,
     description: c.description,
@@ -152,8 +162,49 @@ export function judge(c: ConformanceCase, r: PipelineResult, ledgerRows: number)
       unconfirmed_requests: r.unconfirmed_requests,
       ledger_rows: ledgerRows,
       skipped: r.skipped.length,
+      errors: r.errors,
+      player: r.player ?? null,
     },
   };
+}
+
+/**
+ * The player's pause and seek as the client's own player showed them. A pause must hold the position (a player
+ * that "pauses" by muting runs on) for the planned frames and be resumed; a seek must answer 0 and land on its
+ * target (a player that ignores seeks on a file still downloading stays where it was).
+ */
+function judgePlayer(c: ConformanceCase, p: PipelineResult["player"]): string[] {
+  const want = c.expect.player ?? {};
+  if (!p) return ["player: the client reported no player actions (PipelineResult.player)"];
+  const problems: string[] = [];
+  if (want.pauses !== undefined) {
+    if (p.pauses !== want.pauses) problems.push(`pauses: expected ${want.pauses}, got ${p.pauses}`);
+    if (p.resumes !== want.pauses) problems.push(`resumes: expected ${want.pauses}, got ${p.resumes}`);
+    const frames = (c.player?.pauseMs ?? DEFAULT_PAUSE_MS) / FRAME_MS;
+    if (want.pauses > 0 && Math.abs(p.paused_frames - frames) > 1) {
+      problems.push(`paused frames: expected ${frames}, got ${p.paused_frames}`);
+    }
+    if (want.pauses > 0) {
+      if (p.paused_at_ms === null || p.resume_at_ms === null) {
+        problems.push("position while paused: not reported (paused_at_ms / resume_at_ms)");
+      } else if (Math.abs(p.resume_at_ms - p.paused_at_ms) > FRAME_MS) {
+        problems.push(
+          `position while paused: moved from ${p.paused_at_ms} to ${p.resume_at_ms} ms (a pause must hold it)`,
+        );
+      }
+    }
+  }
+  if (want.seeks !== undefined) {
+    if (p.seeks !== want.seeks) problems.push(`seeks: expected ${want.seeks}, got ${p.seeks}`);
+    if (p.seek_errors !== 0) problems.push(`seek errors: expected 0, got ${p.seek_errors}`);
+    p.seek_targets_ms.forEach((target, i) => {
+      const landed = p.seek_landed_ms[i];
+      if (landed === undefined || Math.abs(landed - target) > FRAME_MS) {
+        problems.push(`seek ${i + 1}: asked for ${target} ms, the player showed ${landed ?? "nothing"} ms`);
+      }
+    });
+  }
+  return problems;
 }
 
 /**

@@ -72,4 +72,56 @@ describe("conformance verdicts", () => {
       "recovery: expected transient-backoff at download, got transient-backoff@search",
     ]);
   });
+
+  it("a pause must hold the position and be resumed; a seek must land on its target", () => {
+    const player = {
+      pauses: 1,
+      resumes: 1,
+      seeks: 0,
+      paused_frames: 50,
+      seek_targets_ms: [],
+      seek_errors: 0,
+      drops: 0,
+      paused_at_ms: 700,
+      resume_at_ms: 700,
+      seek_landed_ms: [],
+    };
+    expect(judge(caseOf("player-pause"), result({ player }), 1).problems).toEqual([]);
+    const muted = { ...player, resumes: 0, paused_frames: 0, resume_at_ms: 1_200 };
+    expect(judge(caseOf("player-pause"), result({ player: muted }), 1).problems).toEqual([
+      "resumes: expected 1, got 0",
+      "paused frames: expected 50, got 0",
+      "position while paused: moved from 700 to 1200 ms (a pause must hold it)",
+    ]);
+    const seek = {
+      ...player,
+      pauses: 0,
+      resumes: 0,
+      seeks: 1,
+      seek_targets_ms: [1_000],
+      seek_landed_ms: [1_000],
+    };
+    expect(judge(caseOf("player-seek"), result({ player: seek }), 1).problems).toEqual([]);
+    const ignored = { ...seek, seek_landed_ms: [1_530] };
+    expect(judge(caseOf("player-seek"), result({ player: ignored }), 1).problems).toEqual([
+      "seek 1: asked for 1000 ms, the player showed 1530 ms",
+    ]);
+    expect(judge(caseOf("player-seek"), result({}), 1).problems).toEqual([
+      "player: the client reported no player actions (PipelineResult.player)",
+    ]);
+  });
+
+  it("a refusal no retry can change is met once: a retried 1017076 fails scene-not-enabled", () => {
+    const refused = (n: number) =>
+      result({
+        ok: false,
+        failure: { stage: "request", code: 1017076, message: "" },
+        billable_requests: 0,
+        errors: { "1017076": n },
+      });
+    expect(judge(caseOf("scene-not-enabled"), refused(1), 0).problems).toEqual([]);
+    expect(judge(caseOf("scene-not-enabled"), refused(4), 0).problems).toEqual([
+      "code 1017076: expected it met 1 time(s), got 4",
+    ]);
+  });
 });

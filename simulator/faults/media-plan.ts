@@ -21,7 +21,8 @@ import type { FaultRequest, FrameFate, MediaStreamFaults, MediaSubject } from ".
 //
 // Observability is aggregated so a long run cannot flood the log: per stream and fault, one event per second
 // in which the fault did something (time = its first affected frame), with counts of frames affected,
-// dropped, duplicated, delayed and reordered, the mean and max delay and the first and last sequence number;
+// dropped, duplicated, delayed and reordered (and `disconnected`, when a disconnect closed the publisher's
+// connection), the mean and max delay and the first and last sequence number;
 // the window is written when a later frame falls past it, when the stream or the fault ends, or when the log
 // is read a second after it opened. faults_injected_total counts each affected frame exactly (at scrape).
 
@@ -102,6 +103,7 @@ class Pick {
   duplicated = 0;
   delayed = 0;
   reordered = 0;
+  disconnected = 0;
   delaySum = 0;
   delayMax = 0;
   seqFirst = 0;
@@ -126,7 +128,8 @@ class Pick {
     this.frames++;
     this.uncounted++;
     this.seqLast = seq;
-    if (e.drop) {
+    if (e.disconnect) this.disconnected++;
+    if (e.drop || e.disconnect) {
       this.dropped++;
       return;
     }
@@ -158,9 +161,10 @@ class Pick {
         delay_ms_max: ms(this.delayMax),
         seq_first: this.seqFirst,
         seq_last: this.seqLast,
+        ...(this.disconnected > 0 ? { disconnected: this.disconnected } : {}),
       },
     });
-    this.frames = this.dropped = this.duplicated = this.delayed = this.reordered = 0;
+    this.frames = this.dropped = this.duplicated = this.delayed = this.reordered = this.disconnected = 0;
     this.delaySum = this.delayMax = 0;
     this.start = Number.NaN;
   }
@@ -172,11 +176,13 @@ class Pick {
   }
 }
 
-const blank = (f: FrameFate) => {
+const blank = (f: FrameFate): FrameFate => {
   f.drop = false;
   f.duplicates = 0;
   f.delayMs = 0;
   f.holdFrames = 0;
+  f.disconnect = false;
+  return f;
 };
 
 export function createMediaPhase(deps: MediaDeps): MediaPhase {
@@ -187,8 +193,8 @@ export function createMediaPhase(deps: MediaDeps): MediaPhase {
     private picks: Pick[] = [];
     /** Per fault identity: the pick, or null when the fault passed this stream over. */
     private decided = new Map<object, Pick | null>();
-    private readonly fate: FrameFate = { drop: false, duplicates: 0, delayMs: 0, holdFrames: 0 };
-    private readonly effect: FrameFate = { drop: false, duplicates: 0, delayMs: 0, holdFrames: 0 };
+    private readonly fate: FrameFate = blank({} as FrameFate);
+    private readonly effect: FrameFate = blank({} as FrameFate);
     private readonly lane: Lane;
     private closed = false;
 
@@ -225,8 +231,12 @@ export function createMediaPhase(deps: MediaDeps): MediaPhase {
         if (!f.spec.enabled || t < f.from || t >= f.until) continue;
         blank(e);
         f.kind.mediaFrame!(f.spec, p.state, seq, p.rng.at(seq), e);
-        if (!e.drop && e.duplicates === 0 && e.delayMs <= 0 && e.holdFrames === 0) continue;
+        if (!e.drop && !e.disconnect && e.duplicates === 0 && e.delayMs <= 0 && e.holdFrames === 0) continue;
         p.note(now, seq, e, deps, this.key);
+        if (e.disconnect) {
+          fate.disconnect = true;
+          break;
+        }
         if (e.drop) {
           fate.drop = true;
           break;

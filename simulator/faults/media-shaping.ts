@@ -7,9 +7,14 @@ import type { FaultSeam, MediaStreamFaults } from "./seam.ts";
 // later frames of its stream went out -- or after HOLD_LIMIT_MS, so the frames before a pause are not held
 // until the publisher speaks again. When a fault behind a stream's fates goes away (removed, disabled, window
 // over), or the stream stops being published, everything held for it goes out at once in arrival order: a
-// fault's removal loses no frame, and no timer outlives the stream.
+// fault's removal loses no frame, and no timer outlives the stream. A disconnect closes the publisher's
+// connection (close code 1012, "service restart": not a kick, so a client reconnects) instead of relaying the
+// frame; frames still arriving on that connection before it closes are dropped.
 
 export const HOLD_LIMIT_MS = 500;
+
+/** WebSocket close code of a `disconnect` fault: the server restarting, which a client rides out. */
+export const DISCONNECT_CLOSE_CODE = 1012;
 
 /** A frame waiting: for `left` more frames to go out (reordering), or for its timer (delay). */
 interface Held {
@@ -31,10 +36,13 @@ class StreamShaping {
   private readonly delayed = new Set<Held>();
   private holdTimer: NodeJS.Timeout | null = null;
   private arrivals = 0;
+  private disconnected = false;
 
   constructor(
     private readonly deliver: Deliver,
     open: (release: () => void) => MediaStreamFaults,
+    /** Closes the publisher's connection (a `disconnect` fault). */
+    private readonly disconnect: () => void,
   ) {
     this.faults = open(() => this.release());
   }
@@ -44,7 +52,14 @@ class StreamShaping {
   }
 
   onFrame(frame: Buffer, seq: number): void {
+    if (this.disconnected) return;
     const fate = this.faults.frame(seq);
+    if (fate.disconnect) {
+      this.disconnected = true;
+      this.release();
+      this.disconnect();
+      return;
+    }
     if (fate.drop) return;
     const n = this.arrivals++;
     const copies = 1 + fate.duplicates;
@@ -149,8 +164,14 @@ export function mediaFaultShaper(faults: FaultSeam): MediaFaultShaper {
       let s = streams.get(stream);
       if (!s) {
         const { app_id, room_id, user_id, stream_id } = ctx;
-        s = new StreamShaping(deliver, (release) =>
-          faults.mediaStream({ app_id, room_id, user_id, stream_id }, release),
+        s = new StreamShaping(
+          deliver,
+          (release) => faults.mediaStream({ app_id, room_id, user_id, stream_id }, release),
+          () =>
+            stream.publisher?.ws.close(
+              DISCONNECT_CLOSE_CODE,
+              "fault: the media server closed the connection",
+            ),
         );
         streams.set(stream, s);
       }

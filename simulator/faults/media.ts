@@ -92,15 +92,16 @@ function check(f: MediaFault): Issue[] {
       issues.push({ path: k, message: `media delays are capped at ${MAX_MEDIA_DELAY_MS} ms` });
     }
   }
-  for (const k of STREAMLESS) {
-    if (f.selector?.[k] !== undefined) {
-      issues.push({
-        path: `selector.${k}`,
-        message: "media faults pick streams: use app_id, room_fraction, user_fraction or stream_ids",
-      });
-    }
-  }
+  issues.push(...streamSelectorIssues(f.selector));
   return issues;
+}
+
+/** Selector keys a fault on streams cannot use (they name requests): one issue each. */
+export function streamSelectorIssues(selector: Record<string, unknown> | undefined): Issue[] {
+  return STREAMLESS.filter((k) => selector?.[k] !== undefined).map((k) => ({
+    path: `selector.${k}`,
+    message: "media faults pick streams: use app_id, room_fraction, user_fraction or stream_ids",
+  }));
 }
 
 /** Moves the chain to `seq`: P(bad after k steps) = pi + (bad - pi) * (1 - p_gb - p_bg)^k. */

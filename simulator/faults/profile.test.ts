@@ -103,11 +103,11 @@ describe("fault profile validation", () => {
 
   it("refuses unknown and missing kinds, naming the known ones, and still checks generic fields", () => {
     expect(errorsOf({ id: "a", kind: "toxic", probability: 2 })).toEqual([
-      'faults[0].kind: unknown kind "toxic" (known: latency, error, outage, expiry, revocation, cdn, media)',
+      'faults[0].kind: unknown kind "toxic" (known: latency, error, outage, expiry, revocation, cdn, media, disconnect)',
       "faults[0].probability: must be <= 1",
     ]);
     expect(errorsOf({ id: "a" })).toEqual([
-      "faults[0].kind: is required (known: latency, error, outage, expiry, revocation, cdn, media)",
+      "faults[0].kind: is required (known: latency, error, outage, expiry, revocation, cdn, media, disconnect)",
     ]);
     expect(errorsOf(5)).toEqual(["faults[0]: must be an object"]);
   });
@@ -247,7 +247,7 @@ describe("fault profile validation", () => {
       ok: false,
       errors: [
         "extra: is not a known field",
-        'faults[0].kind: unknown kind "nope" (known: latency, error, outage, expiry, revocation, cdn, media)',
+        'faults[0].kind: unknown kind "nope" (known: latency, error, outage, expiry, revocation, cdn, media, disconnect)',
         "faults[1].probability: must be <= 1",
         "faults[2].http_status: must be one of 429, 500, 503",
         "faults[2].until: must be > from (9)",

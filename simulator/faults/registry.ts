@@ -1,4 +1,5 @@
 import cdnKind from "./cdn.ts";
+import disconnectKind from "./disconnect.ts";
 import errorKind from "./error.ts";
 import expiryKind from "./expiry.ts";
 import type { FaultKind } from "./kind.ts";
@@ -16,6 +17,7 @@ const KINDS: readonly FaultKind[] = [
   revocationKind,
   cdnKind,
   mediaKind,
+  disconnectKind,
 ];
 
 const byName = new Map(KINDS.map((k) => [k.kind, k]));

@@ -103,6 +103,8 @@ export interface FrameFate {
   delayMs: number;
   /** Go out only after this many later frames of the stream went out (reordering); 0: in turn. */
   holdFrames: number;
+  /** Close the publisher's connection now (the frame is not relayed): the `disconnect` kind. */
+  disconnect: boolean;
 }
 
 /** The fault view of one published stream, from its first frame until it stops being published. */
@@ -132,7 +134,13 @@ export interface FaultSeam {
   mediaStream(subject: MediaSubject, release: () => void): MediaStreamFaults;
 }
 
-const IN_TURN: Readonly<FrameFate> = Object.freeze({ drop: false, duplicates: 0, delayMs: 0, holdFrames: 0 });
+const IN_TURN: Readonly<FrameFate> = Object.freeze({
+  drop: false,
+  duplicates: 0,
+  delayMs: 0,
+  holdFrames: 0,
+  disconnect: false,
+});
 
 /** Every frame in turn, untouched. */
 export const NO_MEDIA_FAULTS: MediaStreamFaults = Object.freeze({
