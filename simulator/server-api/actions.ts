@@ -1,4 +1,4 @@
-import { type TObject, Type } from "@sinclair/typebox";
+import { type TSchema, Type } from "@sinclair/typebox";
 import type { ServerApiAction } from "../../protocol/server-api.ts";
 import type { Session } from "../auth/sessions.ts";
 import { dispatch } from "../content/dispatch.ts";
@@ -39,7 +39,7 @@ export interface ServerAction {
   vendors: string;
   params: readonly ParamSpec[];
   /** The answer's Data schema (PascalCase). */
-  data: TObject | Record<string, unknown>;
+  data: TSchema;
   run(ctx: ActionContext): Record<string, unknown>;
 }
 

@@ -1,3 +1,5 @@
+import type { TSchema } from "@sinclair/typebox";
+
 // The server API answers the SDK commands' data with PascalCase keys (the vendor's pages: song_id -> SongId,
 // has_clip_url -> HasClipUrl). Two keys are not plain PascalCase on those pages: bpm -> BPM, bpm_type -> BPMType
 // (describe-song-extra). One rename serves the answers and their schemas, so the OpenAPI document and the
@@ -25,15 +27,17 @@ export function pascalData(v: unknown): unknown {
 }
 
 /**
- * A JSON schema (plain JSON, TypeBox symbols dropped) with its property names renamed: `properties` keys and
- * `required` entries, recursively through items/anyOf/oneOf.
+ * A TypeBox schema with its property names renamed: `properties` keys and `required` entries, recursively
+ * through items/anyOf/oneOf. TypeBox's own symbol keys are kept, so the result still compiles
+ * (TypeCompiler) and the conformance test checks answers against exactly what the OpenAPI document lists.
  */
-export function pascalSchema(schema: unknown): Record<string, unknown> {
+export function pascalSchema<T extends TSchema>(schema: T): TSchema {
   const walk = (x: unknown): unknown => {
     if (Array.isArray(x)) return x.map(walk);
     if (typeof x !== "object" || x === null) return x;
-    const o = x as Record<string, unknown>;
-    const out: Record<string, unknown> = {};
+    const o = x as Record<string | symbol, unknown>;
+    const out: Record<string | symbol, unknown> = {};
+    for (const sym of Object.getOwnPropertySymbols(o)) out[sym] = o[sym];
     for (const [k, v] of Object.entries(o)) {
       if (k === "properties" && typeof v === "object" && v !== null) {
         out[k] = Object.fromEntries(Object.entries(v).map(([p, s]) => [pascalKey(p), walk(s)]));
@@ -45,5 +49,5 @@ export function pascalSchema(schema: unknown): Record<string, unknown> {
     }
     return out;
   };
-  return walk(JSON.parse(JSON.stringify(schema))) as Record<string, unknown>;
+  return walk(schema) as TSchema;
 }
