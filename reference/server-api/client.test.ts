@@ -21,7 +21,7 @@ beforeAll(async () => {
     seen.push(q);
     const next =
       script.shift() ?? (() => ({ body: { Code: 0, Message: "succeed", RequestId: "r", Data: {} } }));
-    const a = next(q);
+    const a: Answer = next(q);
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (a.date) headers.date = a.date;
     res.writeHead(a.status ?? 200, headers);
