@@ -34,6 +34,7 @@ function faultSubject(query: Query) {
   const vendor = str("VendorId");
   return {
     command: action && isServerApiAction(action) ? ACTIONS.get(action)?.command : undefined,
+    action,
     app_id: appId && /^\d{1,10}$/.test(appId) ? Number(appId) : undefined,
     user_id: str("UserId"),
     vendor_id: vendor && INT.test(vendor) ? Number(vendor) : undefined,

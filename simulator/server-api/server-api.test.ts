@@ -317,6 +317,29 @@ describe("shared state with the SDK path", () => {
   });
 });
 
+describe("faults by action, and metrics", () => {
+  it("a fault selecting an action hits that action only (DescribeSongLyric has no SDK command)", async () => {
+    const f = v0();
+    await call(sim.url, "PUT", "/admin/faults", {
+      body: {
+        faults: [
+          { id: "lyric-busy", kind: "error", code: 1017097, selector: { action: "DescribeSongLyric" } },
+        ],
+      },
+    });
+    expect((await api("DescribeSongLyric", { SongId: f.item.song_id })).body.Code).toBe(320050002);
+    expect((await api("DescribeSongExtra", { SongId: f.item.song_id })).body.Code).toBe(0);
+    const events = await call(sim.url, "GET", "/admin/faults/events");
+    expect(JSON.stringify(events.body)).toContain("lyric-busy");
+  });
+
+  it("/metrics counts the server API's answers by Code", async () => {
+    await api("DescribeSongLyric", { SongId: "metrics-probe-missing" });
+    const text = (await call(sim.url, "GET", "/metrics")).body as string;
+    expect(text).toMatch(/ktv_requests_total\{[^}]*route="\/"[^}]*code="320040004"[^}]*\} [1-9]/);
+  });
+});
+
 describe("rate limit", () => {
   it("over the app's QPS answers 320000002, per action, until the second turns", async () => {
     for (let i = 0; i < 5; i++) expect((await api("DescribeTags", {}, { app: LIMITED })).body.Code).toBe(0);
