@@ -65,8 +65,7 @@ describe("ServerApiClient against the simulator", () => {
     const c = client({
       appId: LIMITED.app_id,
       serverSecret: LIMITED.token_secret,
-      baseDelayMs: 400,
-      random: () => 0.999,
+      random: () => 0,
       sleep: async (ms) => {
         waits.push(ms);
         clock.advance(ms);

@@ -82,16 +82,16 @@ describe("ServerApiClient", () => {
     }
   });
 
-  it("retries 320000002 and 320050002 with capped exponential backoff and full jitter, then gives up", async () => {
+  it("retries 320000002 and 320050002 with capped exponential backoff and equal jitter, then gives up", async () => {
     script = Array.from({ length: 6 }, (_, i) => () => env(i % 2 ? 320050002 : 320000002));
     const { c, waits } = client({ maxAttempts: 6, baseDelayMs: 100, maxDelayMs: 500, random: () => 0.5 });
     const r = await c.attempt("DescribeTags");
     expect(r.envelope?.Code).toBe(320050002);
     expect(r.attempts).toBe(6);
     expect(seen).toHaveLength(6);
-    // Half (random 0.5) of min(500, 100 * 2^(n-1)).
-    expect(waits).toEqual([50, 100, 200, 250, 250]);
-    expect(r.backoffMs).toBe(850);
+    // Three quarters (half fixed + random 0.5 of the other half) of min(500, 100 * 2^(n-1)).
+    expect(waits).toEqual([75, 150, 300, 375, 375]);
+    expect(r.backoffMs).toBe(1275);
     script = [() => env(320000002), () => env(320000002), () => env(0, {})];
     await expect(client({ maxAttempts: 2 }).c.call("DescribeTags")).rejects.toMatchObject({
       code: 320000002,
@@ -99,10 +99,16 @@ describe("ServerApiClient", () => {
     });
   });
 
-  it("jitter spans the whole window: random 0 waits nothing, random ~1 nearly the cap", () => {
-    expect(client({ random: () => 0 }).c.backoff(3)).toBe(0);
+  it("jitter spans the upper half of the window: random 0 waits half the cap, random ~1 nearly all of it", () => {
+    expect(client({ random: () => 0, baseDelayMs: 100 }).c.backoff(3)).toBe(200);
     expect(client({ random: () => 0.999, baseDelayMs: 100, maxDelayMs: 2000 }).c.backoff(3)).toBe(399);
-    expect(client({ random: () => 0.999, baseDelayMs: 100, maxDelayMs: 2000 }).c.backoff(30)).toBe(1998);
+    expect(client({ random: () => 0.999, baseDelayMs: 100, maxDelayMs: 2000 }).c.backoff(30)).toBe(1999);
+  });
+
+  it("the default retries always outwait a whole second, the vendor's QPS window, even with no luck", () => {
+    const { c } = client({ random: () => 0 });
+    const waited = [1, 2, 3, 4].reduce((a, n) => a + c.backoff(n), 0);
+    expect(waited).toBe(1875);
   });
 
   it("never retries a signature error, an illegal param or an invalid id", async () => {

@@ -19,10 +19,14 @@ import {
 //   learn from, is the caller's problem (their clock or a proxy), reported as is. Skew under 10 minutes is
 //   never corrected: the server accepts it, and a Date header only has whole seconds.
 // - Retry: 320000002 (over the QPS) and 320050002 (system busy), HTTP 5xx answers that are not the API's
-//   envelope, timeouts and connection failures are retried with capped exponential backoff and full jitter
-//   (delay = random(0, min(maxDelayMs, baseDelayMs * 2^(n-1)))), at most `maxAttempts` attempts in all.
-//   Jitter spreads a fleet of backends that were refused in the same second over the next ones instead of
-//   having them retry in lock step. Every request is a GET that reads, so retrying is always safe.
+//   envelope, timeouts and connection failures are retried with capped exponential backoff and "equal
+//   jitter": with cap = min(maxDelayMs, baseDelayMs * 2^(n-1)), delay = cap/2 + random(0, cap/2); at most
+//   `maxAttempts` attempts in all. Why not full jitter (random(0, cap)): the vendor counts its 200/s in whole
+//   seconds, so a refused backend must wait into the next second, and full jitter may draw near-zero waits
+//   until the budget is spent inside the same second. The fixed half guarantees 125 + 250 + 500 + 1000 =
+//   1875 ms over the default four retries, past any second boundary; the random half still spreads a fleet
+//   refused in the same second instead of having them retry in lock step. Every request is a GET that reads,
+//   so retrying is always safe.
 // - Never retried: signature errors (100000005: a wrong secret stays wrong), illegal params, invalid ids,
 //   vendor errors; the other system errors (320050000/3/4) ask for the vendor's support, not a retry.
 
@@ -37,7 +41,7 @@ export interface ServerApiClientOptions {
   roomId?: string;
   /** VendorId common param; default 0 (left out of the query). */
   vendorId?: number;
-  /** Attempts per call in all, first included (default 4). */
+  /** Attempts per call in all, first included (default 5). */
   maxAttempts?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
@@ -85,7 +89,7 @@ export class ServerApiCallError extends Error {
   }
 }
 
-const DEFAULTS = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 2000, timeoutMs: 10_000 };
+const DEFAULTS = { maxAttempts: 5, baseDelayMs: 250, maxDelayMs: 2000, timeoutMs: 10_000 };
 
 export class ServerApiClient {
   /** What the client adds to its own clock to get the server's (learned from a 100000004 answer), ms. */
@@ -139,10 +143,10 @@ export class ServerApiClient {
     return `${this.o.baseUrl.replace(/\/+$/, "")}/?${q}`;
   }
 
-  /** Full jitter over a capped exponential: the wait before attempt `n + 1` after `n` failed ones. */
+  /** Equal jitter over a capped exponential: the wait before attempt `n + 1` after `n` failed ones. */
   backoff(n: number): number {
     const cap = Math.min(this.o.maxDelayMs, this.o.baseDelayMs * 2 ** (n - 1));
-    return Math.floor(this.random() * cap);
+    return Math.floor(cap / 2 + this.random() * (cap / 2));
   }
 
   /** Calls an action with retries; never throws for API or transport failures (see `call`). */
