@@ -1,7 +1,9 @@
 import { type TSchema, Type } from "@sinclair/typebox";
 import type { ServerApiAction } from "../../protocol/server-api.ts";
 import type { Session } from "../auth/sessions.ts";
+import { ALL_VENDORS } from "../content/command.ts";
 import { dispatch } from "../content/dispatch.ts";
+import { isVendorId } from "../content/params.ts";
 import { PlusHistory } from "../content/plus-history.ts";
 import { COMMAND_SCHEMAS } from "../content/schemas.ts";
 import type { SimContext } from "../context.ts";
@@ -159,7 +161,8 @@ const lyricAction: ServerAction = {
   data: lyricData,
   run(ctx) {
     const songId = ctx.params.song_id as string;
-    if (!(ctx.app.vendors ?? [0, 1, 2, 4]).includes(ctx.vendor)) {
+    if (!isVendorId(ctx.vendor)) throw new VendorError(1017071, `vendor id invalid: ${ctx.vendor}`);
+    if (!(ctx.app.vendors ?? ALL_VENDORS).includes(ctx.vendor)) {
       throw new VendorError(1017052, `vendor ${ctx.vendor} not enabled`);
     }
     const f = ctx.sim.catalog.get(songId);

@@ -245,6 +245,8 @@ describe("actions", () => {
     expect(tag.body).toMatchObject({ Code: 320000004, Message: expect.stringContaining("TagId") });
     expect((await api("DescribeTags", {}, { extra: { VendorId: "3" } })).body.Code).toBe(320040001);
     expect((await api("DescribeTags", {}, { extra: { VendorId: "x" } })).body.Code).toBe(320040001);
+    const v3 = await api("DescribeSongLyric", { SongId: "1" }, { extra: { VendorId: "3" } });
+    expect(v3.body.Code).toBe(320040001);
     // The action does not exist for the vendor; the vendor is not enabled for the app.
     const v2 = await api("QuerySongsCopyright", { SongsId: ["1"] }, { extra: { VendorId: "2" } });
     expect(v2.body.Code).toBe(320010014);
