@@ -4,9 +4,9 @@ import { serverApiSignature } from "./server-api.ts";
 describe("serverApiSignature", () => {
   it("matches the vendor's published example (accessing-server-apis, Go sample)", () => {
     // appId 12345, nonce 4fd24687296dd9f3, secret 9193cc662a4c0ec135ec71fb57194b38, 2021-03-08 15:02:23.
-    expect(serverApiSignature(12345, "4fd24687296dd9f3", "9193cc662a4c0ec135ec71fb57194b38", 1615186943)).toBe(
-      "43e5cfcca828314675f91b001390566a",
-    );
+    expect(
+      serverApiSignature(12345, "4fd24687296dd9f3", "9193cc662a4c0ec135ec71fb57194b38", 1615186943),
+    ).toBe("43e5cfcca828314675f91b001390566a");
   });
   it("changes with every input", () => {
     const base = serverApiSignature(1, "n", "s".repeat(32), 10);
