@@ -17,7 +17,7 @@ export type LoadOptions = Pick<Options, "vus" | "duration" | "iterations" | "sta
 };
 
 /** Which user code one iteration runs: the reference pipeline, a bare music flow, the conformance cases. */
-export type VuKind = "pipeline" | "music" | "conformance";
+export type VuKind = "pipeline" | "music" | "conformance" | "backend";
 
 export interface Population {
   /**

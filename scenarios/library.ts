@@ -17,6 +17,7 @@ export const BUILT_IN = [
   "rooms-250",
   "token-renewal",
   "vendor-mix",
+  "backend",
 ] as const;
 
 export class ScenarioLoadError extends Error {

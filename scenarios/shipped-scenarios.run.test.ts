@@ -110,7 +110,7 @@ beforeAll(async () => {
 
 describe("every shipped scenario runs in CI", () => {
   it("each has a short form here or a test file of its own", () => {
-    const own = ["smoke", "conformance", "vendor-mix"];
+    const own = ["smoke", "conformance", "vendor-mix", "backend"];
     expect([...shortNames, ...own].sort()).toEqual([...BUILT_IN].sort());
   });
 

@@ -57,6 +57,8 @@ export const SHORT_FORMS: Record<BuiltIn, ShortForm | null> = {
   },
   // Its own test file runs it (vendor-mix.test.ts: a short form whose outage and lossy media still happen).
   "vendor-mix": null,
+  // Its own test file runs it (backend.test.ts: a few seconds of arrivals against the embedded simulator).
+  backend: null,
   "rooms-250": {
     time: 0.08,
     load: 0.008,

@@ -51,7 +51,7 @@ describe("validate(): every problem of a scenario at once", () => {
         expect.stringMatching(/^options\.scenarios\.default\.duration: "forever" is not a duration/),
         expect.stringMatching(/^options\.thresholds\["ttfa_ms"\]\[0\]: "p\(95\) < soon" is not a threshold/),
         expect.stringMatching(/^options\.thresholds\["nope"\]: "nope" is not a metric/),
-        expect.stringMatching(/^ktv\.vu: must be "pipeline", "music" or "conformance"/),
+        expect.stringMatching(/^ktv\.vu: must be "pipeline", "music", "conformance" or "backend"/),
         expect.stringMatching(/^ktv\.population\.size: unknown field/),
         expect.stringMatching(/^ktv\.population\.singersPerRoom: 3 is more than usersPerRoom \(2\)/),
         expect.stringMatching(/^ktv\.shareRatio: must be a number in 0\.\.1/),

@@ -70,8 +70,8 @@ export function validateScenario(input: unknown): string[] {
 function validateKtv(k: Record<string, unknown>): string[] {
   const ch = new Checks("ktv");
   ch.onlyKeys(k, KTV);
-  if (k.vu !== undefined && !["pipeline", "music", "conformance"].includes(k.vu as string)) {
-    ch.fail("vu", `must be "pipeline", "music" or "conformance", got ${show(k.vu)}`);
+  if (k.vu !== undefined && !["pipeline", "music", "conformance", "backend"].includes(k.vu as string)) {
+    ch.fail("vu", `must be "pipeline", "music", "conformance" or "backend", got ${show(k.vu)}`);
   }
   const sub = (field: string, keys: string[], check: (c: Checks, o: Record<string, unknown>) => void) => {
     const v = k[field];

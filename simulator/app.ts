@@ -28,6 +28,8 @@ import opsRoutes from "./ops/routes.ts";
 import { DEV_APP, resolveOptions, type SimOptions } from "./options.ts";
 import resourceRoutes from "./resources/routes.ts";
 import { createResourceStore } from "./resources/store.ts";
+import { withServerApiActions } from "./server-api/openapi.ts";
+import serverApiRoutes from "./server-api/routes.ts";
 
 export interface Simulator {
   app: FastifyInstance;
@@ -144,10 +146,12 @@ export async function buildSimulator(
         { name: "vendor", description: "content center, resources, lyrics, download" },
         { name: "admin", description: "simulator control (loopback only by default)" },
         { name: "ops", description: "health, metrics, docs" },
+        { name: "server-api", description: "the vendor's server-side KTV REST API (GET /?Action=...)" },
       ],
     },
     // Each extended command's params and answer, from the schemas the dispatcher checks params with.
-    transformObject: (d) => ("openapiObject" in d ? withExtendedCommands(d.openapiObject) : d.swaggerObject),
+    transformObject: (d) =>
+      "openapiObject" in d ? withServerApiActions(withExtendedCommands(d.openapiObject)) : d.swaggerObject,
   });
   app.addHook("preHandler", faultHook);
   observeRequests(app);
@@ -161,6 +165,7 @@ export async function buildSimulator(
   await app.register(mediaRoutes);
   await app.register(adminRoutes);
   await app.register(faultRoutes);
+  await app.register(serverApiRoutes);
   await app.ready();
   return { app, ctx };
 }

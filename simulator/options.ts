@@ -9,6 +9,8 @@ export interface AppConfig {
   token_secret: string;
   /** Requests per second this app may make to the vendor API (token bucket); 0 = unlimited. */
   rate_limit_rps?: number;
+  /** Server REST API: requests per second per action (default 200, the vendor's; 0 = unlimited). */
+  server_api_qps?: number;
   /** Billing modes this app has a monthly plan for: 1 user-monthly, 2 room-monthly. */
   monthly_plans?: number[];
   /** Vendors enabled for this app (default all: 0,1,2,4). */

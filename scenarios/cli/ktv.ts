@@ -1,6 +1,7 @@
 #!/usr/bin/env -S node --import tsx
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { registerSingCommand } from "../../reference/cli/sing-command.ts";
+import { registerServerApiCommand } from "../../reference/server-api/command.ts";
 import { registerReportCommands } from "../../reports/cli.ts";
 import { registerTokenCommand } from "../../simulator/auth/token-command.ts";
 import { registerSimCommand } from "../../simulator/cli.ts";
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerSimCommand(program);
   registerTokenCommand(program);
+  registerServerApiCommand(program);
   registerSingCommand(program);
   registerReportCommands(program);
   registerRunCommand(program);

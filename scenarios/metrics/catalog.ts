@@ -93,6 +93,14 @@ export const METRICS = {
   vendor_request_errors: counter("count", "vendor attempts without a success answer, by route", ["route"]),
   vendor_requests_unanswered: counter("count", "vendor attempts without a whole answer, by route", ["route"]),
   vendor_request_ms: trend("ms", "one vendor attempt, to the end of its body, by route", ["route"]),
+  // The server REST API (ktv.vu "backend"): per action, each call with its retries folded in.
+  server_api_calls: counter("count", "server API calls (GET /?Action=), by action", ["action"]),
+  server_api_retries: counter("count", "server API attempts after the first (320000002 / 320050002 / 5xx)", [
+    "action",
+  ]),
+  server_api_ms: trend("ms", "one server API call, first attempt to answer, backoffs included, by action", [
+    "action",
+  ]),
   // ktv.mix: one run requests in several billing modes and vendors; the billing check compares each.
   billable_by_mode: counter("count", "billable_requests by the billing mode requested in", ["billing_mode"]),
   billable_by_vendor: counter("count", "billable_requests by the vendor requested from", ["vendor_id"]),

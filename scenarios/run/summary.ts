@@ -16,6 +16,7 @@ import type { Breach } from "../thresholds/evaluate.ts";
 import { capacityModel } from "./capacity.ts";
 import type { RunEnvironment } from "./environment.ts";
 import { extraCounters, summaryMetrics } from "./series.ts";
+import { serverApiSummary } from "./server-api-summary.ts";
 
 // summary.json from a finished run's merged samples (reports/format.ts RunSummary, plus additive fields:
 // counters.failed_iterations, failed_iterations_by_code and ledger_rows, capacity.extrapolated, checks,
@@ -98,6 +99,7 @@ export function buildSummary(i: SummaryInput): RunSummary & Record<string, unkno
     ),
     environment: i.environment,
     histograms: histogramsOf(total),
+    ...serverApiSummary(total, durationS),
     mix_frame_ms: FRAME_MS,
     checks: i.checks ?? [],
     ...(conformance.length > 0 ? { conformance } : {}),

@@ -1,4 +1,5 @@
 import type { VuKind } from "../format.ts";
+import { createBackendVu } from "./backend.ts";
 import { createConformanceVu } from "./conformance.ts";
 import { createMusicVu } from "./music.ts";
 import { createPipelineVu } from "./pipeline.ts";
@@ -10,4 +11,5 @@ export const VU_KINDS: Record<VuKind, VuFactory> = {
   pipeline: createPipelineVu,
   music: createMusicVu,
   conformance: createConformanceVu,
+  backend: createBackendVu,
 };

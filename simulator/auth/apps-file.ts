@@ -21,6 +21,7 @@ const KNOWN_KEYS = [
   "app_sign",
   "token_secret",
   "rate_limit_rps",
+  "server_api_qps",
   "monthly_plans",
   "vendors",
   "scenes",
@@ -107,6 +108,13 @@ export function parseApps(json: unknown, source = "apps"): AppConfig[] {
     ) {
       problem("rate_limit_rps", `must be a number in 0..${MAX_RPS} (0 = unlimited)`);
     }
+    const qps = e.server_api_qps;
+    if (
+      qps !== undefined &&
+      (typeof qps !== "number" || !Number.isInteger(qps) || qps < 0 || qps > MAX_RPS)
+    ) {
+      problem("server_api_qps", `must be an integer in 0..${MAX_RPS} (0 = unlimited)`);
+    }
     const monthly_plans = intList(e.monthly_plans, MONTHLY_PLANS, "monthly_plans", problem);
     const vendors = intList(e.vendors, VENDOR_IDS, "vendors", problem);
     const scenes = intList(e.scenes, SCENES, "scenes", problem);
@@ -118,6 +126,7 @@ export function parseApps(json: unknown, source = "apps"): AppConfig[] {
       token_secret: token_secret as string,
     };
     if (rate_limit_rps !== undefined) app.rate_limit_rps = rate_limit_rps as number;
+    if (qps !== undefined) app.server_api_qps = qps as number;
     if (monthly_plans) app.monthly_plans = monthly_plans;
     if (vendors) app.vendors = vendors;
     if (scenes) app.scenes = scenes;

@@ -110,9 +110,12 @@ interface Snapshot {
   base: number;
 }
 
-/** Faults apply to the vendor API surfaces (/v1/...), never to admin or ops: an outage must stay switchable. */
+/**
+ * Faults apply to the vendor API surfaces (/v1/..., and the server REST API at GET /), never to admin or ops:
+ * an outage must stay switchable.
+ */
 export function isFaultableRoute(route: string): boolean {
-  return route.startsWith("/v1/", route.indexOf(" ") + 1);
+  return route.startsWith("/v1/", route.indexOf(" ") + 1) || route === "GET /";
 }
 
 /** Phases whose faults do something when they start or end. */

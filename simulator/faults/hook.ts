@@ -18,6 +18,8 @@ function paramsOf(p: unknown): Record<string, unknown> {
 }
 
 function describe(req: FastifyRequest, url: string): FaultRequest {
+  // A route whose request names things its own way (the server REST API's PascalCase query) described it.
+  if (req.faultSubject) return { route: `${req.method} ${url}`, ...req.faultSubject };
   const body = (typeof req.body === "object" && req.body !== null ? req.body : {}) as Record<string, unknown>;
   const params = paramsOf(body.params);
   const query = (req.query ?? {}) as Record<string, unknown>;
@@ -60,6 +62,8 @@ declare module "fastify" {
   interface FastifyRequest {
     /** This request's fault key (engine.ts), for the follow-up decisions of the resource and CDN surfaces. */
     faultKey?: string;
+    /** Set by a route's own earlier hook when its request does not use the SDK path's names (server-api/). */
+    faultSubject?: Omit<FaultRequest, "route">;
   }
 }
 

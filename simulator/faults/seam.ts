@@ -10,6 +10,8 @@ export interface FaultRequest {
   route: string;
   /** Extended command where the route has one. */
   command?: string;
+  /** Server REST API action (GET /?Action=). */
+  action?: string;
   app_id?: number;
   user_id?: string;
   vendor_id?: number;

@@ -21,6 +21,13 @@ export const Selector = Type.Object(
     command: Type.Optional(
       Type.String({ pattern: "^/", maxLength: 128, description: 'extended command, e.g. "/search/song"' }),
     ),
+    action: Type.Optional(
+      Type.String({
+        pattern: "^[A-Z][A-Za-z]+$",
+        maxLength: 64,
+        description: 'server REST API action (GET /?Action=), e.g. "QuerySongsCopyright"',
+      }),
+    ),
     vendor_id: Type.Optional(
       Type.Integer({ minimum: 0, maximum: 4, description: "vendor_id of the request" }),
     ),
@@ -77,6 +84,7 @@ export function compileSelector(sel: Selector | undefined, lane: Lane): Matcher 
   const tests: Matcher[] = [];
   if (sel.route !== undefined) tests.push(routeTest(sel.route));
   if (sel.command !== undefined) tests.push((r) => r.command === sel.command);
+  if (sel.action !== undefined) tests.push((r) => r.action === sel.action);
   if (sel.app_id !== undefined) tests.push((r) => r.app_id === sel.app_id);
   if (sel.vendor_id !== undefined) tests.push((r) => r.vendor_id === sel.vendor_id);
   if (sel.resource_type !== undefined) tests.push((r) => r.resource_type === sel.resource_type);

@@ -2,7 +2,8 @@ import type { FastifyInstance } from "fastify";
 import { VENDOR_ROUTES, vendorRouteIndex } from "../../protocol/vendor-routes.ts";
 
 // Envelopes are serialized with `code` first, so the code can be read off the payload's prefix without parsing.
-const CODE_PREFIX = /^\{"code":(-?\d+)/;
+// The server REST API's envelopes start with "Code" instead (server-api/routes.ts).
+const CODE_PREFIX = /^\{"[Cc]ode":(-?\d+)/;
 
 /** Counts every answer by route, status and envelope code (and by vendor route), and times it. */
 export function observeRequests(app: FastifyInstance): void {
