@@ -18,6 +18,7 @@ import { VendorError } from "./errors.ts";
 import { createFaultEngine } from "./faults/engine.ts";
 import { faultHook } from "./faults/hook.ts";
 import faultRoutes from "./faults/routes.ts";
+import { envelopeClientErrors } from "./http.ts";
 import { openLedger } from "./ledger/sqlite-ledger.ts";
 import { listenLocalSocket } from "./local-socket.ts";
 import lyricsRoutes from "./lyrics/routes.ts";
@@ -47,10 +48,12 @@ export async function buildSimulator(
   const clock = options.clock ?? systemClock();
   const reqPrefix = randomBytes(4).toString("hex");
   let reqSeq = 0;
+  const nextReqId = () => `${reqPrefix}-${(++reqSeq).toString(36)}`;
   const app = Fastify({
     logger: { level: options.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) },
     bodyLimit: options.bodyLimit,
-    genReqId: () => `${reqPrefix}-${(++reqSeq).toString(36)}`,
+    genReqId: nextReqId,
+    clientErrorHandler: envelopeClientErrors(nextReqId),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     // Keep-alive connections from load generators must not pin the process on close.
     forceCloseConnections: true,

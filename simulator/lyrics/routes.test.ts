@@ -154,7 +154,13 @@ describe("KRC route", () => {
 
     // A token for a song without word-timed lyrics (the routes issue none; see the next test) answers 1017048.
     const plain = findSong((f) => !f.has_krc);
-    const { krc_token } = sim.ctx.resources.krc.issue(plain.item.song_id, 0, DEV_APP.app_id, "alice", clock.now());
+    const { krc_token } = sim.ctx.resources.krc.issue(
+      plain.item.song_id,
+      0,
+      DEV_APP.app_id,
+      "alice",
+      clock.now(),
+    );
     expect((await krc(alice, krc_token)).body.code).toBe(1017048);
 
     clock.advance(KRC_TTL + 1);
