@@ -18,7 +18,7 @@ import { VendorError } from "./errors.ts";
 import { createFaultEngine } from "./faults/engine.ts";
 import { faultHook } from "./faults/hook.ts";
 import faultRoutes from "./faults/routes.ts";
-import { envelopeClientErrors } from "./http.ts";
+import { envelopeClientErrors, installRouteFallbacks } from "./http.ts";
 import { openLedger } from "./ledger/sqlite-ledger.ts";
 import { listenLocalSocket } from "./local-socket.ts";
 import lyricsRoutes from "./lyrics/routes.ts";
@@ -129,12 +129,7 @@ export async function buildSimulator(
     req.log.error({ err }, "unexpected error");
     return reply.code(500).send(errorEnvelope(req.id, 1017099));
   });
-  app.setNotFoundHandler((req, reply) => {
-    req.log.info({ url: req.url }, "no such route");
-    return reply
-      .code(404)
-      .send(errorEnvelope(req.id, 1017040, `no route ${req.method} ${req.url.split("?")[0]}`));
-  });
+  installRouteFallbacks(app);
 
   await app.register(swagger, {
     openapi: {

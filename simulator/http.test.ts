@@ -107,3 +107,50 @@ describe("client errors before a request exists", () => {
     }
   });
 });
+
+describe("methods a route does not serve", () => {
+  it("answer 405 with Allow and the envelope, for every route the simulator serves", async () => {
+    const doc = (await (await fetch(`${sim.url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const all = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+    let checked = 0;
+    for (const template of Object.keys(doc.paths)) {
+      // A concrete path for the template: every {param} filled in.
+      const path = template.replace(/\{[^}]+\}/g, "x1");
+      // Served by this template or another one the path also matches (/admin/faults/reset is also /{id}).
+      const served = Object.entries(doc.paths)
+        .filter(([t]) => t === template || new RegExp(`^${t.replace(/\{[^}]+\}/g, "[^/]+")}$`).test(path))
+        .flatMap(([, o]) => Object.keys(o).map((m) => m.toUpperCase()));
+      for (const method of all.filter((m) => !served.includes(m))) {
+        const r = await fetch(sim.url + path, {
+          method,
+          // A body that would not parse: the answer must still be 405, not a 400 for the body.
+          ...(method === "GET" ? {} : { body: "{not json", headers: { "content-type": "application/json" } }),
+        });
+        const body = await r.json();
+        expect(r.status, `${method} ${path}`).toBe(405);
+        const allow = (r.headers.get("allow") ?? "").split(", ");
+        for (const m of served) expect(allow, `${method} ${path}`).toContain(m);
+        expect(allow).not.toContain(method);
+        expect(body).toMatchObject({ code: 1017040, data: null });
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(50);
+  });
+
+  it("lists HEAD wherever GET is served, and a path no route serves stays 404", async () => {
+    const r = await fetch(`${sim.url}/healthz`, { method: "POST" });
+    expect(r.status).toBe(405);
+    expect(r.headers.get("allow")).toBe("GET, HEAD");
+    const none = await fetch(`${sim.url}/no/such/path`, {
+      method: "POST",
+      body: "{not json",
+      headers: { "content-type": "application/json" },
+    });
+    expect(none.status).toBe(404);
+    expect(none.headers.get("allow")).toBeNull();
+    expect(await none.json()).toMatchObject({ code: 1017040, data: null });
+  });
+});

@@ -103,3 +103,70 @@ export function envelopeClientErrors(nextRequestId: () => string) {
     });
   };
 }
+
+// A path the simulator serves under other methods answers 405 with `Allow` (RFC 9110 §15.5.6), any other
+// unknown path 404, both in the envelope. Routes are indexed as they are registered (the onRoute hook sees
+// every route, in every plugin), and the answer is given in onRequest, before any body is parsed: a bad JSON
+// body on a wrong method must not turn the answer into a 400.
+interface RoutePattern {
+  re: RegExp;
+  methods: Set<string>;
+}
+
+function patternOf(url: string): RegExp {
+  const src = url
+    .split("/")
+    .map((seg) => {
+      if (seg === "*") return ".*";
+      if (seg.startsWith(":")) return "[^/]+";
+      return seg.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    })
+    .join("/");
+  return new RegExp(`^${src}$`);
+}
+
+/** Methods the simulator serves for a concrete path (sorted, HEAD wherever GET is), or [] for none. */
+export type AllowedMethods = (path: string) => string[];
+
+/**
+ * Installs the 404 / 405 answers; call before registering routes. Returns the path -> methods look-up (the
+ * OpenAPI crawl test and the fuzzers use it too).
+ */
+export function installRouteFallbacks(app: FastifyInstance): AllowedMethods {
+  const patterns = new Map<string, RoutePattern>();
+  app.addHook("onRoute", (route) => {
+    const p = patterns.get(route.url) ?? { re: patternOf(route.url), methods: new Set<string>() };
+    for (const m of Array.isArray(route.method) ? route.method : [route.method]) p.methods.add(m);
+    if (p.methods.has("GET")) p.methods.add("HEAD");
+    patterns.set(route.url, p);
+  });
+  const allowed: AllowedMethods = (path) => {
+    const out = new Set<string>();
+    for (const p of patterns.values()) if (p.re.test(path)) for (const m of p.methods) out.add(m);
+    return [...out].sort();
+  };
+  // Callback style and an early return: this runs on every request, and costs one property read when routed.
+  app.addHook("onRequest", (req, reply, done) => {
+    if (!req.is404) {
+      done();
+      return;
+    }
+    const path = req.url.split("?")[0] ?? req.url;
+    const methods = allowed(path);
+    if (methods.length > 0) {
+      req.log.info({ url: req.url, allow: methods }, "method not allowed");
+      reply
+        .code(405)
+        .header("allow", methods.join(", "))
+        .send(errorEnvelope(req.id, 1017040, `method ${req.method} not allowed on ${path}`));
+      return;
+    }
+    req.log.info({ url: req.url }, "no such route");
+    reply.code(404).send(errorEnvelope(req.id, 1017040, `no route ${req.method} ${path}`));
+  });
+  // Reached only if the onRequest answer above did not happen (kept so a 404 is never fastify's own shape).
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send(errorEnvelope(req.id, 1017040, `no route ${req.method} ${req.url.split("?")[0]}`)),
+  );
+  return allowed;
+}
