@@ -23,6 +23,7 @@ import { openLedger } from "./ledger/sqlite-ledger.ts";
 import { listenLocalSocket } from "./local-socket.ts";
 import lyricsRoutes from "./lyrics/routes.ts";
 import mediaRoutes from "./media/routes.ts";
+import { declareErrorStatuses } from "./ops/error-statuses.ts";
 import { createMetrics, observeChunkCache, observeLedger } from "./ops/metrics.ts";
 import { observeRequests } from "./ops/observe.ts";
 import opsRoutes from "./ops/routes.ts";
@@ -130,6 +131,7 @@ export async function buildSimulator(
     return reply.code(500).send(errorEnvelope(req.id, 1017099));
   });
   installRouteFallbacks(app);
+  declareErrorStatuses(app);
 
   await app.register(swagger, {
     openapi: {
