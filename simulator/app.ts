@@ -23,7 +23,7 @@ import { openLedger } from "./ledger/sqlite-ledger.ts";
 import { listenLocalSocket } from "./local-socket.ts";
 import lyricsRoutes from "./lyrics/routes.ts";
 import mediaRoutes from "./media/routes.ts";
-import { declareErrorStatuses } from "./ops/error-statuses.ts";
+import { withErrorStatuses } from "./ops/error-statuses.ts";
 import { createMetrics, observeChunkCache, observeLedger } from "./ops/metrics.ts";
 import { observeRequests } from "./ops/observe.ts";
 import opsRoutes from "./ops/routes.ts";
@@ -131,7 +131,6 @@ export async function buildSimulator(
     return reply.code(500).send(errorEnvelope(req.id, 1017099));
   });
   installRouteFallbacks(app);
-  declareErrorStatuses(app);
 
   await app.register(swagger, {
     openapi: {
@@ -146,6 +145,8 @@ export async function buildSimulator(
         { name: "ops", description: "health, metrics, docs" },
       ],
     },
+    // Every error status each route can answer, derived from its guards and handler (ops/error-statuses.ts).
+    transform: withErrorStatuses,
     // Each extended command's params and answer, from the schemas the dispatcher checks params with.
     transformObject: (d) => ("openapiObject" in d ? withExtendedCommands(d.openapiObject) : d.swaggerObject),
   });

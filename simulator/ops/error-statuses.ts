@@ -1,11 +1,11 @@
-import type { FastifyInstance, RouteOptions } from "fastify";
+import type { RouteOptions } from "fastify";
 import { requireAdminAccess } from "../admin/loopback.ts";
 import { requireApp, requireSession } from "../auth/guards.ts";
 import { errorEnvelopeSchema } from "../http.ts";
 
 // The OpenAPI document must list every status a route can answer (issue 12: it listed 200 and little else).
-// Written by hand, such lists drift, so each route's error statuses are derived when it is registered (an
-// onRoute hook, before @fastify/swagger reads the schema) from what decides them in the code:
+// Written by hand, such lists drift, so each route's error statuses are derived when the document is built
+// (@fastify/swagger's transform, which sees each route's options) from what decides them in the code:
 // - every route: 400 (a query, params or body the schema refuses, an undecodable URL), 431 (headers over
 //   node's limit, answered in the envelope by http.ts) and 500 (1017099, an unexpected error);
 // - a route that takes a body (POST, PUT, PATCH, DELETE): 413 (over --body-limit) and 415 (a content type
@@ -61,18 +61,26 @@ export function errorStatusesOf(route: RouteOptions): number[] {
   return [...out].sort((a, b) => a - b);
 }
 
-/** Installs the derivation; call before registering routes (and before @fastify/swagger reads them). */
-export function declareErrorStatuses(app: FastifyInstance): void {
-  app.addHook("onRoute", (route) => {
-    route.schema ??= {};
-    const schema = route.schema as { response?: Record<string, unknown> };
-    // A route that documented no answer keeps swagger's "Default Response" for its success (an empty schema:
-    // the payload is serialized as before, by JSON.stringify, or sent as is when it is text).
-    schema.response ??= { 200: { description: "Default Response" } };
-    const response = schema.response;
-    for (const s of errorStatusesOf(route)) {
-      // A status the route documents itself (a 304, a 206, its own error schema) keeps its own entry.
-      if (response[s] === undefined && response[String(s)] === undefined) response[s] = errorEnvelopeSchema;
-    }
-  });
+/**
+ * @fastify/swagger's `transform`: the route's documented schema with its error statuses added. Only the
+ * document changes: the route's own response schemas (and so its serializers) stay what the route declared,
+ * so a plugin answering in another envelope (PascalCase, say) is never reshaped by this.
+ */
+export function withErrorStatuses(arg: { schema?: unknown; url: string; route: RouteOptions }): {
+  schema: Record<string, unknown>;
+  url: string;
+} {
+  const schema = { ...((arg.schema ?? {}) as Record<string, unknown>) };
+  // A route that documented no answer keeps swagger's "Default Response" for its success.
+  const response: Record<string, unknown> = {
+    ...((schema.response as Record<string, unknown> | undefined) ?? {
+      200: { description: "Default Response" },
+    }),
+  };
+  for (const s of errorStatusesOf(arg.route)) {
+    // A status the route documents itself (a 304, a 206, its own error schema) keeps its own entry.
+    if (response[s] === undefined && response[String(s)] === undefined) response[s] = errorEnvelopeSchema;
+  }
+  schema.response = response;
+  return { schema, url: arg.url };
 }
