@@ -76,6 +76,18 @@ describe("client errors before a request exists", () => {
     expect((last.body as { request_id: string }).request_id).not.toBe("");
   });
 
+  it("answers a pipelined earlier request in full before the 431 (node parses both at once)", async () => {
+    const huge = `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: ${"a".repeat(20_000)}\r\n\r\n`;
+    const r = await exchange([healthz + huge]);
+    expect(r.closed).toBe(true);
+    expect(r.text.slice(0, 200)).toMatch(/^HTTP\/1.1 200 /);
+    expect(r.text).toContain('{"ok":true}');
+    const last = lastResponse(r.text);
+    expect(last.status).toBe(431);
+    expect(r.text.indexOf("HTTP/1.1 431")).toBeGreaterThan(r.text.indexOf('{"ok":true}'));
+    expect(last.body).toMatchObject({ code: 1017040, data: null });
+  });
+
   it("answers a malformed request line with 400 and the envelope, and closes", async () => {
     const r = await exchange(["NOT AN HTTP REQUEST\r\n\r\n"]);
     expect(r.closed).toBe(true);

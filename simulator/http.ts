@@ -44,8 +44,8 @@ export const authHeaders = Type.Object(
 // line, a header timeout) reach the server's 'clientError' event with only the socket. Fastify's default
 // answer is its own JSON shape and no `Connection: close`, then destroys the socket: a keep-alive client sees
 // its connection vanish with no warning. Node's own default (lib/_http_server.js socketOnError) is the model
-// here: write only when the socket is writable and no response of an earlier request on it has begun (raw
-// bytes in the middle of one would corrupt it), status per error code, then close.
+// here (status per error code, then close), except that the answer waits for a pipelined earlier request's
+// response instead of cutting or pre-empting it.
 const CLIENT_ERROR_STATUS: Record<string, number> = {
   HPE_HEADER_OVERFLOW: 431,
   HPE_CHUNK_EXTENSIONS_OVERFLOW: 413,
@@ -73,34 +73,49 @@ export function clientErrorResponse(code: string | undefined, requestId: string)
 interface ClientErrorSocket {
   writable: boolean;
   destroyed: boolean;
-  _httpMessage?: { headersSent?: boolean } | null;
+  _httpMessage?: { writableFinished?: boolean; once(event: "finish", cb: () => void): unknown } | null;
   end(data: Buffer, cb?: () => void): unknown;
   destroy(err?: Error): unknown;
 }
 
 /** Fastify's `clientErrorHandler` (the server's 'clientError' listener): answers in the envelope and closes. */
 export function envelopeClientErrors(nextRequestId: () => string) {
+  // The parser stays in error after its first error: later data on the socket raises 'clientError' again.
+  const answering = new WeakSet<object>();
   return function onClientError(
     this: FastifyInstance,
     err: Error & { code?: string },
     socket: ClientErrorSocket,
   ): void {
-    // A reset peer or an already-destroyed socket: nobody to answer.
-    if (err.code === "ECONNRESET" || socket.destroyed) return;
-    if (!socket.writable || socket._httpMessage?.headersSent) {
+    // A reset peer, an already-destroyed socket, or one already being answered: nothing more to say.
+    if (err.code === "ECONNRESET" || socket.destroyed || answering.has(socket)) return;
+    if (!socket.writable) {
       socket.destroy(err);
       return;
     }
+    answering.add(socket);
     const requestId = nextRequestId();
     this.log.info({ code: 1017040, err_code: err.code, request_id: requestId }, "client error");
-    // end() flushes the answer; the listener must leave the socket closing, and a peer that never reads must
-    // not keep it: destroy once flushed, or after a short grace.
-    const grace = setTimeout(() => socket.destroy(), 5_000);
-    grace.unref();
-    socket.end(clientErrorResponse(err.code, requestId), () => {
-      clearTimeout(grace);
-      socket.destroy();
-    });
+    const answer = () => {
+      if (socket.destroyed) return;
+      // end() flushes the answer; a peer that never reads must not keep the socket: destroy once flushed, or
+      // after a short grace.
+      const grace = setTimeout(() => socket.destroy(), 5_000);
+      grace.unref();
+      socket.end(clientErrorResponse(err.code, requestId), () => {
+        clearTimeout(grace);
+        socket.destroy();
+      });
+    };
+    // A pipelined earlier request on this connection is still being answered (node parsed both in one go): its
+    // response goes out whole first. Written now, the error would land inside it, or before it and be taken
+    // for its answer (node's own default destroys or pre-empts it, losing a request the client sent fine).
+    const inFlight = socket._httpMessage;
+    if (inFlight && !inFlight.writableFinished) {
+      inFlight.once("finish", answer);
+      return;
+    }
+    answer();
   };
 }
 
