@@ -88,6 +88,22 @@ describe("client errors before a request exists", () => {
     expect(last.body).toMatchObject({ code: 1017040, data: null });
   });
 
+  it("answers a body over the limit with 413, the envelope and Connection: close (length or chunked)", async () => {
+    const body = `{"user_id":"${"x".repeat(70_000)}"}`;
+    const head = "POST /v1/music/init HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n";
+    for (const req of [
+      `${head}Content-Length: ${body.length}\r\n\r\n${body}`,
+      `${head}Transfer-Encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`,
+    ]) {
+      const r = await exchange([req]);
+      expect(r.closed).toBe(true);
+      const last = lastResponse(r.text);
+      expect(last.status).toBe(413);
+      expect(last.head).toMatch(/\r\nconnection: close(\r\n|$)/i);
+      expect(last.body).toMatchObject({ code: 1017040, data: null });
+    }
+  });
+
   it("answers a malformed request line with 400 and the envelope, and closes", async () => {
     const r = await exchange(["NOT AN HTTP REQUEST\r\n\r\n"]);
     expect(r.closed).toBe(true);
