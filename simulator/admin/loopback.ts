@@ -1,3 +1,4 @@
+import { Type } from "@sinclair/typebox";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { VendorError } from "../errors.ts";
 
@@ -16,6 +17,16 @@ import { VendorError } from "../errors.ts";
 //   lets through (the simulator's own /docs) cannot post a form or a text/plain body that changes state.
 /** The header that marks a body-less admin state change as not a browser's simple request (any value). */
 export const ADMIN_MARKER = "x-ktv-admin";
+
+/** Documents the marker on body-less admin state changes (so /docs can send it). */
+export const adminMarkerHeaders = Type.Object(
+  {
+    [ADMIN_MARKER]: Type.Optional(
+      Type.String({ description: "any value: required on a state change without a JSON body (403 without)" }),
+    ),
+  },
+  { additionalProperties: true },
+);
 
 /** A state change carries JSON or the admin marker: what no simple (unpreflighted) request can. */
 export function hasNonSimpleMarker(
