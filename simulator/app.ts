@@ -18,10 +18,12 @@ import { VendorError } from "./errors.ts";
 import { createFaultEngine } from "./faults/engine.ts";
 import { faultHook } from "./faults/hook.ts";
 import faultRoutes from "./faults/routes.ts";
+import { envelopeClientErrors, installRouteFallbacks } from "./http.ts";
 import { openLedger } from "./ledger/sqlite-ledger.ts";
 import { listenLocalSocket } from "./local-socket.ts";
 import lyricsRoutes from "./lyrics/routes.ts";
 import mediaRoutes from "./media/routes.ts";
+import { withErrorStatuses } from "./ops/error-statuses.ts";
 import { createMetrics, observeChunkCache, observeLedger } from "./ops/metrics.ts";
 import { observeRequests } from "./ops/observe.ts";
 import opsRoutes from "./ops/routes.ts";
@@ -49,10 +51,12 @@ export async function buildSimulator(
   const clock = options.clock ?? systemClock();
   const reqPrefix = randomBytes(4).toString("hex");
   let reqSeq = 0;
+  const nextReqId = () => `${reqPrefix}-${(++reqSeq).toString(36)}`;
   const app = Fastify({
     logger: { level: options.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) },
     bodyLimit: options.bodyLimit,
-    genReqId: () => `${reqPrefix}-${(++reqSeq).toString(36)}`,
+    genReqId: nextReqId,
+    clientErrorHandler: envelopeClientErrors(nextReqId),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     // Keep-alive connections from load generators must not pin the process on close.
     forceCloseConnections: true,
@@ -128,12 +132,7 @@ export async function buildSimulator(
     req.log.error({ err }, "unexpected error");
     return reply.code(500).send(errorEnvelope(req.id, 1017099));
   });
-  app.setNotFoundHandler((req, reply) => {
-    req.log.info({ url: req.url }, "no such route");
-    return reply
-      .code(404)
-      .send(errorEnvelope(req.id, 1017040, `no route ${req.method} ${req.url.split("?")[0]}`));
-  });
+  installRouteFallbacks(app);
 
   await app.register(swagger, {
     openapi: {
@@ -149,6 +148,8 @@ export async function buildSimulator(
         { name: "server-api", description: "the vendor's server-side KTV REST API (GET /?Action=...)" },
       ],
     },
+    // Every error status each route can answer, derived from its guards and handler (ops/error-statuses.ts).
+    transform: withErrorStatuses,
     // Each extended command's params and answer, from the schemas the dispatcher checks params with.
     transformObject: (d) =>
       "openapiObject" in d ? withServerApiActions(withExtendedCommands(d.openapiObject)) : d.swaggerObject,

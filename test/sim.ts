@@ -27,7 +27,10 @@ export async function call<T = any>(
   path: string,
   opts: { body?: unknown; headers?: Record<string, string>; raw?: string } = {},
 ): Promise<Answer<T>> {
-  const headers: Record<string, string> = { ...opts.headers };
+  // Like the runner's AdminClient, mark admin calls as no browser's simple request (simulator/admin/loopback.ts).
+  const headers: Record<string, string> = path.startsWith("/admin/")
+    ? { "x-ktv-admin": "1", ...opts.headers }
+    : { ...opts.headers };
   let body: string | undefined;
   if (opts.raw !== undefined) body = opts.raw;
   else if (opts.body !== undefined) body = JSON.stringify(opts.body);

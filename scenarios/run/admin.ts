@@ -18,7 +18,11 @@ export class AdminClient {
     try {
       res = await fetch(this.base + path, {
         method,
-        headers: body === undefined ? {} : { "content-type": "application/json" },
+        // x-ktv-admin: the simulator refuses admin state changes a browser could send without a preflight.
+        headers:
+          body === undefined
+            ? { "x-ktv-admin": "1" }
+            : { "content-type": "application/json", "x-ktv-admin": "1" },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });

@@ -67,6 +67,38 @@ describe("admin access", () => {
     ).toBe(200);
   });
 
+  it("refuses a state change without a non-simple marker, even same-origin; JSON or x-ktv-admin passes", async () => {
+    const song = sim.ctx.catalog.at(2).item.song_id;
+    const port = new URL(sim.url).port;
+    // What a page at the simulator's own origin (/docs) could send without a CORS preflight.
+    for (const headers of [
+      { origin: `http://127.0.0.1:${port}`, "content-type": "text/plain" },
+      { origin: `http://127.0.0.1:${port}`, "content-type": "application/x-www-form-urlencoded" },
+      { "content-type": "multipart/form-data; boundary=x" },
+      {},
+    ] as Record<string, string>[]) {
+      for (const path of [`/admin/songs/${song}/revoke`, "/admin/reset", "/admin/faults/reset"]) {
+        const r = await raw("POST", path, headers);
+        expect(r.status, `${path} ${JSON.stringify(headers)}`).toBe(403);
+        expect(JSON.parse(r.body)).toMatchObject({ code: 1017040, data: null });
+        expect(r.body).toContain("x-ktv-admin");
+      }
+    }
+    expect(sim.ctx.catalog.isRevoked(song)).toBe(false);
+    // Reads need no marker; a state change with the marker header, or with a JSON body, is served.
+    expect((await raw("GET", "/admin/faults", {})).status).toBe(200);
+    expect((await raw("POST", `/admin/songs/${song}/revoke`, { "x-ktv-admin": "1" })).status).toBe(200);
+    expect(sim.ctx.catalog.isRevoked(song)).toBe(true);
+    const put = await fetch(`${sim.url}/admin/faults`, {
+      method: "PUT",
+      headers: { "content-type": "application/json; charset=utf-8" },
+      body: JSON.stringify({ faults: [] }),
+    });
+    expect(put.status).toBe(200);
+    expect((await raw("POST", `/admin/songs/${song}/restore`, { "x-ktv-admin": "" })).status).toBe(200);
+    expect(sim.ctx.catalog.isRevoked(song)).toBe(false);
+  });
+
   it("knows loopback Host names", () => {
     for (const h of ["127.0.0.1:7400", "127.0.0.1", "localhost:1", "LOCALHOST", "[::1]:7400", "[::1]"]) {
       expect(isLoopbackHost(h)).toBe(true);

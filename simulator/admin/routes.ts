@@ -2,7 +2,7 @@ import { type Static, Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import { VendorError } from "../errors.ts";
 import { envelopeSchema, ok } from "../http.ts";
-import { requireAdminAccess } from "./loopback.ts";
+import { adminMarkerHeaders, requireAdminAccess } from "./loopback.ts";
 
 const SongParams = Type.Object({ song_id: Type.String({ maxLength: 64 }) });
 const ResourceParams = Type.Object({ resource_id: Type.String({ maxLength: 256 }) });
@@ -33,6 +33,7 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
         schema: {
           summary,
           tags: ["admin"],
+          headers: adminMarkerHeaders,
           params: SongParams,
           response: { 200: envelopeSchema(Type.Object({ song_id: Type.String(), revoked: Type.Boolean() })) },
         },
@@ -54,6 +55,7 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
       schema: {
         summary: "Expire one resource now: downloads answer 410 + 1017019",
         tags: ["admin"],
+        headers: adminMarkerHeaders,
         params: ResourceParams,
         response: {
           200: envelopeSchema(Type.Object({ resource_id: Type.String(), expired: Type.Boolean() })),
@@ -122,6 +124,7 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
         summary:
           "Back to the seeded initial state: no revocations, resources, sessions, rooms or ledger rows, no media sockets (closed with 1012); the start-up fault profile with fresh counts",
         tags: ["admin"],
+        headers: adminMarkerHeaders,
         response: { 200: envelopeSchema(Type.Object({ reset: Type.Boolean() })) },
       },
     },

@@ -144,12 +144,23 @@ describe("KRC route", () => {
     const tampered = `${acc.krc!.slice(0, -3)}${acc.krc!.endsWith("AAA") ? "BBB" : "AAA"}`;
     expect((await krc(alice, tampered)).body.code).toBe(1017046);
     expect((await krc(stranger, acc.krc!)).body.code).toBe(1017046);
-    // Another user of the same app may read the lyrics (the token is the credential, as in the SDK).
-    expect((await krc(bob, acc.krc!)).body.code).toBe(0);
+    // Another user of the same app may not: the token is bound to the user it was issued to (issue 12).
+    const other = await krc(bob, acc.krc!);
+    expect(other.body).toMatchObject({ code: 1017046, data: null });
+    expect(other.body.message).toContain("another user");
+    // Bob's own token for the same song reads it; Alice's still does.
+    expect((await krc(bob, (await resource(bob, song, 1)).krc!)).body.code).toBe(0);
+    expect((await krc(alice, acc.krc!)).body.code).toBe(0);
 
     // A token for a song without word-timed lyrics (the routes issue none; see the next test) answers 1017048.
     const plain = findSong((f) => !f.has_krc);
-    const { krc_token } = sim.ctx.resources.krc.issue(plain.item.song_id, 0, DEV_APP.app_id, clock.now());
+    const { krc_token } = sim.ctx.resources.krc.issue(
+      plain.item.song_id,
+      0,
+      DEV_APP.app_id,
+      "alice",
+      clock.now(),
+    );
     expect((await krc(alice, krc_token)).body.code).toBe(1017048);
 
     clock.advance(KRC_TTL + 1);

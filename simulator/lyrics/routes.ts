@@ -60,7 +60,7 @@ export default async function lyricsRoutes(app: FastifyInstance): Promise<void> 
       schema: {
         summary: "getKrcLyricByToken: word-timed lyrics for the krc_token of an accompaniment / clip request",
         description:
-          "1017008 token empty, 1017046 illegal (forged, malformed, another app's), 1017047 expired, 1017048 " +
+          "1017008 token empty, 1017046 illegal (forged, malformed, another app's or user's), 1017047 expired, 1017048 " +
           "the song has no word-timed lyrics, 1017030 song revoked. The KRC covers the whole song, also for clips.",
         tags: ["vendor"],
         headers: authHeaders,
@@ -72,8 +72,14 @@ export default async function lyricsRoutes(app: FastifyInstance): Promise<void> 
     async (req, reply) => {
       const q = req.query as Static<typeof KrcQuery>;
       const claims = sim.resources.krc.verify(q.krc_token, sim.clock.now());
-      if (claims.app_id !== req.musicSession!.app_id) {
+      // Bound to the app and user it was issued to (issue 12: a token of user A read lyrics for user B). The
+      // vendor publishes no rule either way; the one code it has for a token this caller may not use is 1017046.
+      const caller = req.musicSession!;
+      if (claims.app_id !== caller.app_id) {
         throw new VendorError(1017046, "krc_token illegal: issued to another app");
+      }
+      if (claims.user_id !== caller.user_id) {
+        throw new VendorError(1017046, "krc_token illegal: issued to another user");
       }
       const facts = sim.catalog.get(claims.song_id);
       // Unreachable with tokens this simulator issued for a song without words (it issues none), kept for

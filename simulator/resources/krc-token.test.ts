@@ -16,14 +16,15 @@ function codeOf(fn: () => unknown): number | undefined {
 }
 
 describe("krc tokens", () => {
-  it("round-trips song, vendor and app until the expiry instant", () => {
+  it("round-trips song, vendor, app and user until the expiry instant", () => {
     const t = createKrcTokens(60_000);
-    const { krc_token, krc_token_ttl } = t.issue("12345", 2, 1000000001, NOW);
+    const { krc_token, krc_token_ttl } = t.issue("12345", 2, 1000000001, "alice", NOW);
     expect(krc_token_ttl).toBe(60_000);
     expect(t.verify(krc_token, NOW + 59_999)).toEqual({
       song_id: "12345",
       vendor_id: 2,
       app_id: 1000000001,
+      user_id: "alice",
       expires_at: NOW + 60_000,
     });
     expect(codeOf(() => t.verify(krc_token, NOW + 60_000))).toBe(1017047);
@@ -31,7 +32,7 @@ describe("krc tokens", () => {
 
   it("the unbound verifier accepts what a store's default-keyed issuer made", () => {
     const t = createKrcTokens(1000);
-    const { krc_token } = t.issue("7", 0, 1, NOW);
+    const { krc_token } = t.issue("7", 0, 1, "u", NOW);
     expect(verifyKrcToken(krc_token, NOW).song_id).toBe("7");
   });
 
@@ -45,10 +46,13 @@ describe("krc tokens", () => {
 
   it("refuses forged tokens: changed payload, changed mac, another key, a well-signed bad payload", () => {
     const key = randomBytes(32);
-    const good = issueKrcToken({ song_id: "1", vendor_id: 0, app_id: 1, expires_at: NOW + 1000 }, key);
+    const good = issueKrcToken(
+      { song_id: "1", vendor_id: 0, app_id: 1, user_id: "u", expires_at: NOW + 1000 },
+      key,
+    );
     expect(verifyKrcToken(good, NOW, key).song_id).toBe("1");
     const [prefix, payload, sig] = good.split(".");
-    const otherPayload = Buffer.from(JSON.stringify(["2", 0, 1, NOW + 1000])).toString("base64url");
+    const otherPayload = Buffer.from(JSON.stringify(["2", 0, 1, "u", NOW + 1000])).toString("base64url");
     expect(codeOf(() => verifyKrcToken(`${prefix}.${otherPayload}.${sig}`, NOW, key))).toBe(1017046);
     const flipped = `${sig!.slice(0, -2)}${sig!.endsWith("AA") ? "BB" : "AA"}`;
     expect(codeOf(() => verifyKrcToken(`${prefix}.${payload}.${flipped}`, NOW, key))).toBe(1017046);

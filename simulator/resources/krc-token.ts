@@ -3,21 +3,23 @@ import { VENDOR_IDS, type VendorId } from "../../protocol/enums.ts";
 import { VendorError } from "../errors.ts";
 
 // krc_tokens are stateless: "krc1.<payload>.<mac>", payload = base64url(JSON [song_id, vendor_id, app_id,
-// expires_at]), mac = base64url(HMAC-SHA256(key, "krc1.<payload>")). Stateless so a token outlives nothing it
+// user_id, expires_at]), mac = base64url(HMAC-SHA256(key, "krc1.<payload>")). Stateless so a token outlives nothing it
 // does not carry, and the lyrics route needs no store look-up. The key is random per process: tokens never
 // survive a restart, like the vendor's SDK-lifetime tokens, and every simulator in one process (tests) agrees.
 
 export interface KrcTokenClaims {
   song_id: string;
   vendor_id: VendorId;
-  /** The app the token was issued to (the lyrics route may refuse another app's token). */
+  /** The app and user the token was issued to: the lyrics route refuses it to anyone else (1017046), so a
+   * token that leaks (a log, a shared screen) reads no lyrics for another account. */
   app_id: number;
+  user_id: string;
   /** ms since epoch */
   expires_at: number;
 }
 
 const PREFIX = "krc1.";
-// Far above any real token (~120 chars): a bigger input is refused before any decoding work.
+// Far above any real token (~130 chars, ~300 with a 63-byte user id): a bigger input is refused before any decoding work.
 const MAX_TOKEN_CHARS = 1024;
 const PROCESS_KEY = randomBytes(32);
 
@@ -26,7 +28,7 @@ function mac(key: Buffer, signed: string): Buffer {
 }
 
 export function issueKrcToken(claims: KrcTokenClaims, key: Buffer = PROCESS_KEY): string {
-  const body = [claims.song_id, claims.vendor_id, claims.app_id, claims.expires_at];
+  const body = [claims.song_id, claims.vendor_id, claims.app_id, claims.user_id, claims.expires_at];
   const signed = PREFIX + Buffer.from(JSON.stringify(body), "utf8").toString("base64url");
   return `${signed}.${mac(key, signed).toString("base64url")}`;
 }
@@ -40,14 +42,16 @@ function parseClaims(payload: string): KrcTokenClaims | undefined {
   } catch {
     return undefined;
   }
-  if (!Array.isArray(body) || body.length !== 4) return undefined;
-  const [song_id, vendor_id, app_id, expires_at] = body as unknown[];
+  if (!Array.isArray(body) || body.length !== 5) return undefined;
+  const [song_id, vendor_id, app_id, user_id, expires_at] = body as unknown[];
   if (typeof song_id !== "string" || !VENDOR_IDS.includes(vendor_id as VendorId)) return undefined;
+  if (typeof user_id !== "string") return undefined;
   if (!Number.isSafeInteger(app_id) || !Number.isSafeInteger(expires_at)) return undefined;
   return {
     song_id,
     vendor_id: vendor_id as VendorId,
     app_id: app_id as number,
+    user_id,
     expires_at: expires_at as number,
   };
 }
@@ -80,6 +84,7 @@ export interface KrcTokens {
     songId: string,
     vendorId: VendorId,
     appId: number,
+    userId: string,
     now: number,
   ): { krc_token: string; krc_token_ttl: number };
   verify(token: unknown, now: number): KrcTokenClaims;
@@ -88,8 +93,8 @@ export interface KrcTokens {
 export function createKrcTokens(ttlMs: number, key: Buffer = PROCESS_KEY): KrcTokens {
   return {
     ttlMs,
-    issue: (song_id, vendor_id, app_id, now) => ({
-      krc_token: issueKrcToken({ song_id, vendor_id, app_id, expires_at: now + ttlMs }, key),
+    issue: (song_id, vendor_id, app_id, user_id, now) => ({
+      krc_token: issueKrcToken({ song_id, vendor_id, app_id, user_id, expires_at: now + ttlMs }, key),
       krc_token_ttl: ttlMs,
     }),
     verify: (token, now) => verifyKrcToken(token, now, key),

@@ -244,6 +244,7 @@ describe("requestResource results and billing", () => {
     expect(deps.resources.krc.verify(data.krc_token, clock.now())).toMatchObject({
       song_id: s.item.song_id,
       vendor_id: 0,
+      user_id: "a",
     });
   });
 

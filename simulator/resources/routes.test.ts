@@ -129,6 +129,7 @@ describe("POST /v1/music/resource", () => {
       song_id: s.item.song_id,
       vendor_id: 0,
       app_id: DEV_APP.app_id,
+      user_id: "types-user",
     });
 
     const clip = await request(u, { ...base, resource_type: 2 });
@@ -446,6 +447,8 @@ describe("POST /v1/music/shared-resource", () => {
     const rid = got.body.data.resources[0].resource_id;
     expect(useCode(rid, bob)).toBe(0);
     expect(useCode(rid, alice)).toBe(1017018);
+    // The shared copy's krc_token is the fetcher's own, not the requester's.
+    expect(sim.ctx.resources.krc.verify(got.body.data.krc_token, clock.now()).user_id).toBe("bob-share");
 
     expect((await shared(bob, key)).body.code).toBe(1017051);
     expect((await shared(alice, key)).body.code).toBe(1017050);

@@ -46,7 +46,7 @@ export function getSharedResource(
   const krc =
     type === 0 || !hasWordTimedLyrics(facts)
       ? null
-      : sim.resources.krc.issue(src.song_id, vendor, app.app_id, now);
+      : sim.resources.krc.issue(src.song_id, vendor, app.app_id, session.user_id, now);
   const subject = {
     app_id: session.app_id,
     user_id: session.user_id,

@@ -3,7 +3,7 @@ import { audioLayout } from "../cdn/format.ts";
 import { manualClock } from "../clock.ts";
 import { VendorError } from "../errors.ts";
 import { DEFAULT_OPTIONS } from "../options.ts";
-import { createResourceStore } from "./store.ts";
+import { createResourceStore, MAX_RESOURCES_PER_SESSION } from "./store.ts";
 import type { ResourceSpec } from "./types.ts";
 
 const TTL = 60_000;
@@ -154,5 +154,40 @@ describe("resource store", () => {
     expect(failure(() => store.use(old.resource_id, alice))?.code).toBe(1017018);
     expect(store.count).toBe(2);
     expect(store.ofSong("9")).toEqual([]);
+  });
+
+  it("remembers a session's newest resources only: past the cap its oldest answers 1017018, others untouched", () => {
+    const clock = manualClock();
+    const store = createResourceStore({
+      clock,
+      options: { ...DEFAULT_OPTIONS, resourceTtlMs: TTL },
+      maxPerSession: 3,
+    });
+    const bob = { id: "s_bob", app_id: 1, user_id: "bob" };
+    const bobs = [0, 1].map(() => store.create(spec({ user_id: "bob", session_id: "s_bob" })));
+    for (const r of bobs) store.add(r);
+    const alices = [0, 1, 2, 3, 4].map((i) => store.create(spec({ song_id: String(500 + i) })));
+    for (const r of alices) store.add(r);
+    // Alice's two oldest are forgotten; her three newest and all of Bob's are usable.
+    for (const r of alices.slice(0, 2))
+      expect(failure(() => store.use(r.resource_id, alice))?.code).toBe(1017018);
+    for (const r of alices.slice(2)) expect(store.use(r.resource_id, alice).resource_id).toBe(r.resource_id);
+    for (const r of bobs) expect(store.use(r.resource_id, bob).resource_id).toBe(r.resource_id);
+    expect(store.count).toBe(5);
+    expect(store.evicted).toBe(2);
+    expect(store.ofSong("500")).toEqual([]);
+    expect(store.ofSong("504")).toHaveLength(1);
+    // A session whose resources were swept after retention starts again from an empty allowance.
+    clock.advance(TTL + 10 * 60_000 + 1);
+    for (let i = 0; i < 3; i++) store.add(store.create(spec()));
+    expect(store.count).toBe(3);
+    expect(store.evicted).toBe(2);
+  });
+
+  it("bounds one session that requests without end (10,000 requests) at the documented cap", () => {
+    const { store } = setup();
+    for (let i = 0; i < 10_000; i++) store.add(store.create(spec()));
+    expect(store.count).toBe(MAX_RESOURCES_PER_SESSION);
+    expect(store.evicted).toBe(10_000 - MAX_RESOURCES_PER_SESSION);
   });
 });

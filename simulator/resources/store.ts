@@ -7,14 +7,27 @@ import { createShareRegistry } from "./shares.ts";
 import type { ResourceRecord, ResourceStore } from "./types.ts";
 
 // An expired id keeps answering 1017019 ("request it again") for a while before it is forgotten and answers
-// 1017018 like any unknown id; forgetting bounds memory in long load tests (records are ~0.5 KB each).
+// 1017018 like any unknown id; forgetting bounds memory in long load tests. Measured (issue 12, heap after
+// full GCs, `requestResource` over app.inject, 10,000 accompaniments on one session): ~1.2 KB of heap per
+// stored resource (record, id, span, layout, krc_token, index entries); the billing row lives in SQLite.
 const MIN_RETENTION_MS = 10 * 60_000;
+
+/**
+ * At most this many resources per session (SDK lifetime) are remembered: past it, issuing one more forgets
+ * the session's oldest, which from then on answers 1017018 like an id past retention. The vendor documents no
+ * cap and refuses no paid request for holding too many, so nothing is refused; and a resource expires anyway
+ * (resource_ttl, 1 h by default). One session hoarding resources is bounded near 1.2 MB of heap; a client
+ * requesting one song every 10 s keeps ~2 h 45 min of them, longer than TTL + retention (default 70 min).
+ */
+export const MAX_RESOURCES_PER_SESSION = 1000;
 
 export interface ResourceStoreDeps {
   clock: Clock;
   options: Pick<SimOptions, "resourceTtlMs" | "shareTtlMs" | "krcTokenTtlMs">;
   /** krc_token HMAC key; defaults to the per-process key (so `verifyKrcToken(token, now)` works unbound). */
   krcKey?: Buffer;
+  /** Resources remembered per session before the oldest is forgotten; default MAX_RESOURCES_PER_SESSION. */
+  maxPerSession?: number;
 }
 
 /**
@@ -31,6 +44,10 @@ export function createResourceStore(deps: ResourceStoreDeps): ResourceStore {
   // Insertion order = issue order, so with a constant TTL the longest-expired records sit at the head.
   const byId = new Map<string, ResourceRecord>();
   const bySong = new Map<string, Set<string>>();
+  // session id -> its resource ids in issue order (a Set iterates in insertion order: the first is the oldest).
+  const bySession = new Map<string, Set<string>>();
+  const maxPerSession = deps.maxPerSession ?? MAX_RESOURCES_PER_SESSION;
+  let evicted = 0;
   const shares = createShareRegistry(options.shareTtlMs);
   const krc = createKrcTokens(options.krcTokenTtlMs, deps.krcKey);
 
@@ -39,6 +56,23 @@ export function createResourceStore(deps: ResourceStoreDeps): ResourceStore {
     const ids = bySong.get(rec.song_id);
     ids?.delete(rec.resource_id);
     if (ids?.size === 0) bySong.delete(rec.song_id);
+    const own = bySession.get(rec.session_id);
+    own?.delete(rec.resource_id);
+    if (own?.size === 0) bySession.delete(rec.session_id);
+  }
+
+  /** Makes room for one more resource of `sessionId`: forgets its oldest while it holds the maximum. */
+  function capSession(sessionId: string): Set<string> {
+    const own = bySession.get(sessionId) ?? new Set<string>();
+    while (own.size >= maxPerSession) {
+      const oldest = own.values().next().value as string;
+      const rec = byId.get(oldest);
+      if (rec) forget(rec);
+      else own.delete(oldest);
+      evicted++;
+    }
+    bySession.set(sessionId, own);
+    return own;
   }
 
   function sweep(now: number): void {
@@ -83,6 +117,7 @@ export function createResourceStore(deps: ResourceStoreDeps): ResourceStore {
 
     add(rec) {
       sweep(clock.now());
+      capSession(rec.session_id).add(rec.resource_id);
       byId.set(rec.resource_id, rec);
       const ids = bySong.get(rec.song_id) ?? new Set<string>();
       ids.add(rec.resource_id);
@@ -114,11 +149,15 @@ export function createResourceStore(deps: ResourceStoreDeps): ResourceStore {
     reset() {
       byId.clear();
       bySong.clear();
+      bySession.clear();
       shares.reset();
     },
 
     get count() {
       return byId.size;
+    },
+    get evicted() {
+      return evicted;
     },
     shares,
     krc,

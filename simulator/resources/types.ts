@@ -66,6 +66,8 @@ export interface ResourceStore {
   /** Clears resources and shares. */
   reset(): void;
   readonly count: number;
+  /** Resources forgotten because their session held MAX_RESOURCES_PER_SESSION newer ones (since start). */
+  readonly evicted: number;
   /** Room shares for getSharedResource. */
   readonly shares: ShareRegistry;
   /** krc_token issuer/verifier of this simulator (the KRC lyrics route verifies with `krc.verify`). */
