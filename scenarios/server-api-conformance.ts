@@ -159,9 +159,13 @@ export async function runServerApiConformance(o: {
   const admin = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${o.target}${path}`, {
       method,
+      // x-ktv-admin: the simulator refuses admin state changes a browser could send without a preflight.
       ...(body === undefined
-        ? {}
-        : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+        ? { headers: { "x-ktv-admin": "1" } }
+        : {
+            headers: { "content-type": "application/json", "x-ktv-admin": "1" },
+            body: JSON.stringify(body),
+          }),
     });
     if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${await res.text()}`);
   };
