@@ -21,7 +21,7 @@ import type { PlayerActionReport } from "./player-actions.ts";
 import { isRevocation, isVendorUnavailable, MEDIA_RECONNECT, transientRetryPolicy } from "./recovery.ts";
 import { type PipelineResult, Recorder } from "./result.ts";
 import { shouldRemint, TokenKeeper } from "./token.ts";
-import { countingFetch, type RetryReport, retryObserver } from "./traffic.ts";
+import { type RetryReport, retryObserver } from "./traffic.ts";
 
 // The careful app's whole flow for one user, as one function a scenario runner calls per virtual user:
 //
@@ -136,9 +136,9 @@ export async function runPipeline(
         maxDelayMs: 5_000,
         ...cfg.retry,
       }),
-      fetch: countingFetch((n) => {
+      onDownloadBytes: (n) => {
         rec.bytes += n;
-      }),
+      },
       logger: retryObserver(onRetry, cfg.logger),
       ...(tokens ? { onTokenExpired: tokens.afterExpiredCall } : {}),
     });
