@@ -99,6 +99,22 @@ describe("validate(): every problem of a scenario at once", () => {
     expect([r.cache, r.audio]).toEqual(["memory", { shared: true, voiceProfiles: 8 }]);
   });
 
+  it("songsPerLogin: a whole number of songs, 1 (a login per song) by default", () => {
+    const def = (songsPerLogin?: unknown) => ({
+      name: "k",
+      description: "",
+      options: { vus: 1 },
+      ktv: songsPerLogin === undefined ? {} : { songsPerLogin },
+    });
+    for (const bad of [0, 1.5, "8"]) {
+      expect(validateScenario(def(bad))).toEqual([
+        expect.stringMatching(/^ktv\.songsPerLogin: must be an integer/),
+      ]);
+    }
+    expect(resolveScenario(def(8)).songsPerLogin).toBe(8);
+    expect(resolveScenario(def()).songsPerLogin).toBe(1);
+  });
+
   it("resolveScenario refuses an invalid scenario with every error", () => {
     expect(() => resolveScenario({ name: "x", description: "", options: { vus: -1 } })).toThrow(
       ScenarioError,
