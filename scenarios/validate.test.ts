@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { ScenarioDefinition } from "./format.ts";
 import { BUILT_IN, loadScenario } from "./library.ts";
 import { planOf, resolveScenario, ScenarioError, withDuration } from "./resolve.ts";
 import { validateScenario } from "./validate.ts";
@@ -100,11 +101,11 @@ describe("validate(): every problem of a scenario at once", () => {
   });
 
   it("songsPerLogin: a whole number of songs, 1 (a login per song) by default", () => {
-    const def = (songsPerLogin?: unknown) => ({
+    const def = (songsPerLogin?: unknown): ScenarioDefinition => ({
       name: "k",
       description: "",
       options: { vus: 1 },
-      ktv: songsPerLogin === undefined ? {} : { songsPerLogin },
+      ktv: songsPerLogin === undefined ? {} : { songsPerLogin: songsPerLogin as number },
     });
     for (const bad of [0, 1.5, "8"]) {
       expect(validateScenario(def(bad))).toEqual([

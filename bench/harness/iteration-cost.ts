@@ -9,7 +9,9 @@
 //
 //   client ms/iteration = (CPU(long) - CPU(short)) / (iterations(long) - iterations(short))
 //
-// with CPU from getrusage of the finished `ktv run` child (/usr/bin/time: every thread, user + system). Trees
+// with CPU from getrusage of the finished `ktv run` child (/usr/bin/time: every thread, user + system); and,
+// from the long run alone, the steady state (steadyCost below: the run's per-second process CPU over its last
+// 60%, per iteration counted there), which leaves start-up out without a second run. Trees
 // (e.g. /work/main and a worktree) are interleaved round by round; medians are printed with the load average.
 //
 //   node --import tsx bench/harness/iteration-cost.ts [--rounds 3] [--vus 20] [--short 8] [--long 20]
@@ -20,7 +22,7 @@
 
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 interface Args {
@@ -138,6 +140,41 @@ interface RunCost {
   simCpuMs: number;
   iterations: number;
   failed: number;
+  /** Steady state: process CPU ms per iteration over the run's last 60% (timeseries.ndjson), or null. */
+  steadyMs: number | null;
+}
+
+/**
+ * CPU per iteration in steady state, from the run's own per-second points: each point's process CPU share
+ * (generator_cpu, all threads) times the cores and the point's span, over the iterations the points counted.
+ * The first 40% of the points (start-up, the first renderings, the ramp to a steady turnover) are left out.
+ */
+function steadyCost(out: string, cores: number): number | null {
+  let lines: string[];
+  try {
+    lines = readFileSync(join(out, "timeseries.ndjson"), "utf8").trim().split("\n");
+  } catch {
+    return null;
+  }
+  const points = lines.map(
+    (l) =>
+      JSON.parse(l) as {
+        elapsed_s: number;
+        iterations: number;
+        metrics: { generator_cpu?: { p50: number; count: number } };
+      },
+  );
+  let cpuMs = 0;
+  let iterations = 0;
+  for (let i = Math.ceil(points.length * 0.4); i < points.length; i++) {
+    const p = points[i]!;
+    const span = p.elapsed_s - points[i - 1]!.elapsed_s;
+    const cpu = p.metrics.generator_cpu;
+    if (!cpu || span <= 0) continue;
+    cpuMs += cpu.p50 * cores * span * 1000;
+    iterations += p.iterations;
+  }
+  return iterations > 0 ? cpuMs / iterations : null;
 }
 
 function runOnce(tree: Args["trees"][number], durationS: number, sim: { url: string; pid: number }): RunCost {
@@ -166,14 +203,19 @@ function runOnce(tree: Args["trees"][number], durationS: number, sim: { url: str
   const simCpuMs = procCpuMs(sim.pid) - sim0;
   const m = /CPU ([\d.]+) ([\d.]+)/.exec(r.stderr);
   if (!m) throw new Error(`no CPU figure from the run:\n${r.stderr.slice(-2000)}`);
-  let summary: { counters: { iterations: number; failed_iterations: number } };
+  let summary: {
+    counters: { iterations: number; failed_iterations: number };
+    generator?: { cores: number };
+  };
   try {
     summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
   } catch {
     throw new Error(`run wrote no summary (exit ${r.status}):\n${r.stderr.slice(-2000)}`);
   }
+  const steadyMs = steadyCost(out, summary.generator?.cores ?? availableParallelism());
   rmSync(out, { recursive: true, force: true });
   return {
+    steadyMs,
     cpuMs: (Number(m[1]) + Number(m[2])) * 1000,
     simCpuMs,
     iterations: summary.counters.iterations,
@@ -188,7 +230,10 @@ const la = () =>
     .join(" ");
 
 const sim = await startSimulator();
-const results = new Map<string, { client: number[]; sim: number[]; iters: number[]; failed: number }>();
+const results = new Map<
+  string,
+  { client: number[]; steady: number[]; sim: number[]; iters: number[]; failed: number }
+>();
 try {
   console.log(
     `load average at start ${la()}; ${args.vus} VUs, ${args.sing} s songs, ${args.short}/${args.long} s runs`,
@@ -200,14 +245,15 @@ try {
       const di = b.iterations - a.iterations;
       const client = (b.cpuMs - a.cpuMs) / di;
       const simMs = (b.simCpuMs - a.simCpuMs) / di;
-      const r = results.get(tree.label) ?? { client: [], sim: [], iters: [], failed: 0 };
+      const r = results.get(tree.label) ?? { client: [], steady: [], sim: [], iters: [], failed: 0 };
       r.client.push(client);
+      if (b.steadyMs !== null) r.steady.push(b.steadyMs);
       r.sim.push(simMs);
       r.iters.push(b.iterations / args.long);
       r.failed += a.failed + b.failed;
       results.set(tree.label, r);
       console.log(
-        `round ${round + 1} ${tree.label}: client ${client.toFixed(1)} ms/iteration, simulator ${simMs.toFixed(1)} ms/iteration ` +
+        `round ${round + 1} ${tree.label}: client ${client.toFixed(1)} ms/iteration (steady ${b.steadyMs?.toFixed(1) ?? "-"}), simulator ${simMs.toFixed(1)} ms/iteration ` +
           `(iterations ${a.iterations} -> ${b.iterations}, CPU ${(a.cpuMs / 1000).toFixed(1)} -> ${(b.cpuMs / 1000).toFixed(1)} s; load ${la()})`,
       );
     }
@@ -219,7 +265,7 @@ try {
 console.log(`\nload average at end ${la()}; medians of ${args.rounds} interleaved rounds`);
 for (const [label, r] of results) {
   console.log(
-    `${label}: client ${median(r.client).toFixed(1)} ms CPU/iteration, simulator ${median(r.sim).toFixed(1)} ms/iteration, ` +
+    `${label}: client ${median(r.client).toFixed(1)} ms CPU/iteration (steady-state ${r.steady.length ? median(r.steady).toFixed(1) : "-"}), simulator ${median(r.sim).toFixed(1)} ms/iteration, ` +
       `${median(r.iters).toFixed(1)} iterations/s, ${r.failed} failed iterations`,
   );
 }
