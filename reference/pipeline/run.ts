@@ -32,7 +32,9 @@ import { type RetryReport, retryObserver } from "./traffic.ts";
 //
 // It takes its whole configuration and an AbortSignal, keeps no global state, always cleans up (engine,
 // sockets, temporary cache), and resolves with a PipelineResult, also when it fails or is aborted: a run that
-// could not finish says where and why in `failure`. Only an invalid configuration rejects.
+// could not finish says where and why in `failure`. Only an invalid configuration rejects. The one exception
+// to the clean-up: given a PipelineSession (config `session`), a run that ended cleanly leaves its engine
+// logged in there for the user's next song; the session's close() cleans it up.
 
 export class PipelineConfigError extends Error {
   constructor(readonly errors: string[]) {
