@@ -45,7 +45,10 @@ export const METRICS = {
     "ms",
     "the song pick (search done) to the first published packet: request, download, load and start, what a user who tapped a song waits for",
   ),
-  login_ms: trend("ms", "room login (the session start; a VU that keeps its login across songs records it once)"),
+  login_ms: trend(
+    "ms",
+    "room login (the session start; a VU that keeps its login across songs records it once)",
+  ),
   init_ms: trend("ms", "initCopyrightedMusic (with the login, once per session)"),
   pick_phase_ms: trend(
     "ms",

@@ -151,7 +151,10 @@ describe("pipeline VU: where an iteration's time goes", () => {
     expect(quantiles(set.trends.get("login_ms"))).toMatchObject({ count: 1, p50: 7 });
     expect(quantiles(set.trends.get("init_ms"))).toMatchObject({ count: 1, p50: 3 });
     expect(quantiles(set.trends.get("pick_phase_ms{phase:first_byte}"))).toMatchObject({ count: 1, p50: 9 });
-    expect(quantiles(set.trends.get("pick_phase_ms{phase:first_packet}"))).toMatchObject({ count: 1, p50: 52 });
+    expect(quantiles(set.trends.get("pick_phase_ms{phase:first_packet}"))).toMatchObject({
+      count: 1,
+      p50: 52,
+    });
     // A phase not reached records nothing; nor do stages not run (a VU that kept its login).
     expect(set.trends.has("pick_phase_ms{phase:loaded}")).toBe(false);
     const kept = new MetricSet();
