@@ -168,6 +168,12 @@ export interface KtvData {
   resource?: ResourceData;
   /** Audio a singer publishes per iteration, and a listener listens to. Default 5 s. */
   singSeconds?: number;
+  /**
+   * Songs (iterations) a pipeline VU sings or listens to on one room login, as a real app does: it logs in and
+   * initialises once, then song after song (reference/pipeline/run.ts PipelineSession). A failed or aborted
+   * iteration ends the login early; token login (auth) always logs in per song. Default 1: a login per song.
+   */
+  songsPerLogin?: number;
   /** How singers publish their audio (reference/codec/profile.ts). */
   media?: MediaData;
   faults?: FaultData;

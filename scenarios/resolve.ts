@@ -33,6 +33,8 @@ export interface ResolvedScenario {
   audio: { shared: boolean; voiceProfiles: number };
   resource: { type: number; quality: number; vendorId: number; billingMode: number };
   singSeconds: number;
+  /** Songs a pipeline VU runs on one room login (1: a login per song). */
+  songsPerLogin: number;
   media: { codec: MediaCodec; transport: MediaTransport };
   faults: { profile: unknown | null; timeline: { atMs: number; profile: unknown | null }[] };
   /** What the run must show its faults did (run/fault-check.ts), defaults filled in. */
@@ -144,6 +146,7 @@ export function resolveScenario(
     audio: { shared: k.audio?.shared ?? false, voiceProfiles: k.audio?.voiceProfiles ?? 0 },
     resource,
     singSeconds: k.singSeconds ?? 5,
+    songsPerLogin: k.songsPerLogin ?? 1,
     media: { codec: k.media?.codec ?? DEFAULT_MEDIA_CODEC, transport: k.media?.transport ?? "unix" },
     faults: {
       profile: k.faults?.profile ?? null,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { ScenarioDefinition } from "./format.ts";
 import { BUILT_IN, loadScenario } from "./library.ts";
 import { planOf, resolveScenario, ScenarioError, withDuration } from "./resolve.ts";
 import { validateScenario } from "./validate.ts";
@@ -97,6 +98,22 @@ describe("validate(): every problem of a scenario at once", () => {
       ktv: { cache: "memory", audio: { shared: true, voiceProfiles: 8 } },
     });
     expect([r.cache, r.audio]).toEqual(["memory", { shared: true, voiceProfiles: 8 }]);
+  });
+
+  it("songsPerLogin: a whole number of songs, 1 (a login per song) by default", () => {
+    const def = (songsPerLogin?: unknown): ScenarioDefinition => ({
+      name: "k",
+      description: "",
+      options: { vus: 1 },
+      ktv: songsPerLogin === undefined ? {} : { songsPerLogin: songsPerLogin as number },
+    });
+    for (const bad of [0, 1.5, "8"]) {
+      expect(validateScenario(def(bad))).toEqual([
+        expect.stringMatching(/^ktv\.songsPerLogin: must be an integer/),
+      ]);
+    }
+    expect(resolveScenario(def(8)).songsPerLogin).toBe(8);
+    expect(resolveScenario(def()).songsPerLogin).toBe(1);
   });
 
   it("resolveScenario refuses an invalid scenario with every error", () => {

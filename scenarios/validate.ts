@@ -22,6 +22,7 @@ const KTV = [
   "audio",
   "resource",
   "singSeconds",
+  "songsPerLogin",
   "media",
   "faults",
   "expect",
@@ -130,6 +131,7 @@ function validateKtv(k: Record<string, unknown>): string[] {
     c.int(r, "billingMode", 0, { max: 3 });
   });
   ch.num(k, "singSeconds", 0.02, 3600);
+  ch.int(k, "songsPerLogin", 1, { max: 10_000 });
   sub("media", ["codec", "transport"], (c, m) => {
     if (m.codec !== undefined && !isMediaCodec(m.codec)) {
       c.fail("codec", `must be ${MEDIA_CODECS.map((x) => `"${x}"`).join(", ")}, got ${show(m.codec)}`);

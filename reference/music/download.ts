@@ -1,6 +1,7 @@
 import { isEnvelope } from "../../protocol/envelope.ts";
 import { DOWNLOAD_ROUTE } from "../../protocol/vendor-routes.ts";
 import type { CacheKey, CacheMeta, PartialResource, ResourceCache } from "./cache.ts";
+import type { HttpAnswer } from "./http.ts";
 import { backoffDelay, parseRetryAfter, type RetryPolicy } from "./retry.ts";
 import {
   ATTEMPT_ERROR,
@@ -98,6 +99,7 @@ class Progress {
 export async function runDownload(job: DownloadJob): Promise<DownloadOutcome> {
   const { transport, cache, key, signal } = job;
   const log = transport.logger;
+  const onBytes = transport.onDownloadBytes;
   const progress = new Progress(job.onProgress);
   const url = transport.url(`/v1/music/download/${encodeURIComponent(job.resourceID)}`);
   // The cache lookup and the free-space check are independent file-system calls: issued together, they wait
@@ -164,7 +166,7 @@ export async function runDownload(job: DownloadJob): Promise<DownloadOutcome> {
       try {
         // Without a cached copy to revalidate, a body is the expected answer: its file is made meanwhile.
         if (!cached && !part) openPart();
-        const res = await transport.fetch(url, { headers, signal: attemptSignal });
+        const res = await transport.http(url, { method: "GET", headers, signal: attemptSignal });
         timer.refresh();
         if (res.status === 304 && cached) {
           outcome = ATTEMPT_OK;
@@ -174,7 +176,7 @@ export async function runDownload(job: DownloadJob): Promise<DownloadOutcome> {
         }
         // A vendor envelope where audio was expected (an outage answers 200 + JSON on every vendor route, the
         // download too) is the vendor's error, not the file: judged by its code below, never written to disk.
-        const envelope = /^application\/json/i.test(res.headers.get("content-type") ?? "");
+        const envelope = /^application\/json/i.test(res.header("content-type") ?? "");
         if ((res.status === 200 || res.status === 206) && !envelope) {
           const start = startOf(res, offset, etag);
           if (start === null) {
@@ -187,18 +189,17 @@ export async function runDownload(job: DownloadJob): Promise<DownloadOutcome> {
             throw new Final(1017015, `served ${announced} bytes, the vendor announced ${job.expectedSize}`);
           }
           total = announced ?? total;
-          etag = res.headers.get("etag") ?? undefined;
+          etag = res.header("etag") ?? undefined;
           if (start === 0 && offset > 0) log.warn({ resource_id: job.resourceID }, "file changed: restart");
           offset = start;
           durable = start;
           const file = part ?? (await openPart());
           // A restart from byte 0 empties what an earlier attempt wrote; a fresh file is empty already.
           if (offset === 0 && written) await file.truncate();
-          if (!res.body) throw new Cut("no body");
-          const reader = res.body.getReader();
-          // Cancelling the reader settles a pending read at once, whether or not the fetch implementation
-          // ties its signal to the body (interceptors and some polyfills do not).
-          const stop = () => void reader.cancel(attemptSignal.reason).catch(() => {});
+          const reader = res.reader();
+          // Cancelling the reader settles a pending read at once, whether or not the HTTP implementation
+          // ties its signal to the body (fetch interceptors and some polyfills do not).
+          const stop = () => reader.cancel(attemptSignal.reason);
           attemptSignal.addEventListener("abort", stop, { once: true });
           let drained = false;
           // One write in flight while the next piece is read: a piece reaches the player (onData) without
@@ -206,11 +207,12 @@ export async function runDownload(job: DownloadJob): Promise<DownloadOutcome> {
           let writing: Promise<void> = Promise.resolve();
           try {
             for (;;) {
-              const { done, value } = await reader.read();
-              drained = done;
-              if (done) break;
+              const value = await reader.read();
+              drained = value === null;
+              if (value === null) break;
               timer.refresh();
               const n = value.byteLength;
+              onBytes?.(n);
               if (total !== undefined && offset + n > total) {
                 throw new Final(1017015, `more than the announced ${total} bytes`);
               }
@@ -325,26 +327,26 @@ export async function runDownload(job: DownloadJob): Promise<DownloadOutcome> {
  * Where this answer's body starts in the file, or null when it cannot continue what we have: a 206 must start
  * exactly at our offset with our ETag; a 200 is the whole file from 0.
  */
-function startOf(res: Response, offset: number, etag: string | undefined): number | null {
+function startOf(res: HttpAnswer, offset: number, etag: string | undefined): number | null {
   if (res.status === 200) return 0;
-  const m = CONTENT_RANGE.exec(res.headers.get("content-range") ?? "");
+  const m = CONTENT_RANGE.exec(res.header("content-range") ?? "");
   if (!m || Number(m[1]) !== offset || offset === 0) return null;
-  if (etag !== undefined && res.headers.get("etag") !== etag) return null;
+  if (etag !== undefined && res.header("etag") !== etag) return null;
   return offset;
 }
 
 /** The whole file's size this answer announces. */
-function totalOf(res: Response): number | undefined {
+function totalOf(res: HttpAnswer): number | undefined {
   if (res.status === 206) {
-    const m = CONTENT_RANGE.exec(res.headers.get("content-range") ?? "");
+    const m = CONTENT_RANGE.exec(res.header("content-range") ?? "");
     return m ? Number(m[3]) : undefined;
   }
-  const len = res.headers.get("content-length");
+  const len = res.header("content-length");
   return len !== null && /^\d+$/.test(len) ? Number(len) : undefined;
 }
 
 /** An error answer: a Final vendor code, or a Cut to retry. */
-async function failureOf(res: Response): Promise<Final | Cut> {
+async function failureOf(res: HttpAnswer): Promise<Final | Cut> {
   let code: number | undefined;
   try {
     const body: unknown = JSON.parse(await res.text());
@@ -354,10 +356,7 @@ async function failureOf(res: Response): Promise<Final | Cut> {
   }
   if (res.status === 410 || code === 1017019) return new Final(1017019, `HTTP ${res.status}`);
   if (isTransient(res.status, code ?? 0)) {
-    return new Cut(
-      `HTTP ${res.status} ${code ?? ""}`.trim(),
-      parseRetryAfter(res.headers.get("retry-after")),
-    );
+    return new Cut(`HTTP ${res.status} ${code ?? ""}`.trim(), parseRetryAfter(res.header("retry-after")));
   }
   // Our partial file is at least as long as the file now is: it changed, so start over.
   if (res.status === 416) return new Cut("range not satisfiable: the file changed", undefined, true);
@@ -366,9 +365,9 @@ async function failureOf(res: Response): Promise<Final | Cut> {
   return new Final(byStatus[res.status] ?? 1017010, `HTTP ${res.status} without a vendor envelope`);
 }
 
-/** Drops an unread body; not awaited, since some fetch implementations never settle a cancel. */
-function discard(res: Response): void {
-  res.body?.cancel().catch(() => {});
+/** Drops an unread body (not awaited: some fetch implementations never settle a cancel). */
+function discard(res: HttpAnswer): void {
+  res.discard();
 }
 
 function isNoSpace(err: unknown): boolean {

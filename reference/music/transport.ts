@@ -1,6 +1,7 @@
 import { type Envelope, isEnvelope } from "../../protocol/envelope.ts";
 import { vendorRouteIndex } from "../../protocol/vendor-routes.ts";
 import { ZegoError } from "../errors.ts";
+import { defaultRequest, type HttpAnswer, type HttpRequest } from "./http.ts";
 import { backoffDelay, parseRetryAfter, type RetryPolicy, retryPolicy } from "./retry.ts";
 
 // The one way the reference client talks to the vendor API: auth headers, a timeout on every attempt, the
@@ -47,8 +48,19 @@ export interface TransportOptions {
   /** Per attempt, for JSON calls (default 10 s). */
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
-  /** Defaults to the global fetch, looked up per call (so test interceptors installed later apply). */
+  /**
+   * A WHATWG fetch to send every request (vendor calls and downloads) through: a test's stub, an app's
+   * instrumented fetch. Absent: undici's request() on the thread's shared Agent, or the global fetch when an
+   * interceptor replaced it (looked up per call, so test interceptors installed later apply): see http.ts.
+   */
   fetch?: typeof fetch;
+  /** The HTTP exchange itself (http.ts), instead of `fetch`: e.g. undiciRequest(aDispatcher). */
+  request?: HttpRequest;
+  /**
+   * Told of every piece of a download's body as it arrives (resumes and cut attempts included), before it is
+   * checked or written: the exact bytes the client pulled from the CDN.
+   */
+  onDownloadBytes?: (n: number) => void;
   logger?: Logger;
 }
 
@@ -152,7 +164,9 @@ export class VendorTransport {
   private readonly appSign: string | undefined;
   private readonly token: TokenProvider | undefined;
   private readonly onTokenExpired: TransportOptions["onTokenExpired"];
-  private readonly fetchImpl: typeof fetch | undefined;
+  /** The HTTP exchange every request of this client goes through (vendor calls and downloads). */
+  readonly http: HttpRequest;
+  readonly onDownloadBytes: ((n: number) => void) | undefined;
 
   constructor(o: TransportOptions) {
     const url = new URL(o.baseUrl);
@@ -166,17 +180,14 @@ export class VendorTransport {
     this.onTokenExpired = o.onTokenExpired;
     this.timeoutMs = o.timeoutMs ?? 10_000;
     this.retry = retryPolicy(o.retry);
-    this.fetchImpl = o.fetch;
+    this.http = o.request ?? defaultRequest(o.fetch);
+    this.onDownloadBytes = o.onDownloadBytes;
     this.logger = o.logger ?? silentLogger;
   }
 
   /** Whether an app sign or a token provider was configured (initCopyrightedMusic needs one: 1017009). */
   get hasCredentials(): boolean {
     return (this.appSign !== undefined && this.appSign !== "") || this.token !== undefined;
-  }
-
-  get fetch(): typeof fetch {
-    return this.fetchImpl ?? globalThis.fetch;
   }
 
   url(path: string, query?: Record<string, string>): string {
@@ -267,10 +278,10 @@ export class VendorTransport {
       headers["content-type"] = "application/json";
       body = JSON.stringify(req.body);
     }
-    let res: Response;
+    let res: HttpAnswer;
     let text: string;
     try {
-      res = await this.fetch(this.url(req.path, req.query), { method: req.method, headers, body, signal });
+      res = await this.http(this.url(req.path, req.query), { method: req.method, headers, body, signal });
       text = await res.text();
     } catch (error) {
       // The caller's own abort is not a network failure: let it through untouched.
@@ -289,7 +300,7 @@ export class VendorTransport {
     return {
       kind: "answer",
       answer: { status: res.status, envelope: parsed, text },
-      retryAfterMs: parseRetryAfter(res.headers.get("retry-after")),
+      retryAfterMs: parseRetryAfter(res.header("retry-after")),
     };
   }
 }

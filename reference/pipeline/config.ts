@@ -5,6 +5,7 @@ import type { RetryPolicy } from "../music/retry.ts";
 import type { Logger } from "../music/transport.ts";
 import type { PipelineEvent } from "./events.ts";
 import { checkPlayerActions, type PlayerActionOptions } from "./player-actions.ts";
+import type { PipelineSession } from "./run.ts";
 
 // What one virtual user does: which song, how it is obtained (its own billable request, or the room's share
 // first), whether the mix is published and for how long, which streams it listens to. Plain data plus a few
@@ -15,6 +16,11 @@ import { checkPlayerActions, type PlayerActionOptions } from "./player-actions.t
 export type SongChoice = { query: string } | { topID: string } | { songID: string };
 
 export interface PipelineConfig {
+  /**
+   * Keep the login across runs (run.ts PipelineSession): the run logs in and initialises only when the session
+   * holds no usable login, and leaves its login there after a clean song. Absent: one login per run.
+   */
+  session?: PipelineSession;
   /** The simulator's base URL, e.g. http://127.0.0.1:7400. */
   target: string;
   /** The media WebSocket over this Unix domain socket the simulator also serves (`ktv sim --socket`). */
@@ -162,7 +168,8 @@ type OptionalKeys =
   | "lyrics"
   | "sceneID"
   | "player"
-  | "prerollMs";
+  | "prerollMs"
+  | "session";
 
 export type ResolvedConfig = Required<Omit<PipelineConfig, OptionalKeys>> &
   Pick<PipelineConfig, OptionalKeys>;

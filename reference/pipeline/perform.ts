@@ -28,6 +28,8 @@ export interface PerformContext {
   rec: Recorder;
   cfg: ResolvedConfig;
   signal: AbortSignal;
+  /** The media player loadSong created (a kept login destroys it after the song). */
+  player?: ZegoMediaPlayer;
 }
 
 export interface Loaded {
@@ -50,6 +52,7 @@ export async function loadSong(
   const { engine, music, rec, cfg } = ctx;
   return rec.stage("load", async (): Promise<Loaded | Failure> => {
     const player = await engine.createMediaPlayer();
+    ctx.player = player;
     const stream = acquired.stream;
     const l = stream
       ? await player.loadDownloadingResource(stream.file, acquired.quality, cfg.startPositionMs)

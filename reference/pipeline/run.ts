@@ -1,12 +1,13 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createEngine } from "../engine/engine.ts";
+import { createEngine, type ZegoExpressEngine } from "../engine/engine.ts";
 import type { EngineCopyrightedMusic } from "../engine/engine-music.ts";
+import { ZegoRoomState } from "../engine/types.ts";
 import { codeOf } from "../errors.ts";
 import { MemoryCache } from "../music/cache.ts";
 import { acquireFirstUsable, type Failure, type Streaming } from "./acquire.ts";
-import { checkPipelineConfig, type PipelineConfig, withDefaults } from "./config.ts";
+import { checkPipelineConfig, type PipelineConfig, type ResolvedConfig, withDefaults } from "./config.ts";
 import { getLyrics, type LyricsStep, lyricsReport } from "./lyrics.ts";
 import {
   hasPitchLine,
@@ -22,7 +23,7 @@ import type { PlayerActionReport } from "./player-actions.ts";
 import { isRevocation, isVendorUnavailable, MEDIA_RECONNECT, transientRetryPolicy } from "./recovery.ts";
 import { type PipelineResult, Recorder } from "./result.ts";
 import { shouldRemint, TokenKeeper } from "./token.ts";
-import { countingFetch, type RetryReport, retryObserver } from "./traffic.ts";
+import { type RetryReport, retryObserver } from "./traffic.ts";
 
 // The careful app's whole flow for one user, as one function a scenario runner calls per virtual user:
 //
@@ -32,7 +33,9 @@ import { countingFetch, type RetryReport, retryObserver } from "./traffic.ts";
 //
 // It takes its whole configuration and an AbortSignal, keeps no global state, always cleans up (engine,
 // sockets, temporary cache), and resolves with a PipelineResult, also when it fails or is aborted: a run that
-// could not finish says where and why in `failure`. Only an invalid configuration rejects.
+// could not finish says where and why in `failure`. Only an invalid configuration rejects. The one exception
+// to the clean-up: given a PipelineSession (config `session`), a run that ended cleanly leaves its engine
+// logged in there for the user's next song; the session's close() cleans it up.
 
 export class PipelineConfigError extends Error {
   constructor(readonly errors: string[]) {
@@ -59,6 +62,93 @@ function stageOfRoute(route: string): string {
   return "load";
 }
 
+/** What a kept login holds between songs (PipelineSession). */
+interface KeptLogin {
+  /** What the login is for (sessionKey): a run for another user, room, target or codec logs in anew. */
+  key: string;
+  engine: ZegoExpressEngine;
+  music: EngineCopyrightedMusic;
+  /** The temporary cache directory this login made, removed with it. */
+  tempDir: string | undefined;
+  /** The Recorder of the song running on the login: the music module's observers report to it. */
+  sink: { rec: Recorder };
+}
+
+/**
+ * A user's login kept across songs, as a real KTV app does it: it logs in to the room and initialises the
+ * copyrighted-music module once, then sings (or listens to) song after song. Hand the same session to
+ * consecutive runs (config `session`); a run logs in only when the session holds no usable login for its user,
+ * room, target and codec (the room was lost, or the previous run failed or was aborted: its login is closed,
+ * never reused). Each run still reports its own song: its own requests, bytes, recoveries and publish clock;
+ * `stages.login_ms` and `init_ms` are null on a run that used a kept login, and its ttfa counts from its own
+ * start. Token mode (token / renewToken) is never kept: a renewal belongs to the run that watches it.
+ */
+export class PipelineSession {
+  private kept: KeptLogin | null = null;
+  /** Logins kept through this session (each made by a run that then ended cleanly). */
+  logins = 0;
+  /** Runs that used a kept login instead of logging in. */
+  reused = 0;
+  /** Clean songs on the login kept now (0 when none is). */
+  songsOnLogin = 0;
+
+  /** The kept login for `key`, or null (a login for anything else, or no longer in its room, is closed). */
+  async take(key: string): Promise<KeptLogin | null> {
+    const k = this.kept;
+    this.kept = null;
+    if (k === null) return null;
+    if (k.key === key && k.engine.roomState === ZegoRoomState.Connected) {
+      this.reused++;
+      return k;
+    }
+    this.songsOnLogin = 0;
+    await closeLogin(k);
+    return null;
+  }
+
+  /** Keeps a login after a clean song: `fresh` when the run made it. */
+  keep(k: KeptLogin, fresh: boolean): void {
+    this.kept = k;
+    if (fresh) this.logins++;
+    this.songsOnLogin = fresh ? 1 : this.songsOnLogin + 1;
+  }
+
+  /** Whether a login is kept now. */
+  get holding(): boolean {
+    return this.kept !== null;
+  }
+
+  /** Logs out (destroys the engine) and removes what the login made. Idempotent. */
+  async close(): Promise<void> {
+    const k = this.kept;
+    this.kept = null;
+    this.songsOnLogin = 0;
+    if (k) await closeLogin(k);
+  }
+}
+
+async function closeLogin(k: KeptLogin): Promise<void> {
+  await k.engine.destroyEngine().catch(() => {});
+  if (k.tempDir !== undefined) await rm(k.tempDir, { recursive: true, force: true });
+}
+
+/** What a login is bound to: a run that differs in any of these cannot use it. */
+function sessionKey(cfg: ResolvedConfig): string {
+  return JSON.stringify([
+    cfg.target,
+    cfg.mediaSocketPath ?? null,
+    cfg.appID,
+    cfg.appSign ?? null,
+    cfg.roomID,
+    cfg.userID,
+    cfg.codec,
+    cfg.histograms,
+    cfg.memoryCache,
+    cfg.cacheDir ?? null,
+    cfg.sharedAudio !== undefined,
+  ]);
+}
+
 export async function runPipeline(
   config: PipelineConfig,
   signal: AbortSignal = new AbortController().signal,
@@ -67,20 +157,31 @@ export async function runPipeline(
   if (problems.length > 0) throw new PipelineConfigError(problems);
   const cfg = withDefaults(config);
   const rec = new Recorder(cfg.onEvent);
-  const cacheDir = cfg.memoryCache
-    ? undefined
-    : (cfg.cacheDir ?? (await mkdtemp(join(tmpdir(), "ktv-pipeline-"))));
-  const engine = createEngine({
-    appID: cfg.appID,
-    ...(cfg.appSign ? { appSign: cfg.appSign } : {}),
-    server: cfg.target,
-    ...(cfg.mediaSocketPath ? { mediaSocketPath: cfg.mediaSocketPath } : {}),
-    reconnect: cfg.reconnect,
-    codec: cfg.codec,
-    publishHistograms: cfg.histograms,
-    ...(cacheDir !== undefined ? { cacheDir } : {}),
-    ...(cfg.logger ? { logger: cfg.logger } : {}),
-  });
+  const session = cfg.token || cfg.renewToken ? undefined : cfg.session;
+  const key = session ? sessionKey(cfg) : "";
+  const kept = session ? await session.take(key) : null;
+  if (kept) kept.sink.rec = rec;
+  const sink = kept?.sink ?? { rec };
+  const tempDir =
+    kept || cfg.memoryCache || cfg.cacheDir ? kept?.tempDir : await mkdtemp(join(tmpdir(), "ktv-pipeline-"));
+  const cacheDir = cfg.memoryCache ? undefined : (cfg.cacheDir ?? tempDir);
+  const engine =
+    kept?.engine ??
+    createEngine({
+      appID: cfg.appID,
+      ...(cfg.appSign ? { appSign: cfg.appSign } : {}),
+      server: cfg.target,
+      ...(cfg.mediaSocketPath ? { mediaSocketPath: cfg.mediaSocketPath } : {}),
+      reconnect: cfg.reconnect,
+      codec: cfg.codec,
+      publishHistograms: cfg.histograms,
+      ...(cacheDir !== undefined ? { cacheDir } : {}),
+      ...(cfg.logger ? { logger: cfg.logger } : {}),
+    });
+  /** Reconnects counted before this run (a kept login's earlier songs'). */
+  const reconnectsBefore = kept ? engine.reconnectCount : 0;
+  /** The music module once the session start is done (a kept login's at once). */
+  let started: EngineCopyrightedMusic | null = kept?.music ?? null;
   let failure: PipelineResult["failure"] = null;
   let song: PipelineResult["song"] = null;
   let publish: PipelineResult["publish"] = null;
@@ -90,10 +191,12 @@ export async function runPipeline(
   let streaming: Streaming | null = null;
   let st: ReturnType<typeof engine.getPublishStats> | null = null;
   let clockHistograms: ReturnType<typeof engine.getPublishHistograms> = null;
-  let tokens: TokenKeeper | null = null;
+  // Asserted, not narrowed: logInAndInit assigns it from a closure.
+  let tokens = null as TokenKeeper | null;
   let lyrics: LyricsStep | null = null;
 
-  try {
+  /** Room login, then initCopyrightedMusic: the session start (skipped on a kept login). */
+  const logInAndInit = async (): Promise<EngineCopyrightedMusic> => {
     const logIn = (token: string | undefined) =>
       rec.stage("login", () =>
         engine.loginRoom(
@@ -119,15 +222,15 @@ export async function runPipeline(
     signal.throwIfAborted();
 
     const onRetry = (r: RetryReport) => {
-      rec.error(r.code);
-      rec.recover(
+      sink.rec.error(r.code);
+      sink.rec.recover(
         "transient-backoff",
         stageOfRoute(r.stage),
         r.code,
         `${r.detail}: retry in ${r.delayMs} ms`,
       );
     };
-    const music: EngineCopyrightedMusic = engine.createCopyrightedMusic({
+    const m: EngineCopyrightedMusic = engine.createCopyrightedMusic({
       ...(cacheDir !== undefined ? { cacheDir } : { cache: new MemoryCache(cfg.sharedAudio?.pool) }),
       ...(cfg.sharedAudio ? { sharedAudio: cfg.sharedAudio.songs } : {}),
       retry: transientRetryPolicy(cfg.retry),
@@ -137,19 +240,25 @@ export async function runPipeline(
         maxDelayMs: 5_000,
         ...cfg.retry,
       }),
-      fetch: countingFetch((n) => {
-        rec.bytes += n;
-      }),
+      onDownloadBytes: (n) => {
+        sink.rec.bytes += n;
+      },
       logger: retryObserver(onRetry, cfg.logger),
       ...(tokens ? { onTokenExpired: tokens.afterExpiredCall } : {}),
     });
     const init = await rec.stage("init", () =>
-      music.initCopyrightedMusic({ user: { userID: cfg.userID, userName: cfg.userName ?? cfg.userID } }),
+      m.initCopyrightedMusic({ user: { userID: cfg.userID, userName: cfg.userName ?? cfg.userID } }),
     );
     if (init.errorCode !== 0) {
       rec.error(init.errorCode);
       throw new StageFailure({ stage: "init", code: init.errorCode, message: "initCopyrightedMusic failed" });
     }
+    return m;
+  };
+
+  try {
+    const music = started ?? (await logInAndInit());
+    started = music;
     signal.throwIfAborted();
 
     const picked = await rec.stage("search", () =>
@@ -219,7 +328,8 @@ export async function runPipeline(
     await startListening(ctx);
     if (cfg.publish) {
       const outcome = await publishSong(ctx, loaded);
-      publish = outcome.report;
+      // The engine counts reconnects since its login: a kept login's earlier songs' are not this song's.
+      publish = { ...outcome.report, reconnects: outcome.report.reconnects - reconnectsBefore };
       playerReport = outcome.player;
       for (let i = 0; i < publish.reconnects; i++) {
         rec.recover(MEDIA_RECONNECT, "publish", 0, "media socket lost: logged in again and re-published");
@@ -283,8 +393,14 @@ export async function runPipeline(
     if (ctx) listen = await stopListening(ctx).catch(() => null);
     st = engine.getPublishStats();
     clockHistograms = engine.getPublishHistograms();
-    await engine.destroyEngine();
-    if (!cfg.cacheDir && cacheDir !== undefined) await rm(cacheDir, { recursive: true, force: true });
+    // A login is kept only after a clean song: a failed or aborted run may have left anything behind.
+    if (session && started && failure === null && !signal.aborted) {
+      if (ctx?.player) await engine.destroyMediaPlayer(ctx.player).catch(() => {});
+      session.keep({ key, engine, music: started, tempDir, sink }, kept === null);
+    } else {
+      await engine.destroyEngine();
+      if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true });
+    }
   }
   return {
     ok: failure === null && !signal.aborted,

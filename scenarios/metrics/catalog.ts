@@ -45,6 +45,16 @@ export const METRICS = {
     "ms",
     "the song pick (search done) to the first published packet: request, download, load and start, what a user who tapped a song waits for",
   ),
+  login_ms: trend(
+    "ms",
+    "room login (the session start; a VU that keeps its login across songs records it once)",
+  ),
+  init_ms: trend("ms", "initCopyrightedMusic (with the login, once per session)"),
+  pick_phase_ms: trend(
+    "ms",
+    "where pick_to_audio_ms goes: ms from the song pick to each phase (request, first_byte, playable, download_done, loaded, publishing, first_frame, first_packet)",
+    ["phase"],
+  ),
   search_ms: trend("ms", "song pick: search or chart or song info"),
   request_resource_ms: trend("ms", "requestResource / getSharedResource, all attempts"),
   download_ms: trend("ms", "download of the resource, all attempts"),
@@ -147,7 +157,18 @@ export type MetricName = keyof typeof METRICS;
 /** The trends summary.json always carries (count 0 when a scenario never exercised them). */
 export const SUMMARY_TRENDS = [
   "ttfa_ms",
+  "login_ms",
+  "init_ms",
   "pick_to_audio_ms",
+  // Where pick_to_audio_ms goes (reference/pipeline/result.ts PhaseName), in order.
+  "pick_phase_ms{phase:request}",
+  "pick_phase_ms{phase:first_byte}",
+  "pick_phase_ms{phase:playable}",
+  "pick_phase_ms{phase:download_done}",
+  "pick_phase_ms{phase:loaded}",
+  "pick_phase_ms{phase:publishing}",
+  "pick_phase_ms{phase:first_frame}",
+  "pick_phase_ms{phase:first_packet}",
   "search_ms",
   "request_resource_ms",
   "download_ms",

@@ -300,6 +300,7 @@ export class WorkerSchedule {
       ...(s.player ? { player: s.player } : {}),
       preferShared: prefersShare(this.init.seed, s.shareRatio, seat, user, round),
       seconds: s.singSeconds,
+      ...(s.songsPerLogin > 1 ? { songsPerLogin: s.songsPerLogin } : {}),
       codec: s.media.codec,
       seed: (this.init.seed + vuId * 7919 + iteration) >>> 0,
       cacheDir,

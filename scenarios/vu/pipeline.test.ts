@@ -1,8 +1,9 @@
 import { build, encodeIntoCompressedBase64, type Histogram } from "hdr-histogram-js";
 import { describe, expect, it } from "vitest";
 import type { Percentiles } from "../../reference/mixer/clock.ts";
-import type { PipelineResult } from "../../reference/pipeline/result.ts";
+import { emptyPhases, emptyStages, type PipelineResult } from "../../reference/pipeline/result.ts";
 import { pipelineResult } from "../../reference/pipeline/test-fixtures.ts";
+import { SUMMARY_TRENDS } from "../metrics/catalog.ts";
 import { quantiles } from "../metrics/hdr.ts";
 import { MetricSet } from "../metrics/set.ts";
 import { summaryMetrics } from "../run/series.ts";
@@ -138,6 +139,34 @@ describe("pipeline VU: the mixer clock in the run's metrics", () => {
     recordResult(recorderOf(set), { ...r, publish: null, mix: null }, false);
     expect(set.trends.size).toBe(0);
     expect(set.counter("mix_frames")).toBe(0);
+  });
+});
+
+describe("pipeline VU: where an iteration's time goes", () => {
+  it("records login and init, and each reached phase of pick_to_audio under its own tag", () => {
+    const set = new MetricSet();
+    const phases = { ...emptyPhases(), request: 4, first_byte: 9, download_done: 30, first_packet: 52 };
+    const stages = { ...emptyStages(), login_ms: 7, init_ms: 3 };
+    recordResult(recorderOf(set), pipelineResult({ stages, phases }), true);
+    expect(quantiles(set.trends.get("login_ms"))).toMatchObject({ count: 1, p50: 7 });
+    expect(quantiles(set.trends.get("init_ms"))).toMatchObject({ count: 1, p50: 3 });
+    expect(quantiles(set.trends.get("pick_phase_ms{phase:first_byte}"))).toMatchObject({ count: 1, p50: 9 });
+    expect(quantiles(set.trends.get("pick_phase_ms{phase:first_packet}"))).toMatchObject({
+      count: 1,
+      p50: 52,
+    });
+    // A phase not reached records nothing; nor do stages not run (a VU that kept its login).
+    expect(set.trends.has("pick_phase_ms{phase:loaded}")).toBe(false);
+    const kept = new MetricSet();
+    recordResult(recorderOf(kept), pipelineResult({ phases }), true);
+    expect(kept.trends.has("login_ms")).toBe(false);
+    expect(kept.trends.has("init_ms")).toBe(false);
+  });
+
+  it("every phase's series is in summary.json", () => {
+    for (const phase of Object.keys(emptyPhases())) {
+      expect(SUMMARY_TRENDS as readonly string[]).toContain(`pick_phase_ms{phase:${phase}}`);
+    }
   });
 });
 

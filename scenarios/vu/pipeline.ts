@@ -1,7 +1,9 @@
 import { FRAME_HEADER_BYTES, nowMicros } from "../../protocol/media.ts";
 import { createThreadAudio, type ThreadAudio } from "../../reference/audio/index.ts";
 import type { PipelineConfig } from "../../reference/pipeline/config.ts";
-import type { PipelineResult } from "../../reference/pipeline/result.ts";
+import { emptyPhases, type PhaseName, type PipelineResult } from "../../reference/pipeline/result.ts";
+import { PipelineSession } from "../../reference/pipeline/run.ts";
+import { seriesKey } from "../metrics/catalog.ts";
 import { encodedValues } from "../metrics/hdr.ts";
 import { tokenConfig } from "./token-auth.ts";
 import type { IterationOutcome, IterationSpec, Recorder, Vu, VuContext } from "./types.ts";
@@ -24,10 +26,26 @@ export function threadAudio(): ThreadAudio {
   return shared;
 }
 
+/**
+ * A pipeline VU. With `songsPerLogin` > 1 it keeps its room login across that many songs (a PipelineSession in
+ * the run's config, as a real app logs in once and sings many songs): the session start (engine, media socket,
+ * login, init) is paid once per N songs instead of once per song. A failed or aborted song, a change of room or
+ * user, or a client that does not keep logins (a `--client` module ignores `session`) logs in per song as before.
+ */
 export function createPipelineVu(ctx: VuContext): Vu {
+  let session: PipelineSession | null = null;
   return {
-    iteration: (spec, signal) => pipelineIteration(ctx, spec, signal),
-    close: async () => {},
+    iteration: async (spec, signal) => {
+      const n = spec.songsPerLogin ?? 1;
+      if (n <= 1) return pipelineIteration(ctx, spec, signal, undefined);
+      session ??= new PipelineSession();
+      const out = await pipelineIteration(ctx, spec, signal, session);
+      if (session.songsOnLogin >= n) await session.close();
+      return out;
+    },
+    close: async () => {
+      await session?.close();
+    },
   };
 }
 
@@ -78,8 +96,10 @@ async function pipelineIteration(
   ctx: VuContext,
   spec: IterationSpec,
   signal: AbortSignal,
+  session: PipelineSession | undefined,
 ): Promise<IterationOutcome> {
-  const result = await ctx.client(pipelineConfig(ctx, spec), signal);
+  const config = pipelineConfig(ctx, spec);
+  const result = await ctx.client(session ? { ...config, session } : config, signal);
   recordResult(ctx.rec, result, spec.seat.role === "singer");
   recordVariant(ctx.rec, result, spec);
   const code = result.failure?.code ?? 0;
@@ -92,14 +112,27 @@ async function pipelineIteration(
   };
 }
 
+/** Each pick_to_audio phase's series (made once, not per iteration). */
+const PHASE_KEYS = (Object.keys(emptyPhases()) as PhaseName[]).map(
+  (name) => [name, seriesKey("pick_phase_ms", { phase: name })] as const,
+);
+
 /** Everything a pipeline run measured, into the run's metrics (the runner adds ttfa and the iteration's own). */
 export function recordResult(rec: Recorder, r: PipelineResult, singer: boolean): void {
   const s = r.stages;
+  if (s.login_ms !== null) rec.record("login_ms", s.login_ms);
+  if (s.init_ms !== null) rec.record("init_ms", s.init_ms);
   if (s.search_ms !== null) rec.record("search_ms", s.search_ms);
   if (s.pick_to_audio_ms !== null) rec.record("pick_to_audio_ms", s.pick_to_audio_ms);
   if (s.request_ms !== null) rec.record("request_resource_ms", s.request_ms);
   if (s.download_ms !== null) rec.record("download_ms", s.download_ms);
   if (s.load_ms !== null) rec.record("load_ms", s.load_ms);
+  if (r.phases) {
+    for (const [name, key] of PHASE_KEYS) {
+      const ms = r.phases[name];
+      if (ms !== null) rec.record(key, ms);
+    }
+  }
   for (const [code, n] of Object.entries(r.errors)) rec.error(code, n);
   rec.add("billable_requests", r.billable_requests);
   rec.add("unconfirmed_requests", r.unconfirmed_requests);

@@ -44,6 +44,8 @@ export interface IterationSpec {
   preferShared: boolean;
   /** Seconds of audio to publish (singer) or listen to (listener). */
   seconds: number;
+  /** Songs a pipeline VU runs on one room login (scenario `ktv.songsPerLogin`); absent: one. */
+  songsPerLogin?: number;
   /** How a singer publishes (the scenario's media.codec). */
   codec: MediaCodec;
   /** Seed for the VU's synthetic voice. */
