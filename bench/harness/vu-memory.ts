@@ -5,15 +5,16 @@
 // thread, so that process.memoryUsage() and a heap snapshot see the VUs' own isolate. The simulator is a separate
 // process, started once and shared by every child, so none of its memory is counted.
 //
-// Each child ramps to N in 3 s, waits `--warm` seconds (every VU logged in, downloaded, publishing or listening),
+// Each child ramps to N in 3 s, waits until every VU is publishing or listening (at most `--warm` seconds),
 // then takes `--samples` samples 1 s apart, each after two forced GCs: rss, heapUsed, external, arrayBuffers.
 // The slope between the smallest and the largest N (medians of the samples) is the cost per added VU; the
 // children are run interleaved (N by N, tree by tree) so a load change on the shared machine hits every case.
 // `--trees a,b` runs the same measurement from several checkouts (before/after in one session: copy this file
 // into the other tree first).
 //
-//   npx tsx bench/harness/vu-memory.ts [--vus 100,300,500] [--vu pipeline|music] [--warm 15] [--samples 5]
-//                                      [--trees .,/path/to/main] [--snapshot dir]
+//   npx tsx bench/harness/vu-memory.ts [--vus 100,300,500] [--vu pipeline|music] [--warm 30] [--samples 5]
+//                                      [--trees .,/path/to/main] [--rounds 1] [--songs 2] [--type 2]
+//                                      [--snapshot dir]
 //
 // --snapshot dir: each child also writes a heap snapshot (v8.writeHeapSnapshot) after its samples, named
 // <tree>-<N>.heapsnapshot; bench/harness/heap-diff.ts compares two of them by constructor.
@@ -31,13 +32,13 @@ const { values } = parseArgs({
   options: {
     vus: { type: "string", default: "100,300,500" },
     vu: { type: "string", default: "pipeline" },
-    warm: { type: "string", default: "60" },
+    warm: { type: "string", default: "30" },
     samples: { type: "string", default: "5" },
     trees: { type: "string", default: "." },
     snapshot: { type: "string" },
     rounds: { type: "string", default: "1" },
     songs: { type: "string", default: "2" },
-    type: { type: "string", default: "1" },
+    type: { type: "string", default: "2" },
     // Child mode (internal).
     child: { type: "boolean", default: false },
     target: { type: "string" },
@@ -70,6 +71,8 @@ interface ChildResult {
   heard: number;
   /** Seconds from the start to the samples (the ramp and the wait for every VU to be under way). */
   readyS: number;
+  /** Whether every VU was under way by then (else the samples include VUs still logging in or downloading). */
+  ready: boolean;
   errors: number;
   snapshot: string | null;
 }
@@ -104,8 +107,9 @@ async function child(): Promise<void> {
 
   const warmS = Number(values.warm);
   const sampleCount = Number(values.samples);
-  // Long enough that no VU ends its first iteration before the samples are taken: every VU is in the same
-  // state (publishing or listening), none between iterations.
+  // No VU ends its first iteration before the samples are taken (a clip, rooms-250's type 2, is ~40 s: its
+  // singer stops at its end; --type 1 has minutes-long songs, heavier downloads): every VU is in the same state
+  // (publishing or listening), none between iterations.
   const holdS = 3 + warmS + sampleCount + 60;
   const scenario = resolveScenario(
     defineScenario({
@@ -206,6 +210,7 @@ async function child(): Promise<void> {
     steady = frames >= wantFrames && heard >= wantHeard && schedule.activeVus === n ? steady + 1 : 0;
   }
   const readyS = (performance.now() - t0) / 1000;
+  const ready = steady >= 3;
   const samples: Sample[] = [];
   for (let i = 0; i < sampleCount; i++) {
     gc();
@@ -234,6 +239,7 @@ async function child(): Promise<void> {
     samples,
     load: loadavg(),
     readyS,
+    ready,
     frames,
     heard,
     errors,
@@ -323,6 +329,16 @@ function runChild(tree: string, n: number, sim: { url: string; socket: string })
   });
 }
 
+/** The children whose VUs were all under way when sampled; all of them (and a warning) when none was. */
+function readyOnly(rs: ChildResult[]): ChildResult[] {
+  const ok = rs.filter((r) => r.ready);
+  if (ok.length > 0) return ok;
+  console.log(
+    `warning: N=${rs[0]!.vus}: no child had every VU under way; its figures include VUs still starting`,
+  );
+  return rs;
+}
+
 async function driver(): Promise<void> {
   const ns = values.vus!.split(",").map(Number);
   const trees = values.trees!.split(",");
@@ -340,7 +356,7 @@ async function driver(): Promise<void> {
           results.set(key, [...(results.get(key) ?? []), res]);
           const m = (f: keyof Sample) => median(res.samples.map((s) => s[f])) / 1048576;
           console.log(
-            `${tree} N=${n} (active ${res.active} after ${res.readyS.toFixed(0)} s, frames/s ${res.frames}, packets heard/s ${res.heard}, errors ${res.errors}): rss ${m("rss").toFixed(1)} MB (arena ${m("arena").toFixed(1)}), heapTotal ${m("heapTotal").toFixed(1)} MB, heapUsed ${m("heapUsed").toFixed(1)} MB, external ${m("external").toFixed(1)} MB, arrayBuffers ${m("arrayBuffers").toFixed(1)} MB; load ${res.load.map((x) => x.toFixed(2)).join(" ")}${res.snapshot ? `; ${res.snapshot}` : ""}`,
+            `${tree} N=${n} (${res.ready ? "ready" : "NOT READY"}, active ${res.active} after ${res.readyS.toFixed(0)} s, frames/s ${res.frames}, packets heard/s ${res.heard}, errors ${res.errors}): rss ${m("rss").toFixed(1)} MB (arena ${m("arena").toFixed(1)}), heapTotal ${m("heapTotal").toFixed(1)} MB, heapUsed ${m("heapUsed").toFixed(1)} MB, external ${m("external").toFixed(1)} MB, arrayBuffers ${m("arrayBuffers").toFixed(1)} MB; load ${res.load.map((x) => x.toFixed(2)).join(" ")}${res.snapshot ? `; ${res.snapshot}` : ""}`,
           );
         }
       }
@@ -358,7 +374,7 @@ async function driver(): Promise<void> {
   );
   for (const tree of trees) {
     const at = (n: number, f: keyof Sample) =>
-      median(results.get(`${tree}|${n}`)!.map((r) => median(r.samples.map((s) => s[f]))));
+      median(readyOnly(results.get(`${tree}|${n}`)!).map((r) => median(r.samples.map((s) => s[f]))));
     const slope = (f: keyof Sample) => kb((at(hi, f) - at(lo, f)) / (hi - lo)).toFixed(0);
     console.log(
       `${tree}: rss ${slope("rss")} KB/VU, rss less the audio arena ${slope("rssLessArena")}, heapTotal ${slope("heapTotal")}, heapUsed ${slope("heapUsed")}, external ${slope("external")}, arrayBuffers ${slope("arrayBuffers")}`,
