@@ -5,7 +5,8 @@
 // thread, so that process.memoryUsage() and a heap snapshot see the VUs' own isolate. The simulator is a separate
 // process, started once and shared by every child, so none of its memory is counted.
 //
-// Each child ramps to N in 3 s, waits until every VU is publishing or listening (at most `--warm` seconds),
+// Each child (after --prewarm P VUs alone for 12 s: a worker that has been running, whose first VUs downloaded
+// the songs already) ramps to N in 3 s, waits until every VU is publishing or listening (at most `--warm` seconds),
 // then takes `--samples` samples 1 s apart, each after two forced GCs: rss, heapUsed, external, arrayBuffers.
 // The slope between the smallest and the largest N (medians of the samples) is the cost per added VU; the
 // children are run interleaved (N by N, tree by tree) so a load change on the shared machine hits every case.
@@ -13,7 +14,7 @@
 // into the other tree first).
 //
 //   npx tsx bench/harness/vu-memory.ts [--vus 100,300,500] [--vu pipeline|music] [--warm 30] [--samples 5]
-//                                      [--trees .,/path/to/main] [--rounds 1] [--songs 2] [--type 2]
+//                                      [--trees .,/path/to/main] [--rounds 1] [--songs 2] [--type 2] [--prewarm 0]
 //                                      [--snapshot dir]
 //
 // --snapshot dir: each child also writes a heap snapshot (v8.writeHeapSnapshot) after its samples, named
@@ -39,6 +40,7 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "1" },
     songs: { type: "string", default: "2" },
     type: { type: "string", default: "2" },
+    prewarm: { type: "string", default: "0" },
     // Child mode (internal).
     child: { type: "boolean", default: false },
     target: { type: "string" },
@@ -46,6 +48,9 @@ const { values } = parseArgs({
     tag: { type: "string", default: "" },
   },
 });
+
+/** How long the --prewarm VUs run alone, s. */
+const PREWARM_S = 12;
 
 interface Sample {
   rss: number;
@@ -113,6 +118,9 @@ async function child(): Promise<void> {
   // singer stops at its end; --type 1 has minutes-long songs, heavier downloads): every VU is in the same state
   // (publishing or listening), none between iterations.
   const holdS = 3 + warmS + sampleCount + 60;
+  // A worker that has been running: its first VUs have downloaded the songs before the rest start (in a
+  // rooms-250 run every iteration after a worker's first few meets songs it holds already).
+  const prewarm = Math.min(n, Number(values.prewarm));
   const scenario = resolveScenario(
     defineScenario({
       name: "vu-memory",
@@ -123,6 +131,12 @@ async function child(): Promise<void> {
             executor: "ramping-vus",
             startVUs: 0,
             stages: [
+              ...(prewarm > 0
+                ? [
+                    { duration: "1s", target: prewarm },
+                    { duration: `${PREWARM_S}s`, target: prewarm },
+                  ]
+                : []),
               { duration: "3s", target: n },
               { duration: `${holdS}s`, target: n },
             ],
@@ -212,8 +226,8 @@ async function child(): Promise<void> {
     peak.rss = Math.max(peak.rss, m.rss);
     peak.external = Math.max(peak.external, m.external);
   }, 250);
-  await sleep(3000);
-  while (performance.now() - t0 < (3 + warmS) * 1000 && steady < 3) {
+  await sleep(3000 + (prewarm > 0 ? (1 + PREWARM_S) * 1000 : 0));
+  while (performance.now() - t0 < (3 + warmS + (prewarm > 0 ? 1 + PREWARM_S : 0)) * 1000 && steady < 3) {
     await sleep(1000);
     const under = schedule.activeVus === n && threadTicker().size >= singers && (singers === 0 || heard > 0);
     steady = under ? steady + 1 : 0;
@@ -320,6 +334,8 @@ function runChild(tree: string, n: number, sim: { url: string; socket: string })
     values.songs!,
     "--type",
     values.type!,
+    "--prewarm",
+    values.prewarm!,
     "--target",
     sim.url,
     "--socket",
