@@ -268,7 +268,9 @@ class MemoryPartial implements PartialResource {
     if (this.own === null) {
       if (offset <= this.length) {
         const d = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-        const still = this.matching.filter((c) => end <= c.length && d.equals(c.subarray(offset, end)));
+        const same = (c: Uint8Array) => end <= c.length && d.equals(c.subarray(offset, end));
+        // Nearly always one candidate, still equal: no new list.
+        const still = this.matching.every(same) ? this.matching : this.matching.filter(same);
         if (still.length > 0) {
           this.matching = still;
           this.length = Math.max(this.length, end);
