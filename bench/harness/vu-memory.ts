@@ -152,9 +152,14 @@ async function child(): Promise<void> {
         // the fixed base) are the same at every N, and the slope is the VUs' own.
         songs: { charts: ["8888", "6666"], zipf: 1, poolSize: Number(values.songs), searchMix: 0.2 },
         shareRatio: 0.8,
-        cache: "memory",
-        audio: { shared: true, voiceProfiles: 8 },
-        media: { codec: "opus-preencoded" },
+        // The music VU has no media and downloads to disk (a memory cache and shared audio are the pipeline's).
+        ...(vu === "pipeline"
+          ? {
+              cache: "memory" as const,
+              audio: { shared: true, voiceProfiles: 8 },
+              media: { codec: "opus-preencoded" as const },
+            }
+          : {}),
         resource: { type: Number(values.type), quality: 0 },
         singSeconds: holdS,
       },
