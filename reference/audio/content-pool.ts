@@ -142,6 +142,19 @@ export class ContentPool {
     this.byBytes.delete(e.bytes);
   }
 
+  /**
+   * The bytes of every content held of exactly `length` bytes: what a download of that announced size may turn
+   * out to equal (MemoryCache compares as the bytes arrive). Few: one per distinct song of that size.
+   */
+  withLength(length: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    const prefix = `${length}:`;
+    for (const [hint, list] of this.byHint) {
+      if (hint.startsWith(prefix)) for (const e of list) out.push(e.bytes);
+    }
+    return out;
+  }
+
   /** Distinct contents held, and their bytes. */
   get stats(): { contents: number; bytes: number } {
     let contents = 0;

@@ -265,10 +265,7 @@ export async function startListening(ctx: PerformContext): Promise<void> {
     : undefined;
   for (const id of cfg.listen) {
     await engine.startPlayingStream(id, onFrame, (header, streamID) => {
-      if (keep) {
-        const latencyUs = nowMicros() - header.captureUs;
-        rec.latency.recordValue(latencyUs > 0 ? Math.floor(latencyUs) : 0);
-      }
+      if (keep) rec.recordLatency(nowMicros() - header.captureUs);
       if (rec.stages.first_heard_ms === null) rec.stages.first_heard_ms = rec.sinceStart();
       onPacket?.(streamID, header);
     });
@@ -342,7 +339,7 @@ function statusTimer(ctx: PerformContext): NodeJS.Timeout | undefined {
           type: "listening",
           stream_id: id,
           frames: s.frames,
-          latency_p50_ms: rec.latency.totalCount > 0 ? rec.latency.getValueAtPercentile(50) / 1000 : 0,
+          latency_p50_ms: rec.latencyP50Ms(),
         });
       }
     }

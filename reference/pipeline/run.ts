@@ -320,6 +320,10 @@ export async function runPipeline(
     const lyricsFetch =
       cfg.lyrics && cfg.publish ? getLyrics(music, rec, cfg, acquired).catch(() => null) : null;
     const loaded = await loadSong(ctx, acquired, pitches.get(acquired.resourceID));
+    // Nothing reads the pitch calls' answers after the load: kept in the map, every VU held its pitch line's
+    // JSON (~25 KB) for the whole song. A listener sings nothing, so it does not keep the parsed line either.
+    pitches.clear();
+    if (!isFailure(loaded) && !cfg.publish) loaded.pitch = [];
     lyrics = lyricsFetch ? await lyricsFetch : null;
     if (isFailure(loaded)) throw new StageFailure(loaded);
     loaded.lyrics = lyrics?.follower ?? null;
