@@ -247,6 +247,11 @@ export class SeededCatalog implements Catalog {
     for (const id of [...this.revoked]) this.setRevoked(id, false);
   }
 
+  version(): number {
+    this.sync();
+    return this.live.version;
+  }
+
   /** Sizes of the generated vocabularies, for logs and the scale bench. */
   describe() {
     return {

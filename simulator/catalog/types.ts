@@ -128,4 +128,10 @@ export interface Catalog {
   restore(songId: string): boolean;
   /** Back to the seeded state (no revocations). */
   reset(): void;
+  /**
+   * A number that changes whenever anything a list or song answer depends on may have changed (an admin
+   * revocation or restore, a new revocation-overlay version); asking it follows the overlay first. Caches of
+   * rendered answers key on it.
+   */
+  version(): number;
 }

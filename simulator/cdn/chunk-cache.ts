@@ -4,6 +4,8 @@
 
 export interface ChunkCache {
   get(key: string): Buffer | undefined;
+  /** The chunk if held, without counting a hit or miss or refreshing its place (whole-files.ts asks). */
+  peek(key: string): Buffer | undefined;
   set(key: string, chunk: Buffer): void;
   readonly bytes: number;
   readonly size: number;
@@ -28,6 +30,9 @@ export function createChunkCache(maxBytes: number): ChunkCache {
       map.delete(key);
       map.set(key, c);
       return c;
+    },
+    peek(key) {
+      return map.get(key);
     },
     set(key, chunk) {
       if (chunk.length > maxBytes) return;

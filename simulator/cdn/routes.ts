@@ -12,6 +12,7 @@ import { DownloadStream } from "./download-stream.ts";
 import { ifRangeMatches, noneMatch, parseRange } from "./range.ts";
 import { createTokenBucket, pieceBytes, type TokenBucket } from "./token-bucket.ts";
 import { registerChunkCache } from "./warm.ts";
+import { createWholeFiles } from "./whole-files.ts";
 
 // The download CDN: GET/HEAD /v1/music/download/:resource_id serves the resource's WAV file, rendered on
 // demand, with single byte ranges, a strong ETag and bandwidth caps. Failures answer the vendor envelope with
@@ -19,6 +20,9 @@ import { registerChunkCache } from "./warm.ts";
 // user's (one answer for both, so ids cannot be probed), 410 1017019 expired, 403 1017030 revoked song
 // (1017031 for an accompaniment of a song that became listen-only), 416 unsatisfiable range. The fault engine
 // plans each download once (faults/seam.ts decideDownload): expiry, a slow first byte, stalls, resets, caps.
+
+/** How often a download sent in one write checks, until the socket has taken it, whether it must be cut. */
+const FAST_CUT_CHECK_MS = 50;
 
 /**
  * Rendered chunks shared by all downloads of one simulator (64 KiB each, so 2,048 chunks). It was 32 MiB: a load
@@ -55,6 +59,30 @@ export default async function cdnRoutes(app: FastifyInstance): Promise<void> {
   const sim = app.sim;
   const cache = createChunkCache(CACHE_BYTES);
   registerChunkCache(sim, cache);
+  const wholeFiles = createWholeFiles();
+  /** Downloads sent in one write whose bytes the socket has not all taken yet: still cut on revocation. */
+  const unfinished = new Map<FastifyRequest, ResourceRecord>();
+  let cutTimer: NodeJS.Timeout | undefined;
+  function checkUnfinished(): void {
+    for (const [req, rec] of unfinished) {
+      const why = cutReason(rec);
+      if (!why) continue;
+      unfinished.delete(req);
+      sim.faults.downloadCut(req.faultKey, rec, why.code);
+      req.raw.socket.destroy();
+    }
+    if (unfinished.size === 0 && cutTimer) {
+      clearInterval(cutTimer);
+      cutTimer = undefined;
+    }
+  }
+  function watchUntilSent(req: FastifyRequest, reply: FastifyReply, rec: ResourceRecord): void {
+    unfinished.set(req, rec);
+    const done = () => unfinished.delete(req);
+    reply.raw.once("finish", done);
+    reply.raw.once("close", done);
+    cutTimer ??= setInterval(checkUnfinished, FAST_CUT_CHECK_MS).unref();
+  }
   let globalBucket: TokenBucket = createTokenBucket(sim.options.cdnGlobalBytesPerSec);
 
   /** The record, or the vendor error a download client should get (with a download-friendly status). */
@@ -134,6 +162,14 @@ export default async function cdnRoutes(app: FastifyInstance): Promise<void> {
     const { bytesServed, activeDownloads } = sim.metrics;
     activeDownloads.inc();
     reply.raw.once("close", () => activeDownloads.dec());
+    // The fast path: nothing shapes this download and the file is rendered, so it goes in one write.
+    const whole =
+      connRate === 0 && globalBucket.rate === 0 && plan === NO_PLAN ? wholeFiles.get(file, cache) : undefined;
+    if (whole) {
+      bytesServed.inc({ quality: file.quality }, end - start);
+      watchUntilSent(req, reply, rec);
+      return reply.send(whole.subarray(start, end));
+    }
     const body = new DownloadStream({
       file,
       start,

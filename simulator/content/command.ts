@@ -25,6 +25,12 @@ export interface ExtendedCommand {
   vendors: readonly VendorId[] | "multi";
   /** The vendor's `data` object; throw VendorError for vendor-level failures. */
   run(ctx: CommandContext): Record<string, unknown>;
+  /**
+   * Commands whose answer depends only on the catalog (at its current version), the vendor and the params
+   * return a key naming the answer, after the same param checks `run` makes in the same order (so a bad param
+   * throws the same error). The route then serves the page from page-cache.ts; `run` stays the uncached path.
+   */
+  pageKey?(ctx: CommandContext): string;
 }
 
 export const ALL_VENDORS: readonly VendorId[] = [0, 1, 2, 4];

@@ -1,8 +1,9 @@
 import { VendorError } from "../errors.ts";
 import { paramsError } from "./check-params.ts";
-import type { CommandContext } from "./command.ts";
+import type { CommandContext, ExtendedCommand } from "./command.ts";
 import { ALL_VENDORS } from "./command.ts";
 import { COMMANDS } from "./commands/index.ts";
+import type { PageCache } from "./page-cache.ts";
 import { illegal, type Params, vendorValue } from "./params.ts";
 
 export interface ExtendedBody {
@@ -35,6 +36,30 @@ export function dispatch(
   body: ExtendedBody,
   ctx: Omit<CommandContext, "vendor" | "params">,
 ): Record<string, unknown> {
+  const { command, full } = checked(body, ctx);
+  return command.run(full);
+}
+
+/**
+ * dispatch, with the answer as JSON bytes when it can be: a command that names its page (pageKey) is served
+ * from `pages`, built and serialized only on a miss; any other command's answer is the object `dispatch`
+ * returns.
+ */
+export function dispatchRendered(
+  body: ExtendedBody,
+  ctx: Omit<CommandContext, "vendor" | "params">,
+  pages: PageCache,
+): Record<string, unknown> | Buffer {
+  const { command, full } = checked(body, ctx);
+  if (!command.pageKey) return command.run(full);
+  const key = `${command.name}|${full.vendor}|${command.pageKey(full)}`;
+  return pages.render(full.sim.catalog, key, () => command.run(full));
+}
+
+function checked(
+  body: ExtendedBody,
+  ctx: Omit<CommandContext, "vendor" | "params">,
+): { command: ExtendedCommand; full: CommandContext } {
   const name = body.command;
   if (name === undefined || name === "") throw new VendorError(1017000);
   const command = COMMANDS.get(name);
@@ -53,5 +78,5 @@ export function dispatch(
   }
   const wrong = paramsError(command.name, params);
   if (wrong) throw wrong;
-  return command.run({ ...ctx, vendor, params });
+  return { command, full: { ...ctx, vendor, params } };
 }

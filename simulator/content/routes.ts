@@ -4,7 +4,8 @@ import { okEnvelope } from "../../protocol/envelope.ts";
 import { requireSession } from "../auth/guards.ts";
 import { authHeaders, errorEnvelopeSchema } from "../http.ts";
 import { COMMANDS } from "./commands/index.ts";
-import { dispatch } from "./dispatch.ts";
+import { dispatchRendered } from "./dispatch.ts";
+import { okEnvelopeJson, PageCache } from "./page-cache.ts";
 import { PlusHistory } from "./plus-history.ts";
 
 const ExtendedBody = Type.Object(
@@ -26,7 +27,7 @@ const ExtendedBody = Type.Object(
   { additionalProperties: false },
 );
 
-const ExtendedResponse = Type.Object(
+export const ExtendedResponse = Type.Object(
   {
     code: Type.Integer({ description: "0 on success, else the vendor error code" }),
     message: Type.String(),
@@ -43,8 +44,12 @@ const ExtendedResponse = Type.Object(
   { additionalProperties: false },
 );
 
+/** What Fastify sets when it serializes a JSON answer itself, so both paths answer the same header. */
+const JSON_TYPE = "application/json; charset=utf-8";
+
 export default async function contentRoutes(app: FastifyInstance): Promise<void> {
   const plus = new PlusHistory();
+  const pages = new PageCache();
   app.post(
     "/v1/music/extended",
     {
@@ -59,7 +64,10 @@ export default async function contentRoutes(app: FastifyInstance): Promise<void>
     },
     async (req, reply) => {
       const body = req.body as Static<typeof ExtendedBody>;
-      const data = dispatch(body, { sim: app.sim, session: req.musicSession!, app: req.auth!.app, plus });
+      const ctx = { sim: app.sim, session: req.musicSession!, app: req.auth!.app, plus };
+      const data = dispatchRendered(body, ctx, pages);
+      // A cached page is already JSON: sent as bytes (Fastify serializes only objects).
+      if (Buffer.isBuffer(data)) return reply.code(200).type(JSON_TYPE).send(okEnvelopeJson(req.id, data));
       const envelope = okEnvelope(req.id, data);
       if (body.command === "/api/get_prelude_end_time") {
         return reply.code(200).send({ ...envelope, prelude_end_time: data.prelude_end_time });

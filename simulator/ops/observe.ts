@@ -9,8 +9,15 @@ const CODE_PREFIX = /^\{"[Cc]ode":(-?\d+)/;
 export function observeRequests(app: FastifyInstance): void {
   const { requests, latency, vendorRequests } = app.sim.metrics;
   app.addHook("onSend", async (_req, reply, payload) => {
-    if (typeof payload === "string") {
-      const m = CODE_PREFIX.exec(payload);
+    // Cached content pages (simulator/content/page-cache.ts) are sent as bytes: their prefix is ASCII.
+    const text =
+      typeof payload === "string"
+        ? payload
+        : Buffer.isBuffer(payload)
+          ? payload.toString("latin1", 0, 24)
+          : null;
+    if (text !== null) {
+      const m = CODE_PREFIX.exec(text);
       if (m?.[1]) (reply as unknown as { vendorCode?: string }).vendorCode = m[1];
     }
     return payload;

@@ -1,0 +1,229 @@
+import Fastify from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { okEnvelope } from "../../protocol/envelope.ts";
+import { call, session, testSimulator } from "../../test/sim.ts";
+import type { Simulator } from "../app.ts";
+import { createCatalog } from "../catalog/index.ts";
+import type { SongItem } from "../catalog/types.ts";
+import { DEV_APP } from "../options.ts";
+import type { CommandContext } from "./command.ts";
+import { COMMANDS } from "./commands/index.ts";
+import { dispatch, dispatchRendered } from "./dispatch.ts";
+import { codesKey, okEnvelopeJson, PageCache } from "./page-cache.ts";
+import { PlusHistory } from "./plus-history.ts";
+import { ExtendedResponse } from "./routes.ts";
+
+// The rendered-page cache of the list commands: answers byte for byte what the uncached path (run + the
+// route's response serializer) answers, and a revocation (admin or fault) shows on the very next call.
+
+let sim: Simulator;
+let h: Record<string, string>;
+
+beforeAll(async () => {
+  sim = await testSimulator();
+  h = await session(sim.url, "pager");
+});
+afterAll(() => sim.close());
+
+/** One extended call over real HTTP: the raw body text and content type. */
+async function raw(command: string, params: unknown) {
+  const res = await fetch(`${sim.url}/v1/music/extended`, {
+    method: "POST",
+    headers: { ...h, "content-type": "application/json" },
+    body: JSON.stringify({ command, params }),
+  });
+  return { status: res.status, type: res.headers.get("content-type"), text: await res.text() };
+}
+
+/**
+ * The uncached path's bytes: command.run's data in okEnvelope, serialized by Fastify with the route's own
+ * response schema (the serializer the route used before the cache, and still uses for other commands).
+ */
+async function reference(requestId: string, command: string, params: Record<string, unknown>) {
+  const f = Fastify();
+  const s = sim.ctx;
+  f.post("/", { schema: { response: { 200: ExtendedResponse } } }, async () => {
+    const data = dispatch({ command, params }, { sim: s, session: {} as never, app: DEV_APP, plus });
+    return okEnvelope(requestId, data);
+  });
+  const r = await f.inject({ method: "POST", url: "/" });
+  await f.close();
+  return { type: r.headers["content-type"], text: r.body };
+}
+const plus = new PlusHistory();
+
+const CASES: [string, Record<string, unknown>][] = [
+  ["/top/song", { vendor_id: 0, top_id: "8888", page: 1 }],
+  ["/top/song", { vendor_id: 0, top_id: "8888", page: 2, filter: [1, 3] }],
+  ["/top/song", { vendor_id: 1, top_id: "8888", page: 1 }],
+  ["/top/song", { vendor_id: 0, top_id: "8888", page: 999 }],
+  ["/search/song", { vendor_id: 0, keyword: "love", page: 1 }],
+  ["/search/song", { vendor_id: 1, keyword: "a", page: 3, filter: [2] }],
+  ["/search/song", { vendor_id: 4, keyword: "爱" }],
+  ["/search/song", { vendor_id: 0, keyword: 'x"\\\u0001' }],
+  ["/tag/song", { vendor_id: 0, tag_id: "587", page: 1 }],
+  ["/tag/song", { vendor_id: 0, tag_id: "587", page: 2, filter: [4] }],
+];
+
+describe("cached pages over real HTTP", () => {
+  it("answer byte for byte what the uncached path answers, on a miss and on a hit", async () => {
+    let songs = 0;
+    for (const [command, params] of CASES) {
+      for (const round of ["miss", "hit"]) {
+        const got = await raw(command, params);
+        expect(got.status, `${command} ${round}`).toBe(200);
+        const id = JSON.parse(got.text).request_id as string;
+        const want = await reference(id, command, params);
+        expect(got.text, `${command} ${JSON.stringify(params)} ${round}`).toBe(want.text);
+        expect(got.type).toBe(want.type);
+        songs += JSON.parse(got.text).data.songs.length;
+      }
+    }
+    expect(songs).toBeGreaterThan(100);
+  });
+
+  it("keeps the per-request envelope: each answer carries its own request id", async () => {
+    const a = JSON.parse((await raw("/top/song", { vendor_id: 0, top_id: "8888" })).text);
+    const b = JSON.parse((await raw("/top/song", { vendor_id: 0, top_id: "8888" })).text);
+    expect(a.request_id).not.toBe(b.request_id);
+    expect({ ...a, request_id: "" }).toEqual({ ...b, request_id: "" });
+  });
+
+  it("counts cached answers in the metrics by vendor code, as serialized answers are", async () => {
+    const count = async () => {
+      const text = await (await fetch(`${sim.url}/metrics`)).text();
+      const line = text
+        .split("\n")
+        .find(
+          (l) =>
+            l.startsWith("ktv_requests_total{") &&
+            l.includes('route="/v1/music/extended"') &&
+            l.includes('code="0"'),
+        );
+      return line ? Number(line.split(" ").at(-1)) : 0;
+    };
+    const before = await count();
+    for (let i = 0; i < 3; i++) await raw("/top/song", { vendor_id: 0, top_id: "8888" });
+    expect((await count()) - before).toBe(3);
+  });
+
+  it("answers param errors as before (nothing cached for them)", async () => {
+    const bad = JSON.parse((await raw("/top/song", { vendor_id: 0, top_id: "8888", page: 0 })).text);
+    expect(bad).toMatchObject({ code: 1017040, data: null });
+    const unknownChart = JSON.parse((await raw("/top/song", { vendor_id: 0, top_id: "nope" })).text);
+    expect(unknownChart.code).toBe(1017077);
+  });
+
+  it("drops a song revoked by the admin API from a cached chart page at once, and brings it back", async () => {
+    const params = { vendor_id: 0, top_id: "8888", page: 1 };
+    const ids = async () =>
+      (JSON.parse((await raw("/top/song", params)).text).data.songs as { song_id: string }[]).map(
+        (s) => s.song_id,
+      );
+    const before = await ids();
+    expect(await ids()).toEqual(before); // now served from the cache
+    const gone = before[3] as string;
+    const admin = (action: string) =>
+      call(sim.url, "POST", `/admin/songs/${gone}/${action}`, {
+        body: {},
+        headers: { "x-requested-with": "t" },
+      });
+    expect((await admin("revoke")).status).toBe(200);
+    const after = await ids();
+    expect(after).not.toContain(gone);
+    expect(after.slice(0, 3)).toEqual(before.slice(0, 3));
+    expect(after.slice(3, 19)).toEqual(before.slice(4, 20));
+    // Search pages too: the song's own name no longer finds it.
+    const name = sim.ctx.catalog.get(gone)!.item.song_name;
+    const found = async () =>
+      (
+        JSON.parse((await raw("/search/song", { vendor_id: 0, keyword: name })).text).data.songs as {
+          song_id: string;
+        }[]
+      ).map((s) => s.song_id);
+    expect(await found()).not.toContain(gone);
+    expect((await admin("restore")).status).toBe(200);
+    expect(await ids()).toEqual(before);
+    expect(await found()).toContain(gone);
+  });
+
+  it("follows revocation faults: listen-only rights show in a cached page, removal restores it", async () => {
+    const params = { vendor_id: 0, top_id: "8888", page: 1 };
+    const page = async () => JSON.parse((await raw("/top/song", params)).text).data.songs as SongItem[];
+    const before = await page();
+    const song = before.find((s) => s.copyright.song_lyric === 1);
+    if (!song) throw new Error("no song with lyric rights on the chart's first page");
+    const put = (faults: unknown[]) => call(sim.url, "PUT", "/admin/faults", { body: { faults } });
+    expect(
+      (
+        await put([
+          { id: "lo", kind: "revocation", listen_only: true, selector: { song_ids: [song.song_id] } },
+        ])
+      ).status,
+    ).toBe(200);
+    const listenOnly = await page();
+    expect(listenOnly.find((s) => s.song_id === song.song_id)?.copyright.song_lyric).toBe(0);
+    expect(
+      (await put([{ id: "all", kind: "revocation", selector: { song_ids: [song.song_id] } }])).status,
+    ).toBe(200);
+    expect((await page()).map((s) => s.song_id)).not.toContain(song.song_id);
+    expect((await put([])).status).toBe(200);
+    expect(await page()).toEqual(before);
+  });
+});
+
+describe("PageCache", () => {
+  const catalog = createCatalog(7, 500);
+  const ctx = (): Omit<CommandContext, "vendor" | "params"> => ({
+    sim: { catalog } as never,
+    session: {} as never,
+    app: { vendors: [0, 1, 2, 4] } as never,
+    plus,
+  });
+
+  it("builds a page once per catalog version and answers what run answers", () => {
+    const pages = new PageCache();
+    const body = { command: "/top/song", params: { vendor_id: 0, top_id: "8888", page: 1 } };
+    const first = dispatchRendered(body, ctx(), pages);
+    expect(String(first)).toBe(JSON.stringify(dispatch(body, ctx())));
+    expect(dispatchRendered(body, ctx(), pages)).toBe(first);
+    expect([pages.misses, pages.hits]).toEqual([1, 1]);
+    const song = JSON.parse(String(first)).songs[0].song_id as string;
+    catalog.revoke(song);
+    const after = String(dispatchRendered(body, ctx(), pages));
+    expect(after).not.toContain(song);
+    expect(after).toBe(JSON.stringify(dispatch(body, ctx())));
+    expect(pages.misses).toBe(2);
+    catalog.restore(song);
+    expect(String(dispatchRendered(body, ctx(), pages))).toBe(String(first));
+  });
+
+  it("keys on the params that change the answer: filter order and repeats do not", () => {
+    const pages = new PageCache();
+    const a = { command: "/top/song", params: { vendor_id: 0, top_id: "8888", filter: [3, 1] } };
+    const b = { command: "/top/song", params: { vendor_id: 0, top_id: "8888", filter: [1, 3, 3] } };
+    const c = { command: "/top/song", params: { vendor_id: 1, top_id: "8888", filter: [1, 3] } };
+    dispatchRendered(a, ctx(), pages);
+    dispatchRendered(b, ctx(), pages);
+    expect([pages.misses, pages.hits]).toEqual([1, 1]);
+    expect(String(dispatchRendered(c, ctx(), pages))).toBe(JSON.stringify(dispatch(c, ctx())));
+    expect(pages.misses).toBe(2);
+    expect(codesKey([4, 1, 4])).toBe("1,4");
+  });
+
+  it("serves commands without a page key uncached, and stays bounded", () => {
+    const pages = new PageCache(3);
+    const infos = { command: "/tag/list", params: { vendor_id: 0 } };
+    expect(dispatchRendered(infos, ctx(), pages)).toEqual(dispatch(infos, ctx()));
+    expect(COMMANDS.get("/tag/list")?.pageKey).toBeUndefined();
+    for (let p = 1; p <= 10; p++)
+      dispatchRendered({ command: "/top/song", params: { top_id: "8888", page: p } }, ctx(), pages);
+    expect(pages.size).toBe(3);
+  });
+
+  it("writes the envelope okEnvelope describes", () => {
+    const json = String(okEnvelopeJson('id"é1', Buffer.from('{"songs":["爱"]}')));
+    expect(JSON.parse(json)).toEqual(okEnvelope('id"é1', { songs: ["爱"] }));
+    expect(Object.keys(JSON.parse(json))).toEqual(["code", "message", "request_id", "data"]);
+  });
+});
