@@ -223,7 +223,7 @@ describe("Scorer", () => {
     expect(scorer.detector.raw).toBe(raw);
     const after = Object.values(scorer).filter((v) => v instanceof Float64Array);
     expect(after.length).toBe(tables.length);
-    after.forEach((t, i) => expect(t).toBe(tables[i]));
+    for (const [i, t] of after.entries()) expect(t).toBe(tables[i]);
   });
 
   it("rejects bad levels, intervals and pitch lines with a RangeError", () => {
