@@ -12,9 +12,11 @@ import { assertFrame, FRAME_FRAMES, SAMPLE_RATE } from "../mixer/frame.ts";
 //
 // Cost: step 2 is W · maxLag multiply-adds per estimate and dominates everything else, so the signal is first
 // decimated: each output sample is the mean of `decimation` input frames (both channels), a box filter whose
-// nulls sit on the multiples of the new rate. At 48 kHz / 6 = 8 kHz with 70-1100 Hz, W = maxLag = 115: 13k
-// multiply-adds, ~13-16 µs CPU per frame measured (bench/scoring/pitch-cost.ts), against ~32 µs at 12 kHz
-// (W = 172) and far more at 48 kHz. The box filter only attenuates 4-8 kHz by 4-∞ dB, so harmonics above 4 kHz
+// nulls sit on the multiples of the new rate. Measured CPU per frame (bench/scoring/pitch-cost.ts, medians of 7
+// interleaved rounds, 2 shared cores at load ~13): 8 kHz (decimation 6, 70-1100 Hz, W = maxLag = 115, 13k
+// multiply-adds) ~15 µs; 12 kHz ~32 µs; 24 kHz ~140 µs. Hence 8 kHz. Step 2 in the correlation form below (one
+// multiply-add a term, four accumulators) took the 8 kHz figure from ~21 µs (direct (x_j − x_{j+τ})²) to ~15.
+// The box filter attenuates 4-8 kHz only by 4 dB rising to its null at 8 kHz, so harmonics above 4 kHz
 // alias a little; a voice's fundamental (≤ 1.1 kHz here) and its first harmonics are below that, and 8 kHz
 // still finds sines within a few cents (yin.test.ts). The analysis window (W + maxLag decimated samples,
 // ~29 ms) spans three frames: a sliding window shifted by one frame's hop (copyWithin) per call. All buffers
@@ -116,15 +118,31 @@ export class YinDetector {
     const raw = this.raw;
     const maxLag = this.maxLag;
     const w = maxLag;
-    // Steps 2 and 3 in one pass: d(τ), then d'(τ) in place from the running sum.
+    // Steps 2 and 3 in one pass: d(τ) = e0 + eτ − 2·r(τ) (energies of the two segments, eτ slid one sample per
+    // τ, and their cross-correlation: one multiply-add per term against a subtract-multiply-add, four
+    // accumulators so the adds pipeline), then d'(τ) in place from the running sum.
+    let e0 = 0;
+    for (let j = 0; j < w; j++) e0 += x[j]! * x[j]!;
+    let et = e0;
+    const w4 = w - (w % 4);
     d[0] = 1;
     let running = 0;
     for (let tau = 1; tau <= maxLag + 1; tau++) {
-      let s = 0;
-      for (let j = 0; j < w; j++) {
-        const v = x[j]! - x[j + tau]!;
-        s += v * v;
+      et += x[tau + w - 1]! * x[tau + w - 1]! - x[tau - 1]! * x[tau - 1]!;
+      let r0 = 0;
+      let r1 = 0;
+      let r2 = 0;
+      let r3 = 0;
+      let j = 0;
+      for (; j < w4; j += 4) {
+        r0 += x[j]! * x[j + tau]!;
+        r1 += x[j + 1]! * x[j + 1 + tau]!;
+        r2 += x[j + 2]! * x[j + 2 + tau]!;
+        r3 += x[j + 3]! * x[j + 3 + tau]!;
       }
+      for (; j < w; j++) r0 += x[j]! * x[j + tau]!;
+      let s = e0 + et - 2 * (r0 + r1 + r2 + r3);
+      if (s < 0) s = 0;
       raw[tau] = s;
       running += s;
       d[tau] = running > 0 ? (s * tau) / running : 1;
