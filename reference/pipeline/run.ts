@@ -5,6 +5,7 @@ import { createEngine } from "../engine/engine.ts";
 import type { EngineCopyrightedMusic } from "../engine/engine-music.ts";
 import { codeOf } from "../errors.ts";
 import { MemoryCache } from "../music/cache.ts";
+import type { ScoreReport } from "../scoring/scored-mic.ts";
 import { acquireFirstUsable, type Failure, type Streaming } from "./acquire.ts";
 import { checkPipelineConfig, type PipelineConfig, withDefaults } from "./config.ts";
 import { getLyrics, type LyricsStep, lyricsReport } from "./lyrics.ts";
@@ -92,6 +93,7 @@ export async function runPipeline(
   let clockHistograms: ReturnType<typeof engine.getPublishHistograms> = null;
   let tokens: TokenKeeper | null = null;
   let lyrics: LyricsStep | null = null;
+  let score: ScoreReport | null = null;
 
   try {
     const logIn = (token: string | undefined) =>
@@ -221,6 +223,7 @@ export async function runPipeline(
       const outcome = await publishSong(ctx, loaded);
       publish = outcome.report;
       playerReport = outcome.player;
+      score = outcome.score;
       for (let i = 0; i < publish.reconnects; i++) {
         rec.recover(MEDIA_RECONNECT, "publish", 0, "media socket lost: logged in again and re-published");
       }
@@ -314,5 +317,6 @@ export async function runPipeline(
     },
     elapsed_ms: rec.sinceStart(),
     ...(cfg.lyrics ? { lyrics: lyrics ? lyricsReport(lyrics) : null } : {}),
+    ...(cfg.scoring && cfg.publish ? { score } : {}),
   };
 }
