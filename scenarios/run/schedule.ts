@@ -318,6 +318,7 @@ export class WorkerSchedule {
           }
         : {}),
       ...(s.lyrics ? { lyrics: s.lyrics } : {}),
+      ...(s.scoring ? { scoring: s.scoring } : {}),
     };
   }
 
