@@ -188,6 +188,9 @@ export async function publishSong(ctx: PerformContext, loaded: Loaded): Promise<
   });
   const onState = (_p: ZegoMediaPlayer, state: number, errorCode: number) => {
     if (state === ZegoMediaPlayerState.PlayEnded) songEnded = true;
+    // An app pauses scoring with the player (player actions pause it): the voice goes on, the position does not.
+    if (state === ZegoMediaPlayerState.Pausing) mic?.scorer.pause();
+    if (state === ZegoMediaPlayerState.Playing) mic?.scorer.resume();
     // Playing while downloading, the download failed (corrupt, expired, revoked): stop now, not at the end.
     if (state === ZegoMediaPlayerState.NoPlay && errorCode !== 0) {
       downloadFailed = errorCode;
