@@ -28,8 +28,8 @@ interface Variant {
   run: () => void;
 }
 
-function detectorVariant(name: string, decimation: number): Variant {
-  const y = new YinDetector({ decimation });
+function detectorVariant(name: string, decimation: number, earlyExit = true): Variant {
+  const y = new YinDetector({ decimation, earlyExit });
   return {
     name,
     run: () => {
@@ -42,6 +42,7 @@ const scorer = new Scorer();
 const variants: Variant[] = [
   detectorVariant("yin 24 kHz (decimation 2)", 2),
   detectorVariant("yin 12 kHz (decimation 4)", 4),
+  detectorVariant("yin 8 kHz, every lag (before)", 6, false),
   detectorVariant("yin 8 kHz (decimation 6, chosen)", 6),
   {
     name: "Scorer.feed (yin 8 kHz + scoring)",

@@ -18,7 +18,7 @@ import { hzToNote, YinDetector } from "./yin.ts";
 //     per line. A line that got no counted frame (paused over, no notes) is skipped: no score, not averaged.
 //   - previous = the last line's score; total = Σ line scores; average = round(total / lines scored);
 //     full = 100 x the lines of the pitch line that expect at least one note (the total a perfect singer reaches).
-// Cost: the detector (~15 µs CPU per frame at 8 kHz, bench/scoring/pitch-cost.ts) plus a few comparisons.
+// Cost: the detector (~9-15 µs CPU per frame at 8 kHz, bench/scoring/pitch-cost.ts) plus a few comparisons.
 // Nothing is allocated per frame: the line and note tables are typed arrays built once by start().
 
 export interface PitchLineNote {

@@ -47,6 +47,26 @@ describe("YinDetector", () => {
     }
   });
 
+  it("stops the lag search at the answer with exactly the full search's estimate", () => {
+    const pitch = [45, 52, 57, 64, 69, 76, 81].map((value, i) => ({
+      begin_time: i * 300,
+      duration: 260,
+      value,
+    }));
+    const voice = new VoiceSource(pitch, { seed: 9, maxDetuneCents: 30 });
+    const early = new YinDetector();
+    const full = new YinDetector({ earlyExit: false });
+    const fr = allocFrame();
+    let voiced = 0;
+    for (let k = 0; k < 220; k++) {
+      voice.read(fr);
+      const a = early.detect(fr);
+      expect(a).toBe(full.detect(fr));
+      if (a > 0) voiced++;
+    }
+    expect(voiced).toBeGreaterThan(150);
+  });
+
   it("is unvoiced on silence, on breath noise and until its window is full", () => {
     const y = new YinDetector();
     const silent = allocFrame();
