@@ -94,6 +94,7 @@ describe("ktv.scoring", () => {
       cost_us: 14.5,
       cost_mean_us: 16,
       frames: 1000,
+      frames_analysed: 990,
     };
     recordResult(recorderOf(set), pipelineResult({ score }), true);
     recordResult(recorderOf(set), pipelineResult({ score: { ...score, lines_scored: 0, average: 0 } }), true);

@@ -47,6 +47,24 @@ describe("pipeline scoring", () => {
     expect(silent.score!.total).toBe(0);
   });
 
+  it("pauses scoring while the player is paused (player actions), as an app would", async () => {
+    const r = await runPipeline(
+      userConfig(sim.url, "score-paused", {
+        startPositionMs: 5000,
+        seconds: 4,
+        scoring: {},
+        player: { pauseProb: 1, pauseMs: 1000 },
+      }),
+    );
+    expect(r.ok, JSON.stringify(r.failure)).toBe(true);
+    expect(r.player!.pauses).toBe(1);
+    const s = r.score!;
+    // 400 frames read; the 100 read while paused are not analysed (nor the few before startScore).
+    expect(s.frames).toBe(400);
+    expect(s.frames_analysed).toBeLessThanOrEqual(s.frames - r.player!.paused_frames);
+    expect(s.frames_analysed).toBeGreaterThan(250);
+  });
+
   it("leaves the result without a score when scoring is off, and rejects bad scoring options", async () => {
     const r = await runPipeline(userConfig(sim.url, "score-off", { seconds: 1 }));
     expect(r.ok).toBe(true);

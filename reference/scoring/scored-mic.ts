@@ -69,7 +69,9 @@ export interface ScoreReport {
   cost_us: number;
   /** The mean over the whole run, µs (preempted frames included). */
   cost_mean_us: number;
+  /** Frames the mixer read from the microphone, and those the scorer analysed (not paused, started, not stopped). */
   frames: number;
+  frames_analysed: number;
 }
 
 export function scoreReport(
@@ -89,5 +91,6 @@ export function scoreReport(
     cost_us: Math.round(mic.medianCostUs * 10) / 10,
     cost_mean_us: Math.round(mic.meanCostUs * 10) / 10,
     frames: mic.frames,
+    frames_analysed: s.framesAnalysed,
   };
 }

@@ -66,6 +66,7 @@ export class Scorer {
   private current = 0;
   private currentNote = 0;
   private lastT = Number.NEGATIVE_INFINITY;
+  private analysed = 0;
 
   constructor(detector: YinDetector = new YinDetector()) {
     this.detector = detector;
@@ -143,6 +144,7 @@ export class Scorer {
   /** One microphone frame (48 kHz stereo, before mixing) whose first sample plays at song position `positionMs`. */
   feed(frame: Int16Array, positionMs: number): void {
     if (this.state !== "running") return;
+    this.analysed++;
     const note = hzToNote(this.detector.detect(frame));
     this.currentNote = note;
     this.current = Math.round(note);
@@ -211,6 +213,11 @@ export class Scorer {
   /** The last frame's pitch as a fractional note number (0 unvoiced): finer than the SDK's int, for tests. */
   get currentNoteValue(): number {
     return this.currentNote;
+  }
+
+  /** Frames analysed since construction (fed while running: not before start, while paused or after stop). */
+  get framesAnalysed(): number {
+    return this.analysed;
   }
 
   /** Lines scored so far (the average's divisor). */
