@@ -158,6 +158,8 @@ export interface PipelineConfig {
 
 /** Fields that stay optional after defaults are filled in. */
 type OptionalKeys =
+  | "scoring"
+  | "singers"
   | "masterID"
   | "mediaSocketPath"
   | "appSign"
@@ -175,8 +177,6 @@ type OptionalKeys =
   | "lyrics"
   | "sceneID"
   | "player"
-  | "scoring"
-  | "singers"
   | "prerollMs";
 
 export type ResolvedConfig = Required<Omit<PipelineConfig, OptionalKeys>> &
