@@ -5,7 +5,6 @@ import { createEngine } from "../engine/engine.ts";
 import type { EngineCopyrightedMusic } from "../engine/engine-music.ts";
 import { codeOf } from "../errors.ts";
 import { MemoryCache } from "../music/cache.ts";
-import type { ScoreReport } from "../scoring/scored-mic.ts";
 import { acquireFirstUsable, type Failure, type Streaming } from "./acquire.ts";
 import { checkPipelineConfig, type PipelineConfig, withDefaults } from "./config.ts";
 import { getLyrics, type LyricsStep, lyricsReport } from "./lyrics.ts";
@@ -93,7 +92,7 @@ export async function runPipeline(
   let clockHistograms: ReturnType<typeof engine.getPublishHistograms> = null;
   let tokens: TokenKeeper | null = null;
   let lyrics: LyricsStep | null = null;
-  let score: ScoreReport | null = null;
+  let score: PipelineResult["score"] = null;
 
   try {
     const logIn = (token: string | undefined) =>
