@@ -209,6 +209,12 @@ export interface KtvData {
    * resource's krc_token; LRC when the KRC cannot be had) or "lrc". Default: no lyrics.
    */
   lyrics?: "krc" | "lrc";
+  /**
+   * Singers score their voice against the pitch line (pipeline VUs; reference/scoring): setScoringLevel 0..4
+   * (default 4), pitchValueInterval ms (default 50), and the singer profiles VUs sing, by seed ("in-tune",
+   * "off:<cents>", "late:<ms>", "silent"; default in tune). Metrics `score` and `scoring_cost_us`.
+   */
+  scoring?: { level?: number; pitchValueInterval?: number; singers?: string[] };
 }
 
 export interface ScenarioDefinition {

@@ -48,6 +48,8 @@ export interface ResolvedScenario {
   auth: { mode: "appsign" | "token04"; ttlSeconds: number; staleShare: number };
   /** Lyrics singers fetch and follow (ktv.lyrics), or null. */
   lyrics: "krc" | "lrc" | null;
+  /** Vocal scoring of singers (ktv.scoring), or null. */
+  scoring: { level: number; pitchValueInterval: number; singers: string[] } | null;
   /** ktv.mix: [value, weight] per field (a field left out is `resource`'s value, weight 1); null without it. */
   mix: ResolvedMix | null;
   /** ktv.player with its defaults; null without it. */
@@ -165,6 +167,13 @@ export function resolveScenario(
       staleShare: k.auth?.staleShare ?? 0,
     },
     lyrics: k.lyrics ?? null,
+    scoring: k.scoring
+      ? {
+          level: k.scoring.level ?? 4,
+          pitchValueInterval: k.scoring.pitchValueInterval ?? 50,
+          singers: k.scoring.singers ?? ["in-tune"],
+        }
+      : null,
     mix: k.mix ? resolveMix(k.mix, resource) : null,
     player: k.player
       ? {

@@ -1,5 +1,6 @@
 import { isMediaCodec, MEDIA_CODECS } from "../reference/codec/profile.ts";
 import { checkPlayerActions } from "../reference/pipeline/player-actions.ts";
+import { parseSinger } from "../reference/scoring/singer.ts";
 import { checkProfile } from "../simulator/faults/profile.ts";
 import type { ScenarioDefinition } from "./format.ts";
 import { Checks, show } from "./load/check.ts";
@@ -32,6 +33,7 @@ const KTV = [
   "extrapolateRooms",
   "auth",
   "lyrics",
+  "scoring",
   "mix",
   "player",
 ];
@@ -207,6 +209,26 @@ function authAndLyricsErrors(k: Record<string, unknown>): string[] {
     if (k.lyrics !== "krc" && k.lyrics !== "lrc")
       ch.fail("lyrics", `must be "krc" or "lrc", got ${show(k.lyrics)}`);
     else pipelineOnly("lyrics");
+  }
+  if (k.scoring !== undefined && ch.isObject(k.scoring, "scoring")) {
+    const a = k.scoring as Record<string, unknown>;
+    const c = new Checks("ktv.scoring");
+    c.onlyKeys(a, ["level", "pitchValueInterval", "singers"]);
+    c.int(a, "level", 0, { max: 4 });
+    c.int(a, "pitchValueInterval", 10, { max: 60_000 });
+    if (a.singers !== undefined) {
+      if (!Array.isArray(a.singers) || a.singers.length === 0) c.fail("singers", "must be a non-empty array");
+      else
+        for (const [i, v] of a.singers.entries()) {
+          try {
+            parseSinger(v as string);
+          } catch (e) {
+            c.fail(`singers[${i}]`, (e as Error).message);
+          }
+        }
+    }
+    ch.errors.push(...c.errors);
+    pipelineOnly("scoring");
   }
   return ch.errors;
 }

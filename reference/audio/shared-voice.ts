@@ -21,6 +21,10 @@ import type { AudioArena } from "./shared-arena.ts";
 export interface VoiceProfile {
   seed: number;
   maxDetuneCents: number;
+  /** A singer flat or sharp by this many cents (reference/scoring/singer.ts); default 0. */
+  centsOffset?: number;
+  /** Peak level in int16 units (0: a silent singer); default VoiceSource's. */
+  level?: number;
 }
 
 const DETUNES = [0, 8, 16, 24];
@@ -110,7 +114,7 @@ export class SharedVoiceStore {
    * rendering. Close it when done so the rendering can be evicted.
    */
   cursor(pitch: readonly PitchNote[], profile: VoiceProfile, startMs = 0): StreamCursor {
-    const key = `${profile.seed}|${profile.maxDetuneCents}|${startMs}|${pitchKey(pitch)}`;
+    const key = `${profile.seed}|${profile.maxDetuneCents}|${profile.centsOffset ?? 0}|${profile.level ?? ""}|${startMs}|${pitchKey(pitch)}`;
     return this.streams.cursor(key, () => {
       const voice = new VoiceSource(pitch, { ...profile, startMs });
       return new VoiceStream(voice, this.chunkFrames, this.sharedChunks(key, voice));

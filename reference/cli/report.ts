@@ -46,6 +46,8 @@ export function singJson(r: PipelineResult, out: string | null): Record<string, 
     skipped: r.skipped,
     elapsed_ms: round(r.elapsed_ms),
     out,
+    // Scores 0-100 per line; total out of full (reference/scoring). Only with --score.
+    ...(r.score !== undefined ? { score: r.score } : {}),
   };
 }
 
@@ -63,6 +65,12 @@ export function summary(r: PipelineResult, out: string | null): string {
     lines.push(
       `published ${r.publish.seconds} s (${r.publish.packets_sent} packets, ${r.publish.packets_dropped} dropped); ` +
         `mixer lateness p50 ${round(l.p50, 2)} ms, p99 ${round(l.p99, 2)} ms, max ${round(l.max, 2)} ms; late frames ${r.mix.late_frames}`,
+    );
+  }
+  if (r.score) {
+    const sc = r.score;
+    lines.push(
+      `score (${sc.singer}, level ${sc.level}): average ${sc.average} of 100 over ${sc.lines_scored} lines, total ${sc.total} of ${sc.full}; scoring ${sc.cost_us} µs/frame`,
     );
   }
   if (r.listen?.latency_ms) {

@@ -22,7 +22,10 @@ afterAll(async () => {
   tmp.remove();
 });
 
-function ktv(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function ktv(
+  args: string[],
+  timeoutMs = 20_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, ["--import", "tsx", KTV, ...args], {
       stdio: ["ignore", "pipe", "pipe"],
@@ -35,7 +38,7 @@ function ktv(args: string[]): Promise<{ code: number | null; stdout: string; std
     p.stderr.on("data", (d) => {
       stderr += d;
     });
-    const timer = setTimeout(() => p.kill("SIGKILL"), 20_000);
+    const timer = setTimeout(() => p.kill("SIGKILL"), timeoutMs);
     p.on("error", reject);
     p.on("close", (code) => {
       clearTimeout(timer);
@@ -87,6 +90,48 @@ describe("ktv sing", () => {
     // Not a terminal: stage lines on stderr, no redrawn bar.
     expect(r.stderr).toContain("download");
     expect(r.stderr).not.toContain("\r");
+  });
+
+  it("--score --json: carries the scores of the chosen singer; --singer silent scores 0", async () => {
+    const sing = (singer: string) =>
+      ktv(
+        [
+          "sing",
+          "--target",
+          sim.url,
+          "--room",
+          "cli-score",
+          "--song",
+          "love",
+          "--type",
+          "clip",
+          // The clip's first notes come a few seconds in: start there and sing 6 s of them.
+          "--start-ms",
+          "5000",
+          "--seconds",
+          "6",
+          "--user",
+          `cli-score-${singer.replace(/\W/g, "")}`,
+          "--score",
+          "--scoring-level",
+          "3",
+          "--singer",
+          singer,
+          "--json",
+        ],
+        45_000,
+      );
+    const [inTune, silent] = await Promise.all([sing("in-tune"), sing("silent")]);
+    expect(inTune.code, inTune.stderr).toBe(0);
+    expect(silent.code, silent.stderr).toBe(0);
+    const a = JSON.parse(inTune.stdout).score;
+    const b = JSON.parse(silent.stdout).score;
+    expect(a).toMatchObject({ singer: "in-tune", level: 3, pitch_value_interval_ms: 50 });
+    expect(a.lines_scored).toBeGreaterThan(2);
+    expect(a.full).toBeGreaterThan(0);
+    expect(a.total).toBeGreaterThan(0);
+    expect(a.average).toBeGreaterThanOrEqual(85);
+    expect(b).toMatchObject({ singer: "silent", total: 0, average: 0 });
   });
 
   it("bad input: a clear one-line error and a non-zero exit", async () => {
@@ -150,6 +195,14 @@ describe("ktv sing", () => {
     expect(await refusal([...ok, "--song", "x", "--app-id", "42"])).toMatchObject({
       code: 2,
       first: expect.stringContaining("app 42 needs --app-sign or --token"),
+    });
+    expect(await refusal([...ok, "--song", "x", "--singer", "sharp"])).toMatchObject({
+      code: 1,
+      first: expect.stringContaining("singer: expected in-tune"),
+    });
+    expect(await refusal([...ok, "--song", "x", "--scoring-level", "5"])).toMatchObject({
+      code: 1,
+      first: expect.stringContaining("--scoring-level must be in 0..4"),
     });
     expect(await refusal([...ok, "--song", "x", "--app-sign", "a", "--token", "b"])).toMatchObject({
       first: expect.stringContaining("cannot be used with option '--token"),

@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { PipelineConfig, SongChoice } from "../pipeline/config.ts";
 import { runPipeline } from "../pipeline/run.ts";
+import { parseSinger } from "../scoring/singer.ts";
 import { SingProgress } from "./progress.ts";
 import { failureLine, singJson, summary } from "./report.ts";
 
@@ -36,6 +37,10 @@ interface SingOptions {
   startMs: number;
   shared?: boolean;
   listen?: string[];
+  score?: boolean;
+  scoringLevel?: number;
+  pitchInterval?: number;
+  singer?: string;
 }
 
 function intIn(name: string, min: number, max: number) {
@@ -67,6 +72,15 @@ function urlArg(v: string): string {
   if (u.protocol !== "http:" && u.protocol !== "https:")
     throw new InvalidArgumentError("--target must be http(s)");
   return v.replace(/\/+$/, "");
+}
+
+function singerArg(v: string): string {
+  try {
+    parseSinger(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+  return v;
 }
 
 function oneOf(name: string, table: Record<string, number>) {
@@ -112,6 +126,25 @@ export function registerSingCommand(program: Command): void {
     .option("--start-ms <n>", "song position to start at", intIn("--start-ms", 0, 24 * 3_600_000), 0)
     .option("--shared", "try getSharedResource first (a second singer in a room)")
     .option("--listen <streamIds...>", "also play these streams of the room")
+    .option(
+      "--score",
+      "score the synthetic singer against the pitch line (startScore); the result carries the scores",
+    )
+    .option(
+      "--scoring-level <n>",
+      "setScoringLevel 0 (hardest) .. 4 (default)",
+      intIn("--scoring-level", 0, 4),
+    )
+    .option(
+      "--pitch-interval <ms>",
+      "pitchValueInterval, ms (default 50)",
+      intIn("--pitch-interval", 10, 60_000),
+    )
+    .option(
+      "--singer <profile>",
+      "the synthetic singer: in-tune, off:<cents>, late:<ms> or silent",
+      singerArg,
+    )
     .action(async function (this: Command, o: SingOptions) {
       const song = songChoice(o);
       if (typeof song === "string") this.error(`error: ${song}`, { exitCode: 2, code: "ktv.sing.usage" });
@@ -137,6 +170,15 @@ export function registerSingCommand(program: Command): void {
         listen: o.listen ?? [],
         startPositionMs: o.startMs,
         seed: o.seed,
+        ...(o.score || o.scoringLevel !== undefined || o.pitchInterval !== undefined
+          ? {
+              scoring: {
+                ...(o.scoringLevel !== undefined ? { level: o.scoringLevel } : {}),
+                ...(o.pitchInterval !== undefined ? { pitchValueInterval: o.pitchInterval } : {}),
+              },
+            }
+          : {}),
+        ...(o.singer !== undefined ? { singers: [o.singer] } : {}),
         ...(o.seconds !== undefined ? { seconds: o.seconds } : {}),
         ...(out ? { outPath: out } : {}),
         onEvent: progress.onEvent,

@@ -21,6 +21,8 @@ export interface VoiceOptions {
   breath?: number;
   /** Each note is detuned by a seeded amount in ±maxDetuneCents (an imperfect singer); default 0. */
   maxDetuneCents?: number;
+  /** Every note sung this many cents off the line (a singer who is flat or sharp), in −1200..1200; default 0. */
+  centsOffset?: number;
   /** Song position (ms) the voice starts at, as when a player loads with a position. */
   startMs?: number;
 }
@@ -87,6 +89,9 @@ export class VoiceSource implements PcmSource {
     const maxDetune = opts.maxDetuneCents ?? 0;
     if (!(maxDetune >= 0 && maxDetune <= 100))
       throw new RangeError("voice: maxDetuneCents must be in 0..100");
+    const offset = opts.centsOffset ?? 0;
+    if (!(offset >= -1200 && offset <= 1200))
+      throw new RangeError("voice: centsOffset must be in -1200..1200");
     for (const n of pitch) {
       if (
         !Number.isFinite(n.begin_time) ||
@@ -113,7 +118,7 @@ export class VoiceSource implements PcmSource {
       const next = notes[i + 1];
       if (next) end = Math.min(end, Math.round(next.begin_time * SAMPLES_PER_MS));
       detuneRng = xorshift(detuneRng);
-      const cents = ((detuneRng >>> 0) / 2 ** 32) * 2 * maxDetune - maxDetune;
+      const cents = ((detuneRng >>> 0) / 2 ** 32) * 2 * maxDetune - maxDetune + offset;
       this.begins[i] = begin;
       this.ends[i] = end;
       this.incs[i] = Math.round((noteFrequency(n.value, cents) / SAMPLE_RATE) * 2 ** 32);

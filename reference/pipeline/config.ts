@@ -3,6 +3,7 @@ import type { ThreadAudio } from "../audio/index.ts";
 import { isMediaCodec, MEDIA_CODECS, type MediaCodec } from "../codec/profile.ts";
 import type { RetryPolicy } from "../music/retry.ts";
 import type { Logger } from "../music/transport.ts";
+import { parseSinger } from "../scoring/singer.ts";
 import type { PipelineEvent } from "./events.ts";
 import { checkPlayerActions, type PlayerActionOptions } from "./player-actions.ts";
 import type { PipelineSession } from "./run.ts";
@@ -147,10 +148,24 @@ export interface PipelineConfig {
   sceneID?: number;
   /** Pause / resume / seek while publishing (player-actions.ts); default none. */
   player?: PlayerActionOptions;
+
+  // ---- Vocal scoring (issue 14 item 3, reference/scoring) ----
+  /**
+   * Score the singer against the pitch line (startScore after Playing and startPublishingStream): the level
+   * (setScoringLevel 0..4, default 4) and the pitchValueInterval (ms, default 50). Absent: no scoring.
+   */
+  scoring?: { level?: number; pitchValueInterval?: number };
+  /**
+   * Singer profiles (reference/scoring/singer.ts: "in-tune", "off:<cents>", "late:<ms>", "silent"); the VU
+   * sings profile `seed % singers.length`. Absent: the voice as before (in tune).
+   */
+  singers?: string[];
 }
 
 /** Fields that stay optional after defaults are filled in. */
 type OptionalKeys =
+  | "scoring"
+  | "singers"
   | "masterID"
   | "mediaSocketPath"
   | "appSign"
@@ -247,6 +262,21 @@ export function checkPipelineConfig(c: PipelineConfig): string[] {
     need(typeof id === "string" && /^[A-Za-z0-9_-]{1,256}$/.test(id), `listen[${i}]: not a stream id`);
   }
   intIn("sceneID", c.sceneID, 0, 4);
+  if (c.scoring !== undefined) {
+    intIn("scoring.level", c.scoring.level, 0, 4);
+    intIn("scoring.pitchValueInterval", c.scoring.pitchValueInterval, 10, 60_000);
+  }
+  for (const [i, spec] of (c.singers ?? []).entries()) {
+    try {
+      parseSinger(spec);
+    } catch (e) {
+      errors.push(`singers[${i}]: ${(e as Error).message}`);
+    }
+  }
+  need(
+    c.singers === undefined || c.singers.length > 0,
+    "singers: give at least one profile, or leave it out",
+  );
   errors.push(...checkPlayerActions(c.player));
   return errors;
 }

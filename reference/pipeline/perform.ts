@@ -11,6 +11,16 @@ import { type PitchNote, VoiceSource } from "../mixer/voice.ts";
 import { WavWriter } from "../mixer/wav.ts";
 import type { ZegoMediaPlayer } from "../player/media-player.ts";
 import { ZegoMediaPlayerState } from "../player/state.ts";
+import { ScoredMicrophone, type ScoreReport, scoreReport } from "../scoring/scored-mic.ts";
+import { Scorer } from "../scoring/scorer.ts";
+import {
+  IN_TUNE,
+  parseSinger,
+  type SingerProfile,
+  singerForSeed,
+  singerVoice,
+  sungPitchLine,
+} from "../scoring/singer.ts";
 import type { Acquired, Failure } from "./acquire.ts";
 import { DEFAULT_LISTEN_SECONDS, type ResolvedConfig } from "./config.ts";
 import type { Candidate } from "./pick-song.ts";
@@ -112,13 +122,23 @@ export function parsePitch(json: string): PitchNote[] {
  */
 export function voiceFor(cfg: ResolvedConfig, pitch: PitchNote[]): { source: PcmSource; close: () => void } {
   const startMs = cfg.startPositionMs;
+  const singer = singerOf(cfg);
+  // A singer profile sings a distorted copy of the line (late: shifted); the scorer still scores the served one.
+  const sung = singer === IN_TUNE ? pitch : sungPitchLine(pitch, singer);
   if (cfg.voiceProfiles === 0) {
-    return { source: new VoiceSource(pitch, { seed: cfg.seed, startMs }), close: () => {} };
+    const sv = singerVoice({ seed: cfg.seed, maxDetuneCents: 0 }, singer);
+    return { source: new VoiceSource(sung, { ...sv, startMs }), close: () => {} };
   }
-  const profile = profileForSeed(cfg.seed, cfg.voiceProfiles);
-  if (!cfg.sharedAudio) return { source: new VoiceSource(pitch, { ...profile, startMs }), close: () => {} };
-  const cursor = cfg.sharedAudio.voices.cursor(pitch, profile, startMs);
+  const profile = singerVoice(profileForSeed(cfg.seed, cfg.voiceProfiles), singer);
+  if (!cfg.sharedAudio) return { source: new VoiceSource(sung, { ...profile, startMs }), close: () => {} };
+  const cursor = cfg.sharedAudio.voices.cursor(sung, profile, startMs);
   return { source: cursor, close: () => cursor.close() };
+}
+
+/** The VU's singer profile (config `singers`, picked by seed), in tune without them. */
+export function singerOf(cfg: ResolvedConfig): SingerProfile {
+  if (!cfg.singers || cfg.singers.length === 0) return IN_TUNE;
+  return singerForSeed(cfg.seed, cfg.singers.map(parseSinger));
 }
 
 /**
@@ -141,6 +161,8 @@ export interface PublishOutcome {
   roomLost: number | null;
   /** The download's code when a song played while downloading and the download failed, else 0. */
   downloadFailed: number;
+  /** Vocal scoring (config `scoring`), or null without it. */
+  score: ScoreReport | null;
 }
 
 /** Publishes accompaniment + voice until `seconds` of audio, the song's end, the abort or the room's loss. */
@@ -148,7 +170,11 @@ export async function publishSong(ctx: PerformContext, loaded: Loaded): Promise<
   const { engine, rec, cfg, signal } = ctx;
   const { player } = loaded;
   const voice = voiceFor(cfg, loaded.pitch);
-  engine.setMicrophoneSource(voice.source);
+  // Scoring listens to the microphone before it is mixed, at the player's position (scored-mic.ts).
+  const mic = cfg.scoring
+    ? new ScoredMicrophone(voice.source, new Scorer(), () => player.currentProgressMs)
+    : null;
+  engine.setMicrophoneSource(mic ?? voice.source);
   engine.setCaptureVolume(cfg.voiceVolume);
   await player.setPublishVolume(cfg.accompanimentVolume);
   await player.enableAux(true);
@@ -165,6 +191,9 @@ export async function publishSong(ctx: PerformContext, loaded: Loaded): Promise<
   });
   const onState = (_p: ZegoMediaPlayer, state: number, errorCode: number) => {
     if (state === ZegoMediaPlayerState.PlayEnded) songEnded = true;
+    // An app pauses scoring with the player (player actions pause it): the voice goes on, the position does not.
+    if (state === ZegoMediaPlayerState.Pausing) mic?.scorer.pause();
+    if (state === ZegoMediaPlayerState.Playing) mic?.scorer.resume();
     // Playing while downloading, the download failed (corrupt, expired, revoked): stop now, not at the end.
     if (state === ZegoMediaPlayerState.NoPlay && errorCode !== 0) {
       downloadFailed = errorCode;
@@ -207,6 +236,12 @@ export async function publishSong(ctx: PerformContext, loaded: Loaded): Promise<
   try {
     await player.start();
     await engine.startPublishingStream(cfg.streamID);
+    // startScore after the player plays and publishing started (spec §4), resetScore first as the docs do.
+    if (mic && cfg.scoring) {
+      mic.scorer.setScoringLevel(cfg.scoring.level ?? 4);
+      mic.scorer.reset();
+      mic.scorer.start(loaded.pitch, cfg.scoring.pitchValueInterval ?? 50);
+    }
     rec.phase("publishing");
     rec.event({ type: "publishing", stream_id: cfg.streamID });
     await done;
@@ -217,6 +252,7 @@ export async function publishSong(ctx: PerformContext, loaded: Loaded): Promise<
     player.off("onMediaPlayerStateUpdate", onState);
     await engine.stopPublishingStream();
     engine.setMixedAudioDataHandler(null);
+    mic?.scorer.stop();
     voice.close();
     wav?.close();
   }
@@ -231,7 +267,15 @@ export async function publishSong(ctx: PerformContext, loaded: Loaded): Promise<
     bytes_sent: st.bytesSent,
     reconnects: engine.reconnectCount,
   };
-  return { report, roomLost, downloadFailed, player: actions?.report ?? null };
+  const score =
+    mic && cfg.scoring
+      ? scoreReport(mic, {
+          singer: singerOf(cfg).name,
+          level: cfg.scoring.level ?? 4,
+          intervalMs: cfg.scoring.pitchValueInterval ?? 50,
+        })
+      : null;
+  return { report, roomLost, downloadFailed, player: actions?.report ?? null, score };
 }
 
 /** The run's player actions, planned over the frames it will publish (`limit`, or the rest of the song). */

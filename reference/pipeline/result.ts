@@ -1,6 +1,7 @@
 import { build, encodeIntoCompressedBase64, type Histogram } from "hdr-histogram-js";
 import type { MediaCodec } from "../codec/profile.ts";
 import type { ClockReport, Percentiles } from "../mixer/clock.ts";
+import type { ScoreReport } from "../scoring/scored-mic.ts";
 import type { PipelineEvent } from "./events.ts";
 import type { PlayerActionReport } from "./player-actions.ts";
 import type { RecoveryAction, RecoveryRule } from "./recovery.ts";
@@ -149,6 +150,8 @@ export interface PipelineResult {
   elapsed_ms: number;
   /** With `lyrics` configured (singers): what was fetched and how it was followed; absent or null otherwise. */
   lyrics?: LyricsReport | null;
+  /** With `scoring` configured (singers): the scores (0-100 per line) and the scorer's CPU; absent otherwise. */
+  score?: ScoreReport | null;
 }
 
 /** Lyrics fetched after the pick and followed with the player's position (../lyrics). */

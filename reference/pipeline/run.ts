@@ -194,6 +194,7 @@ export async function runPipeline(
   // Asserted, not narrowed: logInAndInit assigns it from a closure.
   let tokens = null as TokenKeeper | null;
   let lyrics: LyricsStep | null = null;
+  let score: PipelineResult["score"] = null;
 
   /** Room login, then initCopyrightedMusic: the session start (skipped on a kept login). */
   const logInAndInit = async (): Promise<EngineCopyrightedMusic> => {
@@ -335,6 +336,7 @@ export async function runPipeline(
       // The engine counts reconnects since its login: a kept login's earlier songs' are not this song's.
       publish = { ...outcome.report, reconnects: outcome.report.reconnects - reconnectsBefore };
       playerReport = outcome.player;
+      score = outcome.score;
       for (let i = 0; i < publish.reconnects; i++) {
         rec.recover(MEDIA_RECONNECT, "publish", 0, "media socket lost: logged in again and re-published");
       }
@@ -434,5 +436,6 @@ export async function runPipeline(
     },
     elapsed_ms: rec.sinceStart(),
     ...(cfg.lyrics ? { lyrics: lyrics ? lyricsReport(lyrics) : null } : {}),
+    ...(cfg.scoring && cfg.publish ? { score } : {}),
   };
 }

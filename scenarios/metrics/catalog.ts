@@ -19,7 +19,7 @@ export interface MetricInfo {
 }
 
 const trend = (
-  unit: "ms" | "us" | "ratio",
+  unit: "ms" | "us" | "ratio" | "count",
   description: string,
   tags: readonly string[] = [],
 ): MetricInfo => ({
@@ -98,6 +98,15 @@ export const METRICS = {
   lyric_lines_shown: counter("count", "lyric lines made current by playback reaching them"),
   lyric_lines_skipped: counter("count", "lyric lines passed within one frame behind another (late ticks)"),
   lyrics_unavailable: counter("count", "singer iterations with lyrics asked for and none to be had"),
+  // Vocal scoring (ktv.scoring): singers only.
+  score: trend(
+    "count",
+    "per singer iteration with a line scored: the average line score, 0-100 (reference/scoring)",
+  ),
+  scoring_cost_us: trend(
+    "us",
+    "per singer iteration: median µs per 10 ms frame in pitch detection + scoring (also inside mix_cost_us)",
+  ),
   // Vendor requests by route (protocol/vendor-routes.ts), every attempt of the clients, retries included.
   vendor_requests: counter("count", "vendor request attempts, by route", ["route"]),
   vendor_request_errors: counter("count", "vendor attempts without a success answer, by route", ["route"]),

@@ -319,6 +319,7 @@ export class WorkerSchedule {
           }
         : {}),
       ...(s.lyrics ? { lyrics: s.lyrics } : {}),
+      ...(s.scoring ? { scoring: s.scoring } : {}),
     };
   }
 

@@ -89,6 +89,13 @@ export function pipelineConfig(ctx: VuContext, spec: IterationSpec): PipelineCon
     // token04 login and lyrics (issue 11 item 3).
     ...(spec.auth ? tokenConfig(ctx, spec, spec.auth) : {}),
     ...(spec.lyrics ? { lyrics: spec.lyrics } : {}),
+    // Vocal scoring (issue 14 item 3): singers only.
+    ...(spec.scoring && singer
+      ? {
+          scoring: { level: spec.scoring.level, pitchValueInterval: spec.scoring.pitchValueInterval },
+          singers: spec.scoring.singers,
+        }
+      : {}),
   };
 }
 
@@ -148,6 +155,10 @@ export function recordResult(rec: Recorder, r: PipelineResult, singer: boolean):
   }
   if (r.mix) recordMixClock(rec, r);
   if (r.lyrics) recordLyrics(rec, r.lyrics);
+  if (r.score && r.score.lines_scored > 0) {
+    rec.record("score", r.score.average);
+    rec.record("scoring_cost_us", r.score.cost_us);
+  }
   const started = singer ? (r.publish?.packets_sent ?? 0) > 0 : r.song !== null && r.failure === null;
   if (started) rec.add("songs_started");
 }

@@ -61,6 +61,8 @@ export interface IterationSpec {
   auth?: TokenAuth;
   /** Lyrics a singer fetches and follows (scenario `ktv.lyrics`); absent: none. */
   lyrics?: "krc" | "lrc";
+  /** Vocal scoring a singer runs (scenario `ktv.scoring`); absent: none. */
+  scoring?: { level: number; pitchValueInterval: number; singers: string[] };
 }
 
 /** Where a VU records what it measured (names from metrics/catalog.ts). */
