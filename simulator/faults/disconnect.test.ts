@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { Codec, decodeFrameHeader, encodeFrame, nowMicros, streamHash } from "../../protocol/media.ts";
+import { decodeFrameHeader } from "../../protocol/media.ts";
 import { call } from "../../test/sim.ts";
 import { loginClient, type MediaTestClient } from "../media/test-client.ts";
 import { DISCONNECT_CLOSE_CODE } from "./media-shaping.ts";
-import { eventually, type FaultRig, faultEvents, faultRig, putFaults } from "./test-fixtures.ts";
+import { eventually, type FaultRig, faultEvents, faultRig, putFaults, tinyFrame } from "./test-fixtures.ts";
 
 // The `disconnect` kind against real WebSocket clients of the real simulator: the picked publisher's connection
 // is closed (1012, not a kick) when its after_frames-th frame arrives, the frames before it reach the player
@@ -22,25 +22,6 @@ afterAll(async () => {
 beforeEach(async () => {
   await call(rig.adminUrl, "POST", "/admin/faults/reset");
 });
-
-const scratch = Buffer.alloc(64);
-const payload = new Uint8Array(16);
-function tinyFrame(streamId: string, seq: number): Buffer {
-  const n = encodeFrame(
-    scratch,
-    {
-      flags: 0,
-      codec: Codec.PcmS16le,
-      streamHash: streamHash(streamId),
-      seq,
-      captureUs: nowMicros(),
-      sampleRate: 8000,
-      channels: 1,
-    },
-    payload,
-  );
-  return Buffer.from(scratch.subarray(0, n));
-}
 
 /** A publisher and a player of `streamId` in a room of their own; `heard` collects the player's frame numbers. */
 async function pair(streamId: string, user = `pub-${streamId}`) {

@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { Codec, decodeFrameHeader, encodeFrame, nowMicros, streamHash } from "../../protocol/media.ts";
+import { decodeFrameHeader, nowMicros } from "../../protocol/media.ts";
 import { call, testSimulator } from "../../test/sim.ts";
 import type { Simulator } from "../app.ts";
 import { type MediaHub, RESET_CLOSE_CODE, RESET_CLOSE_REASON } from "../media/hub.ts";
@@ -9,7 +9,7 @@ import { loginClient, type MediaTestClient } from "../media/test-client.ts";
 import { DEV_APP } from "../options.ts";
 import type { FaultEvent } from "./events.ts";
 import type { MediaFaultShaper } from "./media-shaping.ts";
-import { eventually } from "./test-fixtures.ts";
+import { eventually, tinyFrame } from "./test-fixtures.ts";
 
 // Media faults seen by real WebSocket players of the real simulator: loss at its rate (and in bursts),
 // jitter and relay delay in receive time minus capture time, duplicates and reordering in the player's
@@ -41,25 +41,6 @@ afterAll(async () => {
 beforeEach(async () => {
   await call(sim.url, "POST", "/admin/faults/reset");
 });
-
-const scratch = Buffer.alloc(64);
-const payload = new Uint8Array(16);
-function tinyFrame(streamId: string, seq: number): Buffer {
-  const n = encodeFrame(
-    scratch,
-    {
-      flags: 0,
-      codec: Codec.PcmS16le,
-      streamHash: streamHash(streamId),
-      seq,
-      captureUs: nowMicros(),
-      sampleRate: 8000,
-      channels: 1,
-    },
-    payload,
-  );
-  return Buffer.from(scratch.subarray(0, n));
-}
 
 interface Arrival {
   seq: number;

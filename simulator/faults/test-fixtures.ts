@@ -1,6 +1,7 @@
 // Integration rig for the fault tests: the real simulator on a loopback port; its own fault engine applies every
 // decision to real vendor routes through the global fault hook, and its own admin routes control it.
 import type { FastifyInstance } from "fastify";
+import { Codec, encodeFrame, nowMicros, streamHash } from "../../protocol/media.ts";
 import { call, testSimulator } from "../../test/sim.ts";
 import type { Simulator } from "../app.ts";
 import type { SongFacts } from "../catalog/types.ts";
@@ -149,4 +150,24 @@ export async function eventually(cond: () => boolean | Promise<boolean>, ms = 20
     if (performance.now() > until) return false;
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+const scratch = Buffer.alloc(64);
+const payload = new Uint8Array(16);
+/** A media frame as small as the wire allows (8 kHz mono, 16 bytes): thousands cross loopback in moments. */
+export function tinyFrame(streamId: string, seq: number): Buffer {
+  const n = encodeFrame(
+    scratch,
+    {
+      flags: 0,
+      codec: Codec.PcmS16le,
+      streamHash: streamHash(streamId),
+      seq,
+      captureUs: nowMicros(),
+      sampleRate: 8000,
+      channels: 1,
+    },
+    payload,
+  );
+  return Buffer.from(scratch.subarray(0, n));
 }
