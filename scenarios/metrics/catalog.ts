@@ -184,6 +184,9 @@ export const SUMMARY_TRENDS = [
   "load_ms",
   "mix_lateness_ms",
   "mix_cost_us",
+  // Vocal scoring (ktv.scoring): each scored iteration's average line score, and the scorer's CPU per frame.
+  "score",
+  "scoring_cost_us",
   "e2e_latency_ms",
   "media_jitter_ms",
   "iteration_duration_ms",
