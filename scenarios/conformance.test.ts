@@ -23,6 +23,27 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
+/**
+ * Runs every case with the client of `fixture` (scenarios/vu/) and asserts the run exits 99 with exactly the
+ * `failed` rules failing; returns the verdicts for the rule-specific problems.
+ */
+async function failsExactly(fixture: string, failed: string[]): Promise<Verdict[]> {
+  const out = newDir();
+  const outcome = await runScenario({
+    scenario: resolveScenario(conformance),
+    out,
+    seed: 3,
+    err: captureErr(),
+    clientModule: new URL(`./vu/${fixture}`, import.meta.url).pathname,
+  });
+  const verdicts = (readResults(out).summary as unknown as { conformance: Verdict[] }).conformance;
+  expect(outcome.exitCode).toBe(EXIT.thresholds);
+  expect(verdicts.map((v) => [v.rule, v.ok])).toEqual(
+    CONFORMANCE_CASES.map((c) => [c.rule, !failed.includes(c.rule)]),
+  );
+  return verdicts;
+}
+
 describe("conformance scenario", () => {
   it("the reference client passes every recovery rule, and the ledger agrees with it", async () => {
     const out = newDir();
@@ -94,21 +115,11 @@ describe("conformance scenario", () => {
   }, 90_000);
 
   it("a client without a token server or lyrics fails exactly the token and lyrics rules", async () => {
-    const out = newDir();
-    const err = captureErr();
-    const outcome = await runScenario({
-      scenario: resolveScenario(conformance),
-      out,
-      seed: 3,
-      err,
-      clientModule: new URL("./vu/no-token-renewal-client.fixture.ts", import.meta.url).pathname,
-    });
-    const verdicts = (readResults(out).summary as unknown as { conformance: Verdict[] }).conformance;
-    const failed = ["token-renew", "token-remint", "lyrics-fallback"];
-    expect(outcome.exitCode).toBe(EXIT.thresholds);
-    expect(verdicts.map((v) => [v.rule, v.ok])).toEqual(
-      CONFORMANCE_CASES.map((c) => [c.rule, !failed.includes(c.rule)]),
-    );
+    const verdicts = await failsExactly("no-token-renewal-client.fixture.ts", [
+      "token-renew",
+      "token-remint",
+      "lyrics-fallback",
+    ]);
     const byRule = Object.fromEntries(verdicts.map((v) => [v.rule, v.problems.join("\n")]));
     expect(byRule["token-renew"]).toMatch(/recovery: expected token-renew at room, got none/);
     expect(byRule["token-remint"]).toMatch(/outcome: expected success, got failure 1002078 at login/);
@@ -116,21 +127,11 @@ describe("conformance scenario", () => {
   }, 90_000);
 
   it("a careless client (scene dropped, pause by muting, seek ignored) fails exactly the scene and player rules", async () => {
-    const out = newDir();
-    const err = captureErr();
-    const outcome = await runScenario({
-      scenario: resolveScenario(conformance),
-      out,
-      seed: 3,
-      err,
-      clientModule: new URL("./vu/careless-player-client.fixture.ts", import.meta.url).pathname,
-    });
-    const verdicts = (readResults(out).summary as unknown as { conformance: Verdict[] }).conformance;
-    const failed = ["scene-not-enabled", "player-pause", "player-seek"];
-    expect(outcome.exitCode).toBe(EXIT.thresholds);
-    expect(verdicts.map((v) => [v.rule, v.ok])).toEqual(
-      CONFORMANCE_CASES.map((c) => [c.rule, !failed.includes(c.rule)]),
-    );
+    const verdicts = await failsExactly("careless-player-client.fixture.ts", [
+      "scene-not-enabled",
+      "player-pause",
+      "player-seek",
+    ]);
     const byRule = Object.fromEntries(verdicts.map((v) => [v.rule, v.problems]));
     expect(byRule["scene-not-enabled"]).toEqual([
       "outcome: expected a reported failure, got success",
