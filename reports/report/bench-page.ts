@@ -5,11 +5,11 @@
 // reference's value marked. No script at all: the CSP allows only the page's own style (by hash), and every text
 // from the file is escaped.
 
-import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { type BenchCaseResult, type BenchResults, readBenchResults } from "../bench-format.ts";
-import { type Html, html, trusted } from "./escape.ts";
+import { type Html, html } from "./escape.ts";
+import { documentHead } from "./head.ts";
 
 const W = 560;
 const H = 46;
@@ -23,10 +23,6 @@ function pageCss(): string {
 .bench-note { color: var(--muted); font-size: 12.5px; }
 `;
   return css;
-}
-
-function sha256(text: string): string {
-  return `sha256-${createHash("sha256").update(text, "utf8").digest("base64")}`;
 }
 
 const num = (x: number) =>
@@ -118,13 +114,6 @@ function caseRow(r: BenchCaseResult): Html {
 
 export function renderBenchPage(res: BenchResults, opts: { source: string; generatedAt?: Date }): string {
   const style = pageCss();
-  const csp = [
-    "default-src 'none'",
-    `style-src '${sha256(style)}'`,
-    "img-src data:",
-    "base-uri 'none'",
-    "form-action 'none'",
-  ].join("; ");
   const m = res.machine;
   const counts = { pass: 0, fail: 0, skipped: 0, error: 0 };
   for (const c of res.cases) counts[c.status]++;
@@ -132,14 +121,7 @@ export function renderBenchPage(res: BenchResults, opts: { source: string; gener
   const generated = (opts.generatedAt ?? new Date()).toISOString();
   const page = html`<!doctype html>
 <html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="generator" content="ktv report --bench">
-<title>ktv bench: ${res.mode} run of ${res.generated_at}</title>
-<style>${trusted(style)}</style>
-</head>
+${documentHead({ title: `ktv bench: ${res.mode} run of ${res.generated_at}`, generator: "ktv report --bench", style })}
 <body>
 <header class="top">
   <div class="top-inner">

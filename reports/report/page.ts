@@ -3,7 +3,6 @@
 // Content-Security-Policy with the hashes of exactly these inline scripts and styles blocks anything else,
 // including any script a results file might smuggle past the escaping.
 
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { RESULTS_FORMAT } from "../format.ts";
@@ -11,6 +10,7 @@ import type { RunResults } from "../read-results.ts";
 import { activityHtml, activityOf, withoutActivity } from "./activity.ts";
 import { buildCharts } from "./charts.ts";
 import { type Html, html, jsonForScript, trusted } from "./escape.ts";
+import { documentHead } from "./head.ts";
 import {
   billingTotals,
   capacitySection,
@@ -89,28 +89,13 @@ export function renderReport(r: RunResults, opts: PageOptions = {}): string {
   }`;
   const style = `${a.uplotCss}\n${a.pageCss}`;
   const scripts = [a.uplotJs, a.clientJs].map(safeInlineScript);
-  const csp = [
-    "default-src 'none'",
-    `script-src ${scripts.map((js) => `'${sha256(js)}'`).join(" ")}`,
-    `style-src '${sha256(style)}'`,
-    "img-src data:",
-    "base-uri 'none'",
-    "form-action 'none'",
-  ].join("; ");
   const section = (id: string, title: string, body: Html | (Html | null)[]) =>
     html`<section class="card" id="${id}"><h2>${title}</h2>${body}</section>`;
   const generated = (opts.generatedAt ?? new Date()).toISOString();
 
   const page = html`<!doctype html>
 <html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="generator" content="ktv report">
-<title>ktv report: ${s.scenario.name}</title>
-<style>${trusted(style)}</style>
-</head>
+${documentHead({ title: `ktv report: ${s.scenario.name}`, generator: "ktv report", style, scripts })}
 <body>
 <header class="top">
   <div class="top-inner">
@@ -145,10 +130,6 @@ ${scripts.map((js) => html`<script>${trusted(js)}</script>\n`)}
 </html>
 `;
   return page.value;
-}
-
-function sha256(text: string): string {
-  return `sha256-${createHash("sha256").update(text, "utf8").digest("base64")}`;
 }
 
 /** Our own scripts never contain "</script", but a library update could: split it so it cannot end the element. */
