@@ -73,3 +73,13 @@ export function rawRequest(o: RequestOptions & { url?: string }): Promise<{ stat
     req.end();
   });
 }
+
+/** The sum of the simulator's Prometheus /metrics samples whose line matches `pattern` (a counter over its series). */
+export async function metricSum(base: string, pattern: RegExp): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  let n = 0;
+  for (const line of text.split("\n")) {
+    if (pattern.test(line)) n += Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
+  return n;
+}

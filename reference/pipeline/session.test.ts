@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Simulator } from "../../simulator/app.ts";
-import { testSimulator } from "../../test/sim.ts";
+import { metricSum, testSimulator } from "../../test/sim.ts";
 import { createThreadAudio } from "../audio/index.ts";
 import { PipelineSession, runPipeline } from "./run.ts";
 import { billedTo, userConfig } from "./test-fixtures.ts";
@@ -18,15 +18,7 @@ afterAll(async () => {
   await sim.close();
 });
 
-/** A counter of the simulator's Prometheus /metrics (summed over the series that match). */
-async function metric(pattern: RegExp): Promise<number> {
-  const text = await (await fetch(`${sim.url}/metrics`)).text();
-  let n = 0;
-  for (const line of text.split("\n")) {
-    if (pattern.test(line)) n += Number(line.slice(line.lastIndexOf(" ") + 1));
-  }
-  return n;
-}
+const metric = (pattern: RegExp) => metricSum(sim.url, pattern);
 const logins = () => metric(/^ktv_media_logins_total\{code="0"\}/);
 const inits = () => metric(/^ktv_requests_total\{route="\/v1\/music\/init",.*code="0"\}/);
 const sockets = () => metric(/^ktv_media_connections /);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEV_APP_ID, DEV_APP_SIGN } from "../../reference/engine/test-fixtures.ts";
 import { runPipeline } from "../../reference/pipeline/run.ts";
 import type { Simulator } from "../../simulator/app.ts";
-import { testSimulator } from "../../test/sim.ts";
+import { metricSum, testSimulator } from "../../test/sim.ts";
 import { MetricSet } from "../metrics/set.ts";
 import { createPipelineVu } from "./pipeline.ts";
 import type { IterationSpec, VuContext } from "./types.ts";
@@ -18,13 +18,7 @@ afterAll(async () => {
   await sim.close();
 });
 
-async function metric(pattern: RegExp): Promise<number> {
-  const text = await (await fetch(`${sim.url}/metrics`)).text();
-  let n = 0;
-  for (const line of text.split("\n"))
-    if (pattern.test(line)) n += Number(line.slice(line.lastIndexOf(" ") + 1));
-  return n;
-}
+const metric = (pattern: RegExp) => metricSum(sim.url, pattern);
 const logins = () => metric(/^ktv_media_logins_total\{code="0"\}/);
 const sockets = () => metric(/^ktv_media_connections /);
 
