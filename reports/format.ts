@@ -218,6 +218,25 @@ export interface RunSummary {
    * The "vendor_routes" check compares them with the simulator's own counts.
    */
   vendor_routes?: VendorRouteLine[];
+  /**
+   * Optional (added with the server REST API): per action of the vendor's server API that backend VUs called,
+   * the calls, their rate over the run, the retries and the call latency (ms, backoffs included).
+   * Absent when the run made no server API call.
+   */
+  server_api?: Record<string, ServerApiActionLine>;
+}
+
+/** One action of the server REST API (`/?Action=...`) in a run. */
+export interface ServerApiActionLine {
+  calls: number;
+  /** calls / duration_s (the run's real duration). */
+  per_s: number;
+  retries: number;
+  /** Call latency, ms, backoffs between retries included. */
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
 }
 
 /** One vendor route of a run: the SDK call, or the command of sendExtendedRequest ("/search/song"). */

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { baseline } from "../fixtures/make-results.ts";
+import type { ServerApiActionLine } from "../format.ts";
 import { fmtUnit } from "../units.ts";
 import { mdCode, mdText, renderMarkdown } from "./markdown.ts";
+import { SERVER_API_EXPLAINED, serverApiTable } from "./server-api.ts";
 import { VENDOR_ROUTES_EXPLAINED, vendorRoutesTable } from "./vendor-routes.ts";
 
 describe("the Markdown summary", () => {
@@ -104,5 +106,34 @@ describe("vendor requests by route", () => {
     expect(page).toContain("<h3>Vendor requests by route</h3>");
     expect(page).toContain("<code>/search/song</code>");
     expect(page).toContain("download|x");
+  });
+});
+
+describe("the server API section", () => {
+  const action: ServerApiActionLine = {
+    calls: 1200,
+    per_s: 20,
+    retries: 3,
+    p50: 4.2,
+    p95: 9.1,
+    p99: 15,
+    max: 40,
+  };
+
+  it("is absent without server API calls and lists each action, in name order, when there are", () => {
+    const files = baseline(1, { durationS: 60 });
+    expect(renderMarkdown({ dir: "d", ...files })).not.toContain("## Server API by action");
+    expect(String(serverApiTable(files.summary))).toBe("");
+    files.summary.server_api = { QuerySongs: action, DescribeSong: { ...action, calls: 7, retries: 0 } };
+    const md = renderMarkdown({ dir: "d", ...files });
+    expect(md).toContain("## Server API by action");
+    expect(md).toContain(mdText(SERVER_API_EXPLAINED));
+    expect(md).toContain(
+      `| \`QuerySongs\` | 1,200 | 20/s | 3 | ${fmtUnit(4.2, "ms")} | ${fmtUnit(9.1, "ms")} | ${fmtUnit(15, "ms")} | ${fmtUnit(40, "ms")} |`,
+    );
+    expect(md.indexOf("`DescribeSong`")).toBeLessThan(md.indexOf("`QuerySongs`"));
+    const page = String(serverApiTable(files.summary));
+    expect(page).toContain("<h3>Server API by action</h3>");
+    expect(page).toContain("<code>DescribeSong</code>");
   });
 });

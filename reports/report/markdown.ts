@@ -7,6 +7,7 @@ import { activityMarkdown, activityOf, withoutActivity } from "./activity.ts";
 import { generatorSummary, generatorVerdict } from "./generator.ts";
 import { billingModeName, codeInfo, metricTitle, vendorName } from "./names.ts";
 import { kneeText, observed } from "./sections.ts";
+import { serverApiMarkdown } from "./server-api.ts";
 import { vendorRoutesMarkdown } from "./vendor-routes.ts";
 
 /** Text safe in a Markdown table cell: no emphasis, links, code, HTML or cell breaks. */
@@ -138,6 +139,7 @@ export function renderMarkdown(r: RunResults): string {
   );
 
   out.push(...vendorRoutesMarkdown(s, { text: mdText, code: mdCode }));
+  out.push(...serverApiMarkdown(s, { text: mdText, code: mdCode }));
   out.push(...activityMarkdown(activityOf(s), { text: mdText, code: mdCode }));
 
   const cap = s.capacity;

@@ -24,6 +24,7 @@ import {
   runDetails,
   thresholdsTable,
 } from "./sections.ts";
+import { serverApiTable } from "./server-api.ts";
 import { vendorRoutesTable } from "./vendor-routes.ts";
 
 export interface PageOptions {
@@ -113,7 +114,7 @@ ${generatorBanner(s)}
 ${section("overview", "Overview", [overview(r), runDetails(r)])}
 ${section("thresholds", "Thresholds and checks", [thresholdsTable(s.thresholds), checksTable(s.checks)])}
 ${section("throughput", "Throughput and errors over time", chartFigures(data, "throughput"))}
-${section("latency", "Latency by stage", [chartFigures(data, "latency"), html`<h3>Whole-run percentiles</h3>`, latencyTable(withoutActivity(s.metrics)), vendorRoutesTable(s)])}
+${section("latency", "Latency by stage", [chartFigures(data, "latency"), html`<h3>Whole-run percentiles</h3>`, latencyTable(withoutActivity(s.metrics)), vendorRoutesTable(s), serverApiTable(s)])}
 ${section("activity", "Song-start phases, lyrics and player", activityHtml(activityOf(s)))}
 ${section("distribution", "Time to first audio: distribution", chartFigures(data, "distribution"))}
 ${section("mixing", "Mixing: lateness, deadline misses and cost", chartFigures(data, "mixing"))}

@@ -1,25 +1,17 @@
+import type { ServerApiActionLine } from "../../reports/format.ts";
 import { quantiles } from "../metrics/hdr.ts";
 import type { MetricSet } from "../metrics/set.ts";
 
 // summary.json's `server_api` block (backend VUs): per action of the server REST API, the calls, their rate
 // over the run, the retries, and the call latency quantiles (ms, backoffs included), so a partner sizing a
-// backend reads per-action rate and latency in one place. Absent when the run made no server API call.
-
-export interface ServerApiActionSummary {
-  calls: number;
-  per_s: number;
-  retries: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-}
+// backend reads per-action rate and latency in one place (the report's "Server API by action" table). Absent
+// when the run made no server API call.
 
 export function serverApiSummary(
   total: MetricSet,
   durationS: number,
-): { server_api?: Record<string, ServerApiActionSummary> } {
-  const out: Record<string, ServerApiActionSummary> = {};
+): { server_api?: Record<string, ServerApiActionLine> } {
+  const out: Record<string, ServerApiActionLine> = {};
   for (const [key, h] of total.trends) {
     const m = /^server_api_ms\{action:([A-Za-z]+)\}$/.exec(key);
     if (!m || h.totalCount === 0) continue;
