@@ -228,7 +228,7 @@ function executionModule(vu: VuState): Record<string, unknown> {
     },
     get iterationInInstance() {
       scenarioOf();
-      return vu.iterationInTest;
+      return vu.iterationInInstance;
     },
     get iterationInTest() {
       scenarioOf();

@@ -62,8 +62,13 @@ export interface VuState {
   /** __ITER: the VU's own iteration count (all scenarios). */
   iter: number;
   iterationInScenario: number;
-  /** exec.scenario.iterationInTest: this iteration's 0-based number among all of its scenario's. */
+  /**
+   * exec.scenario.iterationInTest: this iteration's 0-based number among all of its scenario's, over every
+   * instance of a segmented run (the plan's globalIteration of iterationInInstance).
+   */
   iterationInTest: number;
+  /** exec.scenario.iterationInInstance: its number among this instance's iterations of the scenario. */
+  iterationInInstance: number;
   env: Record<string, string>;
   scenario: ScenarioInfo | null;
   /** exec.vu.tags: the VU's own tags (scenario tags and the script's additions). */

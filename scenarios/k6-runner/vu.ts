@@ -31,6 +31,7 @@ export function createVu(id: number, s: VuShared): Vu {
     iter: 0,
     iterationInScenario: 0,
     iterationInTest: 0,
+    iterationInInstance: 0,
     env: s.env,
     scenario: null,
     tags: {},
