@@ -1,0 +1,221 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunSummary } from "../../reports/format.ts";
+import type { Simulator } from "../../simulator/app.ts";
+import { testSimulator } from "../../test/sim.ts";
+import { buildProgram } from "../cli/ktv.ts";
+import type { ScenarioDefinition } from "../format.ts";
+import { runK6 } from "../k6-runner/run.ts";
+import { resolveScenario } from "../resolve.ts";
+import { runScenario } from "../run/runner.ts";
+import { captureErr } from "../test-helpers.ts";
+import { executionTuple } from "./tuple.ts";
+
+// Execution segments end to end, both runners, against one simulator: a run split as 0:1/2 and 1/2:1 of
+// 0,1/2,1 does the whole run's work between its two halves. Iteration executors exactly (iterations done);
+// arrival-rate executors exactly for the scheduled starts (iterations + dropped: a loaded machine may drop,
+// the schedule is exact). Each result names its segment and sequence for the merge to check coverage.
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const SEQUENCE = "0,1/2,1";
+const HALVES = ["0:1/2", "1/2:1"] as const;
+const dirs: string[] = [];
+let sim: Simulator;
+
+beforeAll(async () => {
+  sim = await testSimulator({ seed: 4 });
+}, 60_000);
+afterAll(async () => {
+  await sim?.close();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const quiet = () => ({ write: () => {} });
+
+describe("ktv run: two segments are the whole run", () => {
+  // Server REST API calls (vu "backend"): the cheapest iteration there is. 21 shared iterations over 3 VUs, and
+  // 10 arrivals/s for 2 s over 4 VUs.
+  const def: ScenarioDefinition = {
+    name: "segments",
+    description: "shared iterations and arrivals, split in two",
+    options: {
+      scenarios: {
+        fixed: { executor: "shared-iterations", vus: 3, iterations: 21, maxDuration: "20s" },
+        rate: {
+          executor: "constant-arrival-rate",
+          rate: 10,
+          timeUnit: "1s",
+          duration: "2s",
+          preAllocatedVUs: 2,
+          maxVUs: 4,
+        },
+      },
+    },
+    ktv: { vu: "backend", population: { usersPerRoom: 1, singersPerRoom: 1 } },
+  };
+
+  async function run(segment?: string): Promise<RunSummary> {
+    const out = mkdtempSync(join(tmpdir(), "ktv-segment-run-"));
+    dirs.push(out);
+    const err = captureErr();
+    const tuple = segment ? executionTuple(segment, SEQUENCE) : undefined;
+    const r = await runScenario({
+      scenario: resolveScenario(def, tuple ? { segment: tuple } : {}),
+      target: sim.url,
+      out,
+      seed: 7,
+      err,
+      workers: 1,
+    });
+    expect(r.exitCode, err.text()).toBe(0);
+    const s = JSON.parse(readFileSync(join(r.dir, "summary.json"), "utf8")) as RunSummary;
+    expect(s.counters.interrupted_iterations ?? 0).toBe(0);
+    return s;
+  }
+
+  it("0:1/2 and 1/2:1 of 0,1/2,1 run the unsegmented run's iterations and scheduled starts, and say so", {
+    timeout: 120_000,
+  }, async () => {
+    // One after the other: each run's vendor-route check counts the simulator's requests during it.
+    const whole = await run();
+    const halves = [];
+    for (const h of HALVES) halves.push(await run(h));
+    const started = (s: RunSummary) => s.counters.iterations + s.counters.dropped_iterations;
+    // 21 iterations + 20 arrivals, whole or split.
+    expect(started(whole)).toBe(41);
+    expect(started(halves[0]!) + started(halves[1]!)).toBe(started(whole));
+    // The split as k6 makes it: vus 3 -> 2 + 1, so the iterations 14 + 7; maxVUs 4 -> 2 + 2, arrivals 10 + 10.
+    expect(halves.map(started)).toEqual([24, 17]);
+    expect(whole.execution_segment).toBe("0:1");
+    expect(whole.execution_segment_sequence).toBe("0,1");
+    expect(halves.map((s) => [s.execution_segment, s.execution_segment_sequence])).toEqual([
+      ["0:1/2", SEQUENCE],
+      ["1/2:1", SEQUENCE],
+    ]);
+  });
+
+  it("refuses a segment that is not one of the sequence's, and bad values, as usage errors naming them", async () => {
+    const parse = (args: string[]) => buildProgram().parseAsync(["node", "ktv", "run", "smoke", ...args]);
+    // Commander prints the usage after an error, and `ktv run` its own message: both kept, not shown.
+    const stderr = process.stderr.write;
+    let said = "";
+    process.stderr.write = ((t: string) => {
+      said += t;
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      await expect(parse(["--execution-segment", "1/2:3/2"])).rejects.toThrow(
+        /end must be at most 1, got 3\/2/,
+      );
+      await expect(parse(["--execution-segment-sequence", "0,1/2,1/3"])).rejects.toThrow(
+        /point 3.*must be less than/,
+      );
+      await expect(
+        parse(["--execution-segment", "0:1/3", "--execution-segment-sequence", SEQUENCE, "--plan"]),
+      ).rejects.toMatchObject({ exitCode: 2 });
+    } finally {
+      process.stderr.write = stderr;
+    }
+    expect(said).toMatch(/execution segment 0:1\/3 is not one of the sequence's segments \(0:1\/2, 1\/2:1\)/);
+  });
+});
+
+describe("ktv k6: two segments of vendor-api.ts are the whole run", () => {
+  const script = join(root, "scenarios/k6/vendor-api.ts");
+  const env = () => ({ KTV_TARGET: sim.url, KTV_RATE: "10", KTV_DURATION: "2s", KTV_VUS: "2" });
+
+  it("0:1/2 and 1/2:1 together start the unsegmented run's 20 scheduled arrivals", {
+    timeout: 60_000,
+  }, async () => {
+    const [a, b, whole] = await Promise.all([
+      ...HALVES.map((segment) =>
+        runK6({ script, env: env(), segment: { segment, sequence: SEQUENCE }, out: quiet(), err: quiet() }),
+      ),
+      runK6({ script, env: env(), out: quiet(), err: quiet() }),
+    ]);
+    const started = (r: typeof a) =>
+      (r!.summary!.metrics.iterations?.values.count ?? 0) +
+      (r!.summary!.metrics.dropped_iterations?.values.count ?? 0);
+    expect(started(whole)).toBe(20);
+    expect([started(a), started(b)]).toEqual([10, 10]);
+    expect([a!.summary!.state.execution_segment, b!.summary!.state.execution_segment]).toEqual([...HALVES]);
+    expect(a!.summary!.state.execution_segment_sequence).toBe(SEQUENCE);
+    expect(whole!.summary!.state.execution_segment).toBe("0:1");
+  });
+
+  it("exec.scenario.iterationInTest numbers the whole test's shared iterations 0..49 across the instances", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ktv-segment-k6-"));
+    dirs.push(dir);
+    const numbers = await Promise.all(
+      ["0:1/4", "1/4:3/4", "3/4:1"].map(async (segment, i) => {
+        const json = join(dir, `${i}.ndjson`);
+        const r = await runK6({
+          script: join(root, "scenarios/k6/fixtures/segment-iterations.ts"),
+          env: {},
+          segment: { segment, sequence: "0,1/4,3/4,1" },
+          jsonOut: json,
+          out: quiet(),
+          err: quiet(),
+        });
+        expect(r.exitCode).toBe(0);
+        const points = readFileSync(json, "utf8")
+          .trim()
+          .split("\n")
+          .map(
+            (l) => JSON.parse(l) as { type: string; metric: string; data: { tags?: Record<string, string> } },
+          )
+          .filter((l) => l.type === "Point" && l.metric === "iteration_in_test");
+        // Within the instance its own iterations are 0..n-1.
+        expect(points.map((p) => Number(p.data.tags!.instance)).sort((x, y) => x - y)).toEqual([
+          ...Array(points.length).keys(),
+        ]);
+        return points.map((p) => Number(p.data.tags!.test)).sort((x, y) => x - y);
+      }),
+    );
+    // k6's TestSharedIterationsGlobalIters, to the number.
+    expect(numbers[0]).toEqual([1, 6, 11, 16, 21, 26, 31, 36, 41, 46]);
+    expect(numbers[2]).toEqual([3, 8, 13, 18, 23, 28, 33, 38, 43, 48]);
+    expect(numbers.flat().sort((x, y) => x - y)).toEqual([...Array(50).keys()]);
+  });
+
+  it("a segment that is not one of the sequence's is an invalid config (104) naming it", async () => {
+    const said: string[] = [];
+    const r = await runK6({
+      script: join(root, "scenarios/k6/fixtures/segment-iterations.ts"),
+      env: {},
+      segment: { segment: "2/3:1", sequence: SEQUENCE },
+      out: quiet(),
+      err: { write: (t) => void said.push(t) },
+    });
+    expect(r.exitCode).toBe(104);
+    expect(said.join("")).toMatch(/execution segment 2\/3:1 is not one of the sequence's segments/);
+  });
+
+  it("the script's options.executionSegment and executionSegmentSequence apply when no flag is given", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ktv-segment-opt-"));
+    dirs.push(dir);
+    const script = join(dir, "half.js");
+    writeFileSync(
+      script,
+      `export const options = { vus: 2, iterations: 4, executionSegment: "1/2:1", executionSegmentSequence: "0,1/2,1" };
+export default async function () {}
+`,
+    );
+    const r = await runK6({ script, env: {}, out: quiet(), err: quiet() });
+    expect(r.exitCode).toBe(0);
+    expect(r.summary!.metrics.iterations!.values.count).toBe(2);
+    expect(r.summary!.state.execution_segment).toBe("1/2:1");
+    // A flag wins over the script's option, as in k6.
+    const flagged = await runK6({
+      script,
+      env: {},
+      segment: { segment: "0:1/2" },
+      out: quiet(),
+      err: quiet(),
+    });
+    expect(flagged.summary!.state.execution_segment).toBe("0:1/2");
+  });
+});
