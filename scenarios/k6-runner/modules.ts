@@ -204,7 +204,7 @@ function executionModule(vu: VuState): Record<string, unknown> {
       return vu.id;
     },
     get idInTest() {
-      return vu.id;
+      return vu.idInTest;
     },
     get iterationInInstance() {
       return vu.iter;

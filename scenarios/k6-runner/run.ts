@@ -7,7 +7,7 @@ import { LoadError, type LoadPlan, planLoad } from "../load/plan.ts";
 import { deadlineController, epochNow, sleepUntil, unboundedController } from "../run/clock.ts";
 import { nextActive, nextInactive } from "../run/schedule.ts";
 import { SegmentError } from "../segments/segment.ts";
-import { executionTuple } from "../segments/tuple.ts";
+import { ExecutionTuple, executionTuple } from "../segments/tuple.ts";
 import { bundleScript, compileScript } from "./bundle.ts";
 import { EXIT, K6ConfigError, ScriptAbortedError, UnsupportedApiError } from "./errors.ts";
 import { Registry, type Tags } from "./metrics.ts";
@@ -120,6 +120,7 @@ export async function runK6(o: K6RunOptions): Promise<K6RunOutcome> {
   try {
     let shared: VuShared;
     let plan: LoadPlan;
+    let tuple = ExecutionTuple.FULL;
     let thresholds: K6Threshold[];
     let scenarioCfg: Record<string, Record<string, unknown>>;
     let trendStats = DEFAULT_TREND_STATS;
@@ -151,10 +152,8 @@ export async function runK6(o: K6RunOptions): Promise<K6RunOutcome> {
           forPlan[name] = rest;
         }
       }
-      plan = planLoad(
-        { ...load, ...(expanded ? { scenarios: forPlan as never } : {}) },
-        tupleOf(o.segment ?? {}, options),
-      );
+      tuple = tupleOf(o.segment ?? {}, options);
+      plan = planLoad({ ...load, ...(expanded ? { scenarios: forPlan as never } : {}) }, tuple);
       for (const p of plan.scenarios) {
         const exec = (scenarioCfg[p.name]?.exec as string | undefined) ?? "default";
         if (typeof first.exports[exec] !== "function")
@@ -207,7 +206,8 @@ export async function runK6(o: K6RunOptions): Promise<K6RunOutcome> {
     const vuBase = shared;
     let nextId = 1;
     const newVu = (tags: Tags): Vu => {
-      const vu = createVu(nextId++, vuBase);
+      const id = nextId++;
+      const vu = createVu(id, vuBase, tuple.globalIndex(id - 1) + 1);
       vu.state.tags = { ...testTags, ...tags };
       vus.push(vu);
       registry.add("vus_max", vus.length, {});

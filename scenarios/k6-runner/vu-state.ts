@@ -57,8 +57,13 @@ export interface TestControl {
 }
 
 export interface VuState {
-  /** exec.vu.idInTest / __VU: 0 in the init context of the options read and in setup/teardown. */
+  /** exec.vu.idInInstance / __VU: 0 in the init context of the options read and in setup/teardown. */
   id: number;
+  /**
+   * exec.vu.idInTest: unique over every instance of a segmented run (the instance's stripe of the whole test's
+   * VU numbers, as k6 numbers them); __VU without a segment.
+   */
+  idInTest: number;
   /** __ITER: the VU's own iteration count (all scenarios). */
   iter: number;
   iterationInScenario: number;

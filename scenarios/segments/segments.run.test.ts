@@ -142,16 +142,18 @@ describe("ktv k6: two segments of vendor-api.ts are the whole run", () => {
     const started = (s: NonNullable<typeof a>) =>
       (s.metrics.iterations?.values.count ?? 0) + (s.metrics.dropped_iterations?.values.count ?? 0);
     expect(started(whole!)).toBe(20);
+    // Every call answered as it should (user ids by exec.vu.idInTest: the halves' users are distinct).
+    for (const s of [a, b, whole]) expect(s!.metrics.checks!.values.fails).toBe(0);
     expect([started(a!), started(b!)]).toEqual([10, 10]);
     expect([a!.state.execution_segment, b!.state.execution_segment]).toEqual([...HALVES]);
     expect(a!.state.execution_segment_sequence).toBe(SEQUENCE);
     expect(whole!.state.execution_segment).toBe("0:1");
   });
 
-  it("exec.scenario.iterationInTest numbers the whole test's shared iterations 0..49 across the instances", async () => {
+  it("exec.scenario.iterationInTest numbers the whole test's shared iterations 0..49 across the instances, exec.vu.idInTest its VUs", async () => {
     const dir = mkdtempSync(join(tmpdir(), "ktv-segment-k6-"));
     dirs.push(dir);
-    const numbers = await Promise.all(
+    const seen = await Promise.all(
       ["0:1/4", "1/4:3/4", "3/4:1"].map(async (segment, i) => {
         const json = join(dir, `${i}.ndjson`);
         const r = await runK6({
@@ -174,9 +176,15 @@ describe("ktv k6: two segments of vendor-api.ts are the whole run", () => {
         expect(points.map((p) => Number(p.data.tags!.instance)).sort((x, y) => x - y)).toEqual([
           ...Array(points.length).keys(),
         ]);
-        return points.map((p) => Number(p.data.tags!.test)).sort((x, y) => x - y);
+        return {
+          iterations: points.map((p) => Number(p.data.tags!.test)).sort((x, y) => x - y),
+          vus: [...new Set(points.map((p) => Number(p.data.tags!.vu)))],
+        };
       }),
     );
+    // exec.vu.idInTest: the instances' VUs are the whole test's 1..5, each on one instance.
+    expect(seen.flatMap((x) => x.vus).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5]);
+    const numbers = seen.map((x) => x.iterations);
     // k6's TestSharedIterationsGlobalIters, to the number.
     expect(numbers[0]).toEqual([1, 6, 11, 16, 21, 26, 31, 36, 41, 46]);
     expect(numbers[2]).toEqual([3, 8, 13, 18, 23, 28, 33, 38, 43, 48]);
