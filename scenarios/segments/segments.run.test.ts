@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunSummary } from "../../reports/format.ts";
 import type { Simulator } from "../../simulator/app.ts";
 import { testSimulator } from "../../test/sim.ts";
-import { buildProgram } from "../cli/ktv.ts";
+import { buildProgram, exitCodeOf } from "../cli/ktv.ts";
 import type { ScenarioDefinition } from "../format.ts";
 import { runK6 } from "../k6-runner/run.ts";
 import { resolveScenario } from "../resolve.ts";
@@ -34,6 +34,35 @@ afterAll(async () => {
 });
 
 const quiet = () => ({ write: () => {} });
+
+/** The CLI in this process (no tsx start-up to pay twice): what it wrote, and how it ended. */
+async function cli(args: string[]): Promise<{ out: string; err: string; code: number }> {
+  const saved = { out: process.stdout.write, err: process.stderr.write, exitCode: process.exitCode };
+  let out = "";
+  let err = "";
+  process.stdout.write = ((t: string) => {
+    out += t;
+    return true;
+  }) as typeof process.stdout.write;
+  process.stderr.write = ((t: string) => {
+    err += t;
+    return true;
+  }) as typeof process.stderr.write;
+  let code = 0;
+  try {
+    await buildProgram().parseAsync(["node", "ktv", ...args]);
+  } catch (e) {
+    // What main() would exit with.
+    code = exitCodeOf(e, (t) => {
+      err += t;
+    });
+  } finally {
+    process.stdout.write = saved.out;
+    process.stderr.write = saved.err;
+    process.exitCode = saved.exitCode;
+  }
+  return { out, err, code };
+}
 
 describe("ktv run: two segments are the whole run", () => {
   // Server REST API calls (vu "backend"): the cheapest iteration there is. 21 shared iterations over 3 VUs, and
@@ -79,10 +108,9 @@ describe("ktv run: two segments are the whole run", () => {
   it("0:1/2 and 1/2:1 of 0,1/2,1 run the unsegmented run's iterations and scheduled starts, and say so", {
     timeout: 120_000,
   }, async () => {
-    // One after the other: each run's vendor-route check counts the simulator's requests during it.
-    const whole = await run();
-    const halves = [];
-    for (const h of HALVES) halves.push(await run(h));
+    // All at once, as two machines beside a reference run (on an external target the vendor-route check
+    // allows the other runs' requests).
+    const [whole, ...halves] = await Promise.all([run(), ...HALVES.map((h) => run(h))]);
     const started = (s: RunSummary) => s.counters.iterations + s.counters.dropped_iterations;
     // 21 iterations + 20 arrivals, whole or split.
     expect(started(whole)).toBe(41);
@@ -97,29 +125,47 @@ describe("ktv run: two segments are the whole run", () => {
     ]);
   });
 
+  it("--plan prints the cut plan and the segment it was cut for", async () => {
+    const r = await cli([
+      "run",
+      "smoke",
+      "--plan",
+      "--execution-segment",
+      "1/2:1",
+      "--execution-segment-sequence",
+      SEQUENCE,
+    ]);
+    expect(r.code, r.err).toBe(0);
+    const plan = JSON.parse(r.out) as {
+      execution_segment: string;
+      execution_segment_sequence: string;
+      max_vus: number;
+    };
+    // smoke: 4 constant VUs, 2 in each half.
+    expect([plan.execution_segment, plan.execution_segment_sequence, plan.max_vus]).toEqual([
+      "1/2:1",
+      SEQUENCE,
+      2,
+    ]);
+  });
+
   it("refuses a segment that is not one of the sequence's, and bad values, as usage errors naming them", async () => {
-    const parse = (args: string[]) => buildProgram().parseAsync(["node", "ktv", "run", "smoke", ...args]);
-    // Commander prints the usage after an error, and `ktv run` its own message: both kept, not shown.
-    const stderr = process.stderr.write;
-    let said = "";
-    process.stderr.write = ((t: string) => {
-      said += t;
-      return true;
-    }) as typeof process.stderr.write;
-    try {
-      await expect(parse(["--execution-segment", "1/2:3/2"])).rejects.toThrow(
-        /end must be at most 1, got 3\/2/,
-      );
-      await expect(parse(["--execution-segment-sequence", "0,1/2,1/3"])).rejects.toThrow(
-        /point 3.*must be less than/,
-      );
-      await expect(
-        parse(["--execution-segment", "0:1/3", "--execution-segment-sequence", SEQUENCE, "--plan"]),
-      ).rejects.toMatchObject({ exitCode: 2 });
-    } finally {
-      process.stderr.write = stderr;
-    }
-    expect(said).toMatch(/execution segment 0:1\/3 is not one of the sequence's segments \(0:1\/2, 1\/2:1\)/);
+    const run = (args: string[]) => cli(["run", "smoke", "--plan", ...args]);
+    const outside = await run(["--execution-segment", "1/2:3/2"]);
+    expect([outside.code, outside.err]).toEqual([
+      2,
+      expect.stringMatching(/end must be at most 1, got 3\/2/),
+    ]);
+    const decreasing = await run(["--execution-segment-sequence", "0,1/2,1/3"]);
+    expect([decreasing.code, decreasing.err]).toEqual([
+      2,
+      expect.stringMatching(/point 3.*must be less than/),
+    ]);
+    const foreign = await run(["--execution-segment", "0:1/3", "--execution-segment-sequence", SEQUENCE]);
+    expect(foreign.code).toBe(2);
+    expect(foreign.err).toMatch(
+      /execution segment 0:1\/3 is not one of the sequence's segments \(0:1\/2, 1\/2:1\)/,
+    );
   });
 });
 
@@ -189,6 +235,22 @@ describe("ktv k6: two segments of vendor-api.ts are the whole run", () => {
     expect(numbers[0]).toEqual([1, 6, 11, 16, 21, 26, 31, 36, 41, 46]);
     expect(numbers[2]).toEqual([3, 8, 13, 18, 23, 28, 33, 38, 43, 48]);
     expect(numbers.flat().sort((x, y) => x - y)).toEqual([...Array(50).keys()]);
+  });
+
+  it("ktv k6 --execution-segment --execution-segment-sequence: this instance's share, named in the text summary", async () => {
+    const r = await cli([
+      "k6",
+      join(root, "scenarios/k6/fixtures/segment-iterations.ts"),
+      "--target",
+      sim.url,
+      "--execution-segment",
+      "0:1/4",
+      "--execution-segment-sequence",
+      "0,1/4,3/4,1",
+    ]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain("execution segment 0:1/4 of 0,1/4,3/4,1");
+    expect(r.out).toMatch(/iterations\.*: 10\b/);
   });
 
   it("a segment that is not one of the sequence's is an invalid config (104) naming it", async () => {
