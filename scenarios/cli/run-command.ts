@@ -7,6 +7,7 @@ import { EXIT, RunError, runScenario } from "../run/runner.ts";
 import { SetupError } from "../run/song-pool.ts";
 import { scaleScenario } from "../scale.ts";
 import { addSegmentFlags, type SegmentFlags, tupleOfFlags } from "../segments/flags.ts";
+import { segmentNotice } from "../segments/plan.ts";
 import { SegmentError } from "../segments/segment.ts";
 
 // `ktv run <scenario>`: validate and plan the scenario, run it (embedded simulator unless --target), write the
@@ -146,6 +147,8 @@ async function runCommand(name: string, opts: RunCliOptions): Promise<number> {
     throw e;
   }
   for (const n of scenario.notices) err(`ktv run: ${n}\n`);
+  const segmented = segmentNotice(planOf(scenario));
+  if (segmented) err(`ktv run: ${segmented}\n`);
   if (opts.appSign !== undefined && !/^[0-9a-fA-F]{64}$/.test(opts.appSign)) {
     err("ktv run: --app-sign must be 64 hex characters\n");
     return EXIT.usage;

@@ -6,6 +6,7 @@ import type { ExecutorPlan } from "../load/executors/types.ts";
 import { LoadError, type LoadPlan, planLoad } from "../load/plan.ts";
 import { deadlineController, epochNow, sleepUntil, unboundedController } from "../run/clock.ts";
 import { nextActive, nextInactive } from "../run/schedule.ts";
+import { segmentNotice } from "../segments/plan.ts";
 import { SegmentError } from "../segments/segment.ts";
 import { ExecutionTuple, executionTuple } from "../segments/tuple.ts";
 import { bundleScript, compileScript } from "./bundle.ts";
@@ -154,6 +155,8 @@ export async function runK6(o: K6RunOptions): Promise<K6RunOutcome> {
       }
       tuple = tupleOf(o.segment ?? {}, options);
       plan = planLoad({ ...load, ...(expanded ? { scenarios: forPlan as never } : {}) }, tuple);
+      const segmented = segmentNotice(plan);
+      if (segmented) say(segmented);
       for (const p of plan.scenarios) {
         const exec = (scenarioCfg[p.name]?.exec as string | undefined) ?? "default";
         if (typeof first.exports[exec] !== "function")

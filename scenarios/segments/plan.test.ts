@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ExecutorPlan } from "../load/executors/types.ts";
 import { planLoad, vusAt } from "../load/plan.ts";
+import { segmentNotice } from "./plan.ts";
 import { parseSequence, segmentString } from "./segment.ts";
 import { ExecutionTuple, executionTuple } from "./tuple.ts";
 
@@ -315,6 +316,16 @@ describe("work left to one instance only", () => {
       [1, 10],
       [0, 0],
     ]);
+  });
+
+  it("says on stderr which share runs, and when it is empty", () => {
+    const t = allOf("0,1/2,1");
+    const one = { vus: 1, duration: "1s" };
+    expect(segmentNotice(planLoad(one, t[0]!))).toMatch(
+      /^execution segment 0:1\/2 of 0,1\/2,1: .* 1 VUs at most$/,
+    );
+    expect(segmentNotice(planLoad(one, t[1]!))).toMatch(/no executor has work in this segment/);
+    expect(segmentNotice(planLoad(one))).toBeNull();
   });
 
   it("the plan names the segment it was cut for", () => {

@@ -91,3 +91,15 @@ export function segmentPlan(p: ExecutorPlan, t: ExecutionTuple): ExecutorPlan {
       throw new Error(`segmentPlan: no rule for executor ${p.executor}`);
   }
 }
+
+/** One line for stderr about a segmented plan (null for the whole test): which share, and if it is empty. */
+export function segmentNotice(plan: {
+  segment: { segment: string; sequence: string };
+  maxVUs: number;
+}): string | null {
+  const { segment, sequence } = plan.segment;
+  if (segment === "0:1") return null;
+  return plan.maxVUs === 0
+    ? `execution segment ${segment} of ${sequence}: no executor has work in this segment (every share is 0 VUs), nothing runs here`
+    : `execution segment ${segment} of ${sequence}: this instance runs its share, ${plan.maxVUs} VUs at most`;
+}
