@@ -20,6 +20,7 @@ import { faultHook } from "./faults/hook.ts";
 import faultRoutes from "./faults/routes.ts";
 import { envelopeClientErrors, installRouteFallbacks } from "./http.ts";
 import { openLedger } from "./ledger/sqlite-ledger.ts";
+import { resolveLimits } from "./limits.ts";
 import { listenLocalSocket } from "./local-socket.ts";
 import lyricsRoutes from "./lyrics/routes.ts";
 import mediaRoutes from "./media/routes.ts";
@@ -86,7 +87,8 @@ export async function buildSimulator(
   const metrics = createMetrics();
   const ledger = openLedger(options.dataDir, { synchronous: options.ledgerSync });
   app.log.info(ledger.info(), "ledger open");
-  const resources = createResourceStore({ clock, options });
+  const limits = resolveLimits(options.limits);
+  const resources = createResourceStore({ clock, options, limits });
   const ctx: SimContext = {
     options,
     clock,
@@ -94,8 +96,8 @@ export async function buildSimulator(
     ledger,
     resources,
     apps,
-    sessions: createSessionStore(),
-    rooms: createRoomRegistry(),
+    sessions: createSessionStore(limits),
+    rooms: createRoomRegistry(limits),
     faults: createFaultEngine({
       seed: options.seed,
       clock,

@@ -3,6 +3,7 @@ import { type Command, InvalidArgumentError } from "commander";
 import pino from "pino";
 import { startSimulator } from "./app.ts";
 import { loadAppsFile } from "./auth/apps-file.ts";
+import { type Limits, resolveLimits } from "./limits.ts";
 import { DEFAULT_OPTIONS, DEV_APP, type SimOptions } from "./options.ts";
 import { StartupLog } from "./startup-log.ts";
 
@@ -80,6 +81,10 @@ export function registerSimCommand(program: Command): void {
       intArg("--cdn-conn-bandwidth", 0, 2 ** 40),
       0,
     )
+    .option(
+      "--limits <json>",
+      'caps per app and user, e.g. \'{"roomsPerUser":4,"sessionsPerApp":100000}\' (defaults and what they bound: simulator/limits.ts)',
+    )
     .option("--log-level <level>", "pino level", DEFAULT_OPTIONS.logLevel)
     .action(async (o) => {
       const opts: Partial<SimOptions> = {
@@ -98,6 +103,7 @@ export function registerSimCommand(program: Command): void {
         logLevel: o.logLevel,
       };
       if (o.faults) opts.faults = readJsonFile(o.faults, "--faults");
+      if (o.limits) opts.limits = limitsArg(o.limits);
       if (o.apps) opts.apps = loadAppsFile(o.apps);
       else {
         // The dev app, named here rather than left to the simulator's default: its start-up warning then goes to
@@ -132,6 +138,23 @@ export function registerSimCommand(program: Command): void {
       process.on("SIGINT", () => stop("SIGINT"));
       process.on("SIGTERM", () => stop("SIGTERM"));
     });
+}
+
+function limitsArg(v: string): Partial<Limits> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(v);
+  } catch (e) {
+    throw new InvalidArgumentError(`--limits is not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new InvalidArgumentError("--limits must be a JSON object of caps");
+  try {
+    resolveLimits(parsed as Partial<Limits>);
+  } catch (e) {
+    throw new InvalidArgumentError(`--limits: ${(e as Error).message}`);
+  }
+  return parsed as Partial<Limits>;
 }
 
 function ledgerSyncArg(v: string): "full" | "normal" {
