@@ -18,7 +18,8 @@ import { VendorError } from "./errors.ts";
 import { createFaultEngine } from "./faults/engine.ts";
 import { faultHook } from "./faults/hook.ts";
 import faultRoutes from "./faults/routes.ts";
-import { envelopeClientErrors, installRouteFallbacks } from "./http.ts";
+import { answerAndClose, clientErrorResponse, envelopeClientErrors, installRouteFallbacks } from "./http.ts";
+import { resolveHttpTimeouts, watchSlowClients } from "./http-timeouts.ts";
 import { openLedger } from "./ledger/sqlite-ledger.ts";
 import { resolveLimits } from "./limits.ts";
 import { listenLocalSocket } from "./local-socket.ts";
@@ -53,7 +54,15 @@ export async function buildSimulator(
   const reqPrefix = randomBytes(4).toString("hex");
   let reqSeq = 0;
   const nextReqId = () => `${reqPrefix}-${(++reqSeq).toString(36)}`;
+  const timeouts = resolveHttpTimeouts(options.http);
   const app = Fastify({
+    // Slow clients on purpose (slowloris, endless bodies, idle keep-alive): http-timeouts.ts.
+    http: {
+      headersTimeout: timeouts.headersTimeoutMs,
+      connectionsCheckingInterval: timeouts.checkIntervalMs,
+    },
+    requestTimeout: timeouts.requestTimeoutMs,
+    keepAliveTimeout: timeouts.keepAliveTimeoutMs,
     logger: { level: options.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) },
     bodyLimit: options.bodyLimit,
     genReqId: nextReqId,
@@ -109,6 +118,22 @@ export async function buildSimulator(
     metrics,
   };
   app.decorate("sim", ctx);
+  const slow = watchSlowClients(app.server, timeouts, {
+    onStalledReader: (socket, ms) =>
+      app.log.info(
+        { remote: socket.remoteAddress, queued_bytes: socket.writableLength, stalled_ms: Math.round(ms) },
+        "socket cut: its client stopped reading",
+      ),
+    answerSlowBody: (socket, ms) => {
+      const requestId = nextReqId();
+      app.log.info(
+        { code: 1017040, request_id: requestId, remote: socket.remoteAddress, ms: Math.round(ms) },
+        "request body not received in time: 408",
+      );
+      answerAndClose(socket, clientErrorResponse("ERR_HTTP_REQUEST_TIMEOUT", requestId));
+    },
+  });
+  app.addHook("onClose", async () => slow.stop());
   observeLedger(metrics, ctx.ledger);
   observeChunkCache(metrics, () => chunkCacheOf(ctx));
   app.addHook("onClose", async () => ctx.ledger.close());

@@ -3,7 +3,8 @@ import { type Command, InvalidArgumentError } from "commander";
 import pino from "pino";
 import { startSimulator } from "./app.ts";
 import { loadAppsFile } from "./auth/apps-file.ts";
-import { type Limits, resolveLimits } from "./limits.ts";
+import { resolveHttpTimeouts } from "./http-timeouts.ts";
+import { resolveLimits } from "./limits.ts";
 import { DEFAULT_OPTIONS, DEV_APP, type SimOptions } from "./options.ts";
 import { StartupLog } from "./startup-log.ts";
 
@@ -85,6 +86,10 @@ export function registerSimCommand(program: Command): void {
       "--limits <json>",
       'caps per app and user, e.g. \'{"roomsPerUser":4,"sessionsPerApp":100000}\' (defaults and what they bound: simulator/limits.ts)',
     )
+    .option(
+      "--http-timeouts <json>",
+      'bounds on slow clients in ms, e.g. \'{"headersTimeoutMs":5000,"stalledReaderMs":30000}\' (defaults: simulator/http-timeouts.ts)',
+    )
     .option("--log-level <level>", "pino level", DEFAULT_OPTIONS.logLevel)
     .action(async (o) => {
       const opts: Partial<SimOptions> = {
@@ -103,7 +108,8 @@ export function registerSimCommand(program: Command): void {
         logLevel: o.logLevel,
       };
       if (o.faults) opts.faults = readJsonFile(o.faults, "--faults");
-      if (o.limits) opts.limits = limitsArg(o.limits);
+      if (o.limits) opts.limits = jsonKnobs("--limits", o.limits, resolveLimits);
+      if (o.httpTimeouts) opts.http = jsonKnobs("--http-timeouts", o.httpTimeouts, resolveHttpTimeouts);
       if (o.apps) opts.apps = loadAppsFile(o.apps);
       else {
         // The dev app, named here rather than left to the simulator's default: its start-up warning then goes to
@@ -140,21 +146,22 @@ export function registerSimCommand(program: Command): void {
     });
 }
 
-function limitsArg(v: string): Partial<Limits> {
+/** A JSON object of numeric knobs, checked by `resolve` (which throws naming the bad one). */
+function jsonKnobs<T>(flag: string, v: string, resolve: (partial: Partial<T>) => T): Partial<T> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(v);
   } catch (e) {
-    throw new InvalidArgumentError(`--limits is not valid JSON: ${(e as Error).message}`);
+    throw new InvalidArgumentError(`${flag} is not valid JSON: ${(e as Error).message}`);
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
-    throw new InvalidArgumentError("--limits must be a JSON object of caps");
+    throw new InvalidArgumentError(`${flag} must be a JSON object`);
   try {
-    resolveLimits(parsed as Partial<Limits>);
+    resolve(parsed as Partial<T>);
   } catch (e) {
-    throw new InvalidArgumentError(`--limits: ${(e as Error).message}`);
+    throw new InvalidArgumentError(`${flag}: ${(e as Error).message}`);
   }
-  return parsed as Partial<Limits>;
+  return parsed as Partial<T>;
 }
 
 function ledgerSyncArg(v: string): "full" | "normal" {

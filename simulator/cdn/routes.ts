@@ -161,7 +161,20 @@ export default async function cdnRoutes(app: FastifyInstance): Promise<void> {
     }
     const { bytesServed, activeDownloads } = sim.metrics;
     activeDownloads.inc();
-    reply.raw.once("close", () => activeDownloads.dec());
+    // A response queued behind a pipelined one never gets its own 'close' when the connection dies (seen: a
+    // stalled reader's socket cut with 5 pipelined downloads left this gauge at 4): the socket's ends it too.
+    const socket = req.raw.socket;
+    let counted = true;
+    // Both may fire in one emit (the socket's 'close' emits the response's): the flag makes it once.
+    const ended = () => {
+      if (!counted) return;
+      counted = false;
+      reply.raw.off("close", ended);
+      socket.off("close", ended);
+      activeDownloads.dec();
+    };
+    reply.raw.once("close", ended);
+    socket.once("close", ended);
     // The fast path: nothing shapes this download and the file is rendered, so it goes in one write.
     const whole =
       connRate === 0 && globalBucket.rate === 0 && plan === NO_PLAN ? wholeFiles.get(file, cache) : undefined;

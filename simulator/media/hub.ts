@@ -205,7 +205,7 @@ export class MediaHub {
     this.deps.metrics.kicks.inc({ code: String(code) });
     peer.send({ type: "kicked", code, message });
     this.drop(peer);
-    peer.ws.close(MediaClose.Kicked, String(code));
+    peer.closeWithin(MediaClose.Kicked, String(code), this.deps.options.closeGraceMs);
   }
 
   /** The socket is gone (closed, kicked, terminated): undo everything it held. Idempotent. */
