@@ -9,27 +9,32 @@
 // (a forgotten session answers 1017096 "module not initialized" and the SDK inits again; a forgotten resource
 // answers 1017018 like one past retention). Either way memory is bounded by cap x size below.
 //
-// Measured (simulator/limits-memory.ts, heap after full GCs, median of 3 rounds, through the real routes with
-// app.inject; Node 20, 2-core VM):
-//   session  (/v1/music/init, incl. the app/user indexes):         ~MEASURE_SESSION B
-//   resource (/v1/music/resource, one accompaniment, krc_token):   ~MEASURE_RESOURCE B
-//   room     (/v1/room/login of a new room, 1 member):             ~MEASURE_ROOM B
-//   member   (/v1/room/login of one more user into a room):        ~MEASURE_MEMBER B
+// Measured: `node --expose-gc --import tsx simulator/limits-memory.ts --n 10000 --rounds 3` (heap after full
+// GCs, 10,000 creations through the real routes with app.inject after a warm-up, each round a fresh process,
+// median of 3; Node 20.20, load average 12-17 on the 2-core VM):
+//   session  (/v1/music/init: record, id, app and user indexes):          737 B  (rounds 713-737)
+//   resource (/v1/music/resource, one accompaniment, krc_token, indexes):  1,139 B (1,137-1,142)
+//   room     (/v1/room/login into a new room: its Set, key, counts):       576 B  (575-588)
+//   member   (one more user in an existing room; registry alone, the
+//            route's own garbage of +-40 B per call hides it):             101 B  (77-125)
+// (The ledger row is in SQLite, outside the JS heap; the session comment of issue 12 said ~1.5 KB, the old
+// code comment 165 B for the store alone.)
 //
-// Defaults and a load of 10,000 users in one app (rooms-250 shape: one session per VU login, a resource per
-// song, one room per 4 VUs; k6 vendor-api: a new member user per iteration):
-//   sessionsPerUser 8: a VU holds 1 live session (it re-inits per login; older ones are dead).
-//   sessionsPerApp 500,000: 10,000 live; per-iteration users (conformance, k6 members) churn the oldest out.
-//   resourcesPerSession 1,000 (session 4): a session requesting one song every 10 s keeps 2 h 45 min of them.
-//   resourcesPerApp 1,000,000: 10,000 VUs requesting one song each every 10 s reach it after ~17 min; the
-//     resource forgotten then is 17 min old, long past its download and play.
+// Defaults against a load of 10,000 users in one app (rooms-250 shape: a session per VU login, a resource per
+// song, rooms of 4; the k6 vendor-api script: a new member user per iteration), checked by limits.test.ts:
+//   sessionsPerUser 8: a VU holds 1 live session (it re-inits per login; the older ones are dead).
+//   sessionsPerApp 200,000: 10,000 live (80,000 if every user kept 8); per-iteration users (conformance, k6
+//     members) churn the oldest, long-dead ones out.
+//   resourcesPerSession 1,000 (session 4): one song every 10 s keeps 2 h 45 min of them.
+//   resourcesPerApp 500,000: 10,000 VUs requesting one song every 10 s each (1,000/s) reach it after 8 min;
+//     the resource forgotten then is 8 min old, past its download and its song.
 //   roomsPerUser 16: a user is in 1 room (single-room mode) or a few (multi-room mode).
 //   roomsPerApp 100,000: 10,000 users each alone in a room use 10,000.
-//   roomMembersPerApp 2,000,000: logins held at once, all rooms of the app together (the k6 vendor-api script
-//     adds one member per iteration that never logs out: 10,000 VUs x 200 iterations).
-// Bounds per app at the defaults: sessions 500,000 x MEASURE_SESSION B = BOUND_SESSIONS; resources
-// 1,000,000 x MEASURE_RESOURCE B = BOUND_RESOURCES; rooms 100,000 x MEASURE_ROOM B + 2,000,000 x MEASURE_MEMBER B
-// = BOUND_ROOMS. A single user is bounded at 8 sessions x 1,000 resources and 16 rooms.
+//   roomMembersPerApp 2,000,000: all rooms of the app together (the k6 vendor-api script adds a member per
+//     iteration that never logs out: 10,000 VUs x 200 iterations).
+// Bound per app at the defaults: sessions 200,000 x 737 B = 147 MB; resources 500,000 x 1,139 B = 570 MB;
+// rooms 100,000 x 576 B + 2,000,000 x 101 B = 58 + 202 MB; about 1 GB in all for an app that hits every cap.
+// One user alone: 8 sessions x 1,000 resources = 8,000 resources (9.1 MB) and 16 rooms.
 export interface Limits {
   /** Sessions one user of an app holds; past it the user's oldest is forgotten. */
   sessionsPerUser: number;
@@ -49,9 +54,9 @@ export interface Limits {
 
 export const DEFAULT_LIMITS: Limits = {
   sessionsPerUser: 8,
-  sessionsPerApp: 500_000,
+  sessionsPerApp: 200_000,
   resourcesPerSession: 1_000,
-  resourcesPerApp: 1_000_000,
+  resourcesPerApp: 500_000,
   roomsPerUser: 16,
   roomsPerApp: 100_000,
   roomMembersPerApp: 2_000_000,
