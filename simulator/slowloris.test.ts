@@ -4,7 +4,7 @@ import { MEDIA_PATH } from "../protocol/media.ts";
 import { call, session, testSimulator } from "../test/sim.ts";
 import type { Simulator } from "./app.ts";
 import { resolveHttpTimeouts } from "./http-timeouts.ts";
-import { loginClient, type MediaTestClient } from "./media/test-client.ts";
+import { loginClient } from "./media/test-client.ts";
 
 // Slow clients on purpose against the real server (http-timeouts.ts, media closeGraceMs): headers a byte at a
 // time, bodies that never end, silent connections, WebSocket upgrades that stall before or after the
@@ -84,6 +84,15 @@ async function until(what: string, ok: () => Promise<boolean>, ms = CUT_WITHIN_M
   }
 }
 
+/** `p`, or a failure naming `what` once `ms` have passed (the bound on a normal client's answer). */
+function within<T>(what: string, p: Promise<T>, ms = CUT_WITHIN_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 async function activeDownloads(): Promise<number> {
   return (await sim.ctx.metrics.activeDownloads.get()).values[0]?.value ?? 0;
 }
@@ -156,8 +165,13 @@ describe("slowloris on the CDN and the API", () => {
     });
     await until("the download started", async () => (await activeDownloads()) > 0);
     // A normal download meanwhile completes.
-    const res = await fetch(`${sim.url}/v1/music/download/${id}`, { headers: bob });
-    expect((await res.arrayBuffer()).byteLength).toBe(Number(res.headers.get("content-length")));
+    const res = await within(
+      "a normal download",
+      fetch(`${sim.url}/v1/music/download/${id}`, { headers: bob }),
+    );
+    expect((await within("its body", res.arrayBuffer())).byteLength).toBe(
+      Number(res.headers.get("content-length")),
+    );
     await until("the stalled download is cut", async () => (await activeDownloads()) === 0);
     expect(stalled.socket.readableLength + stalled.received().length).toBeGreaterThan(0);
   });
@@ -182,8 +196,8 @@ describe("slowloris on the media socket", () => {
       silent.every((s) => s.received().startsWith("HTTP/1.1 101")),
     );
 
-    const alice: MediaTestClient = await loginClient(sim.url, "slow-room", "alice");
-    const bob: MediaTestClient = await loginClient(sim.url, "slow-room", "bob");
+    const alice = await within("a normal media login", loginClient(sim.url, "slow-room", "alice"));
+    const bob = await within("another", loginClient(sim.url, "slow-room", "bob"));
     expect(await alice.request({ type: "publish", stream_id: "alice_main" })).toMatchObject({
       type: "publish_ok",
     });
