@@ -63,6 +63,28 @@ describe("TargetWatch", () => {
     expect(up.hadOutage).toBe(false);
   });
 
+  it("takes a timeout alone for a stalled runner, three in a row for a hung target", async () => {
+    const timeout = () =>
+      Object.assign(new Error("The operation was aborted due to timeout"), { name: "TimeoutError" });
+    const script = [true, "t", true, "t", "t", "t", "t", true] as const;
+    let i = 0;
+    const lines: string[] = [];
+    const w = new TargetWatch(
+      async () => {
+        const a = script[Math.min(i++, script.length - 1)];
+        if (a === "t") throw timeout();
+      },
+      0,
+      (t) => lines.push(t),
+    );
+    await run(w, script.length);
+    expect(w.report().outages).toEqual([
+      { from_s: 4, until_s: 8, failed_probes: 4, error: "The operation was aborted due to timeout" },
+    ]);
+    expect(w.report().failed_probes).toBe(5);
+    expect(lines[0]).toMatch(/stopped answering at 4 s/);
+  });
+
   it("waits at the end for a target that comes back, and gives up on one that does not", async () => {
     const back = new TargetWatch(scripted([false, false, false, true]), 0, () => {});
     back.tick(1000);

@@ -36,9 +36,19 @@ export function healthProbe(target: string, timeoutMs: number): Probe {
   };
 }
 
+/**
+ * Consecutive probe timeouts that make an outage. A refused or reset connection is one at once (nothing
+ * listens: killed, crashed, restarting); a timeout is not, alone: when this runner's main thread stalls for
+ * seconds (it happens under load: generator.late_intervals), the probe's timer fires before the answer that
+ * already came is read. Three in a row (9 s or more) is a target that really hangs.
+ */
+const TIMEOUTS_FOR_OUTAGE = 3;
+
 export class TargetWatch {
   private probes = 0;
   private failed = 0;
+  /** Timeouts in a row not yet counted as an outage: when the first of them was sent, and why it failed. */
+  private timeouts: { count: number; fromS: number; error: string } | null = null;
   private readonly outages: TargetOutage[] = [];
   private inFlight: Promise<void> | null = null;
   private lastProbeS = 0;
@@ -71,6 +81,7 @@ export class TargetWatch {
   }
 
   private answered(atS: number): void {
+    this.timeouts = null;
     const o = this.open();
     if (!o) return;
     o.until_s = round(atS);
@@ -86,10 +97,18 @@ export class TargetWatch {
       o.failed_probes++;
       return;
     }
-    const error = describe(err);
-    this.outages.push({ from_s: round(atS), until_s: null, failed_probes: 1, error });
+    let from = atS;
+    let failedProbes = 1;
+    let error = describe(err);
+    if (isTimeout(err)) {
+      this.timeouts ??= { count: 0, fromS: atS, error };
+      if (++this.timeouts.count < TIMEOUTS_FOR_OUTAGE) return;
+      ({ fromS: from, count: failedProbes, error } = this.timeouts);
+      this.timeouts = null;
+    }
+    this.outages.push({ from_s: round(from), until_s: null, failed_probes: failedProbes, error });
     this.warn(
-      `the target stopped answering at ${round(atS)} s (${error}); the run goes on and counts the outage (summary.json target)`,
+      `the target stopped answering at ${round(from)} s (${error}); the run goes on and counts the outage (summary.json target)`,
     );
   }
 
@@ -136,6 +155,10 @@ export class TargetWatch {
 }
 
 const round = (s: number) => Math.round(s * 1000) / 1000;
+
+function isTimeout(err: unknown): boolean {
+  return err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
+}
 
 function describe(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
