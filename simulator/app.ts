@@ -26,7 +26,7 @@ import { listenLocalSocket } from "./local-socket.ts";
 import lyricsRoutes from "./lyrics/routes.ts";
 import mediaRoutes from "./media/routes.ts";
 import { withErrorStatuses } from "./ops/error-statuses.ts";
-import { createMetrics, observeChunkCache, observeLedger } from "./ops/metrics.ts";
+import { createMetrics, observeChunkCache, observeLedger, observeReadings } from "./ops/metrics.ts";
 import { observeRequests } from "./ops/observe.ts";
 import opsRoutes from "./ops/routes.ts";
 import { DEV_APP, resolveOptions, type SimOptions } from "./options.ts";
@@ -134,6 +134,31 @@ export async function buildSimulator(
     },
   });
   app.addHook("onClose", async () => slow.stop());
+  observeReadings(metrics, [
+    ["ktv_sessions", "Music sessions held", () => ctx.sessions.count],
+    [
+      "ktv_sessions_forgotten",
+      "Sessions forgotten at a per-user or per-app cap (limits.ts)",
+      () => ctx.sessions.evicted,
+    ],
+    ["ktv_resources", "Resources held", () => ctx.resources.count],
+    [
+      "ktv_resources_forgotten",
+      "Resources forgotten at a per-session or per-app cap",
+      () => ctx.resources.evicted,
+    ],
+    ["ktv_room_logins_refused", "Room logins refused at a cap (1002001, 1002035)", () => ctx.rooms.refused],
+    [
+      "ktv_http_stalled_readers_cut",
+      "Sockets cut because their client stopped reading",
+      () => slow.stalledReaders,
+    ],
+    [
+      "ktv_http_slow_bodies_cut",
+      "Requests answered 408 because their body did not arrive in time",
+      () => slow.slowBodies,
+    ],
+  ]);
   observeLedger(metrics, ctx.ledger);
   observeChunkCache(metrics, () => chunkCacheOf(ctx));
   app.addHook("onClose", async () => ctx.ledger.close());

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, session, testSimulator } from "../test/sim.ts";
+import { call, metricSum, session, testSimulator } from "../test/sim.ts";
 import type { Simulator } from "./app.ts";
 import { createRoomRegistry } from "./auth/rooms.ts";
 import { createSessionStore } from "./auth/sessions.ts";
@@ -115,5 +115,11 @@ describe("limits over the real surfaces", () => {
         .code;
     expect(await use(first)).toBe(1017096);
     for (const h of [second, third, bystander]) expect(await use(h)).toBe(1002002);
+  });
+
+  it("shows what the caps forgot and refused in /metrics", async () => {
+    expect(await metricSum(sim.url, /^ktv_sessions_forgotten /)).toBeGreaterThanOrEqual(1);
+    expect(await metricSum(sim.url, /^ktv_room_logins_refused /)).toBeGreaterThanOrEqual(2);
+    expect(await metricSum(sim.url, /^ktv_sessions /)).toBe(sim.ctx.sessions.count);
   });
 });

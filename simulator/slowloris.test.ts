@@ -1,7 +1,7 @@
 import { connect, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MEDIA_PATH } from "../protocol/media.ts";
-import { call, session, testSimulator } from "../test/sim.ts";
+import { call, metricSum, session, testSimulator } from "../test/sim.ts";
 import type { Simulator } from "./app.ts";
 import { resolveHttpTimeouts } from "./http-timeouts.ts";
 import { loginClient } from "./media/test-client.ts";
@@ -152,6 +152,7 @@ describe("slowloris on the CDN and the API", () => {
       expect(s.received()).toMatch(/Connection: close/);
       expect(s.received()).toMatch(/"code":1017040/);
     }
+    expect(await metricSum(sim.url, /^ktv_http_slow_bodies_cut /)).toBe(10);
   });
 
   it("cuts a download whose client stopped reading, and frees what it held", async () => {
@@ -173,6 +174,7 @@ describe("slowloris on the CDN and the API", () => {
       Number(res.headers.get("content-length")),
     );
     await until("the stalled download is cut", async () => (await activeDownloads()) === 0);
+    expect(await metricSum(sim.url, /^ktv_http_stalled_readers_cut /)).toBeGreaterThanOrEqual(1);
     expect(stalled.socket.readableLength + stalled.received().length).toBeGreaterThan(0);
   });
 });

@@ -14,6 +14,8 @@ export interface RoomRegistry {
   isMember(appId: number, roomId: string, userId: string): boolean;
   members(appId: number, roomId: string): string[];
   reset(): void;
+  /** Logins refused by the caps (since start). */
+  readonly refused: number;
 }
 
 type RoomLimits = Pick<Limits, "roomsPerUser" | "roomsPerApp" | "roomMembersPerApp">;
@@ -25,6 +27,7 @@ export function createRoomRegistry(limits: RoomLimits = DEFAULT_LIMITS): RoomReg
   const userRooms = new Map<string, number>();
   const appCounts = new Map<number, { rooms: number; members: number }>();
   const k = (appId: number, id: string) => `${appId}\u0000${id}`;
+  let refused = 0;
 
   function admit(appId: number, roomId: string, userId: string, roomExists: boolean): void {
     const held = userRooms.get(k(appId, userId)) ?? 0;
@@ -57,7 +60,12 @@ export function createRoomRegistry(limits: RoomLimits = DEFAULT_LIMITS): RoomReg
       const key = k(appId, roomId);
       const m = rooms.get(key);
       if (m?.has(userId)) return;
-      admit(appId, roomId, userId, m !== undefined);
+      try {
+        admit(appId, roomId, userId, m !== undefined);
+      } catch (e) {
+        refused++;
+        throw e;
+      }
       if (m) m.add(userId);
       else rooms.set(key, new Set([userId]));
       const uk = k(appId, userId);
@@ -90,6 +98,9 @@ export function createRoomRegistry(limits: RoomLimits = DEFAULT_LIMITS): RoomReg
       rooms.clear();
       userRooms.clear();
       appCounts.clear();
+    },
+    get refused() {
+      return refused;
     },
   };
 }
