@@ -85,10 +85,12 @@ export function registerSimCommand(program: Command): void {
     .option(
       "--limits <json>",
       'caps per app and user, e.g. \'{"roomsPerUser":4,"sessionsPerApp":100000}\' (defaults and what they bound: simulator/limits.ts)',
+      (v: string) => jsonKnobs("--limits", v, resolveLimits),
     )
     .option(
       "--http-timeouts <json>",
       'bounds on slow clients in ms, e.g. \'{"headersTimeoutMs":5000,"stalledReaderMs":30000}\' (defaults: simulator/http-timeouts.ts)',
+      (v: string) => jsonKnobs("--http-timeouts", v, resolveHttpTimeouts),
     )
     .option("--log-level <level>", "pino level", DEFAULT_OPTIONS.logLevel)
     .action(async (o) => {
@@ -108,8 +110,8 @@ export function registerSimCommand(program: Command): void {
         logLevel: o.logLevel,
       };
       if (o.faults) opts.faults = readJsonFile(o.faults, "--faults");
-      if (o.limits) opts.limits = jsonKnobs("--limits", o.limits, resolveLimits);
-      if (o.httpTimeouts) opts.http = jsonKnobs("--http-timeouts", o.httpTimeouts, resolveHttpTimeouts);
+      if (o.limits) opts.limits = o.limits;
+      if (o.httpTimeouts) opts.http = o.httpTimeouts;
       if (o.apps) opts.apps = loadAppsFile(o.apps);
       else {
         // The dev app, named here rather than left to the simulator's default: its start-up warning then goes to
@@ -147,7 +149,7 @@ export function registerSimCommand(program: Command): void {
 }
 
 /** A JSON object of numeric knobs, checked by `resolve` (which throws naming the bad one). */
-function jsonKnobs<T>(flag: string, v: string, resolve: (partial: Partial<T>) => T): Partial<T> {
+export function jsonKnobs<T>(flag: string, v: string, resolve: (partial: Partial<T>) => T): Partial<T> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(v);

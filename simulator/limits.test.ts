@@ -4,6 +4,7 @@ import type { Simulator } from "./app.ts";
 import { createRoomRegistry } from "./auth/rooms.ts";
 import { createSessionStore } from "./auth/sessions.ts";
 import { audioLayout } from "./cdn/format.ts";
+import { jsonKnobs } from "./cli.ts";
 import { manualClock } from "./clock.ts";
 import { DEFAULT_LIMITS, resolveLimits } from "./limits.ts";
 import { MediaTestClient } from "./media/test-client.ts";
@@ -61,6 +62,16 @@ describe("limits at their defaults", () => {
     expect(() => resolveLimits({ sessionsPerUser: 1.5 })).toThrow(/sessionsPerUser/);
     expect(() => resolveLimits({ roomz: 3 } as never)).toThrow(/unknown limit roomz/);
     expect(resolveLimits({ roomsPerUser: 4 })).toEqual({ ...DEFAULT_LIMITS, roomsPerUser: 4 });
+  });
+
+  it("come from `ktv sim --limits <json>`, a bad one refused with a clear message", () => {
+    const parse = (v: string) => jsonKnobs("--limits", v, resolveLimits);
+    expect(parse('{"roomsPerUser":4}')).toEqual({ roomsPerUser: 4 });
+    expect(() => parse("{roomsPerUser:4}")).toThrow(/--limits is not valid JSON/);
+    expect(() => parse("[4]")).toThrow(/--limits must be a JSON object/);
+    expect(() => parse('{"roomsPerUser":-1}')).toThrow(
+      /--limits: limit roomsPerUser must be a positive integer/,
+    );
   });
 });
 
