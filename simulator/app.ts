@@ -18,13 +18,15 @@ import { VendorError } from "./errors.ts";
 import { createFaultEngine } from "./faults/engine.ts";
 import { faultHook } from "./faults/hook.ts";
 import faultRoutes from "./faults/routes.ts";
-import { envelopeClientErrors, installRouteFallbacks } from "./http.ts";
+import { answerAndClose, clientErrorResponse, envelopeClientErrors, installRouteFallbacks } from "./http.ts";
+import { resolveHttpTimeouts, watchSlowClients } from "./http-timeouts.ts";
 import { openLedger } from "./ledger/sqlite-ledger.ts";
+import { resolveLimits } from "./limits.ts";
 import { listenLocalSocket } from "./local-socket.ts";
 import lyricsRoutes from "./lyrics/routes.ts";
 import mediaRoutes from "./media/routes.ts";
 import { withErrorStatuses } from "./ops/error-statuses.ts";
-import { createMetrics, observeChunkCache, observeLedger } from "./ops/metrics.ts";
+import { createMetrics, observeChunkCache, observeLedger, observeReadings } from "./ops/metrics.ts";
 import { observeRequests } from "./ops/observe.ts";
 import opsRoutes from "./ops/routes.ts";
 import { DEV_APP, resolveOptions, type SimOptions } from "./options.ts";
@@ -52,7 +54,15 @@ export async function buildSimulator(
   const reqPrefix = randomBytes(4).toString("hex");
   let reqSeq = 0;
   const nextReqId = () => `${reqPrefix}-${(++reqSeq).toString(36)}`;
+  const timeouts = resolveHttpTimeouts(options.http);
   const app = Fastify({
+    // Slow clients on purpose (slowloris, endless bodies, idle keep-alive): http-timeouts.ts.
+    http: {
+      headersTimeout: timeouts.headersTimeoutMs,
+      connectionsCheckingInterval: timeouts.checkIntervalMs,
+    },
+    requestTimeout: timeouts.requestTimeoutMs,
+    keepAliveTimeout: timeouts.keepAliveTimeoutMs,
     logger: { level: options.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) },
     bodyLimit: options.bodyLimit,
     genReqId: nextReqId,
@@ -86,7 +96,8 @@ export async function buildSimulator(
   const metrics = createMetrics();
   const ledger = openLedger(options.dataDir, { synchronous: options.ledgerSync });
   app.log.info(ledger.info(), "ledger open");
-  const resources = createResourceStore({ clock, options });
+  const limits = resolveLimits(options.limits);
+  const resources = createResourceStore({ clock, options, limits });
   const ctx: SimContext = {
     options,
     clock,
@@ -94,8 +105,8 @@ export async function buildSimulator(
     ledger,
     resources,
     apps,
-    sessions: createSessionStore(),
-    rooms: createRoomRegistry(),
+    sessions: createSessionStore(limits),
+    rooms: createRoomRegistry(limits),
     faults: createFaultEngine({
       seed: options.seed,
       clock,
@@ -107,6 +118,47 @@ export async function buildSimulator(
     metrics,
   };
   app.decorate("sim", ctx);
+  const slow = watchSlowClients(app.server, timeouts, {
+    onStalledReader: (socket, ms) =>
+      app.log.info(
+        { remote: socket.remoteAddress, queued_bytes: socket.writableLength, stalled_ms: Math.round(ms) },
+        "socket cut: its client stopped reading",
+      ),
+    answerSlowBody: (socket, ms) => {
+      const requestId = nextReqId();
+      app.log.info(
+        { code: 1017040, request_id: requestId, remote: socket.remoteAddress, ms: Math.round(ms) },
+        "request body not received in time: 408",
+      );
+      answerAndClose(socket, clientErrorResponse("ERR_HTTP_REQUEST_TIMEOUT", requestId));
+    },
+  });
+  app.addHook("onClose", async () => slow.stop());
+  observeReadings(metrics, [
+    ["ktv_sessions", "Music sessions held", () => ctx.sessions.count],
+    [
+      "ktv_sessions_forgotten",
+      "Sessions forgotten at a per-user or per-app cap (limits.ts)",
+      () => ctx.sessions.evicted,
+    ],
+    ["ktv_resources", "Resources held", () => ctx.resources.count],
+    [
+      "ktv_resources_forgotten",
+      "Resources forgotten at a per-session or per-app cap",
+      () => ctx.resources.evicted,
+    ],
+    ["ktv_room_logins_refused", "Room logins refused at a cap (1002001, 1002035)", () => ctx.rooms.refused],
+    [
+      "ktv_http_stalled_readers_cut",
+      "Sockets cut because their client stopped reading",
+      () => slow.stalledReaders,
+    ],
+    [
+      "ktv_http_slow_bodies_cut",
+      "Requests answered 408 because their body did not arrive in time",
+      () => slow.slowBodies,
+    ],
+  ]);
   observeLedger(metrics, ctx.ledger);
   observeChunkCache(metrics, () => chunkCacheOf(ctx));
   app.addHook("onClose", async () => ctx.ledger.close());

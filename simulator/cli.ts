@@ -3,6 +3,8 @@ import { type Command, InvalidArgumentError } from "commander";
 import pino from "pino";
 import { startSimulator } from "./app.ts";
 import { loadAppsFile } from "./auth/apps-file.ts";
+import { resolveHttpTimeouts } from "./http-timeouts.ts";
+import { resolveLimits } from "./limits.ts";
 import { DEFAULT_OPTIONS, DEV_APP, type SimOptions } from "./options.ts";
 import { StartupLog } from "./startup-log.ts";
 
@@ -80,6 +82,16 @@ export function registerSimCommand(program: Command): void {
       intArg("--cdn-conn-bandwidth", 0, 2 ** 40),
       0,
     )
+    .option(
+      "--limits <json>",
+      'caps per app and user, e.g. \'{"roomsPerUser":4,"sessionsPerApp":100000}\' (defaults and what they bound: simulator/limits.ts)',
+      (v: string) => jsonKnobs("--limits", v, resolveLimits),
+    )
+    .option(
+      "--http-timeouts <json>",
+      'bounds on slow clients in ms, e.g. \'{"headersTimeoutMs":5000,"stalledReaderMs":30000}\' (defaults: simulator/http-timeouts.ts)',
+      (v: string) => jsonKnobs("--http-timeouts", v, resolveHttpTimeouts),
+    )
     .option("--log-level <level>", "pino level", DEFAULT_OPTIONS.logLevel)
     .action(async (o) => {
       const opts: Partial<SimOptions> = {
@@ -98,6 +110,8 @@ export function registerSimCommand(program: Command): void {
         logLevel: o.logLevel,
       };
       if (o.faults) opts.faults = readJsonFile(o.faults, "--faults");
+      if (o.limits) opts.limits = o.limits;
+      if (o.httpTimeouts) opts.http = o.httpTimeouts;
       if (o.apps) opts.apps = loadAppsFile(o.apps);
       else {
         // The dev app, named here rather than left to the simulator's default: its start-up warning then goes to
@@ -132,6 +146,24 @@ export function registerSimCommand(program: Command): void {
       process.on("SIGINT", () => stop("SIGINT"));
       process.on("SIGTERM", () => stop("SIGTERM"));
     });
+}
+
+/** A JSON object of numeric knobs, checked by `resolve` (which throws naming the bad one). */
+export function jsonKnobs<T>(flag: string, v: string, resolve: (partial: Partial<T>) => T): Partial<T> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(v);
+  } catch (e) {
+    throw new InvalidArgumentError(`${flag} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new InvalidArgumentError(`${flag} must be a JSON object`);
+  try {
+    resolve(parsed as Partial<T>);
+  } catch (e) {
+    throw new InvalidArgumentError(`${flag}: ${(e as Error).message}`);
+  }
+  return parsed as Partial<T>;
 }
 
 function ledgerSyncArg(v: string): "full" | "normal" {

@@ -78,6 +78,23 @@ interface ClientErrorSocket {
   destroy(err?: Error): unknown;
 }
 
+/**
+ * Writes a raw answer and closes. end() flushes it; a peer that never reads must not keep the socket: destroyed
+ * once flushed, or after a short grace.
+ */
+export function answerAndClose(
+  socket: Pick<ClientErrorSocket, "destroyed" | "end" | "destroy">,
+  answer: Buffer,
+): void {
+  if (socket.destroyed) return;
+  const grace = setTimeout(() => socket.destroy(), 5_000);
+  grace.unref();
+  socket.end(answer, () => {
+    clearTimeout(grace);
+    socket.destroy();
+  });
+}
+
 /** Fastify's `clientErrorHandler` (the server's 'clientError' listener): answers in the envelope and closes. */
 export function envelopeClientErrors(nextRequestId: () => string) {
   // The parser stays in error after its first error: later data on the socket raises 'clientError' again.
@@ -96,17 +113,7 @@ export function envelopeClientErrors(nextRequestId: () => string) {
     answering.add(socket);
     const requestId = nextRequestId();
     this.log.info({ code: 1017040, err_code: err.code, request_id: requestId }, "client error");
-    const answer = () => {
-      if (socket.destroyed) return;
-      // end() flushes the answer; a peer that never reads must not keep the socket: destroy once flushed, or
-      // after a short grace.
-      const grace = setTimeout(() => socket.destroy(), 5_000);
-      grace.unref();
-      socket.end(clientErrorResponse(err.code, requestId), () => {
-        clearTimeout(grace);
-        socket.destroy();
-      });
-    };
+    const answer = () => answerAndClose(socket, clientErrorResponse(err.code, requestId));
     // A pipelined earlier request on this connection is still being answered (node parsed both in one go): its
     // response goes out whole first. Written now, the error would land inside it, or before it and be taken
     // for its answer (node's own default destroys or pre-empts it, losing a request the client sent fine).

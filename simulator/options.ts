@@ -1,4 +1,6 @@
 import type { Clock } from "./clock.ts";
+import type { HttpTimeouts } from "./http-timeouts.ts";
+import type { Limits } from "./limits.ts";
 import type { MediaOptions } from "./media/options.ts";
 
 export interface AppConfig {
@@ -56,6 +58,10 @@ export interface SimOptions {
   clock?: Clock;
   /** Media server knobs (room capacity, buffers, timers); defaults in media/options.ts. */
   media?: Partial<MediaOptions>;
+  /** Caps per app and per user on sessions, resources and rooms; defaults and their memory bound in limits.ts. */
+  limits?: Partial<Limits>;
+  /** Bounds on slow clients (headers, bodies, idle keep-alive, stalled readers); defaults in http-timeouts.ts. */
+  http?: Partial<HttpTimeouts>;
 }
 
 export const DEV_APP: AppConfig = {

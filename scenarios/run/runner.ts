@@ -24,6 +24,7 @@ import { describeReason, GeneratorWatch } from "./saturation.ts";
 import { timeseriesPoint } from "./series.ts";
 import { buildSongPool } from "./song-pool.ts";
 import { buildSummary } from "./summary.ts";
+import { healthProbe, TargetWatch } from "./target-watch.ts";
 import { readVendorCounts, vendorRouteCheck, vendorRouteLines } from "./vendor-routes.ts";
 import { bundleWorker } from "./worker-bundle.ts";
 import { TSX_ENTRY, WorkerPool } from "./workers.ts";
@@ -89,6 +90,10 @@ const READY_TIMEOUT_MS = 60_000;
 const FLUSH_TIMEOUT_MS = 2_000;
 /** After the time limit, workers get this long to stop before they are terminated. */
 const STOP_GRACE_MS = 10_000;
+/** A /healthz probe unanswered this long counts as the target being down (a loaded live one answers in ms). */
+const PROBE_TIMEOUT_MS = 3_000;
+/** A target down at the end of the run is waited for this long before its ledger is read (or given up on). */
+const END_WAIT_MS = 30_000;
 
 /** The secret VUs mint token04 with: the caller's, or the development app's for the development app. */
 function tokenSecretFor(o: RunOptions, appID: number): string | undefined {
@@ -284,6 +289,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     const cpu = new ProcessCpu();
     watch = new GeneratorWatch(t0, cpu.cores);
     const mainSampler = new ThreadSampler(new TimerLag());
+    const targetWatch = new TargetWatch(healthProbe(c.target, PROBE_TIMEOUT_MS), t0, warn);
     pool.start(t0);
     if (o.signal?.aborted) onSignal();
     else o.signal?.addEventListener("abort", onSignal, { once: true });
@@ -323,6 +329,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
       // The interval ends now, whenever its planned boundary was.
       const startT = endT;
       endT = epochNow();
+      targetWatch.tick(endT);
       // One timer turn first: a stall that just ended (e.g. while every worker finished, so the flush awaited
       // nothing) is measured only once the lag probe's overdue timer has fired.
       await new Promise((r) => setTimeout(r, 0));
@@ -354,6 +361,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
       if (over) break;
     }
     mainSampler.close();
+    await targetWatch.settle(PROBE_TIMEOUT_MS);
     if (!pool.finished) warn("some workers did not stop in time: their last samples are lost");
     const late = pool.takeStash();
     if (late.length > 0) {
@@ -373,7 +381,8 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     const durationS = Math.max(0, (endT - t0) / 1000);
     progress.finish({ elapsedS: durationS, vus: lastVus, total, label });
 
-    // The vendor's side of the story.
+    // The vendor's side of the story, once it answers again if it was down (a restart in progress).
+    await targetWatch.waitUntilBack(END_WAIT_MS);
     let ledger: LedgerSnapshot = { rows: [], totals: totalsOf([]), next_since_id: null };
     let faultEvents: FaultEventLine[] = [];
     let faultEventsError: Error | null = null;
@@ -400,6 +409,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
       vendorRouteCheck(vendorRoutes, routesBefore, await readVendorCounts(c.target), {
         exclusive: c.embedded && pool.finished,
         ownClient: Boolean(o.clientModule),
+        targetOutage: targetWatch.hadOutage,
       }),
     );
     // Did the faults fire and the recovery rules run (fault-check.ts)?
@@ -428,6 +438,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
       checks,
     });
     summary.vendor_routes = vendorRoutes;
+    summary.target = targetWatch.report();
     writeResults(o.out, { summary, timeseries: points, ledger, faultEvents, environment: env });
     const exitCode = bySignal
       ? EXIT.interrupted

@@ -72,6 +72,11 @@ export interface RouteCheckOptions {
   exclusive: boolean;
   /** A client module of its own: it may not report its requests, so a difference is not a failure. */
   ownClient: boolean;
+  /**
+   * The target stopped answering during the run (target-watch.ts): it may have restarted, and its /metrics
+   * counters with it, so before and after are not comparable.
+   */
+  targetOutage?: boolean;
 }
 
 /** Compares the clients' per-route attempts with what the vendor counted between `before` and `after`. */
@@ -82,6 +87,11 @@ export function vendorRouteCheck(
   o: RouteCheckOptions,
 ): CheckResult {
   const name = "vendor_routes";
+  if (o.targetOutage) {
+    const detail =
+      "not checked: the target stopped answering during the run (summary.json target), so its /metrics counters may have started over";
+    return { name, ok: true, detail, data: { checked: false } };
+  }
   const unreadable = before instanceof Error ? before : after instanceof Error ? after : null;
   if (unreadable) {
     return { name, ok: true, detail: `not checked: ${unreadable.message}`, data: { checked: false } };

@@ -1,3 +1,4 @@
+import type { Socket } from "node:net";
 import { type Static, Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { requireSession } from "../auth/guards.ts";
@@ -54,6 +55,25 @@ const Headers = Type.Object(
 const audioBody = {
   content: { "audio/wav": { schema: { type: "string", format: "binary" } } },
 };
+
+/** Callbacks for each socket's close: one listener per socket, however many pipelined downloads it carries. */
+const socketClosers = new WeakMap<Socket, Set<() => void>>();
+
+/** Calls `fn` when `socket` closes; returns the function that cancels it. */
+function whenSocketCloses(socket: Socket, fn: () => void): () => void {
+  let fns = socketClosers.get(socket);
+  if (!fns) {
+    const set = new Set<() => void>();
+    fns = set;
+    socketClosers.set(socket, set);
+    socket.once("close", () => {
+      socketClosers.delete(socket);
+      for (const f of set) f();
+    });
+  }
+  fns.add(fn);
+  return () => fns.delete(fn);
+}
 
 export default async function cdnRoutes(app: FastifyInstance): Promise<void> {
   const sim = app.sim;
@@ -161,7 +181,19 @@ export default async function cdnRoutes(app: FastifyInstance): Promise<void> {
     }
     const { bytesServed, activeDownloads } = sim.metrics;
     activeDownloads.inc();
-    reply.raw.once("close", () => activeDownloads.dec());
+    // A response queued behind a pipelined one never gets its own 'close' when the connection dies (seen: a
+    // stalled reader's socket cut with 5 pipelined downloads left this gauge at 4): the socket's ends it too.
+    let counted = true;
+    // Both may fire in one emit (the socket's 'close' emits the response's): the flag makes it once.
+    const ended = () => {
+      if (!counted) return;
+      counted = false;
+      reply.raw.off("close", ended);
+      forget();
+      activeDownloads.dec();
+    };
+    reply.raw.once("close", ended);
+    const forget = whenSocketCloses(req.raw.socket, ended);
     // The fast path: nothing shapes this download and the file is rendered, so it goes in one write.
     const whole =
       connRate === 0 && globalBucket.rate === 0 && plan === NO_PLAN ? wholeFiles.get(file, cache) : undefined;

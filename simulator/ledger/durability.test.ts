@@ -1,9 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { createInterface } from "node:readline";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { LineChild, listeningUrl } from "../../test/child.ts";
 import { call } from "../../test/sim.ts";
 import { createCatalog } from "../catalog/index.ts";
 import { DEV_APP } from "../options.ts";
@@ -12,59 +11,6 @@ import { openLedger } from "./sqlite-ledger.ts";
 // Acceptance: a row acknowledged to the client survives SIGKILL of the process right after the ack. Both
 // children are plain `node --import tsx` processes (not npx/tsx wrappers), so the pid we SIGKILL is the
 // process holding the ledger, not a launcher that would leave it running.
-
-const ROOT = resolve(import.meta.dirname, "../..");
-
-/** A child process whose stdout we read line by line, every wait bounded. */
-class LineChild {
-  readonly proc: ChildProcess;
-  private readonly queue: string[] = [];
-  private waiter: (() => void) | undefined;
-  private stderr = "";
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-
-  constructor(args: string[]) {
-    this.proc = spawn(process.execPath, ["--import", "tsx", ...args], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    createInterface({ input: this.proc.stdout! }).on("line", (l) => {
-      this.queue.push(l);
-      this.waiter?.();
-    });
-    this.proc.stderr!.on("data", (d) => {
-      this.stderr = (this.stderr + String(d)).slice(-4000);
-    });
-    this.exited = new Promise((res) => this.proc.on("exit", (code, signal) => res({ code, signal })));
-    this.exited.then(() => this.waiter?.());
-  }
-
-  async nextLine(timeoutMs: number): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.queue.length === 0) {
-      if (this.proc.exitCode !== null || this.proc.signalCode !== null) {
-        throw new Error(`child exited (${this.proc.exitCode ?? this.proc.signalCode}): ${this.stderr}`);
-      }
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no output from child within ${timeoutMs} ms: ${this.stderr}`);
-      await new Promise<void>((res) => {
-        const t = setTimeout(res, left);
-        this.waiter = () => {
-          clearTimeout(t);
-          res();
-        };
-      });
-      this.waiter = undefined;
-    }
-    return this.queue.shift()!;
-  }
-
-  async kill(): Promise<void> {
-    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill("SIGKILL");
-    const { signal } = await this.exited;
-    expect(signal).toBe("SIGKILL");
-  }
-}
 
 let dir: string;
 let child: LineChild | undefined;
@@ -124,15 +70,8 @@ describe("simulator durability under SIGKILL", () => {
       "--log-level",
       "warn",
     ]);
-    let url: string | undefined;
-    for (let i = 0; i < 50 && !url; i++) {
-      const line = await child.nextLine(20_000);
-      try {
-        url = (JSON.parse(line) as { listening?: string }).listening;
-      } catch {}
-    }
-    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    const base = url!;
+    const base = await listeningUrl(child);
+    expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 
     // Same seed, same catalog: pick a song the child will sell, without trusting any of its list routes.
     const catalog = createCatalog(seed, 2000);

@@ -113,6 +113,8 @@ export class MediaHub {
     }
     const previous = this.users.get(userKey(appId, m.user_id));
     if (previous && previous !== peer) this.kick(previous, 1002050);
+    // Before anything of this login is recorded: a refusal at the room caps (limits.ts) leaves nothing behind.
+    rooms.join(appId, m.room_id, m.user_id);
 
     const userName = m.user_name ?? m.user_id;
     peer.login = {
@@ -139,7 +141,6 @@ export class MediaHub {
     }
     inRoom.add(peer);
     this.users.set(userKey(appId, m.user_id), peer);
-    rooms.join(appId, m.room_id, m.user_id);
     this.toRoom(peer, {
       type: "room_user_update",
       room_id: m.room_id,
@@ -204,7 +205,7 @@ export class MediaHub {
     this.deps.metrics.kicks.inc({ code: String(code) });
     peer.send({ type: "kicked", code, message });
     this.drop(peer);
-    peer.ws.close(MediaClose.Kicked, String(code));
+    peer.closeWithin(MediaClose.Kicked, String(code), this.deps.options.closeGraceMs);
   }
 
   /** The socket is gone (closed, kicked, terminated): undo everything it held. Idempotent. */

@@ -23,6 +23,11 @@ export interface MediaOptions {
   maxConnections: number;
   /** At most one frame `error` report per socket per this many ms (the rest are counted into `dropped`); 0 reports each. */
   frameErrorIntervalMs: number;
+  /**
+   * A socket the server closes (login timeout, kick) is cut if its client has not answered the close handshake
+   * by then (real ms). ws alone waits 30 s: a client that stopped reading held its socket that long.
+   */
+  closeGraceMs: number;
 }
 
 export const DEFAULT_MEDIA_OPTIONS: MediaOptions = {
@@ -37,6 +42,7 @@ export const DEFAULT_MEDIA_OPTIONS: MediaOptions = {
   maxStreamsPerPeer: 32,
   maxConnections: 10_000,
   frameErrorIntervalMs: 1_000,
+  closeGraceMs: 2_000,
 };
 
 /** Defaults + overrides; throws RangeError naming the first knob that is not a sensible number. */

@@ -46,6 +46,16 @@ export class Peer {
     return !this.gone && this.ws.readyState === WebSocket.OPEN;
   }
 
+  /** Starts the close handshake; cuts the socket if the client has not completed it within `graceMs`. */
+  closeWithin(code: number, reason: string, graceMs: number): void {
+    const ws = this.ws;
+    ws.close(code, reason);
+    if (ws.readyState === WebSocket.CLOSED) return;
+    const cut = setTimeout(() => ws.terminate(), graceMs);
+    cut.unref();
+    ws.once("close", () => clearTimeout(cut));
+  }
+
   /**
    * Sends one control message. A socket that has let `hardLimitBytes` pile up is not reading at all: it is cut
    * rather than buffered without bound. False when nothing was sent.

@@ -37,7 +37,7 @@ export function sweepOnce(hub: MediaHub, clock: Clock, nowReal: number, st: Swee
         message: `no room login within ${o.loginTimeoutMs} ms`,
       });
       hub.drop(peer);
-      peer.ws.close(MediaClose.LoginTimeout, "1002031");
+      peer.closeWithin(MediaClose.LoginTimeout, "1002031", o.closeGraceMs);
     }
   }
   if (nowReal - st.lastPingAt >= o.pingIntervalMs) {

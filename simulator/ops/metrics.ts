@@ -94,6 +94,26 @@ export function observeChunkCache(
   }
 }
 
+/**
+ * Numbers read at scrape time, each a gauge: what the caps of limits.ts hold and forgot or refused, and the slow
+ * clients http-timeouts.ts cut. A load run that meets a cap shows it here, not only in its clients' errors.
+ */
+export function observeReadings(
+  m: SimMetrics,
+  readings: readonly (readonly [string, string, () => number])[],
+): void {
+  for (const [name, help, read] of readings) {
+    new Gauge({
+      name,
+      help,
+      registers: [m.registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  }
+}
+
 /** Exposes the ledger's durable row count at scrape time (survives restarts, unlike the counters). */
 export function observeLedger(m: SimMetrics, ledger: { count(): number }): void {
   new Gauge({

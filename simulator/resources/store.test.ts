@@ -161,7 +161,7 @@ describe("resource store", () => {
     const store = createResourceStore({
       clock,
       options: { ...DEFAULT_OPTIONS, resourceTtlMs: TTL },
-      maxPerSession: 3,
+      limits: { resourcesPerSession: 3, resourcesPerApp: 100 },
     });
     const bob = { id: "s_bob", app_id: 1, user_id: "bob" };
     const bobs = [0, 1].map(() => store.create(spec({ user_id: "bob", session_id: "s_bob" })));
@@ -182,6 +182,27 @@ describe("resource store", () => {
     for (let i = 0; i < 3; i++) store.add(store.create(spec()));
     expect(store.count).toBe(3);
     expect(store.evicted).toBe(2);
+  });
+
+  it("past the app's cap forgets that app's oldest resource (any session's), never another app's", () => {
+    const clock = manualClock();
+    const store = createResourceStore({
+      clock,
+      options: { ...DEFAULT_OPTIONS, resourceTtlMs: TTL },
+      limits: { resourcesPerSession: 100, resourcesPerApp: 4 },
+    });
+    const other = { id: "s_other", app_id: 2, user_id: "alice" };
+    const theirs = store.create(spec({ app_id: 2, session_id: "s_other" }));
+    store.add(theirs);
+    const mine = [0, 1, 2, 3, 4, 5].map((i) =>
+      store.create(spec({ session_id: i % 2 ? "s_bob" : alice.id, user_id: i % 2 ? "bob" : "alice" })),
+    );
+    for (const r of mine) store.add(r);
+    expect(store.count).toBe(5);
+    expect(store.evicted).toBe(2);
+    expect(failure(() => store.use(mine[0]!.resource_id, alice))?.code).toBe(1017018);
+    expect(store.use(mine[4]!.resource_id, alice).resource_id).toBe(mine[4]!.resource_id);
+    expect(store.use(theirs.resource_id, other).resource_id).toBe(theirs.resource_id);
   });
 
   it("bounds one session that requests without end (10,000 requests) at the documented cap", () => {

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Clock } from "../clock.ts";
 import { VendorError } from "../errors.ts";
+import { DEFAULT_LIMITS, type Limits } from "../limits.ts";
 import type { SimOptions } from "../options.ts";
 import { createKrcTokens } from "./krc-token.ts";
 import { createShareRegistry } from "./shares.ts";
@@ -19,15 +20,15 @@ const MIN_RETENTION_MS = 10 * 60_000;
  * (resource_ttl, 1 h by default). One session hoarding resources is bounded near 1.2 MB of heap; a client
  * requesting one song every 10 s keeps ~2 h 45 min of them, longer than TTL + retention (default 70 min).
  */
-export const MAX_RESOURCES_PER_SESSION = 1000;
+export const MAX_RESOURCES_PER_SESSION = DEFAULT_LIMITS.resourcesPerSession;
 
 export interface ResourceStoreDeps {
   clock: Clock;
   options: Pick<SimOptions, "resourceTtlMs" | "shareTtlMs" | "krcTokenTtlMs">;
   /** krc_token HMAC key; defaults to the per-process key (so `verifyKrcToken(token, now)` works unbound). */
   krcKey?: Buffer;
-  /** Resources remembered per session before the oldest is forgotten; default MAX_RESOURCES_PER_SESSION. */
-  maxPerSession?: number;
+  /** Resources remembered per session, and per app, before the oldest is forgotten (limits.ts). */
+  limits?: Pick<Limits, "resourcesPerSession" | "resourcesPerApp">;
 }
 
 /**
@@ -46,7 +47,9 @@ export function createResourceStore(deps: ResourceStoreDeps): ResourceStore {
   const bySong = new Map<string, Set<string>>();
   // session id -> its resource ids in issue order (a Set iterates in insertion order: the first is the oldest).
   const bySession = new Map<string, Set<string>>();
-  const maxPerSession = deps.maxPerSession ?? MAX_RESOURCES_PER_SESSION;
+  // app id -> its resource ids in issue order: one app's flood forgets its own oldest, never another app's.
+  const byApp = new Map<number, Set<string>>();
+  const { resourcesPerSession: maxPerSession, resourcesPerApp: maxPerApp } = deps.limits ?? DEFAULT_LIMITS;
   let evicted = 0;
   const shares = createShareRegistry(options.shareTtlMs);
   const krc = createKrcTokens(options.krcTokenTtlMs, deps.krcKey);
@@ -59,20 +62,27 @@ export function createResourceStore(deps: ResourceStoreDeps): ResourceStore {
     const own = bySession.get(rec.session_id);
     own?.delete(rec.resource_id);
     if (own?.size === 0) bySession.delete(rec.session_id);
+    const app = byApp.get(rec.app_id);
+    app?.delete(rec.resource_id);
+    if (app?.size === 0) byApp.delete(rec.app_id);
   }
 
-  /** Makes room for one more resource of `sessionId`: forgets its oldest while it holds the maximum. */
-  function capSession(sessionId: string): Set<string> {
-    const own = bySession.get(sessionId) ?? new Set<string>();
-    while (own.size >= maxPerSession) {
-      const oldest = own.values().next().value as string;
+  /** Forgets the oldest of `ids` (a session's or an app's, oldest first) while it holds `max`. */
+  function capTo(ids: Set<string> | undefined, max: number): void {
+    while (ids && ids.size >= max) {
+      const oldest = ids.values().next().value as string;
       const rec = byId.get(oldest);
       if (rec) forget(rec);
-      else own.delete(oldest);
+      else ids.delete(oldest);
       evicted++;
     }
-    bySession.set(sessionId, own);
-    return own;
+  }
+
+  /** Indexes `id` under `key`, creating the index entry on first use. */
+  function indexUnder<K>(index: Map<K, Set<string>>, key: K, id: string): void {
+    const ids = index.get(key);
+    if (ids) ids.add(id);
+    else index.set(key, new Set([id]));
   }
 
   function sweep(now: number): void {
@@ -117,11 +127,12 @@ export function createResourceStore(deps: ResourceStoreDeps): ResourceStore {
 
     add(rec) {
       sweep(clock.now());
-      capSession(rec.session_id).add(rec.resource_id);
+      capTo(bySession.get(rec.session_id), maxPerSession);
+      capTo(byApp.get(rec.app_id), maxPerApp);
       byId.set(rec.resource_id, rec);
-      const ids = bySong.get(rec.song_id) ?? new Set<string>();
-      ids.add(rec.resource_id);
-      bySong.set(rec.song_id, ids);
+      indexUnder(bySession, rec.session_id, rec.resource_id);
+      indexUnder(byApp, rec.app_id, rec.resource_id);
+      indexUnder(bySong, rec.song_id, rec.resource_id);
     },
 
     expire(resourceId) {
@@ -150,6 +161,7 @@ export function createResourceStore(deps: ResourceStoreDeps): ResourceStore {
       byId.clear();
       bySong.clear();
       bySession.clear();
+      byApp.clear();
       shares.reset();
     },
 

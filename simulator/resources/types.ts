@@ -66,7 +66,7 @@ export interface ResourceStore {
   /** Clears resources and shares. */
   reset(): void;
   readonly count: number;
-  /** Resources forgotten because their session held MAX_RESOURCES_PER_SESSION newer ones (since start). */
+  /** Resources forgotten because their session or app held its cap of newer ones (limits.ts; since start). */
   readonly evicted: number;
   /** Room shares for getSharedResource. */
   readonly shares: ShareRegistry;
