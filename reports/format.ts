@@ -234,6 +234,31 @@ export interface RunSummary {
    * Absent when the run made no server API call.
    */
   server_api?: Record<string, ServerApiActionLine>;
+  /**
+   * Optional (added with the runner's target watch): whether the target answered its /healthz probe once per
+   * interval, and the spans in which it did not (killed, crashed, restarting). Absent in older results.
+   */
+  target?: TargetAvailability;
+}
+
+/** A span in which the target did not answer the runner's probes. */
+export interface TargetOutage {
+  /** Seconds since t0 of the first probe that failed. */
+  from_s: number;
+  /** Seconds since t0 of the first probe that was answered again; null if it never was before the end. */
+  until_s: number | null;
+  failed_probes: number;
+  /** What the first failed probe met (e.g. "fetch failed: connect ECONNREFUSED 127.0.0.1:7400"). */
+  error: string;
+}
+
+/** The runner's probes of the target over the run. */
+export interface TargetAvailability {
+  probes: number;
+  failed_probes: number;
+  /** Sum of the outages' lengths (an outage still open at the end counts to the last probe). */
+  unreachable_s: number;
+  outages: TargetOutage[];
 }
 
 /** One action of the server REST API (`/?Action=...`) in a run. */

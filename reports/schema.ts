@@ -100,6 +100,21 @@ export const RunSummarySchema = Type.Object({
       }),
     ),
   ),
+  target: Type.Optional(
+    Type.Object({
+      probes: Num,
+      failed_probes: Num,
+      unreachable_s: Num,
+      outages: Type.Array(
+        Type.Object({
+          from_s: Num,
+          until_s: Type.Union([Num, Type.Null()]),
+          failed_probes: Num,
+          error: Type.String(),
+        }),
+      ),
+    }),
+  ),
   vendor_routes: Type.Optional(
     Type.Array(
       Type.Object({

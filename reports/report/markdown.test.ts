@@ -137,3 +137,23 @@ describe("the server API section", () => {
     expect(page).toContain("<code>DescribeSong</code>");
   });
 });
+
+describe("a target outage", () => {
+  it("is said under the title, with each span, and absent when the target answered throughout", () => {
+    const files = baseline(1);
+    files.summary.target = { probes: 9, failed_probes: 0, unreachable_s: 0, outages: [] };
+    expect(renderMarkdown({ dir: "d", ...files })).not.toContain("Target outage");
+    files.summary.target = {
+      probes: 9,
+      failed_probes: 4,
+      unreachable_s: 6,
+      outages: [{ from_s: 2, until_s: null, failed_probes: 4, error: "fetch failed" }],
+    };
+    const md = renderMarkdown({ dir: "d", ...files });
+    expect(md).toMatch(
+      /^# ktv report: regression\n\n> \*\*⚠️ Target outage\.\*\* The target stopped answering once/,
+    );
+    expect(md).toContain("> - 2 s – still down at the end, 4 probes unanswered: fetch failed");
+    expect(md).toContain("| target availability | unreachable 6 s in 1 outage(s) |");
+  });
+});

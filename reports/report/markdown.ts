@@ -8,6 +8,7 @@ import { generatorSummary, generatorVerdict } from "./generator.ts";
 import { billingModeName, codeInfo, metricTitle, vendorName } from "./names.ts";
 import { kneeText, observed } from "./sections.ts";
 import { serverApiMarkdown } from "./server-api.ts";
+import { targetMarkdown, targetSummary } from "./target.ts";
 import { vendorRoutesMarkdown } from "./vendor-routes.ts";
 
 /** Text safe in a Markdown table cell: no emphasis, links, code, HTML or cell breaks. */
@@ -51,6 +52,7 @@ export function renderMarkdown(r: RunResults): string {
       "",
     );
   }
+  out.push(...targetMarkdown(s, mdText));
   if (s.scenario.description) out.push(mdText(s.scenario.description), "");
   out.push(
     table(
@@ -66,6 +68,7 @@ export function renderMarkdown(r: RunResults): string {
           mdText(`node ${env.node}, ${env.platform}/${env.arch}, ${env.cpus.count} × ${env.cpus.model}`),
         ],
         ["target", mdText(env.target)],
+        ...(targetSummary(s) ? [["target availability", mdText(targetSummary(s)!)]] : []),
         ...(generatorSummary(s) ? [["load generator", mdText(generatorSummary(s)!)]] : []),
         [
           "interrupted",

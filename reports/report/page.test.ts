@@ -88,6 +88,27 @@ describe("the HTML report", () => {
     expect(page).toContain('<span class="badge warn">yes</span> SIGINT');
   });
 
+  it("says first when the target went away, and in the run details how available it was", () => {
+    const files = baseline(1);
+    files.summary.target = { probes: 20, failed_probes: 0, unreachable_s: 0, outages: [] };
+    const fine = renderReport(run(files));
+    expect(fine).not.toContain('id="target-outage"');
+    expect(fine).toContain("answered all 20 health probes");
+    files.summary.target = {
+      probes: 20,
+      failed_probes: 5,
+      unreachable_s: 12,
+      outages: [{ from_s: 3, until_s: 15, failed_probes: 5, error: "connect ECONNREFUSED <127.0.0.1>" }],
+    };
+    const page = renderReport(run(files));
+    expect(page).toContain('<span class="status warn">target outage</span>');
+    expect(page).toContain('<section class="banner warn" id="target-outage" role="alert">');
+    expect(page).toContain("stopped answering once, 12 s in all (5 of 20 health probes unanswered)");
+    expect(page).toContain("3 s – 15 s (12 s), 5 probes unanswered: connect ECONNREFUSED &lt;127.0.0.1&gt;");
+    expect(page.indexOf('id="target-outage"')).toBeLessThan(page.indexOf('id="overview"'));
+    expect(page).toContain("unreachable 12 s in 1 outage(s)");
+  });
+
   it("shows a failed check in the header and in the thresholds section", () => {
     const files = baseline(1);
     files.summary.checks = [

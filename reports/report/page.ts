@@ -25,6 +25,7 @@ import {
   thresholdsTable,
 } from "./sections.ts";
 import { serverApiTable } from "./server-api.ts";
+import { targetBanner } from "./target.ts";
 import { vendorRoutesTable } from "./vendor-routes.ts";
 
 export interface PageOptions {
@@ -105,12 +106,13 @@ ${documentHead({ title: `ktv report: ${s.scenario.name}`, generator: "ktv report
       <h1>${s.scenario.name}</h1>
       <p class="desc">${s.scenario.description}</p>
     </div>
-    <div class="top-status">${status}${s.generator_saturated ? html`<span class="status fail">load generator saturated</span>` : null}${s.interrupted ? html`<span class="status warn">interrupted: ${s.interrupt_reason ?? "unknown"}</span>` : null}</div>
+    <div class="top-status">${status}${s.generator_saturated ? html`<span class="status fail">load generator saturated</span>` : null}${s.target && s.target.outages.length > 0 ? html`<span class="status warn">target outage</span>` : null}${s.interrupted ? html`<span class="status warn">interrupted: ${s.interrupt_reason ?? "unknown"}</span>` : null}</div>
   </div>
   <nav><div class="nav-inner">${SECTIONS.map(([id, label]) => html`<a href="#${id}">${label}</a>`)}</div></nav>
 </header>
 <main>
 ${generatorBanner(s)}
+${targetBanner(s)}
 ${section("overview", "Overview", [overview(r), runDetails(r)])}
 ${section("thresholds", "Thresholds and checks", [thresholdsTable(s.thresholds), checksTable(s.checks)])}
 ${section("throughput", "Throughput and errors over time", chartFigures(data, "throughput"))}

@@ -10,6 +10,7 @@ import { type Html, html } from "./escape.ts";
 import type { FaultTrack } from "./faults.ts";
 import { generatorSummary, generatorVerdict } from "./generator.ts";
 import { billingModeName, codeInfo, metricTitle, vendorName } from "./names.ts";
+import { targetSummary } from "./target.ts";
 
 export function runDetails(r: RunResults): Html {
   const s = r.summary;
@@ -27,6 +28,7 @@ export function runDetails(r: RunResults): Html {
         : "no (ran to completion)",
     ],
     ["Target", env.target],
+    ...(targetSummary(s) ? [["Target availability", targetSummary(s)!] as [string, string]] : []),
     ...(generatorSummary(s) ? [["Load generator", generatorSummary(s)!] as [string, string]] : []),
     ["Git commit", html`<code>${env.git_commit ?? "not in a git checkout"}</code>`],
     ["ktv-harness", env.ktv_version],

@@ -4,25 +4,10 @@
 // (1017098) that looks like a client bug. A restarted simulator's /metrics counters start over, so a run
 // with an outage cannot compare its per-route counts with the vendor's (vendor-routes.ts says so instead).
 
+import type { TargetAvailability, TargetOutage } from "../../reports/format.ts";
 import { epochNow } from "./clock.ts";
 
-export interface TargetOutage {
-  /** Seconds since t0 of the first probe that failed. */
-  from_s: number;
-  /** Seconds since t0 of the first probe that was answered again; null if it never was before the end. */
-  until_s: number | null;
-  failed_probes: number;
-  /** What the first failed probe met (e.g. "fetch failed: connect ECONNREFUSED 127.0.0.1:7400"). */
-  error: string;
-}
-
-export interface TargetAvailability {
-  probes: number;
-  failed_probes: number;
-  /** Sum of the outages' lengths (an outage still open at the end counts to the last probe). */
-  unreachable_s: number;
-  outages: TargetOutage[];
-}
+export type { TargetAvailability, TargetOutage };
 
 /** One probe: resolves when the target answered, rejects with why it did not. */
 export type Probe = () => Promise<void>;
