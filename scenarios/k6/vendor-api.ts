@@ -123,6 +123,9 @@ async function request(s: string, song: Song): Promise<void> {
   });
   if (check(shared, { "getSharedResource: a resource": (e) => firstResource(e) !== null }))
     sharedFetches.add(1);
+  // The member leaves, as an app's listener does: one new member per iteration that never left would grow the
+  // room's membership for the whole run (the simulator caps it per app, at 2,000,000 members by default).
+  await vendor("POST", "/v1/room/logout", "logoutRoom", member, { room_id: r });
 }
 
 export default async function mix(data: SetupData): Promise<void> {
