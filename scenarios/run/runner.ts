@@ -140,10 +140,12 @@ export async function runScenario(o: RunOptions): Promise<RunOutcome> {
   try {
     const mediaSocket = sim?.socketPath ?? null;
     const targetUtilisation = sim ? () => sim.utilisation() : null;
+    const targetCpuMs = sim ? () => sim.cpuMs() : null;
     return await runAgainst(o, {
       target,
       mediaSocket,
       targetUtilisation,
+      targetCpuMs,
       embedded,
       appID,
       appSign,
@@ -162,6 +164,8 @@ interface Ctx {
   mediaSocket: string | null;
   /** The embedded simulator thread's ELU since the last call, or null (external target). */
   targetUtilisation: (() => number) | null;
+  /** The embedded simulator thread's CPU so far, ms, or null (external target, no /proc). */
+  targetCpuMs: (() => number | null) | null;
   embedded: boolean;
   appID: number;
   appSign: string;
@@ -284,6 +288,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     const cpu = new ProcessCpu();
     watch = new GeneratorWatch(t0, cpu.cores);
     const mainSampler = new ThreadSampler(new TimerLag());
+    const targetCpuAtStart = c.targetCpuMs?.() ?? null;
     pool.start(t0);
     if (o.signal?.aborted) onSignal();
     else o.signal?.addEventListener("abort", onSignal, { once: true });
@@ -363,7 +368,15 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
       total.mergeSet(interval);
       points.push(timeseriesPoint(interval, { t: endT, elapsedS: (endT - t0) / 1000, vus: 0 }));
     }
-    const generator = { ...watch.report(), worker_loader: entry === TSX_ENTRY ? "tsx" : "bundle" } as const;
+    const targetCpuAtEnd = c.targetCpuMs?.() ?? null;
+    const generator = {
+      ...watch.report(),
+      simulator_cpu_s:
+        targetCpuAtStart === null || targetCpuAtEnd === null
+          ? null
+          : Math.round(targetCpuAtEnd - targetCpuAtStart) / 1000,
+      worker_loader: entry === TSX_ENTRY ? "tsx" : "bundle",
+    } as const;
     if (watch.saturated) {
       warn(
         `the load generator was saturated from ${generator.saturated_from_s} s on (${generator.reasons.length} reason(s) in summary.json generator.reasons): latencies and any capacity knee past that point may be the harness's, not the target's`,

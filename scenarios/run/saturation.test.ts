@@ -18,6 +18,7 @@ function sample(atS: number, over: Partial<ThreadSample> = {}, spanS = 1): Threa
     lagP50Ms: 0.5,
     lagP99Ms: 2,
     lagMaxMs: 3,
+    cpuMs: 500,
     ...over,
   };
 }

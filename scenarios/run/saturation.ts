@@ -65,6 +65,7 @@ function emptyFigures(): ThreadFigures {
     clock_lag_p50_ms: null,
     clock_lag_p99_ms: null,
     clock_lag_max_ms: null,
+    cpu_s: null,
   };
 }
 
@@ -94,6 +95,7 @@ export class GeneratorWatch {
     if (s.lagP50Ms !== null) f.clock_lag_p50_ms = Math.max(f.clock_lag_p50_ms ?? 0, s.lagP50Ms);
     if (s.lagP99Ms !== null) f.clock_lag_p99_ms = Math.max(f.clock_lag_p99_ms ?? 0, s.lagP99Ms);
     if (s.lagMaxMs !== null) f.clock_lag_max_ms = Math.max(f.clock_lag_max_ms ?? 0, s.lagMaxMs);
+    if (s.cpuMs !== null) f.cpu_s = (f.cpu_s ?? 0) + s.cpuMs / 1000;
 
     const out: SaturationReason[] = [];
     const check = (figure: Figure, value: number | null, limit: number, sustain: number) => {
@@ -193,6 +195,7 @@ export class GeneratorWatch {
         clock_lag_p50_ms: rest.clock_lag_p50_ms === null ? null : r3(rest.clock_lag_p50_ms),
         clock_lag_p99_ms: rest.clock_lag_p99_ms === null ? null : r3(rest.clock_lag_p99_ms),
         clock_lag_max_ms: rest.clock_lag_max_ms === null ? null : r3(rest.clock_lag_max_ms),
+        cpu_s: rest.cpu_s == null ? null : r3(rest.cpu_s),
       };
     };
     const workers = [...this.figures.keys()]
