@@ -13,6 +13,7 @@ import { recordSample, type ThreadSample, ThreadSampler, TimerLag } from "./gene
 import type { FromWorker, ToWorker, WorkerInit } from "./messages.ts";
 import { WorkerSchedule } from "./schedule.ts";
 import { tickerSink } from "./ticker-metrics.ts";
+import { warmUpThread } from "./warm-up.ts";
 
 // A worker thread of `ktv run`: runs its share of the VUs (schedule.ts) and answers the runner's flushes with
 // what it recorded since the last one. It ends after sending "done" (schedule over, or stopped). From the start
@@ -116,4 +117,5 @@ process.on("unhandledRejection", (err) => {
   if (!finished) send({ type: "log", text: `worker ${init.index}: unhandled rejection: ${String(err)}` });
 });
 
+warmUpThread(init.scenario);
 send({ type: "ready" });
