@@ -3,27 +3,24 @@
 // on a shared machine. rooms-250 with fewer rooms (--load-scale) and a shorter timeline (--duration: the stages
 // scale), embedded simulator, per tree, rounds interleaved, medians printed with the load average.
 //
-//   node --import tsx bench/harness/thread-cost.ts [--rounds 3] [--scale 0.1,0.3] [--duration 40s]
-//        [--scenario rooms-250] TREE[=--workers 1] [TREE...]
+//   node --import tsx bench/harness/thread-cost.ts [--rounds 3] [--scale 0.15] [--duration 60s]
+//        [--steady 0.5] [--scenario rooms-250] TREE[=--workers 1] [TREE...]
 //
 // A TREE is a checkout with node_modules; what follows `=` is passed to its `ktv run` (e.g. --workers 1).
-// With two scales (the default) the figures are marginal: (CPU at the larger - CPU at the smaller) / (work at
-// the larger - work at the smaller), so what a run pays once (threads booting, tsx compiling the simulator,
-// each song's first rendering, the CDN's first render of a file) cancels and what is left is the cost that
-// grows with the VUs. With one scale they are whole-run totals over that run's work.
 //
-// Per thread: the ktv process's tasks are read from outside (/proc/<pid>/task/<tid>/stat, every 250 ms, the
-// last reading before the task ended kept), so a tree without per-thread figures in its summary is measured
-// the same way. Node names none of its threads, so the JavaScript threads are told by CPU and start order:
-// the main thread is the process id; the next `1 + workers` busiest tasks are the embedded simulator and the
-// workers, in that order of task id (the simulator thread starts before the workers); the rest (V8's platform
-// threads: concurrent GC and compilation; libuv's pool) are "other". Where the summary has per-thread CPU
-// (generator.workers[].cpu_s, generator.simulator_cpu_s) the two are printed side by side as a check.
+// Per thread: the ktv process's tasks are read from outside (/proc/<pid>/task/<tid>/stat, every 250 ms, with
+// the time), so a tree without per-thread figures in its summary is measured the same way. Node names none of
+// its threads, so the JavaScript threads are told by CPU and start order: the main thread is the process id;
+// the next `1 + workers` busiest tasks are the embedded simulator and the workers, in that order of task id
+// (the simulator thread starts before the workers); the rest (V8's platform threads: concurrent GC and
+// compilation, tsx's loader threads; libuv's pool) are "other". Where the summary has per-thread CPU
+// (generator.workers[].cpu_s, generator.simulator_cpu_s) both are printed as a check.
 //
-// Units of work from the run's own results: VU-seconds (the timeseries' VUs over each interval), songs started
-// (iterations of a song: a login carries several), mixer frames (singers, 10 ms each) and media packets
-// received (listeners, 20 ms each).
-
+// Two figures per thread:
+//   steady   CPU over the last `--steady` share of the run's intervals (the ramp, the boot and each song's first
+//            rendering left out), per VU-second in that window (the timeseries' VUs over each interval): what
+//            grows with the VUs
+//   run      the whole process lifetime's CPU per song started: what one song costs, start-up included
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
@@ -37,14 +34,15 @@ interface Tree {
 
 interface Args {
   rounds: number;
-  scales: number[];
+  scale: number;
+  steady: number;
   duration: string;
   scenario: string;
   trees: Tree[];
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { rounds: 3, scales: [0.1, 0.3], duration: "40s", scenario: "rooms-250", trees: [] };
+  const a: Args = { rounds: 3, scale: 0.15, steady: 0.5, duration: "60s", scenario: "rooms-250", trees: [] };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     const next = () => {
@@ -53,7 +51,8 @@ function parseArgs(argv: string[]): Args {
       return v;
     };
     if (k === "--rounds") a.rounds = Number(next());
-    else if (k === "--scale") a.scales = next().split(",").map(Number);
+    else if (k === "--scale") a.scale = Number(next());
+    else if (k === "--steady") a.steady = Number(next());
     else if (k === "--duration") a.duration = next();
     else if (k === "--scenario") a.scenario = next();
     else {
@@ -72,10 +71,8 @@ function parseArgs(argv: string[]): Args {
     }
   }
   if (a.trees.length === 0) throw new Error("give at least one tree (a checkout with node_modules)");
-  if (a.scales.length < 1 || a.scales.length > 2 || !a.scales.every((v) => v > 0 && v <= 1)) {
-    throw new Error("--scale: one or two values in (0, 1], e.g. 0.1,0.3");
-  }
-  a.scales.sort((x, y) => x - y);
+  if (!(a.scale > 0 && a.scale <= 1)) throw new Error("--scale must be in (0, 1]");
+  if (!(a.steady > 0 && a.steady <= 1)) throw new Error("--steady must be in (0, 1]");
   return a;
 }
 
@@ -103,6 +100,10 @@ function readTasks(pid: number): Map<number, number> {
 
 interface Result {
   threads: Record<string, number>;
+  /** CPU s per thread over the steady window, and the VU-seconds in it. */
+  steady: Record<string, number>;
+  steadyVuSeconds: number;
+  failed: number;
   summaryCpu: Record<string, number | null>;
   vuSeconds: number;
   songs: number;
@@ -118,7 +119,7 @@ function workersOf(args: string[]): number {
   return i >= 0 ? Number(args[i + 1]) : Math.min(availableParallelism(), 2);
 }
 
-async function runOnce(tree: Tree, a: Args, scale: number): Promise<Result> {
+async function runOnce(tree: Tree, a: Args): Promise<Result> {
   const out = mkdtempSync(join(tmpdir(), "ktv-thread-cost-"));
   const argv = [
     "--import",
@@ -127,7 +128,7 @@ async function runOnce(tree: Tree, a: Args, scale: number): Promise<Result> {
     "run",
     a.scenario,
     "--load-scale",
-    String(scale),
+    String(a.scale),
     "--duration",
     a.duration,
     "--no-report",
@@ -142,8 +143,11 @@ async function runOnce(tree: Tree, a: Args, scale: number): Promise<Result> {
     stderr += d.toString();
   });
   const last = new Map<number, number>();
+  const readings: { t: number; tasks: Map<number, number> }[] = [];
   const poll = setInterval(() => {
-    for (const [tid, ms] of readTasks(child.pid!)) last.set(tid, ms);
+    const tasks = readTasks(child.pid!);
+    readings.push({ t: Date.now(), tasks });
+    for (const [tid, ms] of tasks) last.set(tid, ms);
   }, 250);
   const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
   clearInterval(poll);
@@ -164,6 +168,8 @@ async function runOnce(tree: Tree, a: Args, scale: number): Promise<Result> {
   });
   threads.other = rest.slice(1 + workers).reduce((s, [, ms]) => s + ms, 0) / 1000;
   threads.total = Object.values(threads).reduce((s, v) => s + v, 0);
+  const names = new Map<number, string>([[pid, "main"]]);
+  for (const [i, tid] of js.entries()) names.set(tid, i === 0 ? "simulator" : `worker ${i - 1}`);
 
   const summary = JSON.parse(readFileSync(join(out, "r/summary.json"), "utf8")) as {
     counters: Record<string, unknown>;
@@ -176,17 +182,38 @@ async function runOnce(tree: Tree, a: Args, scale: number): Promise<Result> {
   let vuSeconds = 0;
   let prevT: number | null = null;
   const lines = readFileSync(join(out, "r/timeseries.ndjson"), "utf8").split("\n").filter(Boolean);
-  for (const line of lines) {
-    const p = JSON.parse(line) as { t: number; elapsed_s: number; vus: number };
+  const points = lines.map((line) => JSON.parse(line) as { t: number; elapsed_s: number; vus: number });
+  const spans = points.map((p, i) => {
     const span = prevT === null ? p.elapsed_s : (p.t - prevT) / 1000;
-    vuSeconds += p.vus * Math.max(0, span);
     prevT = p.t;
+    vuSeconds += p.vus * Math.max(0, span);
+    return { from: p.t - span * 1000, to: p.t, vus: p.vus, i };
+  });
+  // The steady window: the last `steady` share of the intervals while VUs ran (the stop's tail left out).
+  const running = spans.filter((x) => x.vus > 0);
+  const win = running.slice(Math.floor(running.length * (1 - a.steady)));
+  const wFrom = win[0]?.from ?? 0;
+  const wTo = win[win.length - 1]?.to ?? 0;
+  const steadyVuSeconds = win.reduce((s, x) => s + (x.vus * (x.to - x.from)) / 1000, 0);
+  const near = (t: number) =>
+    readings.reduce((b, r) => (Math.abs(r.t - t) < Math.abs(b.t - t) ? r : b), readings[0]!);
+  const r0 = near(wFrom);
+  const r1 = near(wTo);
+  const steady: Record<string, number> = { main: 0, simulator: 0, other: 0, total: 0 };
+  for (const [tid, ms1] of r1.tasks) {
+    const d = (ms1 - (r0.tasks.get(tid) ?? 0)) / 1000;
+    const n = names.get(tid) ?? "other";
+    steady[n] = (steady[n] ?? 0) + d;
+    steady.total! += d;
   }
   const c = summary.counters;
   const num = (k: string) => (typeof c[k] === "number" ? (c[k] as number) : 0);
   rmSync(out, { recursive: true, force: true });
   return {
     threads,
+    steady,
+    steadyVuSeconds,
+    failed: num("failed_iterations"),
     summaryCpu,
     vuSeconds,
     songs: num("songs_started"),
@@ -206,63 +233,37 @@ const median = (xs: number[]) => {
 const f = (v: number, d = 2) => v.toFixed(d);
 
 const args = parseArgs(process.argv.slice(2));
-const WORK = ["vuSeconds", "songs", "frames"] as const;
-type Work = (typeof WORK)[number];
-const workOf = (r: Result, w: Work) =>
-  w === "vuSeconds" ? r.vuSeconds : w === "songs" ? r.songs : r.mixFrames + r.packetsReceived;
-
-/** Per thread and unit of work, one round: marginal between the two scales, or the one run's totals. */
-function perUnit(rs: Result[], thread: string, w: Work): number {
-  const hi = rs[rs.length - 1]!;
-  const lo = rs.length > 1 ? rs[0]! : null;
-  const cpu = (hi.threads[thread] ?? 0) - (lo?.threads[thread] ?? 0);
-  const work = workOf(hi, w) - (lo ? workOf(lo, w) : 0);
-  return work > 0 ? (cpu * 1000) / work : Number.NaN;
-}
-
-const rounds = new Map<string, Result[][]>(args.trees.map((t) => [t.label, []]));
+const rounds = new Map<string, Result[]>(args.trees.map((t) => [t.label, []]));
 process.stdout.write(
-  `thread-cost: ${args.scenario} --load-scale ${args.scales.join(",")} --duration ${args.duration}, ${args.rounds} round(s), ${availableParallelism()} cores, load ${loadavg()
+  `thread-cost: ${args.scenario} --load-scale ${args.scale} --duration ${args.duration}, steady = last ${args.steady} of the intervals, ${args.rounds} round(s), ${availableParallelism()} cores, load ${loadavg()
     .map((v) => v.toFixed(1))
     .join(" ")}\n`,
 );
+const list = (o: Record<string, number | null>) =>
+  Object.entries(o)
+    .map(([k, v]) => `${k} ${v === null ? "-" : f(v, 1)}`)
+    .join(", ");
 for (let r = 0; r < args.rounds; r++) {
   for (const tree of args.trees) {
-    const rs: Result[] = [];
-    for (const scale of args.scales) {
-      const res = await runOnce(tree, args, scale);
-      rs.push(res);
-      process.stdout.write(
-        `round ${r + 1} ${tree.label} scale ${scale}: ${f(res.vuSeconds, 0)} VU-s, ${res.songs} songs, ${res.mixFrames + res.packetsReceived} frames, load ${f(res.load, 1)}; CPU s ${Object.entries(
-          res.threads,
-        )
-          .map(([k, v]) => `${k} ${f(v, 1)}`)
-          .join(", ")}; summary ${Object.entries(res.summaryCpu)
-          .map(([k, v]) => `${k} ${v === null ? "-" : f(v, 1)}`)
-          .join(", ")}\n`,
-      );
-    }
-    rounds.get(tree.label)!.push(rs);
+    const res = await runOnce(tree, args);
+    rounds.get(tree.label)!.push(res);
+    process.stdout.write(
+      `round ${r + 1} ${tree.label}: ${f(res.vuSeconds, 0)} VU-s (steady ${f(res.steadyVuSeconds, 0)}), ${res.songs} songs, ${res.failed} failed, load ${f(res.load, 1)}; CPU s ${list(res.threads)}; steady ${list(res.steady)}; summary ${list(res.summaryCpu)}\n`,
+    );
   }
 }
 
-const kind = args.scales.length > 1 ? `marginal between scales ${args.scales.join(" and ")}` : "whole run";
 process.stdout.write(
-  `\nmedians over rounds, ${kind}: CPU ms per VU-second | ms per song started | µs per mixer frame + packet received\n`,
+  "\nmedians over rounds: steady CPU ms per VU-second (share of a core per 1,000 VUs = value) | whole run CPU ms per song started\n",
 );
 for (const tree of args.trees) {
   const rr = rounds.get(tree.label)!;
-  const names = Object.keys(rr[0]![0]!.threads);
-  process.stdout.write(
-    `${tree.label}  (loads ${rr
-      .flat()
-      .map((r) => f(r.load, 1))
-      .join(" ")})\n`,
-  );
-  for (const n of names) {
-    const m = (w: Work) => median(rr.map((rs) => perUnit(rs, n, w)));
+  process.stdout.write(`${tree.label}  (loads ${rr.map((r) => f(r.load, 1)).join(" ")})\n`);
+  for (const n of Object.keys(rr[0]!.threads)) {
+    const steady = median(rr.map((r) => ((r.steady[n] ?? 0) * 1000) / r.steadyVuSeconds));
+    const perSong = median(rr.map((r) => ((r.threads[n] ?? 0) * 1000) / Math.max(1, r.songs)));
     process.stdout.write(
-      `  ${n.padEnd(10)} ${f(m("vuSeconds"), 3).padStart(8)} ms/VU-s ${f(m("songs"), 1).padStart(8)} ms/song ${f(m("frames") * 1000, 1).padStart(8)} µs/frame\n`,
+      `  ${n.padEnd(10)} ${f(steady, 3).padStart(8)} ms/VU-s ${f(perSong, 1).padStart(8)} ms/song\n`,
     );
   }
 }
