@@ -39,6 +39,11 @@ export interface ThreadSample {
   lagMaxMs: number | null;
   /** The thread's CPU over the sample, ms (null: not readable here). */
   cpuMs: number | null;
+  /**
+   * A worker's boot: no VU of the thread had started by the sample's end (saturation.ts reports the sample's
+   * figures but does not judge it). Absent: false.
+   */
+  boot?: boolean;
 }
 
 export interface LagFigures {

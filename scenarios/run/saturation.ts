@@ -27,6 +27,12 @@ import type { ThreadSample } from "./generator.ts";
 //   process cpu >= 95% of the cores for >= 3 s running
 //       The machine has nothing left for the generator's threads (and, embedded, for the simulator).
 //
+// A worker's samples from before any of its VUs started (ThreadSample.boot: the thread loading, warming up,
+// waiting for its first scheduled start) are reported in its figures but not judged: no VU, no frame and no
+// request of the run could be late then, so a lag there says nothing about what the run measured. From the first
+// VU on, every sample is judged, start-up work included: a stall while VUs run is the generator's. (Boot work
+// itself belongs before "ready": worker.ts warms up before the run's clock starts, warm-up.ts.)
+//
 // The main thread is held to the stall rule only: it generates no load (the workers do), and its lateness only
 // delays flushes, which carry the real time anyway (runner.ts); with the simulator embedded it also runs the
 // target, whose busy loop is the target's, not the generator's. Its ELU and delay are still reported (and
@@ -102,6 +108,7 @@ export class GeneratorWatch {
       const r = this.step(thread, figure, s.t, s.spanMs, value, limit, sustain);
       if (r) out.push(r);
     };
+    if (s.boot === true) return out;
     if (thread !== "main") {
       check("elu", s.elu, RULES.eluLimit, RULES.sustainMs);
       check("loop_delay_p99_ms", s.delayP99Ms, RULES.delayP99LimitMs, RULES.sustainMs);

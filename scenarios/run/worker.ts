@@ -31,9 +31,17 @@ let sampleTimer: NodeJS.Timeout | null = null;
 const samples: ThreadSample[] = [];
 const SAMPLE_MS = 1000;
 
+/**
+ * A VU of this thread has run (samples before are the thread's boot, saturation.ts): seen as a VU active at a
+ * sample, or as an iteration calling the client (an open model's short iterations may fall between samples).
+ */
+let loaded = false;
+
 function takeSample(): void {
   if (!sampler) return;
   const s = sampler.sample();
+  loaded ||= schedule.activeVus > 0;
+  if (!loaded) s.boot = true;
   recordSample(metrics, s, false);
   samples.push(s);
 }
@@ -52,6 +60,14 @@ function stopSampling(): void {
 }
 
 async function loadClient(): Promise<ClientFn> {
+  const inner = await importClient();
+  return (config, signal) => {
+    loaded = true;
+    return inner(config, signal);
+  };
+}
+
+async function importClient(): Promise<ClientFn> {
   if (!init.clientModule) return runPipeline;
   // The bundled worker has no TypeScript loader; a partner's module in TypeScript gets one, for itself.
   if (init.bundled && /\.[cm]?tsx?$/.test(init.clientModule)) {
