@@ -149,6 +149,19 @@ describe("ktv run watches its own generator", () => {
     expect(g.main.samples).toBeGreaterThanOrEqual(3);
     expect(g.process_cpu.max).toBeGreaterThan(0);
     expect(g.cores).toBeGreaterThan(0);
+    if (process.platform === "linux") {
+      // Per-thread CPU (thread-cpu.ts): the worker's from its own samples, the embedded simulator's from its tid.
+      expect(g.workers[0]!.cpu_s).toBeGreaterThan(0);
+      expect(g.main.cpu_s).toBeGreaterThan(0);
+      // The idle client asks the simulator for nothing: known (the thread's tid came), ~0 s.
+      expect(g.simulator_cpu_s).toBeGreaterThanOrEqual(0);
+      for (const name of ["generator_thread_cpu", "target_cpu"]) {
+        expect(
+          results.timeseries.some((p) => p.metrics[name]),
+          name,
+        ).toBe(true);
+      }
+    }
     expect(s.capacity.knee_limited_by).toBeNull();
     expect(err.text()).not.toMatch(/saturated/);
     const t = s.thresholds.find((x) => x.metric === "generator_elu")!;

@@ -180,6 +180,7 @@ export function recordSample(
   main: boolean,
 ): void {
   rec.record(main ? "generator_main_elu" : "generator_elu", s.elu);
+  if (!main && s.cpuMs !== null && s.spanMs > 0) rec.record("generator_thread_cpu", s.cpuMs / s.spanMs);
   rec.record(main ? "generator_main_loop_delay_ms" : "generator_loop_delay_ms", s.delayP99Ms);
   if (s.lagP99Ms !== null)
     rec.record(main ? "generator_main_clock_lag_ms" : "generator_clock_lag_ms", s.lagP99Ms);

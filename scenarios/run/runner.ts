@@ -289,6 +289,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     watch = new GeneratorWatch(t0, cpu.cores);
     const mainSampler = new ThreadSampler(new TimerLag());
     const targetCpuAtStart = c.targetCpuMs?.() ?? null;
+    let targetCpuLast = { t: epochNow(), ms: targetCpuAtStart };
     pool.start(t0);
     if (o.signal?.aborted) onSignal();
     else o.signal?.addEventListener("abort", onSignal, { once: true });
@@ -333,6 +334,13 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
       await new Promise((r) => setTimeout(r, 0));
       sampleMain(interval, watch, mainSampler, cpu, saturationWarnings);
       if (c.targetUtilisation) interval.record("target_elu", c.targetUtilisation());
+      if (c.targetCpuMs) {
+        const now = { t: epochNow(), ms: c.targetCpuMs() };
+        if (now.ms !== null && targetCpuLast.ms !== null && now.t > targetCpuLast.t) {
+          interval.record("target_cpu", (now.ms - targetCpuLast.ms) / (now.t - targetCpuLast.t));
+        }
+        targetCpuLast = now;
+      }
       total.mergeSet(interval);
       if (endT - startT >= 2 * intervalMs) {
         watch.lateIntervals++;
