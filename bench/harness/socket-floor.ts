@@ -146,7 +146,7 @@ async function measure(
   seconds: number,
 ): Promise<number> {
   let packets = 0;
-  const conns = [];
+  const conns: { send: (p: Buffer) => void; close: () => void }[] = [];
   for (let i = 0; i < clients; i++) conns.push(await connect(kind, at, () => packets++));
   const payload = Buffer.alloc(PACKET, 9);
   let timer: NodeJS.Timeout | null = null;

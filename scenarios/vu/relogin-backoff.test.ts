@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { PipelineConfig } from "../../reference/pipeline/config.ts";
-import { emptyPhases, type PipelineResult } from "../../reference/pipeline/result.ts";
+import type { PipelineResult } from "../../reference/pipeline/result.ts";
+import { pipelineResult } from "../../reference/pipeline/test-fixtures.ts";
 import { MetricSet } from "../metrics/set.ts";
 import { createPipelineVu } from "./pipeline.ts";
 import { ReloginBackoff, type ReloginPolicy } from "./relogin-backoff.ts";
@@ -87,37 +88,7 @@ describe("relogin backoff", () => {
 });
 
 function result(failure: PipelineResult["failure"]): PipelineResult {
-  return {
-    ok: failure === null,
-    aborted: false,
-    failure,
-    user_id: "u",
-    room_id: "r",
-    song: null,
-    skipped: [],
-    stages: {
-      login_ms: null,
-      init_ms: null,
-      search_ms: null,
-      request_ms: null,
-      download_ms: null,
-      load_ms: null,
-      ttfa_ms: null,
-      pick_to_audio_ms: null,
-    },
-    phases: emptyPhases(),
-    errors: {},
-    billable_requests: 0,
-    unconfirmed_requests: 0,
-    shared_fetches: 0,
-    bytes_downloaded: 0,
-    recovery: [],
-    publish: null,
-    mix: null,
-    listen: null,
-    histograms: { unit: "us", mix_lateness: null, mix_cost: null, listen_latency: null },
-    elapsed_ms: 1,
-  } as PipelineResult;
+  return pipelineResult({ ok: failure === null, failure, user_id: "u", room_id: "r", elapsed_ms: 1 });
 }
 
 const spec: IterationSpec = {
