@@ -100,6 +100,8 @@ export interface GeneratorReport {
    * (null: not embedded, or no /proc).
    */
   simulator_cpu_s?: number | null;
+  /** Optional: the nice value the worker threads ran at (`ktv run --worker-nice`); absent: 0. */
+  worker_nice?: number;
   /** The limits the reasons compare against. */
   rules: {
     elu: number;

@@ -50,6 +50,13 @@ export interface RunOptions {
   seed: number;
   /** Worker threads (default: every core, at most one per VU). */
   workers?: number;
+  /**
+   * Nice value (0..19) the worker threads lower themselves to; default 0 (unchanged). With the simulator
+   * embedded the generator's threads then yield the CPU to the target's thread (and the main thread), so the
+   * target is not starved by its own load generator; a generator that cannot keep up at the lower priority
+   * shows it as saturation (saturation.ts), which is the honest outcome.
+   */
+  workerNice?: number;
   appID?: number;
   appSign?: string;
   /**
@@ -220,6 +227,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
   const inits: WorkerInit[] = Array.from({ length: workers }, (_, index) => ({
     index,
     workers,
+    ...(o.workerNice ? { nice: o.workerNice } : {}),
     scenario: s,
     target: c.target,
     mediaSocket: c.mediaSocket,
@@ -379,6 +387,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     const targetCpuAtEnd = c.targetCpuMs?.() ?? null;
     const generator = {
       ...watch.report(),
+      ...(o.workerNice ? { worker_nice: o.workerNice } : {}),
       simulator_cpu_s:
         targetCpuAtStart === null || targetCpuAtEnd === null
           ? null

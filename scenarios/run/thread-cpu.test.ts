@@ -1,6 +1,13 @@
 import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
-import { currentTid, parseStatCpuMs, ThreadCpu, threadCpuMs } from "./thread-cpu.ts";
+import {
+  currentTid,
+  niceThisThread,
+  parseStatCpuMs,
+  ThreadCpu,
+  threadCpuMs,
+  threadNice,
+} from "./thread-cpu.ts";
 
 // Per-thread CPU from /proc: parsing, and that it is the calling thread's, not the process's. CPU, not wall
 // time: the busy loops run until the process has spent a given CPU time, whatever the machine's load.
@@ -41,18 +48,46 @@ describe("thread CPU", () => {
        const link = fs.readlinkSync("/proc/thread-self");
        const start = process.cpuUsage();
        for (;;) { const d = process.cpuUsage(start); if ((d.user + d.system) / 1000 >= 200) break; }
-       parentPort.postMessage(Number(link.slice(link.lastIndexOf("/") + 1)));`,
+       parentPort.postMessage(Number(link.slice(link.lastIndexOf("/") + 1)));
+       setTimeout(() => {}, 5000);`,
       { eval: true },
     );
     const tid = await new Promise<number>((resolve, reject) => {
       w.once("message", resolve);
       w.once("error", reject);
     });
-    // Read from this thread while the worker is still alive (a finished thread's task is gone).
+    // Read from this thread while the worker is still alive (it waits: a finished thread's task is gone).
     const workerMs = threadCpuMs(tid);
     await w.terminate();
     expect(tid).not.toBe(currentTid());
     expect(workerMs!).toBeGreaterThanOrEqual(100);
     expect(main.take()!).toBeLessThan(workerMs!);
+  });
+
+  it.runIf(linux)("a worker thread lowers its own priority, and only its own", async () => {
+    const w = new Worker(
+      `const { parentPort } = require("node:worker_threads");
+       const fs = require("node:fs");
+       const os = require("node:os");
+       const link = fs.readlinkSync("/proc/thread-self");
+       const tid = Number(link.slice(link.lastIndexOf("/") + 1));
+       os.setPriority(tid, 7);
+       parentPort.postMessage(tid);
+       setTimeout(() => {}, 2000);`,
+      { eval: true },
+    );
+    const tid = await new Promise<number>((resolve, reject) => {
+      w.once("message", resolve);
+      w.once("error", reject);
+    });
+    expect(threadNice(tid)).toBe(7);
+    expect(threadNice(currentTid())).toBe(0);
+    await w.terminate();
+  });
+
+  it("refuses a nice value outside 0..19 with a reason", () => {
+    expect(niceThisThread(25)).toMatch(/0\.\.19/);
+    expect(niceThisThread(-1)).toMatch(/0\.\.19/);
+    expect(niceThisThread(1.5)).toMatch(/0\.\.19/);
   });
 });

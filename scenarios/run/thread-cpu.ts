@@ -1,4 +1,5 @@
 import { readFileSync, readlinkSync } from "node:fs";
+import { setPriority } from "node:os";
 
 // CPU time of one thread of this process (user + system), for the generator's per-thread figures: ELU counts
 // wall time the loop was busy, which grows when the OS does not run the thread (2 cores, 3 busy threads), so
@@ -61,5 +62,34 @@ export class ThreadCpu {
     const d = now - this.last;
     this.last = now;
     return d;
+  }
+}
+
+/**
+ * Lowers the calling thread's scheduling priority to nice `n` (0..19; Linux: the nice value is per thread, and
+ * setpriority on a task id sets that thread alone). Lowering needs no privilege. Returns the error's message
+ * when it could not (no /proc, another OS), else null.
+ */
+export function niceThisThread(n: number): string | null {
+  if (!Number.isInteger(n) || n < 0 || n > 19) return `nice must be an integer in 0..19, got ${n}`;
+  const tid = currentTid();
+  if (tid === null) return "this thread's id is unknown (no /proc/thread-self)";
+  try {
+    setPriority(tid, n);
+    return null;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+/** The nice value of the process's thread `tid` (field 19 of its stat), or null. */
+export function threadNice(tid: number | null): number | null {
+  if (tid === null) return null;
+  try {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, "latin1");
+    const v = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+    return Number.isInteger(v) ? v : null;
+  } catch {
+    return null;
   }
 }

@@ -12,6 +12,7 @@ import { unboundedController } from "./clock.ts";
 import { recordSample, type ThreadSample, ThreadSampler, TimerLag } from "./generator.ts";
 import type { FromWorker, ToWorker, WorkerInit } from "./messages.ts";
 import { WorkerSchedule } from "./schedule.ts";
+import { niceThisThread } from "./thread-cpu.ts";
 import { tickerSink } from "./ticker-metrics.ts";
 import { warmUpThread } from "./warm-up.ts";
 
@@ -134,4 +135,8 @@ process.on("unhandledRejection", (err) => {
 });
 
 warmUpThread(init.scenario);
+if (init.nice) {
+  const why = niceThisThread(init.nice);
+  if (why) send({ type: "log", text: `worker ${init.index}: could not lower its priority: ${why}` });
+}
 send({ type: "ready" });
