@@ -103,6 +103,8 @@ interface Result {
   /** CPU s per thread over the steady window, and the VU-seconds in it. */
   steady: Record<string, number>;
   steadyVuSeconds: number;
+  /** Singers' 10 ms mixer frames in the steady window (the ticker's, counted per interval). */
+  steadyMixFrames: number;
   failed: number;
   summaryCpu: Record<string, number | null>;
   vuSeconds: number;
@@ -182,12 +184,14 @@ async function runOnce(tree: Tree, a: Args): Promise<Result> {
   let vuSeconds = 0;
   let prevT: number | null = null;
   const lines = readFileSync(join(out, "r/timeseries.ndjson"), "utf8").split("\n").filter(Boolean);
-  const points = lines.map((line) => JSON.parse(line) as { t: number; elapsed_s: number; vus: number });
+  const points = lines.map(
+    (line) => JSON.parse(line) as { t: number; elapsed_s: number; vus: number; mix_frames: number },
+  );
   const spans = points.map((p, i) => {
     const span = prevT === null ? p.elapsed_s : (p.t - prevT) / 1000;
     prevT = p.t;
     vuSeconds += p.vus * Math.max(0, span);
-    return { from: p.t - span * 1000, to: p.t, vus: p.vus, i };
+    return { from: p.t - span * 1000, to: p.t, vus: p.vus, frames: p.mix_frames, i };
   });
   // The steady window: the last `steady` share of the intervals while VUs ran (the stop's tail left out).
   const running = spans.filter((x) => x.vus > 0);
@@ -195,6 +199,7 @@ async function runOnce(tree: Tree, a: Args): Promise<Result> {
   const wFrom = win[0]?.from ?? 0;
   const wTo = win[win.length - 1]?.to ?? 0;
   const steadyVuSeconds = win.reduce((s, x) => s + (x.vus * (x.to - x.from)) / 1000, 0);
+  const steadyMixFrames = win.reduce((s, x) => s + x.frames, 0);
   const near = (t: number) =>
     readings.reduce((b, r) => (Math.abs(r.t - t) < Math.abs(b.t - t) ? r : b), readings[0]!);
   const r0 = near(wFrom);
@@ -213,6 +218,7 @@ async function runOnce(tree: Tree, a: Args): Promise<Result> {
     threads,
     steady,
     steadyVuSeconds,
+    steadyMixFrames,
     failed: num("failed_iterations"),
     summaryCpu,
     vuSeconds,
@@ -248,22 +254,23 @@ for (let r = 0; r < args.rounds; r++) {
     const res = await runOnce(tree, args);
     rounds.get(tree.label)!.push(res);
     process.stdout.write(
-      `round ${r + 1} ${tree.label}: ${f(res.vuSeconds, 0)} VU-s (steady ${f(res.steadyVuSeconds, 0)}), ${res.songs} songs, ${res.failed} failed, load ${f(res.load, 1)}; CPU s ${list(res.threads)}; steady ${list(res.steady)}; summary ${list(res.summaryCpu)}\n`,
+      `round ${r + 1} ${tree.label}: ${f(res.vuSeconds, 0)} VU-s (steady ${f(res.steadyVuSeconds, 0)}, ${res.steadyMixFrames} mixer frames), ${res.songs} songs, ${res.failed} failed, load ${f(res.load, 1)}; CPU s ${list(res.threads)}; steady ${list(res.steady)}; summary ${list(res.summaryCpu)}\n`,
     );
   }
 }
 
 process.stdout.write(
-  "\nmedians over rounds: steady CPU ms per VU-second (share of a core per 1,000 VUs = value) | whole run CPU ms per song started\n",
+  "\nmedians over rounds: steady CPU ms per VU-second (share of a core per 1,000 VUs = value) | steady CPU µs per singer mixer frame (10 ms; a room's whole work per frame: 1 singer, 3 listeners, the relay) | whole run CPU ms per song started\n",
 );
 for (const tree of args.trees) {
   const rr = rounds.get(tree.label)!;
   process.stdout.write(`${tree.label}  (loads ${rr.map((r) => f(r.load, 1)).join(" ")})\n`);
   for (const n of Object.keys(rr[0]!.threads)) {
     const steady = median(rr.map((r) => ((r.steady[n] ?? 0) * 1000) / r.steadyVuSeconds));
+    const perFrame = median(rr.map((r) => ((r.steady[n] ?? 0) * 1e6) / Math.max(1, r.steadyMixFrames)));
     const perSong = median(rr.map((r) => ((r.threads[n] ?? 0) * 1000) / Math.max(1, r.songs)));
     process.stdout.write(
-      `  ${n.padEnd(10)} ${f(steady, 3).padStart(8)} ms/VU-s ${f(perSong, 1).padStart(8)} ms/song\n`,
+      `  ${n.padEnd(10)} ${f(steady, 3).padStart(8)} ms/VU-s ${f(perFrame, 1).padStart(8)} µs/frame ${f(perSong, 1).padStart(8)} ms/song\n`,
     );
   }
 }
