@@ -95,6 +95,13 @@ export interface GeneratorReport {
   worker_loader?: "bundle" | "tsx";
   /** Intervals the runner flushed a whole interval or more late (its main thread was blocked or starved). */
   late_intervals: number;
+  /**
+   * Optional (added with per-thread CPU): the embedded simulator thread's user + system CPU over the run, s
+   * (null: not embedded, or no /proc).
+   */
+  simulator_cpu_s?: number | null;
+  /** Optional: the nice value the worker threads ran at (`ktv run --worker-nice`); absent: 0. */
+  worker_nice?: number;
   /** The limits the reasons compare against. */
   rules: {
     elu: number;
@@ -123,6 +130,8 @@ export interface ThreadFigures {
   clock_lag_p50_ms: number | null;
   clock_lag_p99_ms: number | null;
   clock_lag_max_ms: number | null;
+  /** Optional (added with per-thread CPU): the thread's user + system CPU over its samples, s (null: no /proc). */
+  cpu_s?: number | null;
 }
 
 export interface SaturationReason {

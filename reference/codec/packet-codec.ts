@@ -150,6 +150,11 @@ export class PreencodedOpus {
     this.packets = packets;
   }
 
+  /** True once this thread's table exists (a load generator builds it before its clock starts). */
+  static get built(): boolean {
+    return PreencodedOpus.instance !== null;
+  }
+
   /** The thread's table (module state is per worker thread). */
   static shared(): PreencodedOpus {
     PreencodedOpus.instance ??= new PreencodedOpus();

@@ -23,6 +23,7 @@ interface RunCliOptions extends SegmentFlags {
   timeScale?: number;
   loadScale?: number;
   workers?: number;
+  workerNice?: number;
   client?: string;
   appId?: number;
   appSign?: string;
@@ -39,6 +40,13 @@ function intOption(name: string, min: number) {
       throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
     return n;
   };
+}
+
+function niceOption(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || n > 19)
+    throw new InvalidArgumentError("--worker-nice must be an integer in 0..19");
+  return n;
 }
 
 function durationOption(v: string): number {
@@ -101,6 +109,11 @@ export function registerRunCommand(program: Command): void {
       "--workers <n>",
       "worker threads (default: every core, at most one per VU)",
       intOption("--workers", 1),
+    )
+    .option(
+      "--worker-nice <n>",
+      "lower the worker threads' scheduling priority to nice n (0-19), so an embedded simulator is not starved by its own load",
+      niceOption,
     )
     .option(
       "--client <module>",
@@ -180,6 +193,7 @@ async function runCommand(name: string, opts: RunCliOptions): Promise<number> {
       out,
       seed: opts.seed,
       ...(opts.workers ? { workers: opts.workers } : {}),
+      ...(opts.workerNice ? { workerNice: opts.workerNice } : {}),
       ...(opts.appId ? { appID: opts.appId } : {}),
       ...(opts.appSign ? { appSign: opts.appSign } : {}),
       ...(opts.tokenSecret ? { tokenSecret: opts.tokenSecret } : {}),

@@ -141,6 +141,14 @@ export const METRICS = {
     "lateness p99 of the main thread's frame-period clock, per second",
   ),
   generator_cpu: trend("ratio", "CPU of the whole process as a share of all cores, per second (0..1)"),
+  generator_thread_cpu: trend(
+    "ratio",
+    "user + system CPU of each worker thread as a share of one core, per second (0..1; Linux /proc): ELU near 1 with CPU well below it is a thread the OS did not run",
+  ),
+  target_cpu: trend(
+    "ratio",
+    "the embedded simulator thread's user + system CPU as a share of one core, per second (0..1; Linux /proc); embedded runs only",
+  ),
   target_elu: trend(
     "ratio",
     "the embedded simulator thread's event-loop utilisation, per second (0..1): the target's own load, not the generator's; embedded runs only",

@@ -1,6 +1,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { startSimulator } from "../../simulator/app.ts";
 import type { EmbeddedSimOptions, FromSimThread, ToSimThread } from "./embedded-simulator.ts";
+import { currentTid } from "./thread-cpu.ts";
 
 // The body of the embedded simulator's thread: start, say where it listens (or why it could not), close
 // when asked. Nothing else keeps the thread alive once the simulator is closed, so it then exits by itself.
@@ -24,7 +25,7 @@ try {
       },
     );
   });
-  post({ type: "listening", url: sim.url, socketPath: sim.socketPath });
+  post({ type: "listening", url: sim.url, socketPath: sim.socketPath, tid: currentTid() });
 } catch (err) {
   post({ type: "failed", message: message(err) });
   port.unref();

@@ -1,5 +1,6 @@
 import { Worker } from "node:worker_threads";
 import type { SimOptions } from "../../simulator/options.ts";
+import { threadCpuMs } from "./thread-cpu.ts";
 
 // The simulator `ktv run` embeds, in a worker thread of its own. In the runner's main thread it shared one
 // event loop with the per-second metric merge (100-450 ms busy stretches) and with the CDN's rendering, so
@@ -27,7 +28,7 @@ export interface EmbeddedStart extends EmbeddedSimOptions {
 }
 
 export type FromSimThread =
-  | { type: "listening"; url: string; socketPath: string | null }
+  | { type: "listening"; url: string; socketPath: string | null; tid?: number | null }
   | { type: "failed"; message: string }
   | { type: "closed"; error?: string };
 
@@ -43,6 +44,8 @@ export interface EmbeddedSimulator {
    * from this thread without a message (worker.performance).
    */
   utilisation(): number;
+  /** The simulator thread's user + system CPU so far, ms (null: no /proc, or a thread body that gave no tid). */
+  cpuMs(): number | null;
   /** Closes the simulator and waits for its thread to exit; rejects with the simulator's close error. */
   close(): Promise<void>;
 }
@@ -97,7 +100,9 @@ export function startEmbeddedSimulator(start: EmbeddedStart): Promise<EmbeddedSi
           elu = now;
           return Number.isFinite(d.utilization) ? d.utilization : 0;
         };
-        resolve({ url: msg.url, socketPath: msg.socketPath ?? null, utilisation, close });
+        const tid = msg.tid ?? null;
+        const cpuMs = () => threadCpuMs(tid);
+        resolve({ url: msg.url, socketPath: msg.socketPath ?? null, utilisation, cpuMs, close });
       } else if (msg.type === "failed") fail(msg.message);
       else if (msg.type === "closed") closed?.(msg.error);
     });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -9,6 +9,7 @@ import { captureErr } from "../test-helpers.ts";
 import { epochNow } from "./clock.ts";
 import { ThreadSampler, TimerLag } from "./generator.ts";
 import { runScenario } from "./runner.ts";
+import { threadNice } from "./thread-cpu.ts";
 
 // The generator watching itself, through the real runner (worker threads, embedded simulator): a worker starved
 // by its client trips generator_saturated with the reason; a light run does not; a main thread blocked for 3 s
@@ -52,7 +53,7 @@ function scenario(o: {
 
 async function run(
   def: ScenarioDefinition,
-  extra: { clientModule?: string; onInterval?: (seq: number) => void },
+  extra: { clientModule?: string; onInterval?: (seq: number) => void; workerNice?: number },
 ) {
   const out = mkdtempSync(join(tmpdir(), "ktv-generator-test-"));
   dirs.push(out);
@@ -131,12 +132,20 @@ describe("ktv run watches its own generator", () => {
   }, 60_000);
 
   it("an unloaded run is not saturated and still reports every figure", async () => {
+    // --worker-nice 3: some thread of this process (the worker) runs at nice 3 while the run goes.
+    const nices = new Set<number>();
     const { outcome, err, results } = await run(
       scenario({ name: "light", vu: "pipeline", vus: 2, duration: "4s" }),
       {
         clientModule: new URL("./idle-client.fixture.ts", import.meta.url).pathname,
+        workerNice: 3,
+        onInterval: () => {
+          for (const t of readdirSync("/proc/self/task")) nices.add(threadNice(Number(t)) ?? -1);
+        },
       },
     );
+    if (process.platform === "linux") expect([...nices]).toContain(3);
+    expect(results.summary.generator!.worker_nice).toBe(3);
     const s = results.summary;
     expect(s.generator_saturated, JSON.stringify(s.generator)).toBe(false);
     expect(outcome.exitCode, err.text()).toBe(0);
@@ -149,6 +158,19 @@ describe("ktv run watches its own generator", () => {
     expect(g.main.samples).toBeGreaterThanOrEqual(3);
     expect(g.process_cpu.max).toBeGreaterThan(0);
     expect(g.cores).toBeGreaterThan(0);
+    if (process.platform === "linux") {
+      // Per-thread CPU (thread-cpu.ts): the worker's from its own samples, the embedded simulator's from its tid.
+      expect(g.workers[0]!.cpu_s).toBeGreaterThan(0);
+      expect(g.main.cpu_s).toBeGreaterThan(0);
+      // The idle client asks the simulator for nothing: known (the thread's tid came), ~0 s.
+      expect(g.simulator_cpu_s).toBeGreaterThanOrEqual(0);
+      for (const name of ["generator_thread_cpu", "target_cpu"]) {
+        expect(
+          results.timeseries.some((p) => p.metrics[name]),
+          name,
+        ).toBe(true);
+      }
+    }
     expect(s.capacity.knee_limited_by).toBeNull();
     expect(err.text()).not.toMatch(/saturated/);
     const t = s.thresholds.find((x) => x.metric === "generator_elu")!;

@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { type IntervalHistogram, monitorEventLoopDelay } from "node:perf_hooks";
 import { FRAME_MS } from "../../reference/mixer/frame.ts";
 import { epochNow } from "./clock.ts";
+import { ThreadCpu } from "./thread-cpu.ts";
 
 // The load generator's own health, sampled in every thread of `ktv run` (saturation.ts judges it):
 //
@@ -16,6 +17,8 @@ import { epochNow } from "./clock.ts";
 //                and max). The frame-period timer stands for the mixers' frame clock; a better source (the
 //                worker's shared frame ticker, which knows each frame's real lateness) plugs in through
 //                LagSource without touching the rest.
+//   thread cpu   the thread's own user + system CPU over the sample (thread-cpu.ts; null without /proc): the
+//                figure that says which thread's work got cheaper when ELU only says it waited less.
 //   process cpu  (main thread only) process.cpuUsage over wall time, as a share of all cores: every thread of
 //                the process, user + system.
 //
@@ -34,6 +37,13 @@ export interface ThreadSample {
   lagP50Ms: number | null;
   lagP99Ms: number | null;
   lagMaxMs: number | null;
+  /** The thread's CPU over the sample, ms (null: not readable here). */
+  cpuMs: number | null;
+  /**
+   * A worker's boot: no VU of the thread had started by the sample's end (saturation.ts reports the sample's
+   * figures but does not judge it). Absent: false.
+   */
+  boot?: boolean;
 }
 
 export interface LagFigures {
@@ -106,6 +116,7 @@ export class ThreadSampler {
   private elu = performance.eventLoopUtilization();
   private last = epochNow();
   private readonly delay: IntervalHistogram;
+  private readonly cpu = new ThreadCpu();
 
   constructor(private readonly lag: LagSource | null) {
     this.delay = monitorEventLoopDelay({ resolution: FRAME_MS });
@@ -131,6 +142,7 @@ export class ThreadSampler {
       lagP50Ms: lag?.p50Ms ?? null,
       lagP99Ms: lag?.p99Ms ?? null,
       lagMaxMs: lag?.maxMs ?? null,
+      cpuMs: this.cpu.take(),
     };
     this.last = now;
     return s;
@@ -168,6 +180,7 @@ export function recordSample(
   main: boolean,
 ): void {
   rec.record(main ? "generator_main_elu" : "generator_elu", s.elu);
+  if (!main && s.cpuMs !== null && s.spanMs > 0) rec.record("generator_thread_cpu", s.cpuMs / s.spanMs);
   rec.record(main ? "generator_main_loop_delay_ms" : "generator_loop_delay_ms", s.delayP99Ms);
   if (s.lagP99Ms !== null)
     rec.record(main ? "generator_main_clock_lag_ms" : "generator_clock_lag_ms", s.lagP99Ms);

@@ -17,6 +17,8 @@ import type { PoolSong } from "./population.ts";
 export interface WorkerInit {
   index: number;
   workers: number;
+  /** Nice value the worker thread lowers itself to before "ready" (runner.ts workerNice); 0: unchanged. */
+  nice?: number;
   scenario: ResolvedScenario;
   target: string;
   /** The embedded simulator's Unix domain socket for media (scenario media.transport "unix"), or null. */

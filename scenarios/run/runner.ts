@@ -51,6 +51,13 @@ export interface RunOptions {
   seed: number;
   /** Worker threads (default: every core, at most one per VU). */
   workers?: number;
+  /**
+   * Nice value (0..19) the worker threads lower themselves to; default 0 (unchanged). With the simulator
+   * embedded the generator's threads then yield the CPU to the target's thread (and the main thread), so the
+   * target is not starved by its own load generator; a generator that cannot keep up at the lower priority
+   * shows it as saturation (saturation.ts), which is the honest outcome.
+   */
+  workerNice?: number;
   appID?: number;
   appSign?: string;
   /**
@@ -145,10 +152,12 @@ export async function runScenario(o: RunOptions): Promise<RunOutcome> {
   try {
     const mediaSocket = sim?.socketPath ?? null;
     const targetUtilisation = sim ? () => sim.utilisation() : null;
+    const targetCpuMs = sim ? () => sim.cpuMs() : null;
     return await runAgainst(o, {
       target,
       mediaSocket,
       targetUtilisation,
+      targetCpuMs,
       embedded,
       appID,
       appSign,
@@ -167,6 +176,8 @@ interface Ctx {
   mediaSocket: string | null;
   /** The embedded simulator thread's ELU since the last call, or null (external target). */
   targetUtilisation: (() => number) | null;
+  /** The embedded simulator thread's CPU so far, ms, or null (external target, no /proc). */
+  targetCpuMs: (() => number | null) | null;
   embedded: boolean;
   appID: number;
   appSign: string;
@@ -221,6 +232,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
   const inits: WorkerInit[] = Array.from({ length: workers }, (_, index) => ({
     index,
     workers,
+    ...(o.workerNice ? { nice: o.workerNice } : {}),
     scenario: s,
     target: c.target,
     mediaSocket: c.mediaSocket,
@@ -290,6 +302,8 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     watch = new GeneratorWatch(t0, cpu.cores);
     const mainSampler = new ThreadSampler(new TimerLag());
     const targetWatch = new TargetWatch(healthProbe(c.target, PROBE_TIMEOUT_MS), t0, warn);
+    const targetCpuAtStart = c.targetCpuMs?.() ?? null;
+    let targetCpuLast = { t: epochNow(), ms: targetCpuAtStart };
     pool.start(t0);
     if (o.signal?.aborted) onSignal();
     else o.signal?.addEventListener("abort", onSignal, { once: true });
@@ -335,6 +349,13 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
       await new Promise((r) => setTimeout(r, 0));
       sampleMain(interval, watch, mainSampler, cpu, saturationWarnings);
       if (c.targetUtilisation) interval.record("target_elu", c.targetUtilisation());
+      if (c.targetCpuMs) {
+        const now = { t: epochNow(), ms: c.targetCpuMs() };
+        if (now.ms !== null && targetCpuLast.ms !== null && now.t > targetCpuLast.t) {
+          interval.record("target_cpu", (now.ms - targetCpuLast.ms) / (now.t - targetCpuLast.t));
+        }
+        targetCpuLast = now;
+      }
       total.mergeSet(interval);
       if (endT - startT >= 2 * intervalMs) {
         watch.lateIntervals++;
@@ -371,7 +392,16 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
       total.mergeSet(interval);
       points.push(timeseriesPoint(interval, { t: endT, elapsedS: (endT - t0) / 1000, vus: 0 }));
     }
-    const generator = { ...watch.report(), worker_loader: entry === TSX_ENTRY ? "tsx" : "bundle" } as const;
+    const targetCpuAtEnd = c.targetCpuMs?.() ?? null;
+    const generator = {
+      ...watch.report(),
+      ...(o.workerNice ? { worker_nice: o.workerNice } : {}),
+      simulator_cpu_s:
+        targetCpuAtStart === null || targetCpuAtEnd === null
+          ? null
+          : Math.round(targetCpuAtEnd - targetCpuAtStart) / 1000,
+      worker_loader: entry === TSX_ENTRY ? "tsx" : "bundle",
+    } as const;
     if (watch.saturated) {
       warn(
         `the load generator was saturated from ${generator.saturated_from_s} s on (${generator.reasons.length} reason(s) in summary.json generator.reasons): latencies and any capacity knee past that point may be the harness's, not the target's`,

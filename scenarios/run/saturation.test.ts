@@ -18,6 +18,7 @@ function sample(atS: number, over: Partial<ThreadSample> = {}, spanS = 1): Threa
     lagP50Ms: 0.5,
     lagP99Ms: 2,
     lagMaxMs: 3,
+    cpuMs: 500,
     ...over,
   };
 }
@@ -84,6 +85,44 @@ describe("generator saturation rules", () => {
     expect(median.report().reasons.map((r) => r.figure)).toEqual(["clock_lag_p50_ms"]);
     expect(p99.report().reasons.map((r) => r.figure)).toEqual(["clock_lag_p99_ms"]);
     expect(fine.saturated).toBe(false);
+  });
+
+  it("a worker's boot (no VU started yet) is reported but not judged; the same lag once VUs run trips", () => {
+    const stalled = {
+      elu: 1,
+      delayP99Ms: 900,
+      delayMaxMs: 1500,
+      lagP50Ms: 400,
+      lagP99Ms: 1400,
+      lagMaxMs: 1500,
+    };
+    const boot = new GeneratorWatch(T0, 2);
+    for (let s = 1; s <= 4; s++)
+      expect(boot.addThread("worker 0", sample(s, { ...stalled, boot: true }))).toEqual([]);
+    expect(boot.saturated).toBe(false);
+    expect(boot.report().workers).toMatchObject([
+      { worker: 0, samples: 4, elu_max: 1, clock_lag_max_ms: 1500 },
+    ]);
+    // From the first VU on, the very same figures are the generator's.
+    const running = new GeneratorWatch(T0, 2);
+    for (let s = 1; s <= 4; s++) running.addThread("worker 0", sample(s, { ...stalled, boot: false }));
+    expect(running.report().reasons.map((r) => r.figure)).toEqual([
+      "loop_delay_max_ms",
+      "clock_lag_max_ms",
+      "elu",
+      "loop_delay_p99_ms",
+      "clock_lag_p50_ms",
+      "clock_lag_p99_ms",
+    ]);
+  });
+
+  it("sums each thread's CPU over its samples", () => {
+    const w = new GeneratorWatch(T0, 2);
+    w.addThread("worker 0", sample(1, { cpuMs: 700 }));
+    w.addThread("worker 0", sample(2, { cpuMs: 650 }));
+    w.addThread("main", sample(2, { cpuMs: null }));
+    expect(w.report().workers[0]!.cpu_s).toBe(1.35);
+    expect(w.report().main.cpu_s).toBeNull();
   });
 
   it("the process's CPU trips at 95% of the cores held 3 s; its mean is weighted by time", () => {

@@ -27,6 +27,12 @@ import type { ThreadSample } from "./generator.ts";
 //   process cpu >= 95% of the cores for >= 3 s running
 //       The machine has nothing left for the generator's threads (and, embedded, for the simulator).
 //
+// A worker's samples from before any of its VUs started (ThreadSample.boot: the thread loading, warming up,
+// waiting for its first scheduled start) are reported in its figures but not judged: no VU, no frame and no
+// request of the run could be late then, so a lag there says nothing about what the run measured. From the first
+// VU on, every sample is judged, start-up work included: a stall while VUs run is the generator's. (Boot work
+// itself belongs before "ready": worker.ts warms up before the run's clock starts, warm-up.ts.)
+//
 // The main thread is held to the stall rule only: it generates no load (the workers do), and its lateness only
 // delays flushes, which carry the real time anyway (runner.ts); with the simulator embedded it also runs the
 // target, whose busy loop is the target's, not the generator's. Its ELU and delay are still reported (and
@@ -65,6 +71,7 @@ function emptyFigures(): ThreadFigures {
     clock_lag_p50_ms: null,
     clock_lag_p99_ms: null,
     clock_lag_max_ms: null,
+    cpu_s: null,
   };
 }
 
@@ -94,12 +101,14 @@ export class GeneratorWatch {
     if (s.lagP50Ms !== null) f.clock_lag_p50_ms = Math.max(f.clock_lag_p50_ms ?? 0, s.lagP50Ms);
     if (s.lagP99Ms !== null) f.clock_lag_p99_ms = Math.max(f.clock_lag_p99_ms ?? 0, s.lagP99Ms);
     if (s.lagMaxMs !== null) f.clock_lag_max_ms = Math.max(f.clock_lag_max_ms ?? 0, s.lagMaxMs);
+    if (s.cpuMs !== null) f.cpu_s = (f.cpu_s ?? 0) + s.cpuMs / 1000;
 
     const out: SaturationReason[] = [];
     const check = (figure: Figure, value: number | null, limit: number, sustain: number) => {
       const r = this.step(thread, figure, s.t, s.spanMs, value, limit, sustain);
       if (r) out.push(r);
     };
+    if (s.boot === true) return out;
     if (thread !== "main") {
       check("elu", s.elu, RULES.eluLimit, RULES.sustainMs);
       check("loop_delay_p99_ms", s.delayP99Ms, RULES.delayP99LimitMs, RULES.sustainMs);
@@ -193,6 +202,7 @@ export class GeneratorWatch {
         clock_lag_p50_ms: rest.clock_lag_p50_ms === null ? null : r3(rest.clock_lag_p50_ms),
         clock_lag_p99_ms: rest.clock_lag_p99_ms === null ? null : r3(rest.clock_lag_p99_ms),
         clock_lag_max_ms: rest.clock_lag_max_ms === null ? null : r3(rest.clock_lag_max_ms),
+        cpu_s: rest.cpu_s == null ? null : r3(rest.cpu_s),
       };
     };
     const workers = [...this.figures.keys()]

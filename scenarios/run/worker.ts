@@ -12,7 +12,9 @@ import { unboundedController } from "./clock.ts";
 import { recordSample, type ThreadSample, ThreadSampler, TimerLag } from "./generator.ts";
 import type { FromWorker, ToWorker, WorkerInit } from "./messages.ts";
 import { WorkerSchedule } from "./schedule.ts";
+import { niceThisThread } from "./thread-cpu.ts";
 import { tickerSink } from "./ticker-metrics.ts";
+import { warmUpThread } from "./warm-up.ts";
 
 // A worker thread of `ktv run`: runs its share of the VUs (schedule.ts) and answers the runner's flushes with
 // what it recorded since the last one. It ends after sending "done" (schedule over, or stopped). From the start
@@ -30,9 +32,17 @@ let sampleTimer: NodeJS.Timeout | null = null;
 const samples: ThreadSample[] = [];
 const SAMPLE_MS = 1000;
 
+/**
+ * A VU of this thread has run (samples before are the thread's boot, saturation.ts): seen as a VU active at a
+ * sample, or as an iteration calling the client (an open model's short iterations may fall between samples).
+ */
+let loaded = false;
+
 function takeSample(): void {
   if (!sampler) return;
   const s = sampler.sample();
+  loaded ||= schedule.activeVus > 0;
+  if (!loaded) s.boot = true;
   recordSample(metrics, s, false);
   samples.push(s);
 }
@@ -51,6 +61,14 @@ function stopSampling(): void {
 }
 
 async function loadClient(): Promise<ClientFn> {
+  const inner = await importClient();
+  return (config, signal) => {
+    loaded = true;
+    return inner(config, signal);
+  };
+}
+
+async function importClient(): Promise<ClientFn> {
   if (!init.clientModule) return runPipeline;
   // The bundled worker has no TypeScript loader; a partner's module in TypeScript gets one, for itself.
   if (init.bundled && /\.[cm]?tsx?$/.test(init.clientModule)) {
@@ -116,4 +134,9 @@ process.on("unhandledRejection", (err) => {
   if (!finished) send({ type: "log", text: `worker ${init.index}: unhandled rejection: ${String(err)}` });
 });
 
+warmUpThread(init.scenario);
+if (init.nice) {
+  const why = niceThisThread(init.nice);
+  if (why) send({ type: "log", text: `worker ${init.index}: could not lower its priority: ${why}` });
+}
 send({ type: "ready" });

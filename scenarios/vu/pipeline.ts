@@ -5,6 +5,7 @@ import { emptyPhases, type PhaseName, type PipelineResult } from "../../referenc
 import { PipelineSession } from "../../reference/pipeline/run.ts";
 import { seriesKey } from "../metrics/catalog.ts";
 import { encodedValues } from "../metrics/hdr.ts";
+import { ReloginBackoff, type ReloginPolicy } from "./relogin-backoff.ts";
 import { tokenConfig } from "./token-auth.ts";
 import type { IterationOutcome, IterationSpec, Recorder, Vu, VuContext } from "./types.ts";
 
@@ -31,18 +32,24 @@ export function threadAudio(): ThreadAudio {
  * the run's config, as a real app logs in once and sings many songs): the session start (engine, media socket,
  * login, init) is paid once per N songs instead of once per song. A failed or aborted song, a change of room or
  * user, or a client that does not keep logins (a `--client` module ignores `session`) logs in per song as before.
+ * After a login the media server refused for overload, the next iteration first waits (relogin-backoff.ts).
  */
-export function createPipelineVu(ctx: VuContext): Vu {
+export function createPipelineVu(ctx: VuContext, relogin: Partial<ReloginPolicy> = {}): Vu {
   let session: PipelineSession | null = null;
+  const backoff = new ReloginBackoff(relogin);
+  const run = async (spec: IterationSpec, signal: AbortSignal): Promise<IterationOutcome> => {
+    if (!(await backoff.wait(signal))) {
+      return { ok: false, code: 0, ttfaMs: null, aborted: true, detail: { backoff: "aborted" } };
+    }
+    const n = spec.songsPerLogin ?? 1;
+    if (n <= 1) return pipelineIteration(ctx, spec, signal, undefined, backoff);
+    session ??= new PipelineSession();
+    const out = await pipelineIteration(ctx, spec, signal, session, backoff);
+    if (session.songsOnLogin >= n) await session.close();
+    return out;
+  };
   return {
-    iteration: async (spec, signal) => {
-      const n = spec.songsPerLogin ?? 1;
-      if (n <= 1) return pipelineIteration(ctx, spec, signal, undefined);
-      session ??= new PipelineSession();
-      const out = await pipelineIteration(ctx, spec, signal, session);
-      if (session.songsOnLogin >= n) await session.close();
-      return out;
-    },
+    iteration: run,
     close: async () => {
       await session?.close();
     },
@@ -104,9 +111,11 @@ async function pipelineIteration(
   spec: IterationSpec,
   signal: AbortSignal,
   session: PipelineSession | undefined,
+  backoff: ReloginBackoff,
 ): Promise<IterationOutcome> {
   const config = pipelineConfig(ctx, spec);
   const result = await ctx.client(session ? { ...config, session } : config, signal);
+  backoff.record(result.failure);
   recordResult(ctx.rec, result, spec.seat.role === "singer");
   recordVariant(ctx.rec, result, spec);
   const code = result.failure?.code ?? 0;
