@@ -24,6 +24,7 @@ import { listenLocalSocket } from "./local-socket.ts";
 import lyricsRoutes from "./lyrics/routes.ts";
 import mediaRoutes from "./media/routes.ts";
 import { withErrorStatuses } from "./ops/error-statuses.ts";
+import { lazyChildLogger } from "./ops/lazy-logger.ts";
 import { createMetrics, observeChunkCache, observeLedger } from "./ops/metrics.ts";
 import { observeRequests } from "./ops/observe.ts";
 import opsRoutes from "./ops/routes.ts";
@@ -56,6 +57,7 @@ export async function buildSimulator(
     logger: { level: options.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) },
     bodyLimit: options.bodyLimit,
     genReqId: nextReqId,
+    childLoggerFactory: lazyChildLogger,
     clientErrorHandler: envelopeClientErrors(nextReqId),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     // Keep-alive connections from load generators must not pin the process on close.
