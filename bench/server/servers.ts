@@ -113,6 +113,8 @@ export interface LoadSpec {
   seconds: number;
   /** Pin the load generator (wrk only). */
   cpus?: string;
+  /** Offered requests/s (wrk only: paced, see wrk.ts); absent = closed loop. */
+  rate?: number;
 }
 
 export interface LoadResult {
