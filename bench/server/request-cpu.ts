@@ -6,7 +6,7 @@
 // two checkouts in one session (before/after a change), each against the same bare reference.
 //
 //   npx tsx bench/server/request-cpu.ts [--trees /work/main,.] [--rounds 5] [--seconds 3] [--connections 16]
-//                                        [--calls top,search,healthz]
+//                                        [--calls top,search,healthz] [--together] [--rate R]
 
 import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -14,6 +14,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { findOnPath } from "../runner/peers.ts";
 import { median } from "../runner/stats.ts";
+import { pacedConnections } from "./rate-at-p99.ts";
 import {
   type LoadSpec,
   openSession,
@@ -34,11 +35,16 @@ const { values } = parseArgs({
     // More references answering the same bytes (KTV_BENCH_BODY), e.g. a minimal fastify app: what the
     // framework alone costs.
     refs: { type: "string", default: "" },
+    together: { type: "boolean", default: false },
+    // Offered req/s (paced wrk) instead of closed loop: at one fixed rate the servers batch alike (at a
+    // server's own saturation, CPU per request falls as more requests share each event-loop turn).
+    rate: { type: "string" },
   },
 });
 const ROUNDS = Number(values.rounds);
 const SECONDS = Number(values.seconds);
 const CONNS = Number(values.connections);
+const RATE = values.rate === undefined ? undefined : Number(values.rate);
 if (!findOnPath("wrk")) {
   console.error("request-cpu needs wrk (npm run setup:bench)");
   process.exit(2);
@@ -90,7 +96,7 @@ console.log(
     .join(" ")}`,
 );
 console.log(
-  `${ROUNDS} rounds x ${SECONDS} s, wrk -c${CONNS}${pin ? ", servers on CPU 0, wrk on CPU 1" : " (unpinned)"}`,
+  `${ROUNDS} rounds x ${SECONDS} s, wrk ${RATE === undefined ? `-c${CONNS} closed loop` : `paced at ${RATE} req/s`}${pin ? ", servers on CPU 0, wrk on CPU 1" : " (unpinned)"}`,
 );
 
 const sims: Started[] = [];
@@ -124,26 +130,30 @@ try {
       method: call.method,
       body: call.body,
       headers: s.headers,
-      connections: CONNS,
+      connections: RATE === undefined ? CONNS : pacedConnections(RATE),
       seconds: secs,
       cpus: loadCpus,
+      ...(RATE === undefined ? {} : { rate: RATE }),
     });
     for (const s of sides) await runWrk(spec(s, 1)); // warm-up
     const res = sides.map(() => ({ us: [] as number[], rps: [] as number[], p99: [] as number[] }));
+    const one = async (i: number) => {
+      const s = sides[i]!;
+      const pid = s.srv.child.pid!;
+      const c0 = cpuUs(pid);
+      const w = await runWrk(spec(s, SECONDS));
+      const c1 = cpuUs(pid);
+      if (w.non200 > 0) throw new Error(`${s.name} answered ${w.non200} non-200s`);
+      const n = w.rps * SECONDS;
+      res[i]!.us.push((c1 - c0) / n);
+      res[i]!.rps.push(w.rps);
+      res[i]!.p99.push(w.p99_us / 1000);
+    };
     for (let r = 0; r < ROUNDS; r++) {
-      for (let k = 0; k < sides.length; k++) {
-        const i = (k + r) % sides.length;
-        const s = sides[i]!;
-        const pid = s.srv.child.pid!;
-        const c0 = cpuUs(pid);
-        const w = await runWrk(spec(s, SECONDS));
-        const c1 = cpuUs(pid);
-        if (w.non200 > 0) throw new Error(`${s.name} answered ${w.non200} non-200s`);
-        const n = w.rps * SECONDS;
-        res[i]!.us.push((c1 - c0) / n);
-        res[i]!.rps.push(w.rps);
-        res[i]!.p99.push(w.p99_us / 1000);
-      }
+      // --together: every side loaded at once, so each round's neighbours (other machine load) are the same
+      // for all; only CPU per request compares then (the servers share CPU 0, so req/s halves).
+      if (values.together) await Promise.all(sides.map((_, i) => one(i)));
+      else for (let k = 0; k < sides.length; k++) await one((k + r) % sides.length);
     }
     console.log(`\n${call.name} (load ${loadavg()[0]!.toFixed(2)})`);
     console.log("| server | CPU µs/request (min-max) | req/s | p99 ms |");
