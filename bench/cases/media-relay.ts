@@ -26,6 +26,8 @@ interface Probe {
   received: number;
   p50_us: number;
   p99_us: number | null;
+  /** The relay's last error message to a publisher (or its socket closing) during the step. */
+  last_error?: string;
 }
 
 export function relayStepPasses(p: Pick<Probe, "expected" | "received" | "p99_us">): boolean {
@@ -90,7 +92,8 @@ export class Driver {
 
 function stepText(p: Probe): string {
   const p99 = p.p99_us === null ? "-" : (p.p99_us / 1000).toFixed(1);
-  return `${p.rooms}:${Math.round((100 * p.received) / Math.max(1, p.expected))}%:${p99}ms`;
+  const why = p.last_error ? `(${p.last_error})` : "";
+  return `${p.rooms}:${Math.round((100 * p.received) / Math.max(1, p.expected))}%:${p99}ms${why}`;
 }
 
 /** One relay's edge: rooms doubled from `start` until a step fails (or `max`), then bisected to ~10%. */

@@ -45,6 +45,7 @@ const hist = build({
   numberOfSignificantValueDigits: 3,
 });
 let received = 0;
+let lastError: string | null = null;
 
 function open(): Promise<WebSocket> {
   const ws = new WebSocket(baseUrl!.replace(/^http/, "ws") + (kind === "sim" ? MEDIA_PATH : "/"), {
@@ -84,6 +85,9 @@ async function join(room: string, user: string): Promise<WebSocket> {
 }
 
 function listen(ws: WebSocket): void {
+  ws.on("close", (code: number) => {
+    lastError = `a player's socket closed ${code}`;
+  });
   ws.on("message", (data: Buffer, isBinary: boolean) => {
     if (!isBinary) return;
     const now = nowMicros();
@@ -104,6 +108,13 @@ async function connect(n: number): Promise<void> {
       kind === "sim" ? { type: "publish", stream_id: stream } : { publish: stream },
       "publish_ok",
     );
+    // A frame the relay refuses is answered with an error message: kept, so a step that delivered nothing says why.
+    pub.on("message", (data: Buffer, isBinary: boolean) => {
+      if (!isBinary && data.includes('"error"')) lastError = data.toString().slice(0, 200);
+    });
+    pub.on("close", (code: number) => {
+      lastError = `publisher ${r} closed ${code}`;
+    });
     await Promise.all(
       Array.from({ length: LISTENERS }, async (_, i) => {
         const ws = await join(`relay-${r}`, `fan-${r}-${i}`);
@@ -139,6 +150,7 @@ async function probe(p: number, seconds: number) {
   await connect(p);
   hist.reset();
   received = 0;
+  lastError = null;
   const active = rooms.slice(0, p);
   const t0 = performance.now();
   const due = active.map((_, i) => t0 + (i * PERIOD_MS) / p);
@@ -173,7 +185,8 @@ async function probe(p: number, seconds: number) {
     expected,
     received,
     p50_us: hist.getValueAtPercentile(50),
-    p99_us: received > 0 ? hist.getValueAtPercentile(99) : Number.POSITIVE_INFINITY,
+    p99_us: received > 0 ? hist.getValueAtPercentile(99) : null,
+    ...(lastError ? { last_error: lastError } : {}),
   };
 }
 
