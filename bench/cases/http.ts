@@ -77,7 +77,7 @@ function simVsNodeHttp(name: string, label: string, body: unknown): BenchCase {
     // falls back to closed-loop req/s and says so in `extra.method`.
     async setup({ quick }) {
       const seconds = quick ? 2 : 4; // wrk takes whole seconds
-      const probeSeconds = quick ? 1 : 2;
+      const probeSeconds = quick ? 2 : 3; // whole seconds (wrk); 2 s dilutes the first-request burst
       const steps = quick ? 4 : 6;
       const load = loader();
       const paced = load.run === runWrk;

@@ -49,9 +49,9 @@ describe("rateAtP99", () => {
     await expect(rateAtP99(model(1, 1), { hi: 10, steps: 0, boundUs: 1 })).rejects.toThrow(RangeError);
   });
 
-  it("paced connections grow with the rate, within 4..128", () => {
-    expect(pacedConnections(100)).toBe(4);
-    expect(pacedConnections(10_000)).toBe(40);
+  it("paced connections grow with the rate, within 8..128", () => {
+    expect(pacedConnections(100)).toBe(8);
+    expect(pacedConnections(5000)).toBe(50);
     expect(pacedConnections(1e6)).toBe(128);
   });
 });
