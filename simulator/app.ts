@@ -26,6 +26,7 @@ import { listenLocalSocket } from "./local-socket.ts";
 import lyricsRoutes from "./lyrics/routes.ts";
 import mediaRoutes from "./media/routes.ts";
 import { withErrorStatuses } from "./ops/error-statuses.ts";
+import { lazyChildLogger } from "./ops/lazy-logger.ts";
 import { createMetrics, observeChunkCache, observeLedger, observeReadings } from "./ops/metrics.ts";
 import { observeRequests } from "./ops/observe.ts";
 import opsRoutes from "./ops/routes.ts";
@@ -66,6 +67,7 @@ export async function buildSimulator(
     logger: { level: options.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) },
     bodyLimit: options.bodyLimit,
     genReqId: nextReqId,
+    childLoggerFactory: lazyChildLogger,
     clientErrorHandler: envelopeClientErrors(nextReqId),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     // Keep-alive connections from load generators must not pin the process on close.

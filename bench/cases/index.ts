@@ -2,6 +2,7 @@
 
 import type { BenchCase } from "../runner/case.ts";
 import { cdnVsNginx, simSearchSong, simTopSong } from "./http.ts";
+import { mediaRelay } from "./media-relay.ts";
 import { mixerVsFfmpeg } from "./mixer-ffmpeg.ts";
 import { kernelVsMemcpy, publishCpuPerFrame } from "./publish.ts";
 
@@ -12,4 +13,5 @@ export const CASES: readonly BenchCase[] = [
   simTopSong,
   simSearchSong,
   cdnVsNginx,
+  mediaRelay,
 ];

@@ -25,12 +25,12 @@ export interface Started {
 export function startServer(
   args: string[],
   env: Record<string, string> = {},
-  opts: { cpus?: string } = {},
+  opts: { cpus?: string; cwd?: string } = {},
 ): Promise<Started> {
   const node = [process.execPath, "--import", "tsx", ...args];
   const cmd = opts.cpus && findOnPath("taskset") ? ["taskset", "-c", opts.cpus, ...node] : node;
   const child = spawn(cmd[0]!, cmd.slice(1), {
-    cwd: repoRoot,
+    cwd: opts.cwd ?? repoRoot,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -74,8 +74,11 @@ export function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-/** The simulator on a free loopback port, in-memory ledger, quiet log. */
-export function startSimulator(opts: { cpus?: string } = {}): Promise<Started> {
+/**
+ * The simulator on a free loopback port, in-memory ledger, quiet log. `cwd` runs another checkout's simulator
+ * (a before/after race of two trees in one session).
+ */
+export function startSimulator(opts: { cpus?: string; cwd?: string } = {}): Promise<Started> {
   return startServer(
     ["scenarios/cli/ktv.ts", "sim", "--port", "0", "--data-dir", ":memory:", "--log-level", "warn"],
     {},
@@ -110,6 +113,8 @@ export interface LoadSpec {
   seconds: number;
   /** Pin the load generator (wrk only). */
   cpus?: string;
+  /** Offered requests/s (wrk only: paced, see wrk.ts); absent = closed loop. */
+  rate?: number;
 }
 
 export interface LoadResult {

@@ -16,8 +16,38 @@ function luaString(text: string): string {
   return `[${eq}[${text}]${eq}]`;
 }
 
-export function wrkScript(s: Pick<LoadSpec, "method" | "body" | "headers">): string {
+/**
+ * Pacing for a constant offered rate (wrk2's model on stock wrk): every connection, once answered, waits for the
+ * next free slot of one shared schedule of `rate` slots per second (LuaJIT's FFI reads CLOCK_MONOTONIC). A slot
+ * already past is not made up: a server that cannot keep up gets fewer requests, not a burst, and shows it as an
+ * achieved rate below the offered one (rateAtP99 refuses such a step). wrk's delay() is in whole ms, so a
+ * request may leave up to 1 ms before its slot; the schedule itself does not drift.
+ */
+function pacing(rate: number): string[] {
+  return [
+    'local ffi = require("ffi")',
+    "ffi.cdef[[ typedef struct { long tv_sec; long tv_nsec; } ktv_ts; int clock_gettime(int, ktv_ts *); ]]",
+    'local ts = ffi.new("ktv_ts")',
+    "local function now_ms() ffi.C.clock_gettime(1, ts); return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6 end",
+    `local interval = ${1000 / rate}`,
+    "local next_slot = nil",
+    "delay = function()",
+    "  local t = now_ms()",
+    "  local s = next_slot",
+    "  if s == nil or s < t then s = t end",
+    "  next_slot = s + interval",
+    "  return math.floor(s - t)",
+    "end",
+  ];
+}
+
+export function wrkScript(s: Pick<LoadSpec, "method" | "body" | "headers" | "rate">): string {
   const lines = [`wrk.method = ${luaString(s.method)}`];
+  if (s.rate !== undefined) {
+    if (!(s.rate > 0 && Number.isFinite(s.rate)))
+      throw new RangeError(`rate must be positive, got ${s.rate}`);
+    lines.push(...pacing(s.rate));
+  }
   for (const [k, v] of Object.entries(s.headers))
     lines.push(`wrk.headers[ ${luaString(k)} ] = ${luaString(v)}`);
   if (s.body !== undefined) {
@@ -67,6 +97,9 @@ export function parseWrkOutput(stdout: string): WrkResult {
 
 /** One thread, `connections` connections, `seconds` s; pinned to `cpus` with taskset when asked and present. */
 export function runWrk(s: LoadSpec): Promise<WrkResult> {
+  if (!Number.isInteger(s.seconds) || s.seconds < 1) {
+    return Promise.reject(new RangeError(`wrk runs whole seconds, got ${s.seconds}`));
+  }
   const dir = mkdtempSync(join(tmpdir(), "ktv-wrk-"));
   const script = join(dir, "load.lua");
   writeFileSync(script, wrkScript(s));

@@ -227,3 +227,20 @@ describe("PageCache", () => {
     expect(Object.keys(JSON.parse(json))).toEqual(["code", "message", "request_id", "data"]);
   });
 });
+
+describe("okEnvelopeJson's slab", () => {
+  it("answers carved one after another never share bytes, across slab boundaries", () => {
+    const page = Buffer.from(JSON.stringify({ songs: "x".repeat(13_000) }));
+    // ~13 KB each: 200 of them cross at least two 1 MB slabs.
+    const answers = Array.from({ length: 200 }, (_, i) => okEnvelopeJson(`req-${i}`, page));
+    answers.forEach((a, i) => {
+      expect(JSON.parse(a.toString())).toEqual(okEnvelope(`req-${i}`, { songs: "x".repeat(13_000) }));
+    });
+    // Writing into one answer leaves the others as they were.
+    answers[0]!.fill(0x20);
+    expect(JSON.parse(answers[1]!.toString()).request_id).toBe("req-1");
+    // An answer larger than a slab's eighth is its own buffer, still exact.
+    const big = Buffer.from(JSON.stringify({ songs: "y".repeat(300_000) }));
+    expect(JSON.parse(okEnvelopeJson("big", big).toString()).data.songs).toHaveLength(300_000);
+  });
+});

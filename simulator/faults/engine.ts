@@ -19,7 +19,7 @@ import {
   NO_PLAN,
   type ResourceSubject,
 } from "./seam.ts";
-import { compileSelector, type Matcher } from "./selector.ts";
+import { compileSelector, type Matcher, routeSelects } from "./selector.ts";
 
 // The fault engine composes the profile's faults in profile order. For a vendor request: latencies add up, the
 // first answering fault (error, outage) wins and later ones are skipped. For a resource being issued: the first
@@ -60,6 +60,13 @@ export interface FaultEngineOptions {
 }
 
 export interface FaultEngine extends FaultSeam {
+  /**
+   * False when no enabled request fault of the current profile can select `route` (a route id such as
+   * "POST /v1/music/extended"), whatever else the request carries: decideWithKey then needs only the fields of
+   * the request key (route, command, app_id, user_id). Answered from a per-profile cache, so the fault seam
+   * costs a map look-up on routes no fault names.
+   */
+  mayFault(route: string): boolean;
   getProfile(): FaultProfile;
   /** Validates, then swaps the whole profile in one step; throws FaultProfileError and keeps the old one. */
   replace(input: unknown): FaultProfile;
@@ -108,6 +115,8 @@ interface Snapshot {
   stateful: readonly Compiled[];
   /** Clock time that from/until count from. */
   base: number;
+  /** mayFault's answers for this snapshot, by route id (a bounded set: the routes faults apply to). */
+  routes: Map<string, boolean>;
 }
 
 /**
@@ -212,6 +221,7 @@ export function createFaultEngine(o: FaultEngineOptions): FaultEngine {
       media: having("media"),
       stateful: faults.filter((f) => STATEFUL.some((p) => f.phases.has(p))),
       base,
+      routes: new Map(),
     };
   }
 
@@ -499,9 +509,27 @@ export function createFaultEngine(o: FaultEngineOptions): FaultEngine {
     injected: injectedTotal,
   });
 
+  function mayFault(route: string): boolean {
+    const snap = active;
+    let may = snap.routes.get(route);
+    if (may === undefined) {
+      may =
+        isFaultableRoute(route) &&
+        snap.request.some(
+          (f) =>
+            f.spec.enabled &&
+            (f.spec.selector?.route === undefined || routeSelects(f.spec.selector.route, route)),
+        );
+      // Route ids come from the router (registered routes only), so this map stays as small as the route table.
+      snap.routes.set(route, may);
+    }
+    return may;
+  }
+
   const engine: FaultEngine = {
     decide: (req) => decideWithKey(req).decision,
     decideWithKey,
+    mayFault,
     issueTtl,
     decideDownload,
     downloadCut,

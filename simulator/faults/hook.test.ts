@@ -199,3 +199,26 @@ describe("replayable decisions", () => {
     }
   });
 });
+
+describe("routes no fault can select (the hook's short path)", () => {
+  it("still number the requests: a fault loaded later sees the stream's next key", async () => {
+    // Only another route is faulted: /search/song takes the short path (engine.mayFault false).
+    await put([
+      { id: "elsewhere", kind: "error", code: 1017097, selector: { route: "POST /v1/music/resource" } },
+    ]);
+    for (let i = 0; i < 3; i++) expect((await search()).body.code).toBe(0);
+    await put([{ id: "now", kind: "error", code: 1017097, selector: { command: "/search/song" } }]);
+    expect((await search()).body.code).toBe(1017097);
+    const keys = (await events()).map((e) => e.request_key);
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).toMatch(/\|POST \/v1\/music\/extended\|\/search\/song#4$/);
+  });
+
+  it("a disabled fault leaves its route on the short path; enabling it applies it", async () => {
+    await put([{ id: "off", kind: "error", code: 1017097, enabled: false }]);
+    expect((await search()).body.code).toBe(0);
+    const r = await call(rig.adminUrl, "PATCH", "/admin/faults/off", { body: { enabled: true } });
+    expect(r.status).toBe(200);
+    expect((await search()).body.code).toBe(1017097);
+  });
+});

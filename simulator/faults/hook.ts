@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { errorEnvelope } from "../../protocol/envelope.ts";
-import type { FaultRequest } from "./seam.ts";
+import type { FaultDecision, FaultRequest } from "./seam.ts";
 
 // The single seam where a request meets the fault engine: a global preHandler that describes the request
 // (route, command, app, user, vendor, song) and applies the decision before the route's own handler runs.
@@ -17,29 +17,51 @@ function paramsOf(p: unknown): Record<string, unknown> {
   return typeof p === "object" && p !== null ? (p as Record<string, unknown>) : {};
 }
 
-function describe(req: FastifyRequest, url: string): FaultRequest {
-  // A route whose request names things its own way (the server REST API's PascalCase query) described it.
-  if (req.faultSubject) return { route: `${req.method} ${url}`, ...req.faultSubject };
-  const body = (typeof req.body === "object" && req.body !== null ? req.body : {}) as Record<string, unknown>;
-  const params = paramsOf(body.params);
-  const query = (req.query ?? {}) as Record<string, unknown>;
-  const appId = Number(req.headers["x-app-id"]);
+// Plain functions, not closures made per request: under tsx every named closure costs a defineProperty
+// (esbuild's keepNames), which was half of this seam's time in a /top/song profile.
+const num = (v: unknown) => (typeof v === "number" ? v : undefined);
+const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+const pick = (
+  k: string,
+  body: Record<string, unknown>,
+  params: Record<string, unknown>,
+  query: Record<string, unknown>,
+) => body[k] ?? params[k] ?? query[k];
+const NO_FIELDS: Record<string, unknown> = Object.freeze({});
+
+function bodyOf(req: FastifyRequest): Record<string, unknown> {
+  return (typeof req.body === "object" && req.body !== null ? req.body : NO_FIELDS) as Record<
+    string,
+    unknown
+  >;
+}
+
+/** The fields of the request key (engine.ts): route, command, app and user. */
+function keyFields(req: FastifyRequest, route: string, body: Record<string, unknown>): FaultRequest {
   const sid = req.headers["x-session"];
   const session = typeof sid === "string" ? req.server.sim.sessions.get(sid) : undefined;
-  const pick = (k: string) => body[k] ?? params[k] ?? query[k];
-  const num = (v: unknown) => (typeof v === "number" ? v : undefined);
-  const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+  const appId = session ? session.app_id : Number(req.headers["x-app-id"]);
   return {
-    route: `${req.method} ${url}`,
+    route,
     command: str(body.command),
-    app_id: session?.app_id ?? (Number.isFinite(appId) ? appId : undefined),
+    app_id: Number.isFinite(appId) ? appId : undefined,
     // Before a session exists (/v1/music/init) the body names the user: it keys that user's own sequence.
     user_id: session?.user_id ?? str(body.user_id),
-    vendor_id: num(pick("vendor_id")),
-    song_id: str(pick("song_id")),
-    resource_type: num(pick("resource_type")),
-    room_id: str(pick("room_id")),
   };
+}
+
+function describe(req: FastifyRequest, route: string): FaultRequest {
+  // A route whose request names things its own way (the server REST API's PascalCase query) described it.
+  if (req.faultSubject) return { route, ...req.faultSubject };
+  const body = bodyOf(req);
+  const out = keyFields(req, route, body);
+  const params = paramsOf(body.params);
+  const query = (req.query ?? NO_FIELDS) as Record<string, unknown>;
+  out.vendor_id = num(pick("vendor_id", body, params, query));
+  out.song_id = str(pick("song_id", body, params, query));
+  out.resource_type = num(pick("resource_type", body, params, query));
+  out.room_id = str(pick("room_id", body, params, query));
+  return out;
 }
 
 /** Waits ms; resolves false early if the client goes away meanwhile (then there is nobody to answer). */
@@ -67,19 +89,50 @@ declare module "fastify" {
   }
 }
 
-export async function faultHook(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+/**
+ * The global preHandler. Callback style, and on a route no enabled fault can select (engine.mayFault: the
+ * common case, and every route when no profile is loaded) it only takes the request's key, so that the
+ * per-stream sequence numbers stay what they would be with faults loaded later; the rest of the request is
+ * described, and the decision applied, only where a fault may hit.
+ */
+export function faultHook(req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void {
   // Unrouted requests (404s) are not faulted: their URLs are arbitrary and would key unbounded sequences.
   const url = req.routeOptions.url;
-  if (url === undefined) return;
-  const { decision: d, key } = req.server.sim.faults.decideWithKey(describe(req, url));
+  if (url === undefined) {
+    done();
+    return;
+  }
+  const faults = req.server.sim.faults;
+  const route = `${req.method} ${url}`;
+  if (!faults.mayFault(route)) {
+    req.faultKey = faults.decideWithKey(
+      req.faultSubject ? { route, ...req.faultSubject } : keyFields(req, route, bodyOf(req)),
+    ).key;
+    done();
+    return;
+  }
+  const { decision, key } = faults.decideWithKey(describe(req, route));
   req.faultKey = key;
-  if (d.delayMs && d.delayMs > 0 && !(await pause(req, d.delayMs))) return reply.hijack();
+  if (decision.delayMs === undefined && !decision.dropConnection && !answers(decision)) {
+    done();
+    return;
+  }
+  // As Fastify runs an async hook: the chain goes on once it settles, and stops there if the reply was sent
+  // or hijacked meanwhile.
+  apply(req, reply, decision).then(() => done(), done);
+}
+
+const answers = (d: FaultDecision) => d.httpStatus !== undefined || d.vendorCode !== undefined;
+
+async function apply(req: FastifyRequest, reply: FastifyReply, d: FaultDecision): Promise<void> {
+  if (d.delayMs && d.delayMs > 0 && !(await pause(req, d.delayMs))) {
+    reply.hijack();
+    return;
+  }
   if (d.dropConnection) {
     req.raw.socket.destroy();
-    return reply.hijack();
+    reply.hijack();
+    return;
   }
-  if (d.httpStatus !== undefined || d.vendorCode !== undefined) {
-    const code = d.vendorCode ?? 1017099;
-    return reply.code(d.httpStatus ?? 200).send(errorEnvelope(req.id, code));
-  }
+  if (answers(d)) reply.code(d.httpStatus ?? 200).send(errorEnvelope(req.id, d.vendorCode ?? 1017099));
 }

@@ -64,10 +64,14 @@ export type Matcher = (req: FaultRequest) => boolean;
 
 const always: Matcher = () => true;
 
+/** Whether a selector's `route` takes in a request's route id: "METHOD /path" exactly, or a bare "/path" under any method. */
+export function routeSelects(selectorRoute: string, route: string): boolean {
+  if (selectorRoute.startsWith("/")) return route.slice(route.indexOf(" ") + 1) === selectorRoute;
+  return route === selectorRoute;
+}
+
 function routeTest(route: string): Matcher {
-  // "METHOD /path" must match exactly; a bare "/path" matches that path under any method.
-  if (route.startsWith("/")) return (r) => r.route.slice(r.route.indexOf(" ") + 1) === route;
-  return (r) => r.route === route;
+  return (r) => routeSelects(route, r.route);
 }
 
 function fractionTest(lane: Lane, fraction: number, pick: (r: FaultRequest) => string | undefined): Matcher {

@@ -1,11 +1,19 @@
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Registry } from "prom-client";
+import { LabelTally, RouteHistogram } from "./request-tally.ts";
 
 /** One registry per simulator instance, so two simulators in one process (tests) never mix counts. */
 export interface SimMetrics {
   registry: Registry;
+  /** Read at scrape time from `tally.requests` (observe.ts counts there). */
   requests: Counter<"route" | "method" | "status" | "code">;
-  latency: Histogram<"route">;
+  latency: RouteHistogram;
+  /** Read at scrape time from `tally.vendorRequests`. */
   vendorRequests: Counter<"route" | "status">;
+  /** The per-request counts behind `requests` and `vendorRequests` (request-tally.ts). */
+  tally: {
+    requests: LabelTally<"route" | "method" | "status" | "code">;
+    vendorRequests: LabelTally<"route" | "status">;
+  };
   bytesServed: Counter<"quality">;
   activeDownloads: Gauge;
   ledgerRows: Counter<"billing_mode" | "vendor_id">;
@@ -14,21 +22,31 @@ export interface SimMetrics {
 
 export function createMetrics(): SimMetrics {
   const registry = new Registry();
+  const tally = {
+    requests: new LabelTally<"route" | "method" | "status" | "code">(),
+    vendorRequests: new LabelTally<"route" | "status">(),
+  };
+  const latency = new RouteHistogram(
+    "ktv_request_duration_seconds",
+    "Time to answer, by route (downloads: time to the end of the body)",
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  );
+  const requests = new Counter({
+    name: "ktv_requests_total",
+    help: "Requests by route, HTTP status and envelope code",
+    labelNames: ["route", "method", "status", "code"],
+    registers: [registry],
+    collect() {
+      tally.requests.flushInto(this);
+    },
+  });
+  // Registered between the two counters, where the prom-client histogram it replaces was: /metrics keeps its order.
+  registry.registerMetric(latency as unknown as Parameters<Registry["registerMetric"]>[0]);
   const m: SimMetrics = {
     registry,
-    requests: new Counter({
-      name: "ktv_requests_total",
-      help: "Requests by route, HTTP status and envelope code",
-      labelNames: ["route", "method", "status", "code"],
-      registers: [registry],
-    }),
-    latency: new Histogram({
-      name: "ktv_request_duration_seconds",
-      help: "Time to answer, by route (downloads: time to the end of the body)",
-      labelNames: ["route"],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers: [registry],
-    }),
+    tally,
+    requests,
+    latency,
     vendorRequests: new Counter({
       name: "ktv_vendor_requests_total",
       help:
@@ -36,6 +54,9 @@ export function createMetrics(): SimMetrics {
         "protocol/vendor-routes.ts, the names the reference client counts its attempts by) and HTTP status",
       labelNames: ["route", "status"],
       registers: [registry],
+      collect() {
+        tally.vendorRequests.flushInto(this);
+      },
     }),
     bytesServed: new Counter({
       name: "ktv_cdn_bytes_served_total",
