@@ -109,6 +109,17 @@ describe("soak verdict", () => {
     expect(r.fds!.slope_per_min).toBeCloseTo(2, 0);
   });
 
+  it("catches fds still open after the run and the simulator closed", () => {
+    const flat = series({});
+    expect(soakVerdict(flat, steadyP99(80), "x", DEFAULT_LIMITS, { fdsBefore: 20, fdsAfter: 22 }).pass).toBe(
+      true,
+    );
+    const r = soakVerdict(flat, steadyP99(80), "x", DEFAULT_LIMITS, { fdsBefore: 20, fdsAfter: 61 });
+    expect(r.reasons).toEqual([
+      "41 more fds open after the run and the simulator closed than before it started (20 -> 61, limit +16)",
+    ]);
+  });
+
   it("does not call a small absolute p99 rise a regression, and refuses to judge too few samples", () => {
     expect(soakVerdict(series({}), steadyP99(4, 10), "x").pass).toBe(true);
     const short = soakVerdict(series({}).slice(0, 3), steadyP99(80), "x");

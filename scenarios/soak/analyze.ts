@@ -74,7 +74,15 @@ export interface SoakReport {
   steady_from_s: number;
   heap: { start: number; end: number; slope_bytes_per_min: number };
   rss: { start: number; end: number; slope_bytes_per_min: number };
-  fds: { start: number; end: number; max: number; slope_per_min: number } | null;
+  fds: {
+    start: number;
+    end: number;
+    max: number;
+    slope_per_min: number;
+    /** Before the simulator started, and after the run ended and the simulator closed: a leak stays open. */
+    before_run: number | null;
+    after_close: number | null;
+  } | null;
   p99: { metric: string; first_third_ms: number | null; last_third_ms: number | null; ratio: number | null };
   limits: SoakLimits;
   pass: boolean;
@@ -95,6 +103,7 @@ export function soakVerdict(
   p99s: readonly P99Point[],
   p99Metric: string,
   limits: SoakLimits = DEFAULT_LIMITS,
+  around: { fdsBefore: number | null; fdsAfter: number | null } = { fdsBefore: null, fdsAfter: null },
 ): SoakReport {
   const reasons: string[] = [];
   if (samples.length < 4) reasons.push(`only ${samples.length} samples: too short to judge`);
@@ -126,7 +135,18 @@ export function soakVerdict(
       end: withFds.at(-1)!.fds,
       max: Math.max(...fdValues),
       slope_per_min: slope(withFds.map((s) => ({ t: s.t_s / 60, v: s.fds }))),
+      before_run: around.fdsBefore,
+      after_close: around.fdsAfter,
     };
+    if (
+      around.fdsBefore !== null &&
+      around.fdsAfter !== null &&
+      around.fdsAfter - around.fdsBefore > limits.fdGrowth
+    ) {
+      reasons.push(
+        `${around.fdsAfter - around.fdsBefore} more fds open after the run and the simulator closed than before it started (${around.fdsBefore} -> ${around.fdsAfter}, limit +${limits.fdGrowth})`,
+      );
+    }
     if (fds.end - fds.start > limits.fdGrowth) {
       reasons.push(
         `open fds went from ${fds.start} to ${fds.end} after the warm-up (+${fds.end - fds.start}, limit +${limits.fdGrowth})`,
@@ -173,7 +193,7 @@ export function formatSoak(r: SoakReport): string {
     `  heap after GC ${mb(r.heap.start)} -> ${mb(r.heap.end)}, slope ${(r.heap.slope_bytes_per_min / 1e3).toFixed(1)} KB/min`,
     `  RSS ${mb(r.rss.start)} -> ${mb(r.rss.end)}, slope ${(r.rss.slope_bytes_per_min / 1e3).toFixed(1)} KB/min`,
     r.fds
-      ? `  open fds ${r.fds.start} -> ${r.fds.end} (max ${r.fds.max}), slope ${r.fds.slope_per_min.toFixed(2)}/min`
+      ? `  open fds ${r.fds.start} -> ${r.fds.end} (max ${r.fds.max}), slope ${r.fds.slope_per_min.toFixed(2)}/min; before the run ${r.fds.before_run ?? "-"}, after it closed ${r.fds.after_close ?? "-"}`
       : "  open fds: /proc/self/fd not available",
     `  ${r.p99.metric} p99 first third ${r.p99.first_third_ms?.toFixed(1) ?? "-"} ms, last third ${r.p99.last_third_ms?.toFixed(1) ?? "-"} ms${r.p99.ratio !== null ? ` (${r.p99.ratio.toFixed(2)}x)` : ""}`,
     r.pass ? "  verdict: PASS" : `  verdict: FAIL\n${r.reasons.map((x) => `    - ${x}`).join("\n")}`,

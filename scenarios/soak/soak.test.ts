@@ -36,9 +36,11 @@ describe("soak, short form", () => {
       expect(s.rss).toBeGreaterThan(s.heap);
       expect(s.fds).toBeGreaterThan(3);
     }
-    // The listening socket and the run's open files are counted while the run is on, and let go after.
+    // The simulator's sockets and the run's files are counted while the run is on, and let go after it.
     const during = Math.max(...samples.map((s) => s.fds!));
-    expect(during).toBeGreaterThan(samples.at(-1)!.fds! - 1);
+    expect(report.fds!.before_run).toBeGreaterThan(3);
+    expect(during).toBeGreaterThan(report.fds!.before_run!);
+    expect(report.fds!.after_close).toBeLessThan(during);
     const steady = samples.slice(Math.floor(samples.length * report.limits.warmupShare));
     expect(report.steady_from_s).toBe(steady[0]!.t_s);
     expect(report.heap.slope_bytes_per_min).toBeCloseTo(

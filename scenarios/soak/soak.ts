@@ -82,6 +82,7 @@ export function soakScenario(durationMs: number): ScenarioDefinition {
 export async function runSoak(o: SoakOptions): Promise<SoakOutcome> {
   const metric = o.p99Metric ?? "pick_to_audio_ms";
   mkdirSync(o.out, { recursive: true });
+  const fdsBefore = openFds();
   const sim: Simulator = await startSimulator({
     port: 0,
     catalogSize: o.catalogSize ?? regression.ktv?.simulator?.catalogSize ?? 10_000,
@@ -110,16 +111,18 @@ export async function runSoak(o: SoakOptions): Promise<SoakOutcome> {
     runExitCode = outcome.exitCode;
   } finally {
     clearInterval(timer);
-    sample();
     await sim.close();
   }
+  // Sockets the close ended leave the fd table on the next turns of the loop.
+  await new Promise((r) => setTimeout(r, 200));
+  const fdsAfter = openFds();
   const ts = readResults(o.out).timeseries;
   const p99s: P99Point[] = [];
   for (const p of ts) {
     const q = p.metrics[metric] as { p99?: number; count?: number } | undefined;
     if (q?.p99 !== undefined && (q.count ?? 0) > 0) p99s.push({ t_s: p.elapsed_s, p99: q.p99 });
   }
-  const report = soakVerdict(samples, p99s, metric, DEFAULT_LIMITS);
+  const report = soakVerdict(samples, p99s, metric, DEFAULT_LIMITS, { fdsBefore, fdsAfter });
   writeFileSync(join(o.out, "soak.json"), `${JSON.stringify({ report, samples, p99s }, null, 2)}\n`);
   return { report, samples, p99s, runExitCode };
 }
