@@ -74,7 +74,8 @@ export function soakScenario(durationMs: number): ScenarioDefinition {
     description: `regression's steady arrivals for ${Math.round(durationMs / 1000)} s (npm run soak)`,
     options: {
       ...regression.options,
-      scenarios: { steady: { ...steady, duration: `${Math.round(durationMs / 1000)}s` } },
+      // regression's steady scenario is constant-arrival-rate: its duration is the one to stretch.
+      scenarios: { steady: { ...steady, duration: `${Math.round(durationMs / 1000)}s` } as typeof steady },
     },
   };
 }
