@@ -120,6 +120,17 @@ describe("soak verdict", () => {
     ]);
   });
 
+  it("puts the last p99 point in the last third whatever the float rounding (3.3 * 3 / 3 < 3.3)", () => {
+    const p99s = [
+      { t_s: 0, p99: 10 },
+      { t_s: 1.1, p99: 11 },
+      { t_s: 3.3, p99: 12 },
+    ];
+    const r = soakVerdict(series({}), p99s, "x");
+    expect(r.p99.first_third_ms).toBe(10);
+    expect(r.p99.last_third_ms).toBe(12);
+  });
+
   it("does not call a small absolute p99 rise a regression, and refuses to judge too few samples", () => {
     expect(soakVerdict(series({}), steadyP99(4, 10), "x").pass).toBe(true);
     const short = soakVerdict(series({}).slice(0, 3), steadyP99(80), "x");

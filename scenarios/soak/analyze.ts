@@ -156,12 +156,12 @@ export function soakVerdict(
   // p99 per interval, medians of the first and last thirds of the run.
   const t0 = p99s[0]?.t_s ?? 0;
   const span = (p99s.at(-1)?.t_s ?? 0) - t0;
-  const third = (k: number) =>
-    median(
-      p99s
-        .filter((p) => p.t_s - t0 >= (span * k) / 3 && p.t_s - t0 <= (span * (k + 1)) / 3)
-        .map((p) => p.p99),
-    );
+  // The first and last points belong to their thirds whatever the rounding of span * k / 3.
+  const third = (k: number) => {
+    const lo = k === 0 ? Number.NEGATIVE_INFINITY : t0 + (span * k) / 3;
+    const hi = k === 2 ? Number.POSITIVE_INFINITY : t0 + (span * (k + 1)) / 3;
+    return median(p99s.filter((p) => p.t_s >= lo && p.t_s <= hi).map((p) => p.p99));
+  };
   const a = third(0);
   const b = third(2);
   const ratio = a !== null && b !== null && a > 0 ? b / a : null;
