@@ -44,7 +44,9 @@ async function failsExactly(fixture: string, failed: string[]): Promise<Verdict[
   return verdicts;
 }
 
-describe("conformance scenario", () => {
+// The four runs are independent (each its own embedded simulator, faults and ledger) and mostly wait on the
+// cases' timers (backoffs, stalls, an outage): run side by side, the file takes about its longest run.
+describe.concurrent("conformance scenario", () => {
   it("the reference client passes every recovery rule, and the ledger agrees with it", async () => {
     const out = newDir();
     const err = captureErr();
