@@ -18,7 +18,13 @@ import { VendorError } from "./errors.ts";
 import { createFaultEngine } from "./faults/engine.ts";
 import { faultHook } from "./faults/hook.ts";
 import faultRoutes from "./faults/routes.ts";
-import { answerAndClose, clientErrorResponse, envelopeClientErrors, installRouteFallbacks } from "./http.ts";
+import {
+  answerAndClose,
+  clientErrorResponse,
+  envelopeClientErrors,
+  installRouteFallbacks,
+  refuseHostless,
+} from "./http.ts";
 import { resolveHttpTimeouts, watchSlowClients } from "./http-timeouts.ts";
 import { openLedger } from "./ledger/sqlite-ledger.ts";
 import { resolveLimits } from "./limits.ts";
@@ -59,6 +65,9 @@ export async function buildSimulator(
   const app = Fastify({
     // Slow clients on purpose (slowloris, endless bodies, idle keep-alive): http-timeouts.ts.
     http: {
+      // node's own check answers a Host-less HTTP/1.1 request 400 with an empty body: refuseHostless below
+      // answers it in the envelope instead.
+      requireHostHeader: false,
       headersTimeout: timeouts.headersTimeoutMs,
       connectionsCheckingInterval: timeouts.checkIntervalMs,
     },
@@ -79,6 +88,14 @@ export async function buildSimulator(
         .code(400)
         .send(errorEnvelope(String(req.id), 1017040, `illegal parameter: ${err.message}`));
     },
+  });
+
+  app.addHook("onRequest", refuseHostless);
+  // No route serves CONNECT; without a listener node drops the socket without a word.
+  app.server.on("connect", (_req: unknown, socket: import("node:net").Socket) => {
+    const requestId = nextReqId();
+    app.log.info({ code: 1017040, request_id: requestId }, "CONNECT refused");
+    answerAndClose(socket, clientErrorResponse("KTV_CONNECT", requestId));
   });
 
   const noDevApp = options.apps.length === 0;

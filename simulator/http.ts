@@ -50,10 +50,13 @@ const CLIENT_ERROR_STATUS: Record<string, number> = {
   HPE_HEADER_OVERFLOW: 431,
   HPE_CHUNK_EXTENSIONS_OVERFLOW: 413,
   ERR_HTTP_REQUEST_TIMEOUT: 408,
+  // Not node's: a CONNECT request, which no route serves (the 'connect' event in app.ts).
+  KTV_CONNECT: 405,
 };
 
 const REASON: Record<number, string> = {
   400: "Bad Request",
+  405: "Method Not Allowed",
   408: "Request Timeout",
   413: "Payload Too Large",
   431: "Request Header Fields Too Large",
@@ -62,7 +65,12 @@ const REASON: Record<number, string> = {
 /** The raw HTTP answer to a client error: the vendor envelope (1017040), `Connection: close`. */
 export function clientErrorResponse(code: string | undefined, requestId: string): Buffer {
   const status = CLIENT_ERROR_STATUS[code ?? ""] ?? 400;
-  const why = status === 400 ? "malformed HTTP request" : REASON[status]!.toLowerCase();
+  const why =
+    status === 400
+      ? "malformed HTTP request"
+      : status === 405
+        ? "method CONNECT"
+        : REASON[status]!.toLowerCase();
   const body = JSON.stringify(errorEnvelope(requestId, 1017040, `illegal parameter: ${why}`));
   return Buffer.from(
     `HTTP/1.1 ${status} ${REASON[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
@@ -191,4 +199,22 @@ export function installRouteFallbacks(app: FastifyInstance): AllowedMethods {
     reply.code(404).send(errorEnvelope(req.id, 1017040, `no route ${req.method} ${req.url.split("?")[0]}`)),
   );
   return allowed;
+}
+
+/**
+ * onRequest: an HTTP/1.1 request without Host is malformed (RFC 9112 3.2): 400 in the envelope, and the
+ * connection closed, as node's own check would (which answers with an empty body: requireHostHeader is off).
+ */
+export function refuseHostless(req: FastifyRequest, reply: FastifyReply, done: () => void): void {
+  if (req.headers.host !== undefined || req.raw.httpVersion !== "1.1") {
+    done();
+    return;
+  }
+  req.log.info({ code: 1017040 }, "request without Host");
+  reply
+    .code(400)
+    .header("connection", "close")
+    .send(
+      errorEnvelope(String(req.id), 1017040, "illegal parameter: an HTTP/1.1 request needs a Host header"),
+    );
 }
