@@ -89,7 +89,10 @@ export class Registry {
   readonly gauges = new Map<string, GaugeState>();
   private readonly subs = new Map<string, Submetric[]>();
   private out: { writer: K6JsonWriter; close(): Promise<void> } | null = null;
-  /** Thresholds by metric name, for the JSON output's Metric lines. */
+  /**
+   * Thresholds by metric key as the script wrote it, for the JSON output's Metric lines: a metric's line lists
+   * those on its own name only, as k6's does (internal/output/json: a submetric's thresholds are not written).
+   */
   thresholdSources = new Map<string, string[]>();
 
   constructor() {

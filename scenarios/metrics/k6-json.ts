@@ -94,7 +94,7 @@ export function k6JsonFile(
   let chunk = "";
   const flush = () => {
     if (chunk === "") return;
-    writeSync(fd, gz ? gzipSync(chunk) : chunk);
+    writeSync(fd, gz ? gzipSync(chunk) : Buffer.from(chunk));
     chunk = "";
   };
   return {
@@ -158,9 +158,13 @@ export async function* readK6Json(
         if (had && had !== type)
           throw new K6JsonError(`${at}: metric "${name}" declared as a ${had} and then as a ${type}`);
         declared.set(name, type);
-        const thresholds = d.thresholds ?? [];
-        if (!Array.isArray(thresholds) || thresholds.some((t) => typeof t !== "string"))
-          throw new K6JsonError(`${at}: metric "${name}": thresholds must be a list of strings`);
+        // k6 writes a threshold as its source, or as {threshold, abortOnFail, ...} when it aborts on failure.
+        const raw = d.thresholds ?? [];
+        const thresholds = Array.isArray(raw)
+          ? raw.map((t) => (typeof t === "string" ? t : (t as { threshold?: unknown } | null)?.threshold))
+          : [null];
+        if (thresholds.some((t) => typeof t !== "string"))
+          throw new K6JsonError(`${at}: metric "${name}": thresholds must be a list of expressions`);
         yield {
           kind: "metric",
           line: {
