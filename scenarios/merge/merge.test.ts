@@ -33,7 +33,14 @@ function io() {
   let out = "";
   let err = "";
   return {
-    io: { out: (t: string) => void (out += t), err: (t: string) => void (err += t) },
+    io: {
+      out: (t: string) => {
+        out += t;
+      },
+      err: (t: string) => {
+        err += t;
+      },
+    },
     out: () => out,
     err: () => err,
   };
@@ -404,5 +411,49 @@ describe("ktv merge of ktv run results", () => {
       ]),
     ).not.toThrow();
     expect(await err([half1, join(here, "fixtures/k6-docs-json-output.ndjson")])).toContain("the inputs mix");
+  });
+});
+
+describe("ktv run --k6-json", () => {
+  it("writes a sample per trend sample and rate sample, a failure once with its code, a counter's interval sum", async () => {
+    const set = new MetricSet();
+    for (const v of [1.5, 2, 250]) set.record("ttfa_ms", v);
+    set.add("bytes_downloaded", 4096);
+    for (let i = 0; i < 5; i++) set.rate("errors", i < 2);
+    set.rate("errors{code:1017019}", true);
+    const file = join(tmp(), "k6.json");
+    await writeRunK6Json(file, [{ start_t: 0, t: 1_700_000_001_000, vus: 3, set }], {
+      ttfa_ms: ["p(95)<3000"],
+      "errors{code:1017019}": ["rate<0.5"],
+    });
+    const metrics = new Map<string, unknown>();
+    const points: [string, number, Record<string, string>][] = [];
+    for await (const l of readK6Json(file)) {
+      if (l.kind === "metric") metrics.set(l.line.name, l.line);
+      else points.push([l.point.metric, l.point.value, l.point.tags]);
+    }
+    expect(metrics.get("ttfa_ms")).toMatchObject({
+      type: "trend",
+      contains: "time",
+      thresholds: ["p(95)<3000"],
+    });
+    expect(metrics.get("errors")).toMatchObject({
+      type: "rate",
+      thresholds: [],
+      submetrics: [{ name: "errors{code:1017019}", suffix: "code:1017019", tags: { code: "1017019" } }],
+    });
+    expect(metrics.get("bytes_downloaded")).toMatchObject({ type: "counter", contains: "data" });
+    expect(points).toEqual([
+      ["vus", 3, {}],
+      ["ttfa_ms", 1.5, {}],
+      ["ttfa_ms", 2, {}],
+      ["ttfa_ms", 250, {}],
+      ["bytes_downloaded", 4096, {}],
+      ["errors", 1, { code: "1017019" }],
+      ["errors", 1, {}],
+      ["errors", 0, {}],
+      ["errors", 0, {}],
+      ["errors", 0, {}],
+    ]);
   });
 });
