@@ -10,7 +10,15 @@ import { writeResults } from "../run/results.ts";
 import { writeRunK6Json } from "./k6-points.ts";
 import { mergeK6Files } from "./merge-k6.ts";
 import { MergeError, mergeRunDirs } from "./merge-runs.ts";
+import { scriptThresholds } from "./script-thresholds.ts";
 import { SegmentError } from "./segments.ts";
+
+/** k6 exposes the process environment in __ENV: a script's thresholds may read it. */
+function processEnv(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) out[k] = v;
+  return out;
+}
 
 // `ktv merge <dir-or-json>... [--out dir]`: N instances of one test into one results directory that
 // `ktv report` reads like any run, with the thresholds judged on the merged data. Inputs are all of one kind:
@@ -44,6 +52,7 @@ export function classify(path: string): Input {
 export interface MergeCliOptions {
   out?: string;
   thresholds?: string;
+  script?: string;
   k6Json?: boolean;
   report: boolean;
 }
@@ -66,8 +75,10 @@ export async function mergeCommand(paths: string[], opts: MergeCliOptions, io: I
     let exitCode: number;
     let thresholds: { metric: string; expression: string; ok: boolean; observed: number | null }[];
     if (kinds.has("run")) {
-      if (opts.thresholds !== undefined)
-        throw new MergeError("--thresholds is for k6 JSON inputs: a ktv run's thresholds are its scenario's");
+      if (opts.thresholds !== undefined || opts.script !== undefined)
+        throw new MergeError(
+          "--thresholds and --script are for k6 JSON inputs: a ktv run's thresholds are its scenario's",
+        );
       const m = mergeRunDirs(inputs.map((i) => (i as { dir: string }).dir));
       const w = new IntervalsWriter(out, m.t0, m.intervalMs);
       for (const iv of m.intervals) w.add(iv.start_t, iv.t, iv.vus, iv.set);
@@ -81,6 +92,15 @@ export async function mergeCommand(paths: string[], opts: MergeCliOptions, io: I
       thresholds = m.files.summary.thresholds;
     } else {
       let given: Record<string, unknown> | undefined;
+      if (opts.thresholds !== undefined && opts.script !== undefined)
+        throw new MergeError("give the thresholds by --thresholds or by --script, not both");
+      if (opts.script !== undefined) {
+        try {
+          given = await scriptThresholds(opts.script, processEnv());
+        } catch (e) {
+          throw new MergeError(`--script ${opts.script}: ${(e as Error).message}`);
+        }
+      }
       if (opts.thresholds !== undefined) {
         try {
           given = JSON.parse(readFileSync(opts.thresholds, "utf8"));
@@ -92,7 +112,11 @@ export async function mergeCommand(paths: string[], opts: MergeCliOptions, io: I
       }
       const m = await mergeK6Files(
         inputs.map((i) => (i as { file: string }).file),
-        { ...(given ? { thresholds: given } : {}), warn: (t) => io.err(`ktv merge: ${t}`) },
+        {
+          ...(given ? { thresholds: given } : {}),
+          ...(opts.script ? { thresholdsFrom: opts.script } : {}),
+          warn: (t) => io.err(`ktv merge: ${t}`),
+        },
       );
       writeResults(out, m.files);
       exitCode = m.exitCode;
@@ -136,6 +160,10 @@ export function registerMergeCommand(program: Command): void {
     .option(
       "--thresholds <file>",
       "k6 inputs: a JSON file of k6 thresholds to judge (k6's JSON output records a metric's own, never a submetric's)",
+    )
+    .option(
+      "--script <file>",
+      "k6 inputs: the k6 script they ran; its options.thresholds are judged (and must match the thresholds the inputs recorded)",
     )
     .option("--k6-json", "ktv run inputs: also write the merged samples as k6 JSON output (<out>/k6.json)")
     .option("--no-report", "do not write the HTML report")

@@ -203,7 +203,9 @@ function observe(a: Aggregate | null, source: string, durationS: number): number
   const parsed = parseExpression(gaugeValue ? source.replace("value", "max") : source);
   if (parsed instanceof Error) return parsed;
   const agg = parsed.aggregation;
-  if (!a || a.count === 0) return a?.type === "counter" && agg.kind === "count" ? 0 : null;
+  // A counter nobody added to is 0 (k6's counter sink; `dropped_iterations: ["count==0"]` passes): a metric no
+  // input has a point of is such a counter as far as a count goes (k6 writes a Metric line at the first point).
+  if (!a || a.count === 0) return (!a || a.type === "counter") && agg.kind === "count" ? 0 : null;
   switch (a.type) {
     case "counter":
       if (agg.kind === "count") return a.sum;
@@ -247,6 +249,11 @@ function k6Values(a: Aggregate, durationS: number): Record<string, number> {
 export interface K6MergeOptions {
   /** k6 thresholds ({"metric{tag:v}": ["p(95)<500", ...]}) replacing those in the Metric lines. */
   thresholds?: Record<string, unknown>;
+  /**
+   * Where `thresholds` came from, when from the script the inputs ran (`--script`): every Metric line's own
+   * thresholds must then be the script's for that metric, or the inputs are another script's output.
+   */
+  thresholdsFrom?: string;
   /** Where warnings go. */
   warn?: (text: string) => void;
 }
@@ -272,6 +279,20 @@ export async function mergeK6Files(files: string[], o: K6MergeOptions = {}): Pro
   // Thresholds: given, else the Metric lines'. A submetric k6 created for a threshold it did not write is said.
   const given = o.thresholds;
   const thresholdList: { key: string; source: string; abortOnFail: boolean }[] = [];
+  if (given && o.thresholdsFrom) {
+    for (const [name, t] of p.thresholds) {
+      const own = Array.isArray(given[name])
+        ? (given[name] as unknown[]).map((x) =>
+            typeof x === "string" ? x : (x as { threshold?: unknown })?.threshold,
+          )
+        : [];
+      if (own.join("\n") !== t.sources.join("\n")) {
+        throw new MergeError(
+          `${t.from}: metric "${name}" carries thresholds ${JSON.stringify(t.sources)}, ${o.thresholdsFrom} has ${JSON.stringify(own)}: the inputs did not run this script`,
+        );
+      }
+    }
+  }
   if (given) {
     for (const [key, list] of Object.entries(given)) {
       if (!Array.isArray(list)) throw new MergeError(`--thresholds: "${key}" must be a list of thresholds`);

@@ -46,7 +46,10 @@ function io() {
   };
 }
 
-const merge = async (paths: string[], o: { out: string; thresholds?: string; k6Json?: boolean }) => {
+const merge = async (
+  paths: string[],
+  o: { out: string; thresholds?: string; script?: string; k6Json?: boolean },
+) => {
   const c = io();
   const code = await mergeCommand(paths, { report: false, ...o }, c.io);
   return { code, err: c.err(), out: c.out() };
@@ -225,6 +228,64 @@ describe("ktv merge of k6 JSON output", () => {
       { metric: sub, expression: "min>1", ok: true, observed: 2, abortOnFail: false },
     ]);
     expect(r2.code).toBe(99);
+  });
+});
+
+describe("ktv merge --script", () => {
+  it("judges every threshold of the script the inputs ran (submetrics included), and refuses another script's output", async () => {
+    const dir = tmp();
+    const script = join(here, "../k6/vendor-api.ts");
+    const own: Record<string, string[]> = {
+      checks: ["rate>0.99"],
+      http_req_failed: ["rate<0.01"],
+      dropped_iterations: ["count==0"],
+    };
+    const types: Record<string, "rate" | "trend" | "counter"> = {
+      checks: "rate",
+      http_req_failed: "rate",
+      http_req_duration: "trend",
+    };
+    const file = join(dir, "vendor-api.json");
+    const f = k6JsonFile(file, (name) => ({
+      name,
+      type: types[name] ?? "counter",
+      contains: name === "http_req_duration" ? "time" : "default",
+      thresholds: own[name] ?? [],
+      submetrics: null,
+    }));
+    for (let i = 0; i < 20; i++) {
+      const t = 1_700_000_000_000 + i * 100;
+      f.writer.point(
+        "http_req_duration",
+        i < 10 ? 50 : 1500,
+        { name: i < 10 ? "search" : "requestResource" },
+        t,
+      );
+      f.writer.point("http_req_failed", 0, { name: "x" }, t);
+      f.writer.point("checks", 1, { check: "code 0" }, t);
+    }
+    await f.close();
+    const r = await merge([file], { out: join(dir, "o"), script });
+    expect(r.code, r.err).toBe(99);
+    const { summary } = readResults(join(dir, "o"));
+    expect(summary.thresholds.find((t) => t.metric === "http_req_duration{name:requestResource}")).toEqual({
+      metric: "http_req_duration{name:requestResource}",
+      expression: "p(95)<1000",
+      ok: false,
+      observed: 1500,
+      abortOnFail: false,
+    });
+    expect(summary.thresholds.filter((t) => t.ok).map((t) => t.metric)).toEqual([
+      "checks",
+      "http_req_failed",
+      "dropped_iterations",
+    ]);
+    const other = join(dir, "other.json");
+    await k6Instance(other, { t0: 1_700_000_000_000, durations: [1, 2] });
+    const r2 = await merge([other], { out: join(dir, "o2"), script });
+    expect(r2.code).toBe(2);
+    expect(r2.err).toContain(`metric "http_req_duration" carries thresholds ["p(95)<2000"]`);
+    expect(r2.err).toContain("the inputs did not run this script");
   });
 });
 
