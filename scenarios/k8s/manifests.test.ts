@@ -184,4 +184,37 @@ describe("scenarios/k8s manifests", () => {
         expect(run, f).toContain(f);
     },
   );
+
+  it("README 'Scale past one machine': the manifests, the Jobs it waits for and the ktv flags it names exist", () => {
+    const readme = readFileSync(join(root, "README.md"), "utf8");
+    const section = /## Scale past one machine\n([\s\S]*?)\n## /.exec(readme)![1]!;
+    const files = [...section.matchAll(/scenarios\/k8s\/[\w.-]+\.yaml/g)].map((m) => m[0]);
+    expect(new Set(files)).toEqual(
+      new Set([
+        "scenarios/k8s/k6-testrun.yaml",
+        "scenarios/k8s/k6-merge-job.yaml",
+        "scenarios/k8s/ktv-indexed-job.yaml",
+      ]),
+    );
+    const all = files.flatMap((f) => docs(f.slice("scenarios/k8s/".length)));
+    for (const m of section.matchAll(/kubectl wait [^\n]*? (job|testrun)\/([\w-]+)/g))
+      expect(
+        all.some((d) => d.kind.toLowerCase() === m[1] && d.metadata.name === m[2]),
+        m[0],
+      ).toBe(true);
+    const configMap = /kubectl create configmap (\S+) --from-file=(\S+)/.exec(section)!;
+    expect(byKind(docs("k6-testrun.yaml"), "TestRun").spec.script.configMap).toEqual({
+      name: configMap[1],
+      file: configMap[2],
+    });
+    for (const line of section.split("\n")) {
+      const m = /npx ktv (merge|run) (.*)$/.exec(line);
+      if (!m || line.includes("<")) continue;
+      const known = flagsOf(m[1]!);
+      for (const f of flagsIn(` ${m[2]}`).filter(
+        (f) => known.has("--execution-segment") || !f.startsWith("--execution-segment"),
+      ))
+        expect(known, `${line}: ${f}`).toContain(f);
+    }
+  });
 });
