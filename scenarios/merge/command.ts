@@ -91,6 +91,8 @@ export async function mergeCommand(paths: string[], opts: MergeCliOptions, io: I
       exitCode = m.exitCode;
       thresholds = m.files.summary.thresholds;
     } else {
+      if (opts.k6Json)
+        throw new MergeError("--k6-json is for ktv run inputs: k6 JSON inputs are already k6 JSON");
       let given: Record<string, unknown> | undefined;
       if (opts.thresholds !== undefined && opts.script !== undefined)
         throw new MergeError("give the thresholds by --thresholds or by --script, not both");

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { readResults } from "../../reports/read-results.ts";
 import { writeReport } from "../../reports/report/write.ts";
 import type { ScenarioDefinition } from "../format.ts";
+import { quantiles } from "../metrics/hdr.ts";
 import { k6JsonFile, readK6Json } from "../metrics/k6-json.ts";
 import { MetricSet } from "../metrics/set.ts";
 import { resolveScenario } from "../resolve.ts";
@@ -516,5 +517,44 @@ describe("ktv run --k6-json", () => {
       ["errors", 0, {}],
       ["errors", 0, {}],
     ]);
+  });
+});
+
+describe("intervals.ndjson", () => {
+  it("gives back each interval's histograms exactly: counts, percentiles, the exact minimum and maximum", () => {
+    const dir = tmp();
+    const sets = [
+      [0, 0, 0.001, 1.5, 2.0004, 999.9, 12_345.678, 50_000],
+      [0, 0, 0],
+      [7.25],
+      // A minimum in a wide bucket (1,024 units there), not the maximum.
+      [12_345.678, 12_345.9, 50_000.001],
+      range(1, 5000).map((v) => v * 0.37),
+    ].map((values) => {
+      const s = new MetricSet();
+      for (const v of values) s.record("ttfa_ms", v);
+      s.add("iterations", values.length);
+      s.rate("errors", true);
+      s.error(1017019, 2);
+      return s;
+    });
+    const w = new IntervalsWriter(dir, 1_000, 1000);
+    sets.forEach((s, i) => w.add(1_000 + i * 1000, 2_000 + i * 1000, i, s));
+    w.close();
+    const back = readIntervals(dir);
+    expect(back.t0).toBe(1_000);
+    expect(back.intervals.map((iv) => [iv.start_t, iv.t, iv.vus])).toEqual(
+      sets.map((_, i) => [1_000 + i * 1000, 2_000 + i * 1000, i]),
+    );
+    back.intervals.forEach((iv, i) => {
+      expect(iv.set.snapshot()).toEqual(sets[i]!.snapshot());
+      expect(quantiles(iv.set.trends.get("ttfa_ms"))).toEqual(quantiles(sets[i]!.trends.get("ttfa_ms")));
+    });
+    expect(quantiles(back.intervals[0]!.set.trends.get("ttfa_ms"))).toMatchObject({ min: 0, max: 50_000 });
+    expect(quantiles(back.intervals[3]!.set.trends.get("ttfa_ms"))).toMatchObject({
+      count: 3,
+      min: 12_345.678,
+      max: 50_000.001,
+    });
   });
 });
