@@ -37,6 +37,8 @@ class Points {
   readonly submetrics = new Map<string, Set<string>>();
   tMin = Number.POSITIVE_INFINITY;
   tMax = Number.NEGATIVE_INFINITY;
+  /** The k6-operator's `instance_id` tags (1..parallelism, one per runner) each input's points carry. */
+  readonly instanceIds: Set<string>[] = [];
 
   declare(line: K6MetricLine, source: string): void {
     const had = this.series.get(line.name);
@@ -89,6 +91,10 @@ class Points {
       id = this.tagSets.length;
       this.tagSets.push(tags);
       this.tagIndex.set(key, id);
+    }
+    if (tags.instance_id !== undefined) {
+      const ids = (this.instanceIds[input] ??= new Set());
+      ids.add(tags.instance_id);
     }
     s.times[s.n] = time;
     s.values[s.n] = value;
@@ -274,6 +280,7 @@ export async function mergeK6Files(files: string[], o: K6MergeOptions = {}): Pro
     }
   }
   if (p.tMin > p.tMax) throw new MergeError(`no points in ${files.join(", ")}: nothing to merge`);
+  checkRunners(files, p.instanceIds);
   const durationS = (p.tMax - p.tMin) / 1000;
 
   // Thresholds: given, else the Metric lines'. A submetric k6 created for a threshold it did not write is said.
@@ -422,6 +429,34 @@ export async function mergeK6Files(files: string[], o: K6MergeOptions = {}): Pro
     files: { summary, timeseries, ledger, faultEvents: [], environment },
     exitCode: results.some((r) => !r.ok) ? 99 : 0,
   };
+}
+
+/**
+ * k6-operator runners tag their points `instance_id=i` (1..parallelism, runner i running segment i of the
+ * sequence): when every input is one such runner, two inputs of one runner overlap (a file given twice, or two
+ * test runs) and a missing i is a segment no input holds. Inputs without the tag carry nothing to check.
+ */
+function checkRunners(files: string[], ids: Set<string>[]): void {
+  if (files.some((_, i) => ids[i]?.size !== 1)) return;
+  const owner = new Map<string, string>();
+  files.forEach((f, i) => {
+    const id = [...ids[i]!][0]!;
+    const had = owner.get(id);
+    if (had)
+      throw new MergeError(
+        `${had} and ${f} are both k6-operator runner ${id}: their samples would count twice`,
+      );
+    owner.set(id, f);
+  });
+  const nums = [...owner.keys()].map(Number);
+  if (!nums.every((n) => Number.isInteger(n) && n >= 1)) return;
+  const missing = Array.from({ length: Math.max(...nums) }, (_, k) => k + 1).filter(
+    (n) => !owner.has(String(n)),
+  );
+  if (missing.length > 0)
+    throw new MergeError(
+      `no input from k6-operator runner(s) ${missing.join(", ")} (the inputs are runners ${nums.sort((a, b) => a - b).join(", ")}): the merged run would not be whole`,
+    );
 }
 
 /** One point per second from the earliest sample: iterations, VUs (each instance's latest, summed), trends. */

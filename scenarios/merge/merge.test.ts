@@ -232,6 +232,32 @@ describe("ktv merge of k6 JSON output", () => {
   });
 });
 
+describe("ktv merge of k6-operator runners", () => {
+  it("refuses a runner given twice or a runner missing (their instance_id tags), merges runners 1..N", async () => {
+    const dir = tmp();
+    const runner = async (id: number) => {
+      const f = join(dir, `runner-${id}.json`);
+      await k6Instance(f, {
+        t0: 1_700_000_000_000,
+        durations: [id],
+        tags: () => ({ instance_id: String(id) }),
+      });
+      return f;
+    };
+    const [r1, r2, r3] = [await runner(1), await runner(2), await runner(3)];
+    const out = join(dir, "o");
+    const twice = await merge([r1, r2, r1], { out });
+    expect(twice.code).toBe(2);
+    expect(twice.err).toContain(`${r1} and ${r1} are both k6-operator runner 1`);
+    const gap = await merge([r1, r3], { out });
+    expect(gap.code).toBe(2);
+    expect(gap.err).toContain("no input from k6-operator runner(s) 2 (the inputs are runners 1, 3)");
+    const whole = await merge([r3, r1, r2], { out });
+    expect(whole.code, whole.err).toBe(0);
+    expect(readResults(out).summary.metrics.http_req_duration!.count).toBe(3);
+  });
+});
+
 describe("ktv merge --script", () => {
   it("judges every threshold of the script the inputs ran (submetrics included), and refuses another script's output", async () => {
     const dir = tmp();
