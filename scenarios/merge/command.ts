@@ -72,6 +72,15 @@ export async function mergeCommand(paths: string[], opts: MergeCliOptions, io: I
       );
     }
     const out = resolve(opts.out ?? `results/merged-${new Date().toISOString().replace(/[:.]/g, "-")}`);
+    const seen = new Map<string, string>();
+    for (const p of paths) {
+      const r = resolve(p);
+      if (seen.has(r))
+        throw new MergeError(`${p} is given twice (as ${seen.get(r)} too): its samples would count twice`);
+      seen.set(r, p);
+      if (r === out || (statSync(r).isDirectory() && resolve(r, "k6.json") === resolve(out, "k6.json")))
+        throw new MergeError(`--out ${opts.out} is one of the inputs: the merge would overwrite it`);
+    }
     let exitCode: number;
     let thresholds: { metric: string; expression: string; ok: boolean; observed: number | null }[];
     if (kinds.has("run")) {

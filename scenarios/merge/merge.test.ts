@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -246,9 +246,12 @@ describe("ktv merge of k6-operator runners", () => {
     };
     const [r1, r2, r3] = [await runner(1), await runner(2), await runner(3)];
     const out = join(dir, "o");
-    const twice = await merge([r1, r2, r1], { out });
+    // Runner 1 of another test run, say, beside this one's.
+    const again = join(dir, "runner-1-again.json");
+    copyFileSync(r1, again);
+    const twice = await merge([r1, r2, again], { out });
     expect(twice.code).toBe(2);
-    expect(twice.err).toContain(`${r1} and ${r1} are both k6-operator runner 1`);
+    expect(twice.err).toContain(`${r1} and ${again} are both k6-operator runner 1`);
     const gap = await merge([r1, r3], { out });
     expect(gap.code).toBe(2);
     expect(gap.err).toContain("no input from k6-operator runner(s) 2 (the inputs are runners 1, 3)");
@@ -499,6 +502,12 @@ describe("ktv merge of ktv run results", () => {
       ]),
     ).not.toThrow();
     expect(await err([half1, join(here, "fixtures/k6-docs-json-output.ndjson")])).toContain("the inputs mix");
+    expect(await err([half1, `${half1}/`])).toContain("is given twice");
+    const self = await merge([half1, over], { out: half1 });
+    expect([self.code, self.err]).toEqual([
+      2,
+      `ktv merge: --out ${half1} is one of the inputs: the merge would overwrite it\n`,
+    ]);
   });
 });
 
