@@ -237,8 +237,10 @@ export function mergeRunDirs(dirs: string[]): MergeOutcome {
   });
   summary.vendor_routes = vendorRouteLines(total, durationS);
   if (segment !== null) {
+    // The whole test, and the sequence it was split by.
     summary.execution_segment = segment;
-    summary.execution_segment_sequence = first.summary.execution_segment_sequence ?? null;
+    const sequence = first.summary.execution_segment_sequence;
+    if (typeof sequence === "string") summary.execution_segment_sequence = sequence;
   }
   summary.merged_from = inputs.map((i) => ({
     dir: i.dir,

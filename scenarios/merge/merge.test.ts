@@ -385,7 +385,7 @@ function runDir(
   });
   if (o.segment) {
     summary.execution_segment = o.segment;
-    summary.execution_segment_sequence = o.sequence ?? null;
+    if (o.sequence) summary.execution_segment_sequence = o.sequence;
   }
   writeResults(dir, { summary, timeseries: [], ledger, faultEvents: [], environment: env });
   return dir;

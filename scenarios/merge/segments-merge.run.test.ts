@@ -145,7 +145,8 @@ describe.runIf(hasSegments)("two segments as two processes, merged", () => {
         ),
       ),
     ]);
-    for (const r of runs) expect(r.code, r.err).toBe(0);
+    // A process may fail a latency threshold on a loaded machine (99): a verdict, its results are whole.
+    for (const r of runs) expect([0, 99], r.err).toContain(r.code);
 
     // ktv run: 21 shared iterations + 20 scheduled arrivals, as the unsegmented plan has them.
     const plan = planOf(resolveScenario(SCENARIO));
@@ -156,7 +157,7 @@ describe.runIf(hasSegments)("two segments as two processes, merged", () => {
     expect(planned).toBe(41);
     const out = join(dir, "run-merged");
     const q = quiet();
-    expect(await mergeCommand(runDirs, { out, report: false }, q.io), q.err()).toBe(0);
+    expect([0, 99], q.err()).toContain(await mergeCommand(runDirs, { out, report: false }, q.io));
     const { summary } = readResults(out);
     expect(summary.counters.iterations + summary.counters.dropped_iterations).toBe(planned);
     expect((summary as unknown as { execution_segment: string }).execution_segment).toBe("0:1");
@@ -179,14 +180,17 @@ describe.runIf(hasSegments)("two segments as two processes, merged", () => {
       { out: k6Out, report: false, script: join(root, "scenarios/k6/vendor-api.ts") },
       q2.io,
     );
-    expect(code, q2.err()).toBe(0);
+    expect([0, 99], q2.err()).toContain(code);
     const k6 = readResults(k6Out).summary;
     expect(k6.counters.iterations + k6.counters.dropped_iterations).toBe(20);
     const durations = Float64Array.from(pointValues(k6Files, "http_req_duration", () => true)).sort();
     expect(k6.metrics.http_req_duration!.count).toBe(durations.length);
     expect(k6.metrics.http_req_duration!.p95).toBe(k6Percentile(durations, 0.95));
-    expect(k6.thresholds.find((t) => t.metric === "http_req_duration{name:requestResource}")).toMatchObject({
-      ok: true,
-    });
+    // The script's submetric threshold, which k6's JSON does not record, judged over both processes' samples.
+    const sub = k6.thresholds.find((t) => t.metric === "http_req_duration{name:requestResource}")!;
+    const requests = Float64Array.from(
+      pointValues(k6Files, "http_req_duration", (t) => t.name === "requestResource"),
+    ).sort();
+    expect(sub.observed).toBe(k6Percentile(requests, 0.95));
   });
 });
