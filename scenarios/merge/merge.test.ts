@@ -123,6 +123,42 @@ describe("k6 JSON output", () => {
     expect(r.err).toContain("threshold passed: http_req_duration avg<1000 (observed 459.866");
   });
 
+  it("reads the current k6 writer's shape too: Metric data with name, thresholds with abortOnFail as objects, metadata", async () => {
+    // As grafana/k6 internal/output/json/wrapper.go writes them (hand-made lines of that shape).
+    const file = join(tmp(), "current.json");
+    writeFileSync(
+      file,
+      [
+        '{"type":"Metric","data":{"name":"http_reqs","type":"counter","contains":"default","thresholds":[{"threshold":"count<10","abortOnFail":true,"delayAbortEval":"10s"}],"submetrics":null},"metric":"http_reqs"}',
+        '{"type":"Point","data":{"time":"2026-01-02T03:04:05.123456789Z","value":1,"tags":{"name":"a"},"metadata":{"trace_id":"x"}},"metric":"http_reqs"}',
+        "",
+      ].join("\n"),
+    );
+    const lines = [];
+    for await (const l of readK6Json(file)) lines.push(l);
+    expect(lines).toEqual([
+      {
+        kind: "metric",
+        line: {
+          name: "http_reqs",
+          type: "counter",
+          contains: "default",
+          thresholds: ["count<10"],
+          submetrics: null,
+        },
+      },
+      {
+        kind: "point",
+        point: {
+          metric: "http_reqs",
+          time: Date.parse("2026-01-02T03:04:05.123Z"),
+          value: 1,
+          tags: { name: "a" },
+        },
+      },
+    ]);
+  });
+
   it("refuses what is not k6's shape, naming the file and line", async () => {
     const dir = tmp();
     const bad = join(dir, "bad.json");
