@@ -169,6 +169,16 @@ export interface RunSummary {
   started_at: string;
   ended_at: string;
   duration_s: number;
+  /**
+   * Optional (added by scenarios/): the execution segment this run was (`ktv run --execution-segment`), in
+   * k6's canonical text, e.g. "1/2:1"; "0:1" for a whole run. Absent in results written before segments.
+   */
+  execution_segment?: string;
+  /**
+   * Optional (added by scenarios/): the sequence the segment is one of, filled to cover [0, 1], e.g.
+   * "0,1/2,1"; "0,1" for a whole run. Runs merged into one must share it and their segments must cover it.
+   */
+  execution_segment_sequence?: string;
   /** True when SIGINT/SIGTERM or abortOnFail ended the run early; the files are still complete. */
   interrupted: boolean;
   interrupt_reason: string | null;

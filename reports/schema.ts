@@ -87,6 +87,9 @@ export const RunSummarySchema = Type.Object({
     Type.Record(Type.String(), Type.Object({ bounds: Type.Array(Num), counts: Type.Array(Num) })),
   ),
   mix_frame_ms: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  // k6's canonical text ("1/2:1", "0,1/2,1"); checked as text here, as a segment by scenarios/segments.
+  execution_segment: Type.Optional(Type.String({ pattern: "^\\d+(/\\d+)?:\\d+(/\\d+)?$" })),
+  execution_segment_sequence: Type.Optional(Type.String({ pattern: "^\\d+(/\\d+)?(,\\d+(/\\d+)?)+$" })),
   checks: Type.Optional(
     Type.Array(
       Type.Object({

@@ -14,6 +14,7 @@ import { durationMs } from "./load/duration.ts";
 import { type LoadPlan, planLoad } from "./load/plan.ts";
 import { expandShortcuts, type ScenarioConfigs } from "./load/shortcuts.ts";
 import { type FaultExpectation, resolveExpectation } from "./run/fault-check.ts";
+import { ExecutionTuple, executionTuple } from "./segments/tuple.ts";
 import { validateScenario } from "./validate.ts";
 
 // A validated scenario with every default filled in and the load in its long form: what the runner and its
@@ -56,6 +57,12 @@ export interface ResolvedScenario {
   player: { pauseProb: number; seekProb: number; pauseMs: number; dropProb: number } | null;
   /** What `--duration` changed beyond the length (a ramp scaled), for the user to read; empty without it. */
   notices: string[];
+  /**
+   * The execution segment this instance runs (`--execution-segment`, `--execution-segment-sequence`) in k6's
+   * canonical text, the sequence filled to cover [0, 1]; "0:1" and "0,1" for the whole test. Every plan of
+   * the run (planOf, in the workers too) is cut to it.
+   */
+  segment: { segment: string; sequence: string };
 }
 
 export interface ResolvedMix {
@@ -104,7 +111,7 @@ export function defaultCharts(vendorId: number): string[] {
 
 export function resolveScenario(
   def: ScenarioDefinition,
-  o: { durationOverrideMs?: number } = {},
+  o: { durationOverrideMs?: number; segment?: ExecutionTuple } = {},
 ): ResolvedScenario {
   const errors = validateScenario(def);
   if (errors.length > 0) throw new ScenarioError(String(def?.name ?? "?"), errors);
@@ -114,7 +121,8 @@ export function resolveScenario(
   }
   const options =
     o.durationOverrideMs === undefined ? def.options : withDuration(def.options, o.durationOverrideMs);
-  const plan = planLoad(options);
+  const tuple = o.segment ?? ExecutionTuple.FULL;
+  const plan = planLoad(options, tuple);
   const k = def.ktv ?? {};
   const resource = {
     type: k.resource?.type ?? 1,
@@ -184,11 +192,14 @@ export function resolveScenario(
         }
       : null,
     notices: o.durationOverrideMs === undefined ? [] : durationNotices(def, o.durationOverrideMs),
+    segment: tuple.describe(),
   };
 }
 
+/** The scenario's plan, cut to its execution segment. */
 export function planOf(r: ResolvedScenario): LoadPlan {
-  return planLoad({ scenarios: r.options.scenarios } as unknown as LoadOptions);
+  const t = r.segment ? executionTuple(r.segment.segment, r.segment.sequence) : ExecutionTuple.FULL;
+  return planLoad({ scenarios: r.options.scenarios } as unknown as LoadOptions, t);
 }
 
 /**

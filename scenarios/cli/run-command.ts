@@ -9,13 +9,16 @@ import { readIntervals } from "../run/intervals.ts";
 import { EXIT, RunError, runScenario } from "../run/runner.ts";
 import { SetupError } from "../run/song-pool.ts";
 import { scaleScenario } from "../scale.ts";
+import { addSegmentFlags, type SegmentFlags, tupleOfFlags } from "../segments/flags.ts";
+import { segmentNotice } from "../segments/plan.ts";
+import { SegmentError } from "../segments/segment.ts";
 
 // `ktv run <scenario>`: validate and plan the scenario, run it (embedded simulator unless --target), write the
 // results directory and its HTML report, print where they are. Exit codes as k6: 0 passed, 99 a threshold
 // or a check (billing exact ...) failed, 105 interrupted (SIGINT/SIGTERM; the results are still complete), 2 invalid scenario or options,
 // 1 the run could not happen (simulator unreachable, setup failed). A second SIGINT exits at once (130).
 
-interface RunCliOptions {
+interface RunCliOptions extends SegmentFlags {
   target?: string;
   out?: string;
   seed: number;
@@ -69,7 +72,7 @@ function targetOption(v: string): string {
 }
 
 export function registerRunCommand(program: Command): void {
-  program
+  const cmd = program
     .command("run")
     .description(
       `run a scenario (${BUILT_IN.join(", ")}, or a .ts/.json file) and write its results and HTML report`,
@@ -122,7 +125,8 @@ export function registerRunCommand(program: Command): void {
       "--k6-json",
       "also write the run's samples as k6 JSON output (<results>/k6.json, k6's --out json= format), after the run",
     )
-    .option("--plan", "print the scenario's plan and exit without running it")
+    .option("--plan", "print the scenario's plan and exit without running it");
+  addSegmentFlags(cmd)
     .addOption(
       new Option("--sim-log-level <level>", "embedded simulator's log level (to stdout)").default("silent"),
     )
@@ -139,15 +143,20 @@ async function runCommand(name: string, opts: RunCliOptions): Promise<number> {
     const scaled = scaleScenario(await loadScenario(name), { time: opts.timeScale, load: opts.loadScale });
     for (const n of scaled.notices) err(`ktv run: ${n}\n`);
     const def = scaled.scenario;
-    scenario = resolveScenario(def, opts.duration === undefined ? {} : { durationOverrideMs: opts.duration });
+    scenario = resolveScenario(def, {
+      ...(opts.duration === undefined ? {} : { durationOverrideMs: opts.duration }),
+      segment: tupleOfFlags(opts),
+    });
   } catch (e) {
-    if (e instanceof ScenarioLoadError || e instanceof ScenarioError) {
+    if (e instanceof ScenarioLoadError || e instanceof ScenarioError || e instanceof SegmentError) {
       err(`ktv run: ${e.message}\n`);
       return EXIT.usage;
     }
     throw e;
   }
   for (const n of scenario.notices) err(`ktv run: ${n}\n`);
+  const segmented = segmentNotice(planOf(scenario));
+  if (segmented) err(`ktv run: ${segmented}\n`);
   if (opts.appSign !== undefined && !/^[0-9a-fA-F]{64}$/.test(opts.appSign)) {
     err("ktv run: --app-sign must be 64 hex characters\n");
     return EXIT.usage;
@@ -221,6 +230,8 @@ async function runCommand(name: string, opts: RunCliOptions): Promise<number> {
 
 function planJson(plan: ReturnType<typeof planOf>) {
   return {
+    execution_segment: plan.segment.segment,
+    execution_segment_sequence: plan.segment.sequence,
     duration_ms: plan.durationMs,
     max_duration_ms: plan.maxDurationMs,
     max_vus: plan.maxVUs,

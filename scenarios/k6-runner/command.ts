@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { type Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { startEmbeddedSimulator } from "../run/embedded-simulator.ts";
+import { addSegmentFlags, type SegmentFlags } from "../segments/flags.ts";
 import { EXIT } from "./errors.ts";
 import { runK6 } from "./run.ts";
 
@@ -9,7 +10,7 @@ import { runK6 } from "./run.ts";
 // is AGPL), which gets the same arguments. The target reaches the script as __ENV.KTV_TARGET, as a user would
 // pass it to k6 with -e.
 
-interface K6CliOptions {
+interface K6CliOptions extends SegmentFlags {
   target?: string;
   vus?: number;
   duration?: string;
@@ -33,7 +34,7 @@ function collect(v: string, prev: string[]): string[] {
 }
 
 export function registerK6Command(program: Command): void {
-  program
+  const cmd = program
     .command("k6")
     .description(
       "run a k6 script (scenarios/k6/*.ts) with ktv's k6-compatible runner, or a real k6 with --engine k6",
@@ -51,7 +52,8 @@ export function registerK6Command(program: Command): void {
       positiveInt("--iterations"),
     )
     .option("-o, --out <output>", "json=<file>: k6's NDJSON metric output (repeatable)", collect, [])
-    .option("-e, --env <KEY=VALUE>", "an __ENV variable (repeatable)", collect, [])
+    .option("-e, --env <KEY=VALUE>", "an __ENV variable (repeatable)", collect, []);
+  addSegmentFlags(cmd)
     .addOption(
       new Option("--engine <engine>", "node: ktv's runner; k6: a real k6 from PATH; auto: k6 if on PATH")
         .choices(["auto", "node", "k6"])
@@ -125,6 +127,7 @@ async function k6Command(script: string, opts: K6CliOptions): Promise<number> {
         ...(opts.duration !== undefined ? { duration: opts.duration } : {}),
         ...(opts.iterations !== undefined ? { iterations: opts.iterations } : {}),
       },
+      segment: segmentOf(opts),
       ...(jsonOut ? { jsonOut } : {}),
       out: { write: (t) => process.stdout.write(t), isTTY: process.stdout.isTTY === true },
       err: { write: err, isTTY: process.stderr.isTTY === true },
@@ -136,6 +139,13 @@ async function k6Command(script: string, opts: K6CliOptions): Promise<number> {
     process.off("SIGTERM", onSignal);
     await sim?.close().catch((e: unknown) => err(`ktv k6: ${e instanceof Error ? e.message : String(e)}\n`));
   }
+}
+
+/** The flags, else k6's K6_EXECUTION_SEGMENT[_SEQUENCE] environment variables, as k6 reads them. */
+function segmentOf(opts: K6CliOptions): { segment?: string; sequence?: string } {
+  const segment = opts.executionSegment ?? process.env.K6_EXECUTION_SEGMENT;
+  const sequence = opts.executionSegmentSequence ?? process.env.K6_EXECUTION_SEGMENT_SEQUENCE;
+  return { ...(segment !== undefined ? { segment } : {}), ...(sequence !== undefined ? { sequence } : {}) };
 }
 
 /** k6 exposes the process environment in __ENV (unless --include-system-env-vars=false). */
@@ -156,6 +166,9 @@ function spawnK6(
   if (opts.vus !== undefined) args.push("--vus", String(opts.vus));
   if (opts.duration !== undefined) args.push("--duration", opts.duration);
   if (opts.iterations !== undefined) args.push("--iterations", String(opts.iterations));
+  if (opts.executionSegment !== undefined) args.push("--execution-segment", opts.executionSegment);
+  if (opts.executionSegmentSequence !== undefined)
+    args.push("--execution-segment-sequence", opts.executionSegmentSequence);
   for (const o of opts.out ?? []) args.push("--out", o);
   return new Promise((resolve) => {
     const child = spawn("k6", args, { stdio: "inherit" });

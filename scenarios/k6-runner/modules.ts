@@ -204,7 +204,7 @@ function executionModule(vu: VuState): Record<string, unknown> {
       return vu.id;
     },
     get idInTest() {
-      return vu.id;
+      return vu.idInTest;
     },
     get iterationInInstance() {
       return vu.iter;
@@ -228,7 +228,7 @@ function executionModule(vu: VuState): Record<string, unknown> {
     },
     get iterationInInstance() {
       scenarioOf();
-      return vu.iterationInTest;
+      return vu.iterationInInstance;
     },
     get iterationInTest() {
       scenarioOf();

@@ -6,6 +6,9 @@ import type { ExecutorPlan } from "../load/executors/types.ts";
 import { LoadError, type LoadPlan, planLoad } from "../load/plan.ts";
 import { deadlineController, epochNow, sleepUntil, unboundedController } from "../run/clock.ts";
 import { nextActive, nextInactive } from "../run/schedule.ts";
+import { segmentNotice } from "../segments/plan.ts";
+import { SegmentError } from "../segments/segment.ts";
+import { ExecutionTuple, executionTuple } from "../segments/tuple.ts";
 import { bundleScript, compileScript } from "./bundle.ts";
 import { EXIT, K6ConfigError, ScriptAbortedError, UnsupportedApiError } from "./errors.ts";
 import { Registry, type Tags } from "./metrics.ts";
@@ -34,6 +37,11 @@ export interface K6RunOptions {
   env: Record<string, string>;
   /** CLI shortcuts: as in k6, any of them replaces the script's scenarios/stages. */
   overrides?: { vus?: number; duration?: string; iterations?: number };
+  /**
+   * `--execution-segment` / `--execution-segment-sequence` (or k6's K6_EXECUTION_SEGMENT[_SEQUENCE]); each
+   * given one wins over the script's options.executionSegment / executionSegmentSequence, as in k6.
+   */
+  segment?: { segment?: string; sequence?: string };
   jsonOut?: string;
   out: { write(text: string): void; isTTY?: boolean };
   err: { write(text: string): void; isTTY?: boolean };
@@ -58,6 +66,8 @@ const HONOURED_OPTIONS = new Set([
   "tags",
   "setupTimeout",
   "teardownTimeout",
+  "executionSegment",
+  "executionSegmentSequence",
 ]);
 const SCENARIO_K6_ONLY = ["exec", "env", "tags"] as const;
 const MAX_LOGGED_ERRORS = 20;
@@ -111,6 +121,7 @@ export async function runK6(o: K6RunOptions): Promise<K6RunOutcome> {
   try {
     let shared: VuShared;
     let plan: LoadPlan;
+    let tuple = ExecutionTuple.FULL;
     let thresholds: K6Threshold[];
     let scenarioCfg: Record<string, Record<string, unknown>>;
     let trendStats = DEFAULT_TREND_STATS;
@@ -142,7 +153,10 @@ export async function runK6(o: K6RunOptions): Promise<K6RunOutcome> {
           forPlan[name] = rest;
         }
       }
-      plan = planLoad({ ...load, ...(expanded ? { scenarios: forPlan as never } : {}) });
+      tuple = tupleOf(o.segment ?? {}, options);
+      plan = planLoad({ ...load, ...(expanded ? { scenarios: forPlan as never } : {}) }, tuple);
+      const segmented = segmentNotice(plan);
+      if (segmented) say(segmented);
       for (const p of plan.scenarios) {
         const exec = (scenarioCfg[p.name]?.exec as string | undefined) ?? "default";
         if (typeof first.exports[exec] !== "function")
@@ -159,7 +173,7 @@ export async function runK6(o: K6RunOptions): Promise<K6RunOutcome> {
       timeoutOf(options.setupTimeout);
       timeoutOf(options.teardownTimeout);
     } catch (e) {
-      if (e instanceof LoadError || e instanceof K6ConfigError) {
+      if (e instanceof LoadError || e instanceof K6ConfigError || e instanceof SegmentError) {
         say(e.message);
         return none(EXIT.invalidConfig);
       }
@@ -195,19 +209,29 @@ export async function runK6(o: K6RunOptions): Promise<K6RunOutcome> {
     const vuBase = shared;
     let nextId = 1;
     const newVu = (tags: Tags): Vu => {
-      const vu = createVu(nextId++, vuBase);
+      const id = nextId++;
+      const vu = createVu(id, vuBase, tuple.globalIndex(id - 1) + 1);
       vu.state.tags = { ...testTags, ...tags };
       vus.push(vu);
       registry.add("vus_max", vus.length, {});
       return vu;
     };
 
-    const iterate = async (vu: Vu, sc: ScenarioInfo, fnName: string, signal: AbortSignal): Promise<void> => {
+    const iterate = async (
+      vu: Vu,
+      sc: ScenarioInfo,
+      p: ExecutorPlan,
+      fnName: string,
+      signal: AbortSignal,
+    ): Promise<void> => {
       const s = vu.state;
       s.scenario = sc;
       s.signal = signal;
       s.group = "";
-      s.iterationInTest = sc.iterations++;
+      s.iterationInInstance = sc.iterations++;
+      s.iterationInTest = p.globalIteration
+        ? p.globalIteration(s.iterationInInstance)
+        : s.iterationInInstance;
       active++;
       const started = performance.now();
       let wasInterrupted = false;
@@ -280,8 +304,16 @@ export async function runK6(o: K6RunOptions): Promise<K6RunOutcome> {
           const fnName = (cfg.exec as string | undefined) ?? "default";
           const make = () => newVu(sc.tags);
           return p.model === "open"
-            ? runOpen(p, sc, runEpoch, stop.signal, make, (vu, sig) => iterate(vu, sc, fnName, sig), registry)
-            : runClosed(p, sc, runEpoch, stop.signal, make, (vu, sig) => iterate(vu, sc, fnName, sig));
+            ? runOpen(
+                p,
+                sc,
+                runEpoch,
+                stop.signal,
+                make,
+                (vu, sig) => iterate(vu, sc, p, fnName, sig),
+                registry,
+              )
+            : runClosed(p, sc, runEpoch, stop.signal, make, (vu, sig) => iterate(vu, sc, p, fnName, sig));
         }),
       );
     } finally {
@@ -317,6 +349,7 @@ export async function runK6(o: K6RunOptions): Promise<K6RunOutcome> {
     const verdicts = evaluateK6(thresholds, registry, durationMs / 1000);
     const summary = summaryData(registry, book, verdicts, {
       durationMs,
+      segment: plan.segment,
       trendStats,
       stdoutTTY: o.out.isTTY === true,
       stderrTTY: o.err.isTTY === true,
@@ -430,6 +463,21 @@ export function withOverrides(
   if (cli.iterations !== undefined) load.iterations = cli.iterations;
   // `--vus 2` alone on a script with `duration` keeps it; with none of them: one iteration per VU.
   return load;
+}
+
+/** The segment flags (or K6_ env) first, then the script's own options, as k6 orders them. */
+function tupleOf(cli: { segment?: string; sequence?: string }, options: Record<string, unknown>) {
+  const pick = (flag: string | undefined, option: string): string | undefined => {
+    if (flag !== undefined) return flag;
+    const v = options[option];
+    if (v === undefined) return undefined;
+    if (typeof v !== "string") throw new K6ConfigError(`options.${option}: must be a string such as "0:1/2"`);
+    return v;
+  };
+  return executionTuple(
+    pick(cli.segment, "executionSegment"),
+    pick(cli.sequence, "executionSegmentSequence"),
+  );
 }
 
 type RunIteration = (vu: Vu, signal: AbortSignal) => Promise<void>;

@@ -28,7 +28,18 @@ export interface SummaryData {
   >;
   root_group: GroupNode;
   options: { summaryTrendStats: string[]; summaryTimeUnit: string; noColor: boolean };
-  state: { isStdOutTTY: boolean; isStdErrTTY: boolean; testRunDurationMs: number };
+  state: {
+    isStdOutTTY: boolean;
+    isStdErrTTY: boolean;
+    testRunDurationMs: number;
+    /**
+     * Not in k6's data (k6 keeps it in its options): the execution segment this instance ran and the filled
+     * sequence it is one of ("0:1", "0,1" for the whole test), so N instances' summaries can be checked to
+     * cover the test exactly once.
+     */
+    execution_segment: string;
+    execution_segment_sequence: string;
+  };
 }
 
 const md5 = (s: string) => createHash("md5").update(s).digest("hex");
@@ -59,7 +70,13 @@ export function summaryData(
   registry: Registry,
   book: ChecksBook,
   thresholds: ThresholdOutcome[],
-  o: { durationMs: number; trendStats: string[]; stdoutTTY: boolean; stderrTTY: boolean },
+  o: {
+    durationMs: number;
+    trendStats: string[];
+    stdoutTTY: boolean;
+    stderrTTY: boolean;
+    segment?: { segment: string; sequence: string };
+  },
 ): SummaryData {
   const metrics: SummaryData["metrics"] = {};
   const durationS = o.durationMs / 1000;
@@ -81,7 +98,13 @@ export function summaryData(
     metrics,
     root_group: groupTree(book),
     options: { summaryTrendStats: o.trendStats, summaryTimeUnit: "", noColor: false },
-    state: { isStdOutTTY: o.stdoutTTY, isStdErrTTY: o.stderrTTY, testRunDurationMs: o.durationMs },
+    state: {
+      isStdOutTTY: o.stdoutTTY,
+      isStdErrTTY: o.stderrTTY,
+      testRunDurationMs: o.durationMs,
+      execution_segment: o.segment?.segment ?? "0:1",
+      execution_segment_sequence: o.segment?.sequence ?? "0,1",
+    },
   };
 }
 
@@ -112,6 +135,8 @@ export function textSummary(d: SummaryData, thresholds: ThresholdOutcome[]): str
       lines.push("");
     }
   }
+  const { execution_segment: seg, execution_segment_sequence: seq } = d.state;
+  if (seg !== "0:1") lines.push(`  execution segment ${seg} of ${seq} (this instance's share only)`, "");
   lines.push("  █ TOTAL RESULTS", "");
   const walk = (g: GroupNode, indent: string) => {
     if (g.name !== "") lines.push(`${indent}█ ${g.name}`);

@@ -57,13 +57,23 @@ export interface TestControl {
 }
 
 export interface VuState {
-  /** exec.vu.idInTest / __VU: 0 in the init context of the options read and in setup/teardown. */
+  /** exec.vu.idInInstance / __VU: 0 in the init context of the options read and in setup/teardown. */
   id: number;
+  /**
+   * exec.vu.idInTest: unique over every instance of a segmented run (the instance's stripe of the whole test's
+   * VU numbers, as k6 numbers them); __VU without a segment.
+   */
+  idInTest: number;
   /** __ITER: the VU's own iteration count (all scenarios). */
   iter: number;
   iterationInScenario: number;
-  /** exec.scenario.iterationInTest: this iteration's 0-based number among all of its scenario's. */
+  /**
+   * exec.scenario.iterationInTest: this iteration's 0-based number among all of its scenario's, over every
+   * instance of a segmented run (the plan's globalIteration of iterationInInstance).
+   */
   iterationInTest: number;
+  /** exec.scenario.iterationInInstance: its number among this instance's iterations of the scenario. */
+  iterationInInstance: number;
   env: Record<string, string>;
   scenario: ScenarioInfo | null;
   /** exec.vu.tags: the VU's own tags (scenario tags and the script's additions). */

@@ -25,12 +25,15 @@ export interface VuShared {
 
 const NEVER = new AbortController().signal;
 
-export function createVu(id: number, s: VuShared): Vu {
+/** `idInTest`: the VU's number over every instance of a segmented run (k6's vuIDSegIndex); default `id`. */
+export function createVu(id: number, s: VuShared, idInTest = id): Vu {
   const state: VuState = {
     id,
+    idInTest,
     iter: 0,
     iterationInScenario: 0,
     iterationInTest: 0,
+    iterationInInstance: 0,
     env: s.env,
     scenario: null,
     tags: {},

@@ -1,4 +1,5 @@
 import { check } from "k6";
+import exec from "k6/execution";
 import http from "k6/http";
 import { Counter, Trend } from "k6/metrics";
 import type { Options } from "k6/options";
@@ -47,10 +48,10 @@ const billableRequests = new Counter("billable_requests");
 let session: string | null = null;
 
 export default async function download(): Promise<void> {
-  session ??= await openSession(`${PREFIX}-v${__VU}`);
+  session ??= await openSession(`${PREFIX}-v${exec.vu.idInTest}`);
   const s = session;
   const songs = await singableChart(s);
-  const song = songs[(__VU + __ITER) % Math.max(1, songs.length)];
+  const song = songs[(exec.vu.idInTest + __ITER) % Math.max(1, songs.length)];
   if (!song) return;
   const res = firstResource(await requestAccompaniment(s, song.song_id));
   if (!res) return;

@@ -1,4 +1,5 @@
 import { check } from "k6";
+import exec from "k6/execution";
 import { Counter, Trend } from "k6/metrics";
 import type { Options } from "k6/options";
 import { clearInterval, setInterval, setTimeout } from "k6/timers";
@@ -133,15 +134,17 @@ function ask(ws: WebSocket, msg: object, ok: string): Promise<void> {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export default async function media(): Promise<void> {
-  const room = `${PREFIX}-room${__VU}-${__ITER}`;
-  const stream = `${PREFIX}_v${__VU}_${__ITER}`;
-  const publisher = await connect(`${PREFIX}-v${__VU}`, room);
+  // exec.vu.idInTest, not __VU: unique over every instance of a segmented run.
+  const vu = exec.vu.idInTest;
+  const room = `${PREFIX}-room${vu}-${__ITER}`;
+  const stream = `${PREFIX}_v${vu}_${__ITER}`;
+  const publisher = await connect(`${PREFIX}-v${vu}`, room);
   await ask(publisher, { type: "publish", stream_id: stream }, "publish_ok");
 
   const players: WebSocket[] = [];
   const got: number[] = [];
   for (let k = 0; k < PLAYERS; k++) {
-    const p = await connect(`${PREFIX}-v${__VU}-p${k}`, room);
+    const p = await connect(`${PREFIX}-v${vu}-p${k}`, room);
     const n = k;
     got.push(0);
     p.addEventListener("message", (e) => {

@@ -67,9 +67,10 @@ async function downloadRange(session: string, id: string, from: number, to: numb
 
 export default async function smoke(): Promise<void> {
   const round = exec.vu.iterationInScenario;
-  const singer = `${PREFIX}-v${__VU}`;
-  const listener = `${PREFIX}-v${__VU}-l`;
-  const room = `${PREFIX}-room${__VU}-${round}`;
+  // exec.vu.idInTest, not __VU: unique over every instance of a segmented run.
+  const singer = `${PREFIX}-v${exec.vu.idInTest}`;
+  const listener = `${PREFIX}-v${exec.vu.idInTest}-l`;
+  const room = `${PREFIX}-room${exec.vu.idInTest}-${round}`;
 
   const session = await openSession(singer);
   const listenerSession = await openSession(listener);

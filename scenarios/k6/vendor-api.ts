@@ -1,4 +1,5 @@
 import { check } from "k6";
+import exec from "k6/execution";
 import { Counter, Trend } from "k6/metrics";
 import type { Options } from "k6/options";
 import {
@@ -91,12 +92,13 @@ function pick(): string {
   return MIX[0]![0];
 }
 
+// exec.vu.idInTest, not __VU: __VU restarts at 1 on every instance of a segmented (multi-machine) run.
 function user(): string {
-  return `${PREFIX}-v${__VU}`;
+  return `${PREFIX}-v${exec.vu.idInTest}`;
 }
 
 function room(): string {
-  return `${PREFIX}-room${__VU}`;
+  return `${PREFIX}-room${exec.vu.idInTest}`;
 }
 
 async function request(s: string, song: Song): Promise<void> {

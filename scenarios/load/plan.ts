@@ -1,4 +1,6 @@
 import type { LoadOptions } from "../format.ts";
+import { segmentPlan } from "../segments/plan.ts";
+import { ExecutionTuple } from "../segments/tuple.ts";
 import { EXECUTORS, executorNames } from "./executors/index.ts";
 import type { ExecutorPlan } from "./executors/types.ts";
 import { expandShortcuts, type ScenarioConfigs } from "./shortcuts.ts";
@@ -15,6 +17,8 @@ export interface LoadPlan {
   maxDurationMs: number;
   /** Sum of every scenario's maxVUs: each scenario owns its VUs, as in k6. */
   maxVUs: number;
+  /** The execution segment planned ("0:1" and "0,1" for the whole test), k6's canonical text. */
+  segment: { segment: string; sequence: string };
 }
 
 export class LoadError extends Error {
@@ -52,18 +56,19 @@ function validateScenarios(scenarios: ScenarioConfigs): string[] {
   return errors;
 }
 
-export function planLoad(o: LoadOptions): LoadPlan {
+export function planLoad(o: LoadOptions, tuple: ExecutionTuple = ExecutionTuple.FULL): LoadPlan {
   const errors = validateLoad(o);
   if (errors.length > 0) throw new LoadError(errors);
   const { scenarios } = expandShortcuts(o);
   const plans = Object.entries(scenarios).map(([name, c]) =>
-    EXECUTORS.get(String(c.executor))!.plan(name, c),
+    segmentPlan(EXECUTORS.get(String(c.executor))!.plan(name, c), tuple),
   );
   return {
     scenarios: plans,
     durationMs: Math.max(...plans.map((p) => p.startMs + p.durationMs)),
     maxDurationMs: Math.max(...plans.map((p) => p.startMs + p.durationMs + p.gracefulStopMs)),
     maxVUs: plans.reduce((a, p) => a + p.maxVUs, 0),
+    segment: tuple.describe(),
   };
 }
 

@@ -20,7 +20,7 @@ import { serverApiSummary } from "./server-api-summary.ts";
 
 // summary.json from a finished run's merged samples (reports/format.ts RunSummary, plus additive fields:
 // counters.failed_iterations, failed_iterations_by_code and ledger_rows, capacity.extrapolated, checks,
-// conformance verdicts, and the generator's self-watch: `generator`, `generator_saturated`, and a capacity knee
+// conformance verdicts, execution_segment and execution_segment_sequence, and the generator's self-watch: `generator`, `generator_saturated`, and a capacity knee
 // withheld when the generator may have caused it, kneeVerdict below).
 
 export interface SummaryInput {
@@ -60,6 +60,10 @@ export function buildSummary(i: SummaryInput): RunSummary & Record<string, unkno
         plan: plan.scenarios.map((p) => ({ name: p.name, executor: p.executor, description: p.description })),
       },
     },
+    // Which share of a distributed run this is (k6's canonical text; "0:1" / "0,1" for a whole run): the
+    // merge of N results checks that their segments are one sequence's and cover [0, 1] exactly once.
+    execution_segment: s.segment.segment,
+    execution_segment_sequence: s.segment.sequence,
     started_at: new Date(i.t0).toISOString(),
     ended_at: new Date(i.endT).toISOString(),
     duration_s: Math.round(durationS * 1000) / 1000,

@@ -41,6 +41,11 @@ export interface ExecutorPlan {
   arrivals: { count: number; at: (i: number) => number } | null;
   /** One line for people, like k6's executor description. */
   description: string;
+  /**
+   * Under an execution segment (segments/plan.ts): the whole test's number of this instance's k-th (0-based)
+   * iteration, k6's scenario.iterationInTest. Absent: the identity (the whole test runs here).
+   */
+  globalIteration?: (k: number) => number;
 }
 
 export interface ExecutorType {
