@@ -377,7 +377,7 @@ const SCENARIO: ScenarioDefinition = {
  */
 function runDir(
   dir: string,
-  o: { t0: number; ttfa: number[]; name?: string; segment?: string; sequence?: string },
+  o: { t0: number; ttfa: number[]; name?: string; segment?: string; sequence?: string; legacy?: boolean },
 ): string {
   const s = resolveScenario({ ...SCENARIO, name: o.name ?? SCENARIO.name });
   const w = new IntervalsWriter(dir, o.t0, 1000);
@@ -422,6 +422,11 @@ function runDir(
   if (o.segment) {
     summary.execution_segment = o.segment;
     if (o.sequence) summary.execution_segment_sequence = o.sequence;
+  }
+  if (o.legacy) {
+    // Results from before execution segments: no segment recorded at all.
+    delete summary.execution_segment;
+    delete summary.execution_segment_sequence;
   }
   writeResults(dir, { summary, timeseries: [], ledger, faultEvents: [], environment: env });
   return dir;
@@ -499,7 +504,10 @@ describe("ktv merge of ktv run results", () => {
       sequence: "0,1/2,1",
     });
     const over = runDir(join(dir, "over"), { t0, ttfa, segment: "1/3:1", sequence: "0,1/3,1" });
+    // A whole run records 0:1 of 0,1; an older result records nothing.
     const whole = runDir(join(dir, "whole"), { t0, ttfa });
+    const whole2 = runDir(join(dir, "whole2"), { t0, ttfa });
+    const legacy = runDir(join(dir, "legacy"), { t0, ttfa, legacy: true });
     const out = join(dir, "o");
     const err = async (paths: string[]) => {
       const r = await merge(paths, { out });
@@ -507,7 +515,9 @@ describe("ktv merge of ktv run results", () => {
       return r.err;
     };
     expect(await err([half1, other])).toContain(`ran scenario "another"`);
-    expect(await err([half1, whole])).toContain("recorded no execution segment");
+    expect(await err([half1, legacy])).toContain("recorded no execution segment");
+    expect(await err([half1, whole])).toContain("different execution segment sequences");
+    expect(await err([whole, whole2])).toContain("execution segments overlap");
     expect(await err([half1])).toContain("execution segment 1/2:1 is missing");
     expect(await err([half1, over])).toContain("different execution segment sequences");
     expect(() =>

@@ -1,77 +1,27 @@
+import { cmp, ONE, ratString, ZERO } from "../segments/rational.ts";
+import {
+  fillSequence,
+  parseSegment,
+  parseSequence,
+  type Segment,
+  SegmentError,
+  segmentString,
+  sequenceString,
+} from "../segments/segment.ts";
+
 // Do N instances' execution segments fit together into one whole run? k6 splits a test by segments of [0, 1]
 // (`--execution-segment 1/2:1`, within `--execution-segment-sequence 0,1/2,1`); merging instances is right only
 // when their segments do not overlap (an overlap counts some VUs twice) and leave nothing out (a missing part's
-// samples are not there), and when they split the same sequence. The segments module of `ktv run` (s5/segments)
-// parses and applies the flags; this file only reads what a summary recorded (`execution_segment`,
-// `execution_segment_sequence`), in k6's notations: "a:b", a lone "b" meaning "0:b", each bound a fraction
-// ("1/3"), a decimal ("0.5") or a percentage ("50%"). Bounds are exact rationals (BigInt), so 1/3 + 2/3 is 1.
+// samples are not there), and when they split the same sequence. The segments and sequences are what each
+// summary recorded (`execution_segment`, `execution_segment_sequence`), read by scenarios/segments (k6's
+// notations, exact rationals: 1/3 + 2/3 is 1).
 
-export class SegmentError extends Error {
-  override name = "SegmentError";
-}
+export { SegmentError };
 
-/** A non-negative rational n/d, d > 0, in lowest terms. */
-export interface Ratio {
-  n: bigint;
-  d: bigint;
-}
-
-const gcd = (a: bigint, b: bigint): bigint => (b === 0n ? (a < 0n ? -a : a) : gcd(b, a % b));
-const ratio = (n: bigint, d: bigint): Ratio => {
-  const g = gcd(n, d) || 1n;
-  return { n: n / g, d: d / g };
-};
-const cmp = (a: Ratio, b: Ratio): number => {
-  const l = a.n * b.d;
-  const r = b.n * a.d;
-  return l < r ? -1 : l > r ? 1 : 0;
-};
-const show = (r: Ratio): string => (r.d === 1n ? String(r.n) : `${r.n}/${r.d}`);
-
-export function parseBound(text: string): Ratio {
-  const t = text.trim();
-  let m = /^(\d+)\s*\/\s*(\d+)$/.exec(t);
-  if (m) {
-    if (BigInt(m[2]!) === 0n) throw new SegmentError(`"${text}": division by zero`);
-    return check(ratio(BigInt(m[1]!), BigInt(m[2]!)), text);
-  }
-  m = /^(\d*)(?:\.(\d+))?(%?)$/.exec(t);
-  if (m && (m[1] !== "" || m[2] !== undefined)) {
-    const frac = m[2] ?? "";
-    const d = 10n ** BigInt(frac.length) * (m[3] ? 100n : 1n);
-    return check(ratio(BigInt(`${m[1] || "0"}${frac}`), d), text);
-  }
-  throw new SegmentError(
-    `"${text}" is not a segment bound (a fraction 1/3, a decimal 0.5 or a percentage 50%)`,
-  );
-}
-
-function check(r: Ratio, text: string): Ratio {
-  if (r.n > r.d) throw new SegmentError(`"${text}" is above 1`);
-  return r;
-}
-
-export interface Segment {
-  from: Ratio;
-  to: Ratio;
-  text: string;
-}
-
-export function parseSegment(text: string): Segment {
-  const parts = text.split(":");
-  if (parts.length > 2) throw new SegmentError(`"${text}" is not a segment (from:to)`);
-  const from = parts.length === 2 ? parseBound(parts[0]!) : { n: 0n, d: 1n };
-  const to = parseBound(parts.at(-1)!);
-  if (cmp(from, to) >= 0) throw new SegmentError(`segment "${text}": its start is not before its end`);
-  return { from, to, text };
-}
-
-/** A sequence "0,1/3,2/3,1" as its bounds, normalised for comparison. */
+/** A sequence in k6's canonical text, its gaps to 0 and 1 filled, for comparison. */
 export function sequenceKey(text: string): string {
-  return text
-    .split(",")
-    .map((b) => show(parseBound(b)))
-    .join(",");
+  const seq = parseSequence(text);
+  return seq === null ? "" : sequenceString(fillSequence(seq, null));
 }
 
 export interface SegmentInfo {
@@ -100,10 +50,10 @@ export function checkSegments(inputs: SegmentInfo[]): string | null {
       `the inputs split different execution segment sequences: ${withSeg.map((i) => `${i.source}: ${i.sequence ?? "(none)"}`).join("; ")}`,
     );
   }
-  const segs = withSeg
-    .map((i) => ({ ...parseSegment(i.segment!), source: i.source }))
+  const segs: (Segment & { source: string; text: string })[] = withSeg
+    .map((i) => ({ ...parseSegment(i.segment!), source: i.source, text: i.segment! }))
     .sort((a, b) => cmp(a.from, b.from));
-  let end: Ratio = { n: 0n, d: 1n };
+  let end = ZERO;
   let prev: (typeof segs)[number] | null = null;
   for (const s of segs) {
     const c = cmp(s.from, end);
@@ -114,15 +64,15 @@ export function checkSegments(inputs: SegmentInfo[]): string | null {
     }
     if (c > 0) {
       throw new SegmentError(
-        `execution segment ${show(end)}:${show(s.from)} is missing (no input ran it): the merged run would not be whole`,
+        `execution segment ${segmentString({ from: end, to: s.from })} is missing (no input ran it): the merged run would not be whole`,
       );
     }
     end = s.to;
     prev = s;
   }
-  if (cmp(end, { n: 1n, d: 1n }) !== 0)
+  if (cmp(end, ONE) !== 0)
     throw new SegmentError(
-      `execution segment ${show(end)}:1 is missing (no input ran it): the merged run would not be whole`,
+      `execution segment ${ratString(end)}:1 is missing (no input ran it): the merged run would not be whole`,
     );
   return "0:1";
 }
