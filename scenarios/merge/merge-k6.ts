@@ -93,8 +93,9 @@ class Points {
       this.tagIndex.set(key, id);
     }
     if (tags.instance_id !== undefined) {
-      const ids = (this.instanceIds[input] ??= new Set());
+      const ids = this.instanceIds[input] ?? new Set<string>();
       ids.add(tags.instance_id);
+      this.instanceIds[input] = ids;
     }
     s.times[s.n] = time;
     s.values[s.n] = value;

@@ -620,7 +620,7 @@ describe("intervals.ndjson", () => {
       return s;
     });
     const w = new IntervalsWriter(dir, 1_000, 1000);
-    sets.forEach((s, i) => w.add(1_000 + i * 1000, 2_000 + i * 1000, i, s));
+    for (const [i, s] of sets.entries()) w.add(1_000 + i * 1000, 2_000 + i * 1000, i, s);
     w.close();
     const back = readIntervals(dir);
     expect(back.t0).toBe(1_000);
