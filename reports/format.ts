@@ -7,6 +7,9 @@
 //   ledger.json           the simulator's GET /admin/ledger `data` at the end of the run
 //   fault-events.ndjson   the simulator's GET /admin/faults/events at the end of the run
 //   environment.json      Environment (also embedded in summary.json)
+//   intervals.ndjson      (added by `ktv merge`, which reads it; reports do not) every interval's samples with
+//                         its HDR histograms whole, scenarios/run/intervals.ts
+//   k6.json               (optional, `ktv run --k6-json`) the samples in k6's JSON output format
 
 export const RESULTS_FORMAT = "ktv-results/1";
 

@@ -4,7 +4,10 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { readResults } from "../reports/read-results.ts";
 import { SUMMARY_TRENDS } from "./metrics/catalog.ts";
+import { quantiles } from "./metrics/hdr.ts";
+import { MetricSet } from "./metrics/set.ts";
 import { resolveScenario } from "./resolve.ts";
+import { readIntervals } from "./run/intervals.ts";
 import { runScenario } from "./run/runner.ts";
 import smoke from "./smoke.ts";
 import { captureErr } from "./test-helpers.ts";
@@ -69,6 +72,13 @@ describe("smoke scenario", () => {
     expect(r.timeseries.some((p) => p.metrics.e2e_latency_ms && p.metrics.e2e_latency_ms.count > 0)).toBe(
       true,
     );
+
+    // intervals.ndjson (what `ktv merge` adds up): its intervals sum to the run's totals, histograms exactly.
+    const fromIntervals = new MetricSet();
+    for (const iv of readIntervals(dir).intervals) fromIntervals.mergeSet(iv.set);
+    expect(fromIntervals.counter("iterations")).toBe(s.counters.iterations);
+    for (const name of ["ttfa_ms", "mix_lateness_ms", "e2e_latency_ms"])
+      expect(quantiles(fromIntervals.trends.get(name)), name).toEqual(s.metrics[name]);
 
     expect(r.environment).toMatchObject({
       seed: 7,

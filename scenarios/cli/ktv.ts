@@ -6,6 +6,7 @@ import { registerReportCommands } from "../../reports/cli.ts";
 import { registerTokenCommand } from "../../simulator/auth/token-command.ts";
 import { registerSimCommand } from "../../simulator/cli.ts";
 import { registerK6Command } from "../k6-runner/command.ts";
+import { registerMergeCommand } from "../merge/command.ts";
 import { registerRunCommand } from "./run-command.ts";
 
 // One program, one subcommand per job; each part of the product registers its own subcommands here.
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerReportCommands(program);
   registerRunCommand(program);
   registerK6Command(program);
+  registerMergeCommand(program);
   return program;
 }
 

@@ -1,8 +1,11 @@
+import { join } from "node:path";
 import { type Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { writeReport } from "../../reports/report/write.ts";
 import { BUILT_IN, loadScenario, ScenarioLoadError } from "../library.ts";
 import { parseDuration } from "../load/duration.ts";
+import { writeRunK6Json } from "../merge/k6-points.ts";
 import { planOf, resolveScenario, ScenarioError } from "../resolve.ts";
+import { readIntervals } from "../run/intervals.ts";
 import { EXIT, RunError, runScenario } from "../run/runner.ts";
 import { SetupError } from "../run/song-pool.ts";
 import { scaleScenario } from "../scale.ts";
@@ -29,6 +32,7 @@ interface RunCliOptions extends SegmentFlags {
   appSign?: string;
   tokenSecret?: string;
   report: boolean;
+  k6Json?: boolean;
   plan?: boolean;
   simLogLevel: string;
 }
@@ -130,6 +134,10 @@ export function registerRunCommand(program: Command): void {
       "the app's 32-character server secret, for scenarios that log in by token04 (ktv.auth)",
     )
     .option("--no-report", "do not write the HTML report")
+    .option(
+      "--k6-json",
+      "also write the run's samples as k6 JSON output (<results>/k6.json, k6's --out json= format), after the run",
+    )
     .option("--plan", "print the scenario's plan and exit without running it");
   addSegmentFlags(cmd)
     .addOption(
@@ -203,6 +211,11 @@ async function runCommand(name: string, opts: RunCliOptions): Promise<number> {
       simLogLevel: opts.simLogLevel,
     });
     process.stdout.write(`results: ${outcome.dir}\n`);
+    if (opts.k6Json) {
+      const file = join(outcome.dir, "k6.json");
+      await writeRunK6Json(file, readIntervals(outcome.dir).intervals, scenario.options.thresholds);
+      process.stdout.write(`k6 JSON: ${file}\n`);
+    }
     if (opts.report) {
       const written = writeReport(outcome.dir);
       process.stdout.write(`report: ${written.html}\n`);

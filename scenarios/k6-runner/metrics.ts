@@ -1,6 +1,13 @@
-import { createWriteStream, type WriteStream } from "node:fs";
 import type { Histogram } from "hdr-histogram-js";
 import { percentile, quantiles } from "../metrics/hdr.ts";
+import {
+  type Contains,
+  type K6JsonWriter,
+  type K6MetricLine,
+  type K6MetricType,
+  k6JsonFile,
+  type Tags,
+} from "../metrics/k6-json.ts";
 import { MetricSet } from "../metrics/set.ts";
 import { K6ConfigError } from "./errors.ts";
 
@@ -8,12 +15,10 @@ import { K6ConfigError } from "./errors.ts";
 // tags, and submetrics (`http_req_duration{expected_response:true}`, or any `name{tag:value}` a threshold
 // names) that get each sample whose tags include theirs, as k6 adds them. Trends and counters and rates live
 // in a MetricSet keyed by series (HDR histograms, exact merge: scenarios/metrics/), gauges here. Every sample
-// may also go to k6's JSON output (`--out json=file`: NDJSON, a `Metric` line when a metric first gets a
-// sample, then one `Point` per sample), the format `ktv merge` and k6's own tools read.
+// may also go to k6's JSON output (`--out json=file`: scenarios/metrics/k6-json.ts, shared with `ktv run`),
+// the format `ktv merge` and k6's own tools read.
 
-export type K6MetricType = "counter" | "gauge" | "rate" | "trend";
-export type Contains = "default" | "time" | "data";
-export type Tags = Record<string, string>;
+export type { Contains, K6MetricType, Tags };
 
 export interface MetricDef {
   name: string;
@@ -83,10 +88,11 @@ export class Registry {
   readonly set = new MetricSet();
   readonly gauges = new Map<string, GaugeState>();
   private readonly subs = new Map<string, Submetric[]>();
-  private readonly seen = new Set<string>();
-  private out: WriteStream | null = null;
-  private outError: Error | null = null;
-  /** Thresholds by metric name, for the JSON output's Metric lines. */
+  private out: { writer: K6JsonWriter; close(): Promise<void> } | null = null;
+  /**
+   * Thresholds by metric key as the script wrote it, for the JSON output's Metric lines: a metric's line lists
+   * those on its own name only, as k6's does (internal/output/json: a submetric's thresholds are not written).
+   */
   thresholdSources = new Map<string, string[]>();
 
   constructor() {
@@ -129,18 +135,14 @@ export class Registry {
 
   /** Writes k6's NDJSON output to `path` from now on. */
   openJsonOutput(path: string): void {
-    this.out = createWriteStream(path);
-    this.out.on("error", (e) => {
-      this.outError = e;
-    });
+    this.out = k6JsonFile(path, (name) => this.metricLine(name));
   }
 
   async closeJsonOutput(): Promise<void> {
     const out = this.out;
     if (!out) return;
     this.out = null;
-    await new Promise<void>((resolve) => out.end(resolve));
-    if (this.outError) throw this.outError;
+    await out.close();
   }
 
   /** One sample of metric `name` (defined), with its tags. */
@@ -150,7 +152,7 @@ export class Registry {
     this.record(def, name, value);
     const subs = this.subs.get(name);
     if (subs) for (const s of subs) if (matches(tags, s.tags)) this.record(def, s.key, value);
-    if (this.out) this.point(def, value, tags);
+    if (this.out) this.out.writer.point(name, value, tags);
   }
 
   private record(def: MetricDef, key: string, value: number): void {
@@ -176,36 +178,24 @@ export class Registry {
     }
   }
 
-  private point(def: MetricDef, value: number, tags: Tags): void {
-    const out = this.out!;
-    if (!this.seen.has(def.name)) {
-      this.seen.add(def.name);
-      const subs = this.submetricsOf(def.name);
-      out.write(
-        `${JSON.stringify({
-          type: "Metric",
-          data: {
-            name: def.name,
-            type: def.type,
-            contains: def.contains,
-            tainted: null,
-            thresholds: this.thresholdSources.get(def.name) ?? [],
-            submetrics:
-              subs.length > 0
-                ? subs.map((s) => ({
-                    name: s,
-                    suffix: s.slice(def.name.length + 1, -1),
-                    tags: Object.fromEntries(parseSeriesKey(s)!.tags),
-                  }))
-                : null,
-          },
-          metric: def.name,
-        })}\n`,
-      );
-    }
-    out.write(
-      `{"type":"Point","data":{"time":"${new Date().toISOString()}","value":${value},"tags":${JSON.stringify(tags)}},"metric":"${def.name}"}\n`,
-    );
+  /** A metric's Metric line for the JSON output: its thresholds and submetrics as known now. */
+  private metricLine(name: string): K6MetricLine {
+    const def = this.defs.get(name)!;
+    const subs = this.submetricsOf(name);
+    return {
+      name,
+      type: def.type,
+      contains: def.contains,
+      thresholds: this.thresholdSources.get(name) ?? [],
+      submetrics:
+        subs.length > 0
+          ? subs.map((s) => ({
+              name: s,
+              suffix: s.slice(name.length + 1, -1),
+              tags: Object.fromEntries(parseSeriesKey(s)!.tags),
+            }))
+          : null,
+    };
   }
 
   /** Whether the series (a metric or submetric key) got any sample. */

@@ -96,9 +96,9 @@ export function parseK6Thresholds(input: unknown, registry: Registry): K6Thresho
         return;
       }
       registry.addSubmetric(key);
-      const sources = registry.thresholdSources.get(k.name) ?? [];
+      const sources = registry.thresholdSources.get(key) ?? [];
       sources.push(source.trim());
-      registry.thresholdSources.set(k.name, sources);
+      registry.thresholdSources.set(key, sources);
       out.push({
         key,
         name: k.name,

@@ -16,6 +16,7 @@ import { startEmbeddedSimulator } from "./embedded-simulator.ts";
 import { environment } from "./environment.ts";
 import { faultChecks } from "./fault-check.ts";
 import { ProcessCpu, recordSample, ThreadSampler, TimerLag } from "./generator.ts";
+import { IntervalsWriter } from "./intervals.ts";
 import type { WorkerInit } from "./messages.ts";
 import { buildMixPools, mixScenes } from "./mix.ts";
 import { Progress, type ProgressOut } from "./progress.ts";
@@ -282,6 +283,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     stoppedAt = epochNow();
     pool.stop(reason);
   };
+  let intervalsOut: IntervalsWriter | null = null;
   const onSignal = () => {
     bySignal = true;
     stopRun(
@@ -298,6 +300,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     // count from here, so they must line up with t0 or a short fault window passes before any user exists.
     if (s.faults.profile !== null) await applyFaults(s.faults.profile);
     const t0 = epochNow() + 100;
+    intervalsOut = new IntervalsWriter(o.out, t0, intervalMs);
     const cpu = new ProcessCpu();
     watch = new GeneratorWatch(t0, cpu.cores);
     const mainSampler = new ThreadSampler(new TimerLag());
@@ -357,6 +360,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
         targetCpuLast = now;
       }
       total.mergeSet(interval);
+      intervalsOut.add(startT, endT, vus, interval);
       if (endT - startT >= 2 * intervalMs) {
         watch.lateIntervals++;
         if (watch.lateIntervals === 1) {
@@ -390,6 +394,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
       const interval = new MetricSet();
       for (const snap of late) interval.merge(snap);
       total.mergeSet(interval);
+      intervalsOut.add(endT, endT, 0, interval);
       points.push(timeseriesPoint(interval, { t: endT, elapsedS: (endT - t0) / 1000, vus: 0 }));
     }
     const targetCpuAtEnd = c.targetCpuMs?.() ?? null;
@@ -469,6 +474,8 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     });
     summary.vendor_routes = vendorRoutes;
     summary.target = targetWatch.report();
+    intervalsOut.close();
+    intervalsOut = null;
     writeResults(o.out, { summary, timeseries: points, ledger, faultEvents, environment: env });
     const exitCode = bySignal
       ? EXIT.interrupted
@@ -477,6 +484,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
         : EXIT.ok;
     return { exitCode, dir: resolve(o.out), summary };
   } finally {
+    intervalsOut?.close();
     for (const t of timers) clearTimeout(t);
     o.signal?.removeEventListener("abort", onSignal);
     await pool.terminate();
