@@ -11,6 +11,7 @@ import { SegmentError } from "../segments/segment.ts";
 import { ExecutionTuple, executionTuple } from "../segments/tuple.ts";
 import { bundleScript, compileScript } from "./bundle.ts";
 import { EXIT, K6ConfigError, ScriptAbortedError, UnsupportedApiError } from "./errors.ts";
+import { K6GeneratorWatch } from "./generator.ts";
 import { Registry, type Tags } from "./metrics.ts";
 import { DEFAULT_TREND_STATS, type SummaryData, summaryData, textSummary } from "./summary.ts";
 import {
@@ -46,6 +47,8 @@ export interface K6RunOptions {
   out: { write(text: string): void; isTTY?: boolean };
   err: { write(text: string): void; isTTY?: boolean };
   signal?: AbortSignal;
+  /** Called once the VUs start, with the live counters exec.instance reads (the footprint harness polls them). */
+  onStart?(instance: TestControl["instance"]): void;
 }
 
 export interface K6RunOutcome {
@@ -84,6 +87,7 @@ export async function runK6(o: K6RunOptions): Promise<K6RunOutcome> {
   // Set from callbacks (iterations, the sampler): a cast keeps TypeScript from narrowing it to null here.
   let fatal = null as Error | null;
   const vus: Vu[] = [];
+  let generator: K6GeneratorWatch | null = null;
   let active = 0;
   let completed = 0;
   let interrupted = 0;
@@ -279,8 +283,11 @@ export async function runK6(o: K6RunOptions): Promise<K6RunOutcome> {
     };
 
     const runEpoch = epochNow();
+    o.onStart?.(test.instance);
+    generator = new K6GeneratorWatch(registry, say, runEpoch);
     const sampler = setInterval(() => {
       registry.add("vus", active, {});
+      generator?.sample();
       for (const t of thresholds) {
         if (!t.abortOnFail || performance.now() - t0 < t.delayAbortEvalMs) continue;
         const observed = observeK6(t, registry, (performance.now() - t0) / 1000);
@@ -318,6 +325,7 @@ export async function runK6(o: K6RunOptions): Promise<K6RunOutcome> {
       );
     } finally {
       clearInterval(sampler);
+      generator?.close();
       registry.add("vus", active, {});
     }
     // Sockets a script closed at its iteration's end are still in their close handshake.
@@ -353,7 +361,12 @@ export async function runK6(o: K6RunOptions): Promise<K6RunOutcome> {
       trendStats,
       stdoutTTY: o.out.isTTY === true,
       stderrTTY: o.err.isTTY === true,
+      ...(generator ? { generator: generator.report() } : {}),
     });
+    if (generator?.saturated)
+      say(
+        `the load generator was saturated from ${summary.generator!.saturated_from_s} s on (summary generator.reasons): latencies past that point may be the runner's, not the target's`,
+      );
     await writeSummary(first, summary, verdicts);
     for (const t of verdicts)
       if (!t.ok) say(`threshold FAILED: ${t.key} ${t.source} (observed ${t.observed ?? "nothing"})`);
