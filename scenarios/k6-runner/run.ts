@@ -26,7 +26,8 @@ import { ChecksBook, type ScenarioInfo, type TestControl } from "./vu-state.ts";
 
 // `ktv k6 <script>` as a function: bundle the script once, evaluate it once for its options (VU 0's init
 // context), plan the load with the executors `ktv run` uses (load/plan.ts, k6's shortcuts and scenarios), run
-// setup, every scenario's VUs and arrivals on this thread (each VU its own evaluation of the script), then
+// setup, initialise the VUs the scenarios start with, run every scenario's VUs and arrivals on this thread
+// (each VU its own evaluation of the script), then
 // teardown, the thresholds and the summary (handleSummary when the script has one). Exit codes as k6's.
 //
 // The closed-model loop (ramping steps, ramp-down grace, shared and per-VU iteration counts) follows
@@ -282,6 +283,21 @@ export async function runK6(o: K6RunOptions): Promise<K6RunOutcome> {
       registry.add("iteration_duration", performance.now() - started, tags);
     };
 
+    // k6 initialises the VUs a scenario starts with before the test runs (its "init" phase: preAllocatedVUs of
+    // an arrival-rate scenario, maxVUs of the others): 10,000 init contexts are not the first seconds' load,
+    // which the self-watch below judges. The loop yields now and then so a signal still gets through.
+    const ready = new Map<string, Vu[]>();
+    for (const p of plan.scenarios) {
+      const tags = (scenarioCfg[p.name]?.tags as Tags | undefined) ?? {};
+      const list: Vu[] = [];
+      const n = p.model === "open" ? p.preAllocatedVUs : p.maxVUs;
+      for (let k = 0; k < n && !stop.signal.aborted; k++) {
+        list.push(newVu(tags));
+        if (k % 500 === 499) await new Promise((r) => setImmediate(r));
+      }
+      ready.set(p.name, list.reverse());
+    }
+
     const runEpoch = epochNow();
     o.onStart?.(test.instance);
     generator = new K6GeneratorWatch(registry, say, runEpoch);
@@ -309,7 +325,8 @@ export async function runK6(o: K6RunOptions): Promise<K6RunOutcome> {
             tags: (cfg.tags as Tags | undefined) ?? {},
           };
           const fnName = (cfg.exec as string | undefined) ?? "default";
-          const make = () => newVu(sc.tags);
+          const initialised = ready.get(p.name) ?? [];
+          const make = () => initialised.pop() ?? newVu(sc.tags);
           return p.model === "open"
             ? runOpen(
                 p,
