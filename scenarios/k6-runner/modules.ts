@@ -19,7 +19,7 @@ import { createWebSocketsModule } from "./websockets.ts";
 // __esModule marker, `default`), whose chain ends in strictEnd. esbuild's __toESM copies a module's OWN
 // properties into a wrapper of getters for every VU that imports it: 24 getters per VU for k6/http when every
 // member was own, 2 now. `k6/metrics` is one object for all VUs: a metric is declared in the init context,
-// which runs synchronously inside createVu, so the constructors take the VU being initialised (initializing())
+// which runs synchronously inside createVu, so the constructors take the VU being initialised (inInitContext)
 // and the metric object keeps it. Module objects are made on first import (a VU that never imports
 // k6/execution never builds it); sockets and timers sets on first use.
 
