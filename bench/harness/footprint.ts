@@ -19,6 +19,7 @@
 // `npm run bench`'s vu-footprint cases (bench/cases/footprint.ts) call measureFootprint below.
 
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -48,6 +49,8 @@ export interface FootprintChild {
   load: number[];
   /** The run's generator figures (k6: its summary's `generator`), when the child has them. */
   generator?: unknown;
+  /** After the samples (k6 child): resident bytes by kind of mapping (residentBy). */
+  resident?: { brkHeap: number; anon: number } | null;
   snapshot: string | null;
 }
 
@@ -57,6 +60,33 @@ export const median = (xs: number[]): number => {
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Where the resident bytes are (Linux /proc/self/smaps): the brk heap (glibc malloc's main arena: sockets'
+ * native state, read buffers) and anonymous mappings (V8's pages, malloc's mmapped chunks and thread arenas).
+ * Null where /proc is not there.
+ */
+export function residentBy(): { brkHeap: number; anon: number } | null {
+  let text: string;
+  try {
+    text = readFileSync("/proc/self/smaps", "utf8");
+  } catch {
+    return null;
+  }
+  let kind: "heap" | "anon" | null = null;
+  const out = { brkHeap: 0, anon: 0 };
+  for (const line of text.split("\n")) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      const path = head[1]!.trim();
+      kind = path === "[heap]" ? "heap" : path === "" ? "anon" : null;
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss && kind) out[kind === "heap" ? "brkHeap" : "anon"] += Number(rss[1]) * 1024;
+  }
+  return out;
+}
 
 // ---- child: N k6 VUs of vendor-api.ts in this process --------------------------------------------------
 
@@ -114,6 +144,7 @@ async function k6Child(o: {
     await sleep(1000);
   }
   const iterations = (instance as { completed(): number } | null)?.completed() ?? 0;
+  const resident = residentBy();
   const snapshot = o.snapshot
     ? writeHeapSnapshot(join(o.snapshot, `${o.tag}-k6-${o.vus}.heapsnapshot`))
     : null;
@@ -128,6 +159,7 @@ async function k6Child(o: {
     errors: errLines,
     load: loadavg(),
     generator: (outcome.summary as { generator?: unknown } | null)?.generator,
+    resident,
     snapshot,
   };
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
@@ -276,6 +308,10 @@ async function driver(v: Record<string, string | boolean | undefined>): Promise<
             `${tree} ${runner} N=${n} (${c.ready ? "ready" : "NOT READY"} after ${c.readyS.toFixed(0)} s, ${runner === "k6" ? "iterations" : "active"} ${c.iterations}, error lines ${c.errors}): rss ${mb(at(c, "rss"))} MB, heapTotal ${mb(at(c, "heapTotal"))} MB, heapUsed ${mb(at(c, "heapUsed"))} MB, external ${mb(at(c, "external"))} MB, arrayBuffers ${mb(at(c, "arrayBuffers"))} MB; load ${c.load.map((x) => x.toFixed(2)).join(" ")}${c.snapshot ? `; ${c.snapshot}` : ""}`,
           );
           if (c.generator) console.log(`  generator: ${JSON.stringify(c.generator)}`);
+          if (c.resident)
+            console.log(
+              `  resident: malloc brk heap ${mb(c.resident.brkHeap)} MB, anonymous ${mb(c.resident.anon)} MB`,
+            );
         }
   } finally {
     await sim.close();
