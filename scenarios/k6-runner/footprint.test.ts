@@ -28,6 +28,7 @@ const factory: ScriptFactory = (require, module) => {
   own.k6 = require("k6");
   own.http = require("k6/http");
   own.metrics = metrics;
+  own.exec = require("k6/execution");
   own.trend = new metrics.Trend("took", true);
 };
 
@@ -98,6 +99,21 @@ describe("k6 runner footprint: what VUs share and what each holds", () => {
     (b.exports.trend as { add(v: number): void }).add(9);
     expect(registry.trend("took{who:a}")?.totalCount).toBe(1);
     expect(registry.trend("took{who:b}")?.totalCount).toBe(2);
+  });
+
+  it("k6/execution: each VU's objects read its own state through getters on shared prototypes", () => {
+    const s = shared();
+    const a = createVu(1, s, 11).exports.exec as Record<string, Record<string, unknown>>;
+    const b = createVu(2, s, 12).exports.exec as Record<string, Record<string, unknown>>;
+    expect(Object.getOwnPropertyNames(a).sort()).toEqual(["instance", "scenario", "test", "vu"]);
+    expect(Object.getPrototypeOf(a)).toBe(Object.getPrototypeOf(b));
+    expect([a.vu!.idInInstance, a.vu!.idInTest, b.vu!.idInInstance, b.vu!.idInTest]).toEqual([1, 11, 2, 12]);
+    expect(Object.getPrototypeOf(a.vu)).toBe(Object.getPrototypeOf(b.vu));
+    // Nothing but the (hidden) state is the object's own: the getters are the prototype's.
+    expect(Object.getOwnPropertyNames(a.vu)).toEqual([]);
+    expect(() => a.vu!.metrics).toThrow("exec.vu.metrics");
+    expect(() => a.scenario!.name).toThrow("only available in a scenario's iterations");
+    expect(() => (a.test!.abort as (r: string) => void)("stop")).toThrow("stop");
   });
 
   it("a metric declared outside a VU's init context is refused", () => {

@@ -82,10 +82,8 @@ class Modules implements VuModules {
       }
       case "k6/metrics":
         return METRICS_MODULE;
-      case "k6/execution": {
-        const exec = executionModule(vu);
-        return esModule(name, exec, exec);
-      }
+      case "k6/execution":
+        return executionModule(vu);
       case "k6/timers":
         this.timers ??= new Set();
         return esModule(name, timersModule(vu, this.timers));
@@ -266,73 +264,99 @@ const METRICS_MODULE: unknown = Object.create(
   sharedModuleProto("k6/metrics", { Counter, Gauge, Rate, Trend }),
 );
 
-function executionModule(vu: VuState): Record<string, unknown> {
-  const scenarioOf = () => {
-    if (!vu.scenario) throw new Error("exec.scenario is only available in a scenario's iterations");
-    return vu.scenario;
-  };
-  const vuObj = strictObject("exec.vu", {
-    get idInInstance() {
-      return vu.id;
-    },
-    get idInTest() {
-      return vu.idInTest;
-    },
-    get iterationInInstance() {
-      return vu.iter;
-    },
-    get iterationInScenario() {
-      return vu.iterationInScenario;
-    },
-    get tags() {
-      return vu.tags;
-    },
-  });
-  const scenario = strictObject("exec.scenario", {
-    get name() {
-      return scenarioOf().name;
-    },
-    get executor() {
-      return scenarioOf().executor;
-    },
-    get startTime() {
-      return scenarioOf().startTime;
-    },
-    get iterationInInstance() {
-      scenarioOf();
-      return vu.iterationInInstance;
-    },
-    get iterationInTest() {
-      scenarioOf();
-      return vu.iterationInTest;
-    },
-  });
-  const instance = strictObject("exec.instance", {
-    get vusActive() {
-      return vu.test.instance.vusActive();
-    },
-    get vusInitialized() {
-      return vu.test.instance.vusInitialized();
-    },
-    get iterationsCompleted() {
-      return vu.test.instance.completed();
-    },
-    get iterationsInterrupted() {
-      return vu.test.instance.interrupted();
-    },
-    get currentTestRunDuration() {
-      return Date.now() - vu.test.startTime;
-    },
-  });
-  const test = strictObject("exec.test", {
-    abort(reason?: string): never {
-      return vu.test.abort(reason ?? "test aborted by the script");
-    },
-    get options() {
-      return vu.test.options;
-    },
-  });
-  return { vu: vuObj, scenario, instance, test };
+// k6/execution's four objects for one VU: instances of classes whose getters live on shared prototypes (a
+// getter closure per member per VU was ~2 KB of every VU's footprint, their objects in dictionary mode), the
+// VU's state under a symbol (esbuild's interop copies string-named members only; a script never sees it).
+const STATE = Symbol("k6 VU state");
+
+/** What the four share: their VU's state, under the symbol. */
+class ExecPart {
+  readonly [STATE]: VuState;
+  constructor(vu: VuState) {
+    this[STATE] = vu;
+  }
+}
+
+function scenarioOf(vu: VuState) {
+  if (!vu.scenario) throw new Error("exec.scenario is only available in a scenario's iterations");
+  return vu.scenario;
+}
+
+class ExecVu extends ExecPart {
+  get idInInstance() {
+    return this[STATE].id;
+  }
+  get idInTest() {
+    return this[STATE].idInTest;
+  }
+  get iterationInInstance() {
+    return this[STATE].iter;
+  }
+  get iterationInScenario() {
+    return this[STATE].iterationInScenario;
+  }
+  get tags() {
+    return this[STATE].tags;
+  }
+}
+
+class ExecScenario extends ExecPart {
+  get name() {
+    return scenarioOf(this[STATE]).name;
+  }
+  get executor() {
+    return scenarioOf(this[STATE]).executor;
+  }
+  get startTime() {
+    return scenarioOf(this[STATE]).startTime;
+  }
+  get iterationInInstance() {
+    scenarioOf(this[STATE]);
+    return this[STATE].iterationInInstance;
+  }
+  get iterationInTest() {
+    scenarioOf(this[STATE]);
+    return this[STATE].iterationInTest;
+  }
+}
+
+class ExecInstance extends ExecPart {
+  get vusActive() {
+    return this[STATE].test.instance.vusActive();
+  }
+  get vusInitialized() {
+    return this[STATE].test.instance.vusInitialized();
+  }
+  get iterationsCompleted() {
+    return this[STATE].test.instance.completed();
+  }
+  get iterationsInterrupted() {
+    return this[STATE].test.instance.interrupted();
+  }
+  get currentTestRunDuration() {
+    return Date.now() - this[STATE].test.startTime;
+  }
+}
+
+class ExecTest extends ExecPart {
+  abort(reason?: string): never {
+    return this[STATE].test.abort(reason ?? "test aborted by the script");
+  }
+  get options() {
+    return this[STATE].test.options;
+  }
+}
+
+const EXEC_PROTO = sharedModuleProto("k6/execution", {});
+
+/** `k6/execution` for one VU: its vu, scenario, instance and test objects over the shared prototypes. */
+function executionModule(vu: VuState): unknown {
+  const m = Object.create(EXEC_PROTO) as Record<string, unknown>;
+  m.vu = strictObject("exec.vu", new ExecVu(vu));
+  m.scenario = strictObject("exec.scenario", new ExecScenario(vu));
+  m.instance = strictObject("exec.instance", new ExecInstance(vu));
+  m.test = strictObject("exec.test", new ExecTest(vu));
+  return m;
 }
 
 /** k6's open(): init context only, relative to the script. */
