@@ -512,6 +512,12 @@ function tupleOf(cli: { segment?: string; sequence?: string }, options: Record<s
 
 type RunIteration = (vu: Vu, signal: AbortSignal) => Promise<void>;
 
+/**
+ * Why a finished iteration's own signal is aborted (its deadline timer and parent listener go): one shared
+ * reason, not a DOMException per iteration, which the VU would hold as its signal's reason until its next one.
+ */
+const ITERATION_OVER = new Error("the iteration is over");
+
 async function runClosed(
   p: ExecutorPlan,
   sc: ScenarioInfo,
@@ -553,7 +559,7 @@ async function runClosed(
         );
       } else iterationStop = deadlineController(Number.POSITIVE_INFINITY, hard.signal, "");
       await iterate(vu, iterationStop.signal);
-      iterationStop.abort();
+      iterationStop.abort(ITERATION_OVER);
     }
   };
   const loops: Promise<void>[] = [];
