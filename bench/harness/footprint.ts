@@ -121,6 +121,13 @@ async function k6Child(o: {
       instance = i;
     },
   });
+  // The warm-up counts from the start of the load, after setup and the init phase (10,000 init contexts).
+  let ended = false;
+  const end = () => {
+    ended = true;
+  };
+  run.then(end, end);
+  while (instance === null && !ended) await sleep(200);
   const t0 = performance.now();
   let steady = 0;
   while (performance.now() - t0 < o.warmS * 1000 && steady < 2) {
