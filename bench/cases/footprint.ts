@@ -11,9 +11,12 @@
 // at its low end, 1 MB = 1024 KB: the same script under a real k6 (not installable here, its Go module is AGPL)
 // would need at least that per VU. It is a constant, not raced; the target is on ours (<= 100 KB).
 //
-// Before this case's changes, by bench/harness/footprint.ts --trees <after>,<main at 2930c49> (500 -> 10,000 VUs,
-// load 11-25): k6 56 -> 30 KB/VU RSS (heap 21 -> 8 KB), music 72 -> 13 KB/VU RSS (heap 33 -> 14 KB). Both were
-// under 100 KB before too: the issue's ~400 KB per music VU was measured before issue 10's memory work.
+// Before and after, by bench/harness/footprint.ts --vus 500,10000 --trees <this branch>,<main copy> (interleaved,
+// RSS and heapUsed per added VU after GC):
+//   k6, main at 2930c49 (load 11-22):  56 -> 30 KB RSS, heap 21 -> 8 KB (an earlier lone before-run: 86 KB)
+//   k6, main at f2c60ef (vendor-api.ts now imports k6/execution; load 7-14): 108 -> 64 KB RSS, heap 41 -> 8.5 KB
+//   music, main at 2930c49 (load 15-25): 72 -> 13 KB RSS, heap 33 -> 14 KB
+// The k6 figure moves with how much CPU the runner gets: a starved run holds fewer calls in flight at the samples.
 // Under a loaded machine a child may not have every VU under way within its warm-up (extra.all_vus_under_way).
 
 import { type Footprint, type FootprintRunner, measureFootprint } from "../harness/footprint.ts";
