@@ -20,14 +20,14 @@
 // --snapshot dir: each child also writes a heap snapshot (v8.writeHeapSnapshot) after its samples, named
 // <tree>-<N>.heapsnapshot; bench/harness/heap-diff.ts compares two of them by constructor.
 
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { writeHeapSnapshot } from "node:v8";
+import { startSimulatorProcess } from "./sim-process.ts";
 
 const { values } = parseArgs({
   options: {
@@ -285,41 +285,11 @@ async function child(): Promise<void> {
 
 // ---- driver: the simulator once, a child per (round, N, tree) -----------------------------------------------
 
-async function startSimulator(dir: string): Promise<{ proc: ChildProcess; url: string; socket: string }> {
-  const here = fileURLToPath(new URL("../..", import.meta.url));
-  const socket = join(dir, "sim.sock");
-  const proc = spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      join(here, "scenarios/cli/ktv.ts"),
-      "sim",
-      "--port",
-      "0",
-      "--host",
-      "127.0.0.1",
-      "--socket",
-      socket,
-      "--data-dir",
-      ":memory:",
-      "--log-level",
-      "warn",
-    ],
-    { cwd: here, stdio: ["ignore", "pipe", "inherit"] },
-  );
-  const first = await new Promise<string>((res, rej) => {
-    const rl = createInterface({ input: proc.stdout! });
-    rl.once("line", (l) => res(l));
-    proc.once("exit", (c) => rej(new Error(`simulator exited with ${c}`)));
-  });
-  const { listening } = JSON.parse(first) as { listening: string };
-  // Keep its stdout drained.
-  proc.stdout!.resume();
-  return { proc, url: listening, socket };
-}
-
-function runChild(tree: string, n: number, sim: { url: string; socket: string }): Promise<ChildResult> {
+function runChild(
+  tree: string,
+  n: number,
+  sim: { url: string; socket: string | null },
+): Promise<ChildResult> {
   const dir = resolve(tree);
   const args = [
     "--expose-gc",
@@ -343,8 +313,7 @@ function runChild(tree: string, n: number, sim: { url: string; socket: string })
     values.prewarm!,
     "--target",
     sim.url,
-    "--socket",
-    sim.socket,
+    ...(sim.socket ? ["--socket", sim.socket] : []),
     "--tag",
     basename(dir),
     ...(values.snapshot ? ["--snapshot", resolve(values.snapshot)] : []),
@@ -376,7 +345,7 @@ async function driver(): Promise<void> {
   const trees = values.trees!.split(",");
   const rounds = Number(values.rounds);
   const dir = mkdtempSync(join(tmpdir(), "ktv-vu-memory-sim-"));
-  const sim = await startSimulator(dir);
+  const sim = await startSimulatorProcess({ socket: join(dir, "sim.sock") });
   const results = new Map<string, ChildResult[]>();
   const kb = (b: number) => b / 1024;
   try {
@@ -394,7 +363,7 @@ async function driver(): Promise<void> {
       }
     }
   } finally {
-    sim.proc.kill("SIGTERM");
+    await sim.close();
     rmSync(dir, { recursive: true, force: true });
   }
   const lo = Math.min(...ns);

@@ -47,17 +47,60 @@ export function unsupported(api: string, hint = ""): (...args: unknown[]) => nev
   };
 }
 
+/** Promise resolution and esbuild's interop probe these; they are not the script's API use. */
+const PROBES = new Set<string | symbol>(["then", "__esModule", "toJSON"]);
+
+// One handler per API name, shared by every VU's proxy of it (a handler and its trap per VU per module was
+// ~200 bytes each of 10,000 VUs' footprint for nothing).
+const strictHandlers = new Map<string, ProxyHandler<object>>();
+
 /**
  * An object whose listed properties work and any other property read throws UnsupportedApiError naming it,
  * so `exec.vu.metrics` or `http.batch` fail where they are used, not with "undefined is not a function".
  */
 export function strictObject<T extends object>(what: string, target: T): T {
-  return new Proxy(target, {
+  let handler = strictHandlers.get(what);
+  if (!handler) {
+    handler = {
+      get(t, p, r) {
+        if (typeof p === "symbol" || p in t) return Reflect.get(t, p, r);
+        if (PROBES.has(p)) return undefined;
+        throw new UnsupportedApiError(`${what}.${p}`);
+      },
+    };
+    strictHandlers.set(what, handler);
+  }
+  return new Proxy(target, handler) as T;
+}
+
+/**
+ * The end of a module's prototype chain: a read that found nothing on the object and its shared members throws
+ * UnsupportedApiError naming the member (strictObject's rule), so a per-VU module object can be a plain object
+ * holding only what is its own, over one prototype of shared members (made once per process, not per VU).
+ */
+export function strictEnd(what: string): object {
+  // Over Object.prototype, as a plain module object is: toString, hasOwnProperty, constructor ... still work.
+  return new Proxy(Object.create(Object.prototype) as object, {
     get(t, p, r) {
       if (typeof p === "symbol" || p in t) return Reflect.get(t, p, r);
-      // Promise resolution and esbuild's interop probe these; they are not the script's API use.
-      if (p === "then" || p === "__esModule" || p === "toJSON") return undefined;
+      if (PROBES.has(p)) return undefined;
       throw new UnsupportedApiError(`${what}.${p}`);
     },
   });
+}
+
+/**
+ * One module's shared members: `__esModule` (esbuild's interop reads the object as an ES module), `default`
+ * (the module object itself: `import http from "k6/http"`), then `members`, over strictEnd(name).
+ */
+export function sharedModuleProto(name: string, members: Record<string, unknown>): object {
+  const proto = Object.create(strictEnd(name)) as Record<string, unknown>;
+  Object.defineProperty(proto, "__esModule", { value: true });
+  Object.defineProperty(proto, "default", {
+    get() {
+      return this;
+    },
+  });
+  Object.defineProperties(proto, Object.getOwnPropertyDescriptors(members));
+  return proto;
 }

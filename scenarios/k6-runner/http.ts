@@ -3,7 +3,7 @@ import https from "node:https";
 import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { parseDuration } from "../load/duration.ts";
-import { strictObject, UnsupportedApiError, unsupported } from "./errors.ts";
+import { sharedModuleProto, UnsupportedApiError, unsupported } from "./errors.ts";
 import type { Tags } from "./metrics.ts";
 import { sampleTags, type VuState } from "./vu-state.ts";
 
@@ -87,11 +87,48 @@ export interface K6Response {
   json(selector?: string): unknown;
 }
 
-export function createHttpModule(vu: VuState): Record<string, unknown> {
-  const agents = {
-    "http:": new http.Agent({ keepAlive: true }),
-    "https:": new https.Agent({ keepAlive: true }),
-  } as Record<string, Agent>;
+/** The per-VU http module's own closer (a symbol: esbuild's interop copies own string-named members only). */
+export const CLOSE_HTTP = Symbol("close k6/http");
+
+function expectedStatuses(...list: (number | { min: number; max: number })[]): ExpectedStatuses {
+  for (const x of list)
+    if (
+      typeof x !== "number" &&
+      (typeof x !== "object" || x === null || typeof x.min !== "number" || typeof x.max !== "number")
+    )
+      throw new Error("http.expectedStatuses takes status numbers or {min, max} ranges");
+  return {
+    ktvExpected: (s) => list.some((x) => (typeof x === "number" ? s === x : s >= x.min && s <= x.max)),
+  };
+}
+
+/** What every VU's k6/http shares: everything but asyncRequest and setResponseCallback. */
+const HTTP_PROTO = sharedModuleProto("k6/http", {
+  expectedStatuses,
+  request: sync("request"),
+  get: sync("get"),
+  post: sync("post"),
+  put: sync("put"),
+  patch: sync("patch"),
+  del: sync("del"),
+  head: sync("head"),
+  options: sync("options"),
+  batch: unsupported("http.batch()", "issue http.asyncRequest calls and await Promise.all"),
+  file: unsupported("http.file()"),
+  cookieJar: unsupported("http.cookieJar()"),
+  url: unsupported("http.url``"),
+});
+
+const PROTOCOLS = new Set(["http:", "https:"]);
+
+/**
+ * k6/http for one VU: its own asyncRequest and setResponseCallback over the shared members. Its keep-alive
+ * agents (k6 keeps a connection pool per VU) are made on the first request of their scheme: a VU that only
+ * speaks http never builds the https agent and its TLS session cache.
+ */
+export function createHttpModule(vu: VuState): { [CLOSE_HTTP](): void } & Record<string, unknown> {
+  let plain: Agent | null = null;
+  let secure: Agent | null = null;
   let callback: ExpectedStatuses = DEFAULT_EXPECTED;
 
   function asyncRequest(
@@ -108,8 +145,15 @@ export function createHttpModule(vu: VuState): Record<string, unknown> {
     if (p.redirects !== undefined && p.redirects !== 0)
       throw new UnsupportedApiError("http params.redirects (following redirects)", "set redirects: 0");
     const u = new URL(typeof url === "string" ? url : String(url));
-    const agent = agents[u.protocol];
-    if (!agent) throw new UnsupportedApiError(`http: the ${u.protocol} scheme`);
+    if (!PROTOCOLS.has(u.protocol)) throw new UnsupportedApiError(`http: the ${u.protocol} scheme`);
+    let agent: Agent;
+    if (u.protocol === "https:") {
+      secure ??= new https.Agent({ keepAlive: true });
+      agent = secure;
+    } else {
+      plain ??= new http.Agent({ keepAlive: true });
+      agent = plain;
+    }
     const timeout =
       p.timeout === undefined
         ? DEFAULT_TIMEOUT_MS
@@ -260,39 +304,16 @@ export function createHttpModule(vu: VuState): Record<string, unknown> {
     });
   }
 
-  const mod = {
-    asyncRequest,
-    expectedStatuses(...list: (number | { min: number; max: number })[]): ExpectedStatuses {
-      for (const x of list)
-        if (
-          typeof x !== "number" &&
-          (typeof x !== "object" || x === null || typeof x.min !== "number" || typeof x.max !== "number")
-        )
-          throw new Error("http.expectedStatuses takes status numbers or {min, max} ranges");
-      return {
-        ktvExpected: (s) => list.some((x) => (typeof x === "number" ? s === x : s >= x.min && s <= x.max)),
-      };
-    },
-    setResponseCallback(cb: ExpectedStatuses | null): void {
-      callback = cb ?? { ktvExpected: () => true };
-    },
-    request: sync("request"),
-    get: sync("get"),
-    post: sync("post"),
-    put: sync("put"),
-    patch: sync("patch"),
-    del: sync("del"),
-    head: sync("head"),
-    options: sync("options"),
-    batch: unsupported("http.batch()", "issue http.asyncRequest calls and await Promise.all"),
-    file: unsupported("http.file()"),
-    cookieJar: unsupported("http.cookieJar()"),
-    url: unsupported("http.url``"),
-    close(): void {
-      for (const a of Object.values(agents)) a.destroy();
-    },
+  const mod = Object.create(HTTP_PROTO) as { [CLOSE_HTTP](): void } & Record<string, unknown>;
+  mod.asyncRequest = asyncRequest;
+  mod.setResponseCallback = (cb: ExpectedStatuses | null): void => {
+    callback = cb ?? { ktvExpected: () => true };
   };
-  return strictObject("k6/http", mod);
+  mod[CLOSE_HTTP] = () => {
+    plain?.destroy();
+    secure?.destroy();
+  };
+  return mod;
 }
 
 function sync(name: string) {

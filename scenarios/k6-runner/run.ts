@@ -11,6 +11,7 @@ import { SegmentError } from "../segments/segment.ts";
 import { ExecutionTuple, executionTuple } from "../segments/tuple.ts";
 import { bundleScript, compileScript } from "./bundle.ts";
 import { EXIT, K6ConfigError, ScriptAbortedError, UnsupportedApiError } from "./errors.ts";
+import { K6GeneratorWatch } from "./generator.ts";
 import { Registry, type Tags } from "./metrics.ts";
 import { DEFAULT_TREND_STATS, type SummaryData, summaryData, textSummary } from "./summary.ts";
 import {
@@ -25,7 +26,8 @@ import { ChecksBook, type ScenarioInfo, type TestControl } from "./vu-state.ts";
 
 // `ktv k6 <script>` as a function: bundle the script once, evaluate it once for its options (VU 0's init
 // context), plan the load with the executors `ktv run` uses (load/plan.ts, k6's shortcuts and scenarios), run
-// setup, every scenario's VUs and arrivals on this thread (each VU its own evaluation of the script), then
+// setup, initialise the VUs the scenarios start with, run every scenario's VUs and arrivals on this thread
+// (each VU its own evaluation of the script), then
 // teardown, the thresholds and the summary (handleSummary when the script has one). Exit codes as k6's.
 //
 // The closed-model loop (ramping steps, ramp-down grace, shared and per-VU iteration counts) follows
@@ -46,6 +48,8 @@ export interface K6RunOptions {
   out: { write(text: string): void; isTTY?: boolean };
   err: { write(text: string): void; isTTY?: boolean };
   signal?: AbortSignal;
+  /** Called once the VUs start, with the live counters exec.instance reads (the footprint harness polls them). */
+  onStart?(instance: TestControl["instance"]): void;
 }
 
 export interface K6RunOutcome {
@@ -84,6 +88,7 @@ export async function runK6(o: K6RunOptions): Promise<K6RunOutcome> {
   // Set from callbacks (iterations, the sampler): a cast keeps TypeScript from narrowing it to null here.
   let fatal = null as Error | null;
   const vus: Vu[] = [];
+  let generator: K6GeneratorWatch | null = null;
   let active = 0;
   let completed = 0;
   let interrupted = 0;
@@ -278,9 +283,27 @@ export async function runK6(o: K6RunOptions): Promise<K6RunOutcome> {
       registry.add("iteration_duration", performance.now() - started, tags);
     };
 
+    // k6 initialises the VUs a scenario starts with before the test runs (its "init" phase: preAllocatedVUs of
+    // an arrival-rate scenario, maxVUs of the others): 10,000 init contexts are not the first seconds' load,
+    // which the self-watch below judges. The loop yields now and then so a signal still gets through.
+    const ready = new Map<string, Vu[]>();
+    for (const p of plan.scenarios) {
+      const tags = (scenarioCfg[p.name]?.tags as Tags | undefined) ?? {};
+      const list: Vu[] = [];
+      const n = p.model === "open" ? p.preAllocatedVUs : p.maxVUs;
+      for (let k = 0; k < n && !stop.signal.aborted; k++) {
+        list.push(newVu(tags));
+        if (k % 500 === 499) await new Promise((r) => setImmediate(r));
+      }
+      ready.set(p.name, list.reverse());
+    }
+
     const runEpoch = epochNow();
+    o.onStart?.(test.instance);
+    generator = new K6GeneratorWatch(registry, say, runEpoch);
     const sampler = setInterval(() => {
       registry.add("vus", active, {});
+      generator?.sample();
       for (const t of thresholds) {
         if (!t.abortOnFail || performance.now() - t0 < t.delayAbortEvalMs) continue;
         const observed = observeK6(t, registry, (performance.now() - t0) / 1000);
@@ -302,7 +325,8 @@ export async function runK6(o: K6RunOptions): Promise<K6RunOutcome> {
             tags: (cfg.tags as Tags | undefined) ?? {},
           };
           const fnName = (cfg.exec as string | undefined) ?? "default";
-          const make = () => newVu(sc.tags);
+          const initialised = ready.get(p.name) ?? [];
+          const make = () => initialised.pop() ?? newVu(sc.tags);
           return p.model === "open"
             ? runOpen(
                 p,
@@ -318,6 +342,7 @@ export async function runK6(o: K6RunOptions): Promise<K6RunOutcome> {
       );
     } finally {
       clearInterval(sampler);
+      generator?.close();
       registry.add("vus", active, {});
     }
     // Sockets a script closed at its iteration's end are still in their close handshake.
@@ -353,7 +378,12 @@ export async function runK6(o: K6RunOptions): Promise<K6RunOutcome> {
       trendStats,
       stdoutTTY: o.out.isTTY === true,
       stderrTTY: o.err.isTTY === true,
+      ...(generator ? { generator: generator.report() } : {}),
     });
+    if (generator?.saturated)
+      say(
+        `the load generator was saturated from ${summary.generator!.saturated_from_s} s on (summary generator.reasons): latencies past that point may be the runner's, not the target's`,
+      );
     await writeSummary(first, summary, verdicts);
     for (const t of verdicts)
       if (!t.ok) say(`threshold FAILED: ${t.key} ${t.source} (observed ${t.observed ?? "nothing"})`);
@@ -482,6 +512,12 @@ function tupleOf(cli: { segment?: string; sequence?: string }, options: Record<s
 
 type RunIteration = (vu: Vu, signal: AbortSignal) => Promise<void>;
 
+/**
+ * Why a finished iteration's own signal is aborted (its deadline timer and parent listener go): one shared
+ * reason, not a DOMException per iteration, which the VU would hold as its signal's reason until its next one.
+ */
+const ITERATION_OVER = new Error("the iteration is over");
+
 async function runClosed(
   p: ExecutorPlan,
   sc: ScenarioInfo,
@@ -523,7 +559,7 @@ async function runClosed(
         );
       } else iterationStop = deadlineController(Number.POSITIVE_INFINITY, hard.signal, "");
       await iterate(vu, iterationStop.signal);
-      iterationStop.abort();
+      iterationStop.abort(ITERATION_OVER);
     }
   };
   const loops: Promise<void>[] = [];

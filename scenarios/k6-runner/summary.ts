@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { GeneratorReport } from "../../reports/format.ts";
 import type { Registry } from "./metrics.ts";
 import type { ThresholdOutcome } from "./thresholds.ts";
 import type { ChecksBook } from "./vu-state.ts";
@@ -40,6 +41,9 @@ export interface SummaryData {
     execution_segment: string;
     execution_segment_sequence: string;
   };
+  /** Not k6's: the runner's own health (generator.ts; `ktv run`'s summary.json has the same block). */
+  generator?: GeneratorReport;
+  generator_saturated?: boolean;
 }
 
 const md5 = (s: string) => createHash("md5").update(s).digest("hex");
@@ -76,6 +80,7 @@ export function summaryData(
     stdoutTTY: boolean;
     stderrTTY: boolean;
     segment?: { segment: string; sequence: string };
+    generator?: GeneratorReport;
   },
 ): SummaryData {
   const metrics: SummaryData["metrics"] = {};
@@ -105,6 +110,7 @@ export function summaryData(
       execution_segment: o.segment?.segment ?? "0:1",
       execution_segment_sequence: o.segment?.sequence ?? "0,1",
     },
+    ...(o.generator ? { generator: o.generator, generator_saturated: o.generator.reasons.length > 0 } : {}),
   };
 }
 
@@ -160,6 +166,22 @@ export function textSummary(d: SummaryData, thresholds: ThresholdOutcome[]): str
       text = `${((v.rate ?? 0) * 100).toFixed(2)}% ${v.passes} out of ${(v.passes ?? 0) + (v.fails ?? 0)}`;
     else text = `${v.value} min=${v.min} max=${v.max}`;
     lines.push(`    ${`${key}`.padEnd(44, ".")}: ${text}`);
+  }
+  const g = d.generator;
+  if (g) {
+    const w = g.workers[0];
+    lines.push(
+      "",
+      "  █ GENERATOR",
+      "",
+      `    saturated: ${d.generator_saturated ? `yes, from ${g.saturated_from_s} s (${g.reasons.map((r) => `${r.figure} ${r.observed} >= ${r.limit}`).join("; ")})` : "no"}`,
+      `    process cpu mean=${g.process_cpu.mean} max=${g.process_cpu.max} (share of ${g.cores} cores)`,
+      ...(w
+        ? [
+            `    elu mean=${w.elu_mean} max=${w.elu_max}  loop delay p99=${w.loop_delay_p99_ms}ms max=${w.loop_delay_max_ms}ms  clock lag p50=${w.clock_lag_p50_ms ?? "-"}ms p99=${w.clock_lag_p99_ms ?? "-"}ms max=${w.clock_lag_max_ms ?? "-"}ms`,
+          ]
+        : []),
+    );
   }
   lines.push("", `  running time ${(d.state.testRunDurationMs / 1000).toFixed(1)}s`, "");
   return `${lines.join("\n")}\n`;

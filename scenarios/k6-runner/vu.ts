@@ -1,6 +1,6 @@
 import type { ScriptFactory } from "./bundle.ts";
 import type { Registry } from "./metrics.ts";
-import { createVuModules, openFile } from "./modules.ts";
+import { createVuModules, inInitContext, openFile, type VuModules } from "./modules.ts";
 import type { ChecksBook, TestControl, VuState } from "./vu-state.ts";
 
 // One VU: its state, its module instances and its own evaluation of the script (the init context), whose
@@ -25,6 +25,40 @@ export interface VuShared {
 
 const NEVER = new AbortController().signal;
 
+/**
+ * The script's k6 globals (`__VU`, `__ITER`, `__ENV`, `open`, rewritten to reads of this object by bundle.ts):
+ * getters on a shared prototype over the VU's state, not four closures per VU.
+ */
+class Globals {
+  constructor(private readonly state: VuState) {}
+  get id(): number {
+    return this.state.id;
+  }
+  get iter(): number {
+    return this.state.iter;
+  }
+  get env(): Record<string, string> {
+    return this.state.env;
+  }
+  get open(): ReturnType<typeof openFile> {
+    return openFile(this.state);
+  }
+}
+
+class K6Vu implements Vu {
+  constructor(
+    readonly state: VuState,
+    readonly exports: Record<string, unknown>,
+    private readonly modules: VuModules,
+  ) {}
+  settle(ms: number): Promise<void> {
+    return this.modules.settle(ms);
+  }
+  close(): void {
+    this.modules.close();
+  }
+}
+
 /** `idInTest`: the VU's number over every instance of a segmented run (k6's vuIDSegIndex); default `id`. */
 export function createVu(id: number, s: VuShared, idInTest = id): Vu {
   const state: VuState = {
@@ -46,21 +80,11 @@ export function createVu(id: number, s: VuShared, idInTest = id): Vu {
     init: true,
   };
   const modules = createVuModules(state);
-  const globals = {
-    get id() {
-      return state.id;
-    },
-    get iter() {
-      return state.iter;
-    },
-    env: state.env,
-    open: openFile(state),
-  };
   const module: { exports: Record<string, unknown> } = { exports: {} };
   try {
-    s.factory(modules.require, module, module.exports, globals);
+    inInitContext(state, () => s.factory(modules.require, module, module.exports, new Globals(state)));
   } finally {
     state.init = false;
   }
-  return { state, exports: module.exports, settle: (ms) => modules.settle(ms), close: () => modules.close() };
+  return new K6Vu(state, module.exports, modules);
 }
