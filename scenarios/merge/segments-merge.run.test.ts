@@ -3,14 +3,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Command } from "commander";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readResults } from "../../reports/read-results.ts";
 import type { Simulator } from "../../simulator/app.ts";
 import { testSimulator } from "../../test/sim.ts";
-import { buildProgram } from "../cli/ktv.ts";
-import type { ScenarioDefinition } from "../format.ts";
 import { planOf, resolveScenario } from "../resolve.ts";
+import { splitScenario } from "../segments/fixtures/split-scenario.ts";
 import { mergeCommand } from "./command.ts";
 import { k6Percentile } from "./merge-k6.ts";
 
@@ -24,31 +22,7 @@ import { k6Percentile } from "./merge-k6.ts";
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const SEQUENCE = "0,1/2,1";
 const HALVES = ["0:1/2", "1/2:1"] as const;
-const hasSegments = (buildProgram().commands as Command[])
-  .find((c) => c.name() === "run")!
-  .options.some((o) => o.long === "--execution-segment");
-
-// Server REST API calls (vu "backend"), the cheapest iteration there is: 21 shared iterations over 3 VUs, and
-// 10 arrivals/s for 2 s over 4 VUs.
-const SCENARIO: ScenarioDefinition = {
-  name: "segments-merge",
-  description: "shared iterations and arrivals, split in two processes",
-  options: {
-    scenarios: {
-      fixed: { executor: "shared-iterations", vus: 3, iterations: 21, maxDuration: "20s" },
-      rate: {
-        executor: "constant-arrival-rate",
-        rate: 10,
-        timeUnit: "1s",
-        duration: "2s",
-        preAllocatedVUs: 2,
-        maxVUs: 4,
-      },
-    },
-    thresholds: { iteration_duration_ms: ["p(95)<10000"] },
-  },
-  ktv: { vu: "backend", population: { usersPerRoom: 1, singersPerRoom: 1 } },
-} as ScenarioDefinition;
+const SCENARIO = splitScenario("segments-merge", { iteration_duration_ms: ["p(95)<10000"] });
 
 function ktv(args: string[]): Promise<{ code: number | null; err: string }> {
   const child = spawn(process.execPath, ["--import", "tsx", join(root, "scenarios/cli/ktv.ts"), ...args], {
@@ -94,7 +68,7 @@ function pointValues(
   );
 }
 
-describe.runIf(hasSegments)("two segments as two processes, merged", () => {
+describe("two segments as two processes, merged", () => {
   let sim: Simulator;
   let dir: string;
   beforeAll(async () => {

@@ -8,11 +8,11 @@ import { readResults } from "../../reports/read-results.ts";
 import type { Simulator } from "../../simulator/app.ts";
 import { testSimulator } from "../../test/sim.ts";
 import { buildProgram, exitCodeOf } from "../cli/ktv.ts";
-import type { ScenarioDefinition } from "../format.ts";
 import { runK6 } from "../k6-runner/run.ts";
 import { resolveScenario } from "../resolve.ts";
 import { runScenario } from "../run/runner.ts";
 import { captureErr } from "../test-helpers.ts";
+import { splitScenario } from "./fixtures/split-scenario.ts";
 import { executionTuple } from "./tuple.ts";
 
 // Execution segments end to end, both runners, against one simulator: a run split as 0:1/2 and 1/2:1 of
@@ -66,26 +66,7 @@ async function cli(args: string[]): Promise<{ out: string; err: string; code: nu
 }
 
 describe("ktv run: two segments are the whole run", () => {
-  // Server REST API calls (vu "backend"): the cheapest iteration there is. 21 shared iterations over 3 VUs, and
-  // 10 arrivals/s for 2 s over 4 VUs.
-  const def: ScenarioDefinition = {
-    name: "segments",
-    description: "shared iterations and arrivals, split in two",
-    options: {
-      scenarios: {
-        fixed: { executor: "shared-iterations", vus: 3, iterations: 21, maxDuration: "20s" },
-        rate: {
-          executor: "constant-arrival-rate",
-          rate: 10,
-          timeUnit: "1s",
-          duration: "2s",
-          preAllocatedVUs: 2,
-          maxVUs: 4,
-        },
-      },
-    },
-    ktv: { vu: "backend", population: { usersPerRoom: 1, singersPerRoom: 1 } },
-  };
+  const def = splitScenario("segments");
 
   async function run(segment?: string): Promise<RunSummary> {
     const out = mkdtempSync(join(tmpdir(), "ktv-segment-run-"));
