@@ -9,10 +9,10 @@ import { quantiles } from "./metrics/hdr.ts";
 import { MetricSet } from "./metrics/set.ts";
 import { resolveScenario } from "./resolve.ts";
 import { EXIT, runScenario } from "./run/runner.ts";
-import { captureErr } from "./test-helpers.ts";
+import { captureErr, recorderOf } from "./test-helpers.ts";
 import { validateScenario } from "./validate.ts";
 import { pipelineConfig, recordResult } from "./vu/pipeline.ts";
-import type { IterationSpec, Recorder, VuContext } from "./vu/types.ts";
+import type { IterationSpec, VuContext } from "./vu/types.ts";
 
 // ktv.scoring (issue 14 item 3): validated as data, carried to a singer's pipeline config, its result recorded
 // as the `score` and `scoring_cost_us` trends, and run through the real runner.
@@ -28,16 +28,6 @@ const base = (ktv: Record<string, unknown>): unknown => ({
   options: { vus: 1, duration: "1s" },
   ktv,
 });
-
-function recorderOf(set: MetricSet): Recorder {
-  return {
-    record: (m, v, n) => set.record(m, v, n),
-    add: (c, n) => set.add(c, n),
-    error: (c, n) => set.error(c, n),
-    rate: (k, hit) => set.rate(k, hit),
-    note: () => {},
-  };
-}
 
 describe("ktv.scoring", () => {
   it("validates level, interval and singer profiles, and resolves the defaults", () => {

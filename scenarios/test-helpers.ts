@@ -1,5 +1,7 @@
 import { spawn } from "node:child_process";
+import type { MetricSet } from "./metrics/set.ts";
 import type { ProgressOut } from "./run/progress.ts";
+import type { Recorder } from "./vu/types.ts";
 
 // Shared by the scenario tests: a stderr stand-in that keeps what the runner wrote, and the CLI as a child
 // process (the way a user or CI runs it).
@@ -7,6 +9,17 @@ import type { ProgressOut } from "./run/progress.ts";
 export function captureErr(): ProgressOut & { text: () => string } {
   const parts: string[] = [];
   return { write: (t) => void parts.push(t), isTTY: false, text: () => parts.join("") };
+}
+
+/** A VU's recorder that keeps everything in `set` (notes dropped), for tests that drive a VU directly. */
+export function recorderOf(set: MetricSet): Recorder {
+  return {
+    record: (m, v, n) => set.record(m, v, n),
+    add: (c, n) => set.add(c, n),
+    error: (c, n) => set.error(c, n),
+    rate: (k, hit) => set.rate(k, hit),
+    note: () => {},
+  };
 }
 
 export interface Child {

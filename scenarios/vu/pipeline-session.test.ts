@@ -4,6 +4,7 @@ import { runPipeline } from "../../reference/pipeline/run.ts";
 import type { Simulator } from "../../simulator/app.ts";
 import { metricSum, testSimulator } from "../../test/sim.ts";
 import { MetricSet } from "../metrics/set.ts";
+import { recorderOf } from "../test-helpers.ts";
 import { createPipelineVu } from "./pipeline.ts";
 import type { IterationSpec, VuContext } from "./types.ts";
 
@@ -50,13 +51,7 @@ function vuContext(set: MetricSet): VuContext {
     appID: DEV_APP_ID,
     appSign: DEV_APP_SIGN,
     client: runPipeline,
-    rec: {
-      record: (m, v, n) => set.record(m, v, n),
-      add: (c, n) => set.add(c, n),
-      error: (c, n) => set.error(c, n),
-      rate: (k, hit) => set.rate(k, hit),
-      note: () => {},
-    },
+    rec: recorderOf(set),
   };
 }
 

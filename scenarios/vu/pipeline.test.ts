@@ -7,8 +7,9 @@ import { SUMMARY_TRENDS } from "../metrics/catalog.ts";
 import { quantiles } from "../metrics/hdr.ts";
 import { MetricSet } from "../metrics/set.ts";
 import { summaryMetrics } from "../run/series.ts";
+import { recorderOf } from "../test-helpers.ts";
 import { pipelineConfig, recordResult, threadAudio } from "./pipeline.ts";
-import type { IterationSpec, Recorder, VuContext } from "./types.ts";
+import type { IterationSpec, VuContext } from "./types.ts";
 
 // A pipeline run's mixer clock goes into the run's metrics from the run's own histograms, so the merged
 // percentiles are those of every frame, not an estimate from each run's p50/p90/p99/max.
@@ -60,16 +61,6 @@ function singerRun(lateness: [number, number][], cost: [number, number][]): Pipe
     },
     elapsed_ms: 1,
   });
-}
-
-function recorderOf(set: MetricSet): Recorder {
-  return {
-    record: (m, v, n) => set.record(m, v, n),
-    add: (c, n) => set.add(c, n),
-    error: (c, n) => set.error(c, n),
-    rate: (k, hit) => set.rate(k, hit),
-    note: () => {},
-  };
 }
 
 describe("pipeline VU: the mixer clock in the run's metrics", () => {

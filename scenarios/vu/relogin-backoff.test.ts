@@ -3,6 +3,7 @@ import type { PipelineConfig } from "../../reference/pipeline/config.ts";
 import type { PipelineResult } from "../../reference/pipeline/result.ts";
 import { pipelineResult } from "../../reference/pipeline/test-fixtures.ts";
 import { MetricSet } from "../metrics/set.ts";
+import { recorderOf } from "../test-helpers.ts";
 import { createPipelineVu } from "./pipeline.ts";
 import { ReloginBackoff, type ReloginPolicy } from "./relogin-backoff.ts";
 import type { IterationSpec, VuContext } from "./types.ts";
@@ -119,13 +120,7 @@ function context(outcomes: PipelineResult["failure"][], calls: PipelineConfig[])
       calls.push(config);
       return result(outcomes.shift() ?? null);
     },
-    rec: {
-      record: (m, v, n) => set.record(m, v, n),
-      add: (c, n) => set.add(c, n),
-      error: (c, n) => set.error(c, n),
-      rate: (k, hit) => set.rate(k, hit),
-      note: () => {},
-    },
+    rec: recorderOf(set),
   };
 }
 
