@@ -25,6 +25,9 @@ import {
 //   KTV_RATE arrivals per second (default 20), KTV_DURATION (default 30s), KTV_VUS pre-allocated (default 20,
 //   up to 4x on demand), and lib/vendor.ts's KTV_TARGET, KTV_APP_ID, KTV_APP_SIGN, KTV_PREFIX, KTV_TOP_ID.
 //   k6 run -e KTV_TARGET=http://127.0.0.1:7400 -e KTV_RATE=100 scenarios/k6/vendor-api.ts
+// Segments of one run share a prefix (exec.vu.idInTest keeps their users apart); two separate runs at once
+// against one target need different KTV_PREFIX values, or their VUs are the same users in the same rooms and a
+// room member is refused its second free share (1017051), as the vendor would refuse it.
 
 const PREFIX = __ENV.KTV_PREFIX ?? "k6api";
 const RATE = Number(__ENV.KTV_RATE ?? 20);

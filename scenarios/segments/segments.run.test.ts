@@ -154,7 +154,17 @@ describe("ktv run: two segments are the whole run", () => {
 
 describe("ktv k6: two segments of vendor-api.ts are the whole run", () => {
   const script = join(root, "scenarios/k6/vendor-api.ts");
-  const env = () => ({ KTV_TARGET: sim.url, KTV_RATE: "10", KTV_DURATION: "2s", KTV_VUS: "2" });
+  // The halves share a prefix (their users are distinct by exec.vu.idInTest, as on two machines); the unsegmented
+  // run beside them is another test, so it takes its own: with the same one its VU 1 would be the same user in
+  // the same room as half 0:1/2's VU 1, and a member taking the share the other process just replaced is refused
+  // 1017051 (one free fetch per user), as the vendor would (CI saw it: 2 failed checks).
+  const env = (prefix: string) => ({
+    KTV_TARGET: sim.url,
+    KTV_RATE: "10",
+    KTV_DURATION: "2s",
+    KTV_VUS: "2",
+    KTV_PREFIX: prefix,
+  });
 
   it("0:1/2 and 1/2:1 together start the unsegmented run's 20 scheduled arrivals", {
     timeout: 60_000,
@@ -163,9 +173,15 @@ describe("ktv k6: two segments of vendor-api.ts are the whole run", () => {
     const [a, b, whole] = (
       await Promise.all([
         ...HALVES.map((segment) =>
-          runK6({ script, env: env(), segment: { segment, sequence: SEQUENCE }, out: quiet(), err: quiet() }),
+          runK6({
+            script,
+            env: env("k6seg"),
+            segment: { segment, sequence: SEQUENCE },
+            out: quiet(),
+            err: quiet(),
+          }),
         ),
-        runK6({ script, env: env(), out: quiet(), err: quiet() }),
+        runK6({ script, env: env("k6whole"), out: quiet(), err: quiet() }),
       ])
     ).map((r) => r.summary!);
     const started = (s: NonNullable<typeof a>) =>
