@@ -172,6 +172,19 @@ export interface Environment {
   target: string;
 }
 
+/** One input of `ktv merge`: a `ktv run` results directory, or a k6 JSON output file. */
+export interface MergedInstance {
+  dir?: string;
+  file?: string;
+  hostname?: string;
+  started_at?: string;
+  ended_at?: string;
+  execution_segment?: string | null;
+  iterations?: number;
+  /** The instance's own verdict; a merged breach can fail where every instance alone passed. */
+  thresholds_ok?: boolean;
+}
+
 export interface RunSummary {
   format: typeof RESULTS_FORMAT;
   scenario: { name: string; description: string; options: unknown };
@@ -188,6 +201,11 @@ export interface RunSummary {
    * "0,1/2,1"; "0,1" for a whole run. Runs merged into one must share it and their segments must cover it.
    */
   execution_segment_sequence?: string;
+  /**
+   * Optional (written by `ktv merge`): the instances this result was merged from, one entry each: a run
+   * directory (its host, span, segment, iterations and own threshold verdict) or a k6 JSON file (its path only).
+   */
+  merged_from?: MergedInstance[];
   /** True when SIGINT/SIGTERM or abortOnFail ended the run early; the files are still complete. */
   interrupted: boolean;
   interrupt_reason: string | null;

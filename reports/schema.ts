@@ -90,6 +90,20 @@ export const RunSummarySchema = Type.Object({
   // k6's canonical text ("1/2:1", "0,1/2,1"); checked as text here, as a segment by scenarios/segments.
   execution_segment: Type.Optional(Type.String({ pattern: "^\\d+(/\\d+)?:\\d+(/\\d+)?$" })),
   execution_segment_sequence: Type.Optional(Type.String({ pattern: "^\\d+(/\\d+)?(,\\d+(/\\d+)?)+$" })),
+  merged_from: Type.Optional(
+    Type.Array(
+      Type.Object({
+        dir: Type.Optional(Type.String()),
+        file: Type.Optional(Type.String()),
+        hostname: Type.Optional(Type.String()),
+        started_at: Type.Optional(Type.String()),
+        ended_at: Type.Optional(Type.String()),
+        execution_segment: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+        iterations: Type.Optional(Num),
+        thresholds_ok: Type.Optional(Type.Boolean()),
+      }),
+    ),
+  ),
   checks: Type.Optional(
     Type.Array(
       Type.Object({

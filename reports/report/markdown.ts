@@ -5,6 +5,7 @@ import type { RunResults } from "../read-results.ts";
 import { fmt, fmtBytes, fmtDuration, fmtPct, fmtUnit, unitOf } from "../units.ts";
 import { activityMarkdown, activityOf, withoutActivity } from "./activity.ts";
 import { generatorSummary, generatorVerdict } from "./generator.ts";
+import { mergedMarkdown, segmentSummary } from "./merged.ts";
 import { billingModeName, codeInfo, metricTitle, vendorName } from "./names.ts";
 import { kneeText, observed } from "./sections.ts";
 import { serverApiMarkdown } from "./server-api.ts";
@@ -70,6 +71,7 @@ export function renderMarkdown(r: RunResults): string {
         ["target", mdText(env.target)],
         ...(targetSummary(s) ? [["target availability", mdText(targetSummary(s)!)]] : []),
         ...(generatorSummary(s) ? [["load generator", mdText(generatorSummary(s)!)]] : []),
+        ...(segmentSummary(s) ? [["execution segment", mdText(segmentSummary(s)!)]] : []),
         [
           "interrupted",
           s.interrupted ? `**yes**: ${mdText(s.interrupt_reason ?? "no reason recorded")}` : "no",
@@ -77,6 +79,7 @@ export function renderMarkdown(r: RunResults): string {
       ],
     ),
     "",
+    ...mergedMarkdown(s, mdText),
   );
 
   out.push(

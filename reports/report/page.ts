@@ -11,6 +11,7 @@ import { activityHtml, activityOf, withoutActivity } from "./activity.ts";
 import { buildCharts } from "./charts.ts";
 import { type Html, html, jsonForScript, trusted } from "./escape.ts";
 import { documentHead } from "./head.ts";
+import { mergedTable, segmentChip } from "./merged.ts";
 import {
   billingTotals,
   capacitySection,
@@ -106,14 +107,14 @@ ${documentHead({ title: `ktv report: ${s.scenario.name}`, generator: "ktv report
       <h1>${s.scenario.name}</h1>
       <p class="desc">${s.scenario.description}</p>
     </div>
-    <div class="top-status">${status}${s.generator_saturated ? html`<span class="status fail">load generator saturated</span>` : null}${s.target && s.target.outages.length > 0 ? html`<span class="status warn">target outage</span>` : null}${s.interrupted ? html`<span class="status warn">interrupted: ${s.interrupt_reason ?? "unknown"}</span>` : null}</div>
+    <div class="top-status">${status}${s.generator_saturated ? html`<span class="status fail">load generator saturated</span>` : null}${s.target && s.target.outages.length > 0 ? html`<span class="status warn">target outage</span>` : null}${segmentChip(s) ? html`<span class="status neutral">${segmentChip(s)}</span>` : null}${s.interrupted ? html`<span class="status warn">interrupted: ${s.interrupt_reason ?? "unknown"}</span>` : null}</div>
   </div>
   <nav><div class="nav-inner">${SECTIONS.map(([id, label]) => html`<a href="#${id}">${label}</a>`)}</div></nav>
 </header>
 <main>
 ${generatorBanner(s)}
 ${targetBanner(s)}
-${section("overview", "Overview", [overview(r), runDetails(r)])}
+${section("overview", "Overview", [overview(r), runDetails(r), mergedTable(s)])}
 ${section("thresholds", "Thresholds and checks", [thresholdsTable(s.thresholds), checksTable(s.checks)])}
 ${section("throughput", "Throughput and errors over time", chartFigures(data, "throughput"))}
 ${section("latency", "Latency by stage", [chartFigures(data, "latency"), html`<h3>Whole-run percentiles</h3>`, latencyTable(withoutActivity(s.metrics)), vendorRoutesTable(s), serverApiTable(s)])}

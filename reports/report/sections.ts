@@ -9,6 +9,7 @@ import type { ChartSpec, ReportData } from "./charts.ts";
 import { type Html, html } from "./escape.ts";
 import type { FaultTrack } from "./faults.ts";
 import { generatorSummary, generatorVerdict } from "./generator.ts";
+import { segmentSummary } from "./merged.ts";
 import { billingModeName, codeInfo, metricTitle, vendorName } from "./names.ts";
 import { targetSummary } from "./target.ts";
 
@@ -30,6 +31,7 @@ export function runDetails(r: RunResults): Html {
     ["Target", env.target],
     ...(targetSummary(s) ? [["Target availability", targetSummary(s)!] as [string, string]] : []),
     ...(generatorSummary(s) ? [["Load generator", generatorSummary(s)!] as [string, string]] : []),
+    ...(segmentSummary(s) ? [["Execution segment", segmentSummary(s)!] as [string, string]] : []),
     ["Git commit", html`<code>${env.git_commit ?? "not in a git checkout"}</code>`],
     ["ktv-harness", env.ktv_version],
     ["Node.js", env.node],
