@@ -96,6 +96,11 @@ describe("open model: corrected vs raw latency", () => {
     const it = s.metrics.iteration_duration_ms!;
     expect(it.count).toBe(12);
     expect(s.counters.dropped_iterations).toBe(0);
-    expect(it.corrected!.p50 - it.p50).toBeLessThan(100);
+    // What is left of the gap is the arrivals' dispatch delay, which only the generator's own stalls stretch: a
+    // busy 2-core machine (load 16) can hold the worker's event loop for hundreds of ms. Bound it by the longest
+    // delay the worker saw itself, not by a wall-clock constant (the slowed run's gap is over 300 ms at p50 on
+    // top of any such stall).
+    const stall = Math.max(0, ...(s.generator?.workers ?? []).map((w) => w.loop_delay_max_ms));
+    expect(it.corrected!.p50 - it.p50).toBeLessThan(100 + stall);
   }, 60_000);
 });
