@@ -82,6 +82,7 @@ export function buildCharts(r: RunResults): ReportData {
     stageLatency(r, xs, "mix_cost_us", "mixing"),
     // Results from before the generator's self-watch have no such series, and no such chart.
     ...(r.timeseries.some((p) => p.metrics.generator_elu) ? [generatorHealth(r, xs)] : []),
+    ...(r.timeseries.some((p) => p.metrics.generator_thread_cpu) ? [threadCpu(r, xs)] : []),
     bandwidth(r, xs),
     billingMix(r),
     billingOverTime(r, xs, startMs),
@@ -185,6 +186,42 @@ function generatorHealth(r: RunResults, xs: number[]): ChartSpec {
       { label: "worker clock lag p99 (ms)", color: COLORS.red, axis: "y2", dash: [6, 4] },
     ],
     data: [xs, col("generator_elu"), col("generator_cpu"), col("target_elu"), col("generator_clock_lag_ms")],
+    faults: true,
+  };
+}
+
+/**
+ * CPU per thread per second, in cores: who spent the machine. ELU says a thread was busy, not that the OS ran it:
+ * three busy threads (two workers and an embedded simulator) on two cores all show ELU near 1, and only their CPU
+ * says whose work grew or shrank, and whether the target (the simulator thread) or the harness took the cores.
+ */
+function threadCpu(r: RunResults, xs: number[]): ChartSpec {
+  const col = (metric: string, q: "max" | "p50") => r.timeseries.map((p) => p.metrics[metric]?.[q] ?? null);
+  const cores = r.summary.generator?.cores ?? null;
+  const whole = r.timeseries.map((p) => {
+    const v = p.metrics.generator_cpu?.max;
+    return v === undefined || cores === null ? null : v * cores;
+  });
+  return {
+    id: "thread-cpu",
+    section: "mixing",
+    title: "CPU by thread per second",
+    note: `User + system CPU of each thread in cores (Linux /proc): the busiest and the median worker, the embedded simulator thread (the target's own work, when it shares the machine), and the whole process${cores === null ? "" : ` (of ${cores} cores)`}.`,
+    x: TIME_AXIS,
+    y: { label: "CPU (cores)" },
+    series: [
+      { label: "busiest worker", color: COLORS.purple },
+      { label: "median worker", color: COLORS.blue, dash: [6, 4] },
+      { label: "embedded simulator thread", color: COLORS.green },
+      { label: "whole process", color: COLORS.teal },
+    ],
+    data: [
+      xs,
+      col("generator_thread_cpu", "max"),
+      col("generator_thread_cpu", "p50"),
+      col("target_cpu", "max"),
+      whole,
+    ],
     faults: true,
   };
 }

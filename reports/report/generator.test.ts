@@ -96,6 +96,32 @@ describe("the load generator in the reports", () => {
     expect(renderReport(r)).toContain('id="fig-generator"');
   });
 
+  it("charts CPU per thread in cores when the run recorded it, and only then", () => {
+    const r = results(true);
+    expect(buildCharts(r).charts.some((c) => c.id === "thread-cpu")).toBe(false);
+    r.timeseries.forEach((p, i) => {
+      p.metrics.generator_thread_cpu = { count: 2, p50: 0.7, p95: 0.9, p99: 0.9, max: i === 2 ? 0.95 : 0.8 };
+      p.metrics.generator_cpu = { count: 1, p50: 0.9, p95: 0.9, p99: 0.9, max: 0.9 };
+      if (i > 0) p.metrics.target_cpu = { count: 1, p50: 0.5, p95: 0.5, p99: 0.5, max: 0.5 };
+    });
+    const chart = buildCharts(r).charts.find((c) => c.id === "thread-cpu")!;
+    expect(chart.section).toBe("mixing");
+    expect(chart.series.map((s) => s.label)).toEqual([
+      "busiest worker",
+      "median worker",
+      "embedded simulator thread",
+      "whole process",
+    ]);
+    expect(chart.data).toHaveLength(chart.series.length + 1);
+    expect(chart.data[1]![2]).toBe(0.95);
+    expect(chart.data[2]![2]).toBe(0.7);
+    // A second without a simulator sample is a gap, not a zero.
+    expect([chart.data[3]![0], chart.data[3]![1]]).toEqual([null, 0.5]);
+    // The process share of all cores, in cores.
+    expect(chart.data[4]![0]).toBeCloseTo(0.9 * r.summary.generator!.cores, 10);
+    expect(renderReport(r)).toContain('id="fig-thread-cpu"');
+  });
+
   it("the run details say whether the generator kept up, with its worst figures; old results say nothing", () => {
     const kept = renderReport(results(false));
     expect(kept).toContain(
