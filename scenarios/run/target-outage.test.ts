@@ -48,8 +48,9 @@ describe("the simulator killed mid-run", () => {
     const startMs = performance.now() - started;
     const port = Number(new URL(url).port);
     // Long enough for the restart to come back and serve: killed after ~2 s, restarted in about as long as the
-    // first start took (seconds here, ~10 s on a loaded 2-core machine), then a few seconds of iterations.
-    const durationS = Math.ceil(2 + (2 * startMs) / 1000 + 4);
+    // first start took (seconds here, ~10 s on a loaded 2-core machine), then the VUs' longest wait before they
+    // try an unreachable target again (8 s, scenarios/vu/relogin-backoff.ts) and a few seconds of iterations.
+    const durationS = Math.ceil(2 + (2 * startMs) / 1000 + 8 + 4);
     const scenario = resolveScenario({
       name: "outage",
       description: "2 users requesting and downloading while the simulator is killed and restarted",

@@ -1,3 +1,4 @@
+import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sharedAgent } from "../../reference/music/http.ts";
 import type { Simulator } from "../../simulator/app.ts";
@@ -77,4 +78,53 @@ describe("music VU", () => {
     expect(stats[origin]?.connected).toBeGreaterThanOrEqual(1);
     await Promise.all([a.close(), b.close()]);
   }, 30_000);
+
+  it("waits before its next iteration while the target does not answer, and not once it does", async () => {
+    // A port nothing listens on: every call fails with 1017098 after the client's own retries.
+    const dead = await freePort();
+    const rec = recorder();
+    const waits: number[] = [];
+    const ctx: VuContext = {
+      target: `http://127.0.0.1:${dead}`,
+      appID: DEV_APP.app_id,
+      appSign: DEV_APP.app_sign,
+      rec,
+      client: () => Promise.reject(new Error("the music VU runs no pipeline")),
+    };
+    const retry = {
+      baseMs: 500,
+      maxMs: 8_000,
+      random: () => 0.5,
+      sleep: (ms: number) => {
+        waits.push(ms);
+        return Promise.resolve();
+      },
+    };
+    const vu = createMusicVu(ctx, retry);
+    const signal = new AbortController().signal;
+    const first = await vu.iteration(spec(3), signal);
+    expect([first.ok, first.code]).toEqual([false, 1017098]);
+    await vu.iteration(spec(3), signal);
+    expect(waits).toEqual([375]);
+    // The target is back: the next iteration waits its turn once more, succeeds, and the one after does not wait.
+    const up = createMusicVu({ ...ctx, target: sim.url }, retry);
+    await up.iteration(spec(4), signal); // fresh VU: no wait
+    expect(waits).toEqual([375]);
+    ctx.target = sim.url;
+    const ok = await vu.iteration(spec(3), signal);
+    expect(ok.ok, JSON.stringify(rec.errors.slice(-3))).toBe(true);
+    expect(waits).toEqual([375, 750]);
+    await vu.iteration(spec(3), signal);
+    expect(waits).toEqual([375, 750]);
+  }, 60_000);
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const a = s.address();
+      s.close(() => (typeof a === "object" && a ? resolve(a.port) : reject(new Error("no port"))));
+    });
+  });
+}

@@ -13,6 +13,7 @@ import {
 } from "../../reference/music/transport.ts";
 import { pickSongs } from "../../reference/pipeline/pick-song.ts";
 import { shouldFallBackToRequest } from "../../reference/pipeline/recovery.ts";
+import { ReloginBackoff, type ReloginPolicy } from "./relogin-backoff.ts";
 import type { IterationOutcome, IterationSpec, Vu, VuContext } from "./types.ts";
 
 // The "music" VU: the copyrighted-music half of the flow without the media engine: pick a song -> the room's
@@ -20,17 +21,24 @@ import type { IterationOutcome, IterationSpec, Vu, VuContext } from "./types.ts"
 // billing ledger and the CDN with far less CPU per user than the full pipeline: for CDN and billing capacity.
 // A song counts as started once its file is downloaded and verified.
 //
-// Footprint (issue 13: 10,000 music VUs per machine at <= 100 KB each): a VU holds nothing between iterations;
-// within one, every request (vendor calls, the room login, the download) goes through the thread's bounded
+// Footprint (issue 13: 10,000 music VUs per machine at <= 100 KB each): a VU holds nothing between iterations but
+// its backoff counter; within one, every request (vendor calls, the room login, the download) goes through the thread's bounded
 // undici Agent (reference/music/http.ts: 128 connections per origin, the rest queue as a request object each)
 // and the download's bytes are counted by the transport's onDownloadBytes. Through a WHATWG fetch (the global
 // one, wrapped in a counting TransformStream) each of 10,000 VUs had its own socket, Request, Response and web
 // streams in flight (bench/harness/footprint.ts --runner music, 500 -> 10,000 VUs, load 15-25: 72 -> 13 KB RSS
 // per VU after GC; 10,000 VUs under way after 92 s with 3,568 errors before, after 10 s with none now).
 
-export function createMusicVu(ctx: VuContext): Vu {
+export function createMusicVu(ctx: VuContext, retry: Partial<ReloginPolicy> = {}): Vu {
+  // The only state a VU keeps: how many iterations in a row found the target unreachable (relogin-backoff.ts).
+  const backoff = new ReloginBackoff(retry);
   return {
-    iteration: (spec, signal) => musicIteration(ctx, spec, signal),
+    iteration: async (spec, signal) => {
+      if (!(await backoff.wait(signal))) return { ok: false, code: 0, ttfaMs: null, aborted: true };
+      const out = await musicIteration(ctx, spec, signal);
+      backoff.record(out.ok || out.aborted ? null : { stage: "music", code: out.code });
+      return out;
+    },
     close: async () => {},
   };
 }

@@ -32,7 +32,8 @@ export function threadAudio(): ThreadAudio {
  * the run's config, as a real app logs in once and sings many songs): the session start (engine, media socket,
  * login, init) is paid once per N songs instead of once per song. A failed or aborted song, a change of room or
  * user, or a client that does not keep logins (a `--client` module ignores `session`) logs in per song as before.
- * After a login the media server refused for overload, the next iteration first waits (relogin-backoff.ts).
+ * After a login the media server refused for overload, or an iteration that found the target unreachable, the
+ * next iteration first waits (relogin-backoff.ts).
  */
 export function createPipelineVu(ctx: VuContext, relogin: Partial<ReloginPolicy> = {}): Vu {
   let session: PipelineSession | null = null;

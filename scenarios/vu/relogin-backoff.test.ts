@@ -70,6 +70,17 @@ describe("relogin backoff", () => {
     expect(b.nextDelayMs()).toBe(0);
   });
 
+  it("counts an unreachable target (1017098) at any stage, as overload at login; a vendor answer resets", () => {
+    const b = new ReloginBackoff(virtual().policy);
+    b.record({ stage: "init", code: 1017098 });
+    expect(b.nextDelayMs()).toBe(375); // first ceiling 500 -> 0.75
+    b.record({ stage: "download", code: 1017098 });
+    b.record(login(1002030));
+    expect(b.nextDelayMs()).toBe(1500); // three in a row: ceiling 2000
+    b.record({ stage: "request", code: 1017001 }); // the target answered: it is up
+    expect(b.nextDelayMs()).toBe(0);
+  });
+
   it("spreads a crowd that failed together", () => {
     const random = seeded(42);
     const first = Array.from({ length: 200 }, () => {

@@ -6,10 +6,17 @@ import { abortableSleep } from "../../reference/music/retry.ts";
 // overloaded target (or harness) meets a login storm exactly when it can least take one: one overloaded
 // rooms-250 run made 551 logins for 300 VUs. A real SDK backs off between its own login attempts for the same
 // reason. Half fixed, not full jitter: a full-jitter draw near 0 is an immediate retry, which is the storm.
-// Other failures (a vendor error, a refused song) say nothing about the media server: no wait.
+// A network error at any stage (1017098: the target did not answer at all, after the client's own retries) gets
+// the same wait: while the target is down, a VU that starts its next iteration at once fails it in
+// microseconds, so a closed-model run spun thousands of failed iterations a second into its error counts and
+// burnt the generator's CPU exactly while the target watch reported the outage; an app whose network is gone
+// waits before it tries again. Other failures (a vendor error, a refused song) say nothing about the server's
+// reachability or load: no wait.
 
 /** Login refusals that mean "the server cannot take you now" (protocol/codes.ts). */
 export const OVERLOAD_LOGIN_CODES: ReadonlySet<number> = new Set([1002030, 1002031, 1002071]);
+/** Failures at any stage that mean "the target did not answer" (protocol/codes.ts NETWORK_ERROR). */
+export const UNREACHABLE_CODES: ReadonlySet<number> = new Set([1017098]);
 
 export interface ReloginPolicy {
   /** Ceiling of the first wait, ms; each further failure in a row doubles it up to maxMs. */
@@ -42,9 +49,14 @@ export class ReloginBackoff {
     }
   }
 
-  /** An iteration ended: a login refused for overload counts; anything else (a success included) resets. */
+  /**
+   * An iteration ended: a login refused for overload, or the target unreachable at any stage, counts; anything
+   * else (a success included) resets.
+   */
   record(failure: { stage: string; code: number } | null): void {
-    if (failure?.stage === "login" && OVERLOAD_LOGIN_CODES.has(failure.code)) this.failures++;
+    if (failure === null) this.failures = 0;
+    else if (failure.stage === "login" && OVERLOAD_LOGIN_CODES.has(failure.code)) this.failures++;
+    else if (UNREACHABLE_CODES.has(failure.code)) this.failures++;
     else this.failures = 0;
   }
 
