@@ -36,7 +36,9 @@ export function createMusicVu(ctx: VuContext, retry: Partial<ReloginPolicy> = {}
     iteration: async (spec, signal) => {
       if (!(await backoff.wait(signal))) return { ok: false, code: 0, ttfaMs: null, aborted: true };
       const out = await musicIteration(ctx, spec, signal);
-      backoff.record(out.ok || out.aborted ? null : { stage: "music", code: out.code });
+      // A failure named rather than coded ("exception") says nothing about reachability: it resets, as a success.
+      const code = typeof out.code === "number" ? out.code : 0;
+      backoff.record(out.ok || out.aborted ? null : { stage: "music", code });
       return out;
     },
     close: async () => {},
