@@ -236,7 +236,8 @@ export class WorkerSchedule {
     for (let i = 0; i < arrivals.count; i++) {
       if (workerOfArrival(i, this.pop, Wp) !== w) continue;
       const intended = start + arrivals.at(i);
-      if (intended >= end) break;
+      // An arrival due exactly at the end still starts (k6's ramping-arrival-rate emits it); later ones never.
+      if (intended > end) break;
       await sleepUntil(intended, hard.signal);
       if (hard.signal.aborted || this.stop.aborted) break;
       dropExpired(epochNow());

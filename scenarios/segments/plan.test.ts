@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { arrivalSchedule } from "../load/executors/ramping-arrival-rate.ts";
 import type { ExecutorPlan } from "../load/executors/types.ts";
 import { planLoad, vusAt } from "../load/plan.ts";
 import { segmentNotice } from "./plan.ts";
@@ -332,5 +333,44 @@ describe("work left to one instance only", () => {
     const plan = planLoad({ vus: 2, duration: "1s" }, executionTuple("1/2:1", "0,1/2,1"));
     expect(plan.segment).toEqual({ segment: "1/2:1", sequence: "0,1/2,1" });
     expect(planLoad({ vus: 2, duration: "1s" }).segment).toEqual({ segment: "0:1", sequence: "0,1" });
+  });
+});
+
+describe("ramping-arrival-rate's arrival times are k6's", () => {
+  // k6's TestRampingArrivalRateCal (lib/executor/ramping_arrival_rate_test.go): 0 -> 1/s over 5 s, 1/s for 1 s,
+  // 1 -> 0/s over 5 s; `cal` strides the raw tuple (k6 applies GetNewExecutionTupleFromValue(maxVUs) before it
+  // in Init, as segments/plan.ts does); k6 asserts each time within 0.1%.
+  const stages = [
+    { durationMs: 5_000, target: 1 },
+    { durationMs: 1_000, target: 1 },
+    { durationMs: 5_000, target: 0 },
+  ];
+  const cases: [string | undefined, string | undefined, number, number[]][] = [
+    [undefined, undefined, 1000, [3162, 4472, 5500, 6527, 7837, 11000]],
+    ["0:1/3", undefined, 1000, [4472, 7837]],
+    ["0:1/3", "0,1/3,1", 1000, [4472, 7837]],
+    ["1/3:2/3", undefined, 1000, [4472, 7837]],
+    ["2/3:1", undefined, 1000, [4472, 7837]],
+    ["0:1/3", "0,1/3,2/3,1", 1000, [3162, 6527]],
+    ["1/3:2/3", "0,1/3,2/3,1", 1000, [4472, 7837]],
+    ["2/3:1", "0,1/3,2/3,1", 1000, [5500, 11000]],
+    [
+      undefined,
+      undefined,
+      1000 / 3,
+      [
+        1825, 2581, 3162, 3651, 4082, 4472, 4830, 5166, 5499, 5833, 6169, 6527, 6917, 7348, 7837, 8418, 9174,
+        10999,
+      ],
+    ],
+  ];
+  it.each(cases)("segment %s of sequence %s, time unit %s ms", (segment, sequence, unitMs, expected) => {
+    const all = arrivalSchedule(0, unitMs, stages);
+    const t = executionTuple(segment, sequence);
+    const got = Array.from({ length: t.scale(all.count) }, (_, k) => all.at(t.globalIndex(k)));
+    expect(got).toHaveLength(expected.length);
+    for (const [i, ms] of got.entries()) {
+      expect(Math.abs(ms - expected[i]!) / expected[i]!, `arrival ${i}: ${ms}`).toBeLessThan(0.001);
+    }
   });
 });

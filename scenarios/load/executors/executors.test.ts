@@ -117,15 +117,18 @@ describe("open-model plans", () => {
       { durationMs: 5_000, target: 10 },
     ]);
     expect(s.count).toBe(100);
-    const perSecond = new Array(15).fill(0);
+    const perSecond = new Array(16).fill(0);
     for (let i = 0; i < s.count; i++) perSecond[Math.floor(s.at(i) / 1000)]++;
-    // The rate at second k of the ramp is ~k+0.5 per second; the count per second follows it.
-    expect(perSecond.slice(0, 10)).toEqual([1, 1, 3, 3, 5, 5, 7, 7, 9, 9]);
-    expect(perSecond.slice(10)).toEqual([10, 10, 10, 10, 10]);
+    // The rate at second k of the ramp is ~k+0.5 per second; the count per second follows it. The first arrival
+    // is due once a whole one is (sqrt(2) s), as in k6; the 50th at 10 s and the 100th exactly at the end.
+    expect(s.at(0)).toBeCloseTo(Math.SQRT2 * 1000, 6);
+    expect(perSecond.slice(0, 10)).toEqual([0, 1, 3, 3, 5, 5, 7, 7, 9, 9]);
+    expect(perSecond.slice(10)).toEqual([10, 10, 10, 10, 10, 1]);
+    expect(s.at(99)).toBe(15_000);
     for (let i = 1; i < s.count; i++) expect(s.at(i)).toBeGreaterThanOrEqual(s.at(i - 1));
   });
 
-  it("ramping-arrival-rate at a constant rate is constant-arrival-rate's schedule", () => {
+  it("ramping-arrival-rate at a constant rate is constant-arrival-rate's schedule one gap later, as in k6", () => {
     const ramp = planOne({
       executor: "ramping-arrival-rate",
       startRate: 4,
@@ -135,7 +138,7 @@ describe("open-model plans", () => {
     const flat = planOne({ executor: "constant-arrival-rate", rate: 4, duration: "5s", preAllocatedVUs: 1 });
     expect(ramp.arrivals!.count).toBe(flat.arrivals!.count);
     for (let i = 0; i < flat.arrivals!.count; i++)
-      expect(ramp.arrivals!.at(i)).toBeCloseTo(flat.arrivals!.at(i), 6);
+      expect(ramp.arrivals!.at(i)).toBeCloseTo(flat.arrivals!.at(i) + 250, 6);
   });
 });
 
@@ -196,7 +199,7 @@ describe("validate(): every problem at once", () => {
       "constant-vus": { duration: "1s" },
       "ramping-vus": { stages: [{ duration: "1s", target: 1 }] },
       "constant-arrival-rate": { rate: 1, duration: "1s", preAllocatedVUs: 1 },
-      "ramping-arrival-rate": { stages: [{ duration: "1s", target: 1 }], preAllocatedVUs: 1 },
+      "ramping-arrival-rate": { stages: [{ duration: "1s", target: 2 }], preAllocatedVUs: 1 },
     };
     for (const [name, type] of EXECUTORS) {
       expect(type.validate({ executor: name, ...minimal[name] }, "x")).toEqual([]);

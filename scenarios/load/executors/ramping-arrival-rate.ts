@@ -4,9 +4,13 @@ import { checkVuPool, vuPool } from "./constant-arrival-rate.ts";
 import type { ExecutorType } from "./types.ts";
 
 // ramping-arrival-rate (open model): the arrival rate moves linearly through `stages` from `startRate`
-// (iterations per timeUnit). With N(t) the number of arrivals due by t (the integral of the rate), the i-th
-// arrival is at the t where N(t) = i, i = 0, 1, ... while N(t) < N(end): a constant rate gives exactly
-// constant-arrival-rate's schedule. Within a stage N is quadratic, so each time is solved in closed form.
+// (iterations per timeUnit). With N(t) the number of arrivals due by t (the integral of the rate), arrival k
+// (k = 1, 2, ...) starts at the t where N(t) = k, for every k <= N(end): floor(N(end)) arrivals in all. This is
+// k6's own rule (`cal` in lib/executor/ramping_arrival_rate.go, checked against its TestRampingArrivalRateCal
+// table in executors.test.ts): a ramp from 0 starts its first iteration once a whole one is due (after
+// sqrt(2 / slope)), not at t = 0, and the last one can fall exactly on the end, where it still starts. Unlike
+// constant-arrival-rate (first arrival at 0), a constant stage therefore starts one gap late, as in k6. Within
+// a stage N is quadratic, so each time is solved in closed form.
 
 export const rampingArrivalRate: ExecutorType = {
   name: "ramping-arrival-rate",
@@ -78,18 +82,20 @@ export function arrivalSchedule(
     }
     from = to;
   }
-  const count = Math.max(0, Math.ceil(n - 1e-9));
+  const count = Math.max(0, Math.floor(n + 1e-9));
   const at = (i: number): number => {
+    // Arrival i (0-based) is k6's k = i + 1: due once N(t) reaches it.
+    const due = i + 1;
     let lo = 0;
     let hi = segs.length - 1;
-    // The last segment whose start is at or before arrival i.
+    // The last segment whose start is at or before that arrival.
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (segs[mid]!.n0 <= i + 1e-9) lo = mid;
+      if (segs[mid]!.n0 <= due + 1e-9) lo = mid;
       else hi = mid - 1;
     }
     const s = segs[lo]!;
-    const need = i - s.n0;
+    const need = due - s.n0;
     if (need <= 0) return s.t0;
     const k = (s.b - s.a) / (2 * s.d);
     const dt =
