@@ -589,7 +589,8 @@ async function runOpen(
   sc.startTime = Date.now();
   for (let i = 0; i < arrivals.count; i++) {
     const intended = start + arrivals.at(i);
-    if (intended >= end) break;
+    // Due exactly at the end still starts (k6's ramping-arrival-rate emits it: executors/ramping-arrival-rate.ts).
+    if (intended > end) break;
     await sleepUntil(intended, hard.signal);
     if (hard.signal.aborted) break;
     let vu = idle.pop();
