@@ -13,6 +13,8 @@ export interface RoomRegistry {
   leave(appId: number, roomId: string, userId: string): void;
   isMember(appId: number, roomId: string, userId: string): boolean;
   members(appId: number, roomId: string): string[];
+  /** How many members the room has (0: no such room), without listing them. */
+  memberCount(appId: number, roomId: string): number;
   reset(): void;
   /** Logins refused by the caps (since start). */
   readonly refused: number;
@@ -94,6 +96,7 @@ export function createRoomRegistry(limits: RoomLimits = DEFAULT_LIMITS): RoomReg
     },
     isMember: (appId, roomId, userId) => rooms.get(k(appId, roomId))?.has(userId) ?? false,
     members: (appId, roomId) => [...(rooms.get(k(appId, roomId)) ?? [])],
+    memberCount: (appId, roomId) => rooms.get(k(appId, roomId))?.size ?? 0,
     reset: () => {
       rooms.clear();
       userRooms.clear();

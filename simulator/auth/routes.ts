@@ -2,6 +2,7 @@ import { type Static, Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import { VendorError } from "../errors.ts";
 import { authHeaders, envelopeSchema, ok } from "../http.ts";
+import { resolveMediaOptions } from "../media/options.ts";
 import { requireApp, requireSession } from "./guards.ts";
 import { roomIdProblem, userIdProblem, userNameProblem } from "./ids.ts";
 import { roomPrivilegeDenial } from "./privilege.ts";
@@ -31,6 +32,7 @@ export function checkRoomId(roomId: string): void {
 }
 
 export default async function authRoutes(app: FastifyInstance): Promise<void> {
+  const { roomCapacity } = resolveMediaOptions(app.sim.options.media);
   app.post(
     "/v1/music/init",
     {
@@ -78,6 +80,14 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
       const s = req.musicSession!;
       const denial = roomPrivilegeDenial(req.auth!.tokenPayload, room_id, "login");
       if (denial) throw new VendorError(1002033, `authentication failed: ${denial}`, 401);
+      // The room holds as many users as a media login lets in (the test environment's 50): both logins share
+      // the registry, so an HTTP member counts against the media login's capacity and the other way round.
+      if (
+        !app.sim.rooms.isMember(s.app_id, room_id, s.user_id) &&
+        app.sim.rooms.memberCount(s.app_id, room_id) >= roomCapacity
+      ) {
+        throw new VendorError(1002034, `room ${JSON.stringify(room_id)} is full (${roomCapacity} users)`);
+      }
       app.sim.rooms.join(s.app_id, room_id, s.user_id);
       return ok(req, reply, { room_id, members: app.sim.rooms.members(s.app_id, room_id).length });
     },

@@ -190,6 +190,25 @@ describe("media login", () => {
     ).toBe("login_ok");
   });
 
+  it("refuses an HTTP room login beyond the capacity with 1002034 too, media members counted; a member again is 0", async () => {
+    const httpLogin = async (user: string) => {
+      const s = await call(sim.url, "POST", "/v1/music/init", {
+        headers: { "x-app-id": String(APP), "x-app-sign": DEV_APP.app_sign },
+        body: { user_id: user },
+      });
+      const h = { "x-app-id": String(APP), "x-app-sign": DEV_APP.app_sign, "x-session": s.body.data.session };
+      return (await call(sim.url, "POST", "/v1/room/login", { headers: h, body: { room_id: "full-http" } }))
+        .body;
+    };
+    open.push(await loginClient(sim.url, "full-http", "m1"));
+    expect((await httpLogin("h1")).code).toBe(0);
+    expect((await httpLogin("h2")).code).toBe(0);
+    const refused = await httpLogin("h3");
+    expect(refused).toMatchObject({ code: 1002034, message: 'room "full-http" is full (3 users)' });
+    // h2 logging in again is no new member.
+    expect(await httpLogin("h2")).toMatchObject({ code: 0, data: { members: 3 } });
+  });
+
   it("kicks the older socket with 1002050 when the same user logs in elsewhere", async () => {
     const first = await loginClient(sim.url, "dup-a", "dup");
     const watcher = await loginClient(sim.url, "dup-a", "watch");

@@ -1,7 +1,7 @@
 // Media server knobs. Defaults mirror the vendor's test environment (rooms of 50) and the SDK's timings
 // (token_will_expire 30 s ahead); tests shrink the intervals to keep runs short.
 export interface MediaOptions {
-  /** Users per room (registry members, HTTP room logins included) before login answers 1002034. */
+  /** Users per room (registry members, HTTP and media logins alike) before either login answers 1002034. */
   roomCapacity: number;
   /** A player whose socket holds more than this many unsent bytes gets no frames until it drains. */
   playerBufferLimitBytes: number;
