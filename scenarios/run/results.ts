@@ -22,7 +22,8 @@ const ndjson = (lines: unknown[]) => lines.map((l) => `${JSON.stringify(l)}\n`).
 
 export interface ResultFiles {
   summary: RunSummary;
-  timeseries: TimeseriesPoint[];
+  /** null: already written, line by line as the run went (timeseries-writer.ts). */
+  timeseries: TimeseriesPoint[] | null;
   ledger: LedgerSnapshot;
   faultEvents: FaultEventLine[];
   environment: Environment;
@@ -30,7 +31,7 @@ export interface ResultFiles {
 
 export function writeResults(dir: string, r: ResultFiles): void {
   mkdirSync(dir, { recursive: true });
-  writeAtomic(join(dir, RESULT_FILES.timeseries), ndjson(r.timeseries));
+  if (r.timeseries !== null) writeAtomic(join(dir, RESULT_FILES.timeseries), ndjson(r.timeseries));
   writeAtomic(join(dir, RESULT_FILES.ledger), `${JSON.stringify(r.ledger, null, 1)}\n`);
   writeAtomic(join(dir, RESULT_FILES.faultEvents), ndjson(r.faultEvents));
   writeAtomic(join(dir, RESULT_FILES.environment), `${JSON.stringify(r.environment, null, 2)}\n`);

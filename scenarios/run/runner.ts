@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createAudioArena } from "../../reference/audio/shared-arena.ts";
-import type { FaultEventLine, LedgerSnapshot, RunSummary, TimeseriesPoint } from "../../reports/format.ts";
+import type { FaultEventLine, LedgerSnapshot, RunSummary } from "../../reports/format.ts";
 import { DEV_APP } from "../../simulator/options.ts";
 import { MetricSet } from "../metrics/set.ts";
 import { planOf, type ResolvedScenario } from "../resolve.ts";
@@ -26,6 +26,7 @@ import { timeseriesPoint } from "./series.ts";
 import { buildSongPool } from "./song-pool.ts";
 import { buildSummary } from "./summary.ts";
 import { healthProbe, TargetWatch } from "./target-watch.ts";
+import { TimeseriesWriter } from "./timeseries-writer.ts";
 import { readVendorCounts, vendorRouteCheck, vendorRouteLines } from "./vendor-routes.ts";
 import { bundleWorker } from "./worker-bundle.ts";
 import { TSX_ENTRY, WorkerPool } from "./workers.ts";
@@ -284,6 +285,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     pool.stop(reason);
   };
   let intervalsOut: IntervalsWriter | null = null;
+  let timeseriesOut: TimeseriesWriter | null = null;
   const onSignal = () => {
     bySignal = true;
     stopRun(
@@ -301,6 +303,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     if (s.faults.profile !== null) await applyFaults(s.faults.profile);
     const t0 = epochNow() + 100;
     intervalsOut = new IntervalsWriter(o.out, t0, intervalMs);
+    timeseriesOut = new TimeseriesWriter(o.out);
     const cpu = new ProcessCpu();
     watch = new GeneratorWatch(t0, cpu.cores);
     const mainSampler = new ThreadSampler(new TimerLag());
@@ -326,7 +329,8 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
 
     const book = new ThresholdBook(thresholds, intervalMs);
     const total = new MetricSet();
-    const points: TimeseriesPoint[] = [];
+    // Each point goes to timeseries.ndjson as its interval closes; the writer keeps only time and VUs of it.
+    const points = timeseriesOut;
     const progress = new Progress(o.err);
     const label = s.name;
     let lastVus = 0;
@@ -372,7 +376,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
       // The next boundary on the grid that is still ahead: after a stall the run catches up in one interval.
       boundary = t0 + (Math.floor((epochNow() - t0) / intervalMs) + 1) * intervalMs;
       if (!over || !interval.empty || points.length === 0) {
-        points.push(timeseriesPoint(interval, { t: endT, elapsedS: (endT - t0) / 1000, vus }));
+        points.add(timeseriesPoint(interval, { t: endT, elapsedS: (endT - t0) / 1000, vus }));
       }
       lastVus = vus;
       const breaches = book.onInterval(interval, total, endT - t0);
@@ -395,7 +399,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
       for (const snap of late) interval.merge(snap);
       total.mergeSet(interval);
       intervalsOut.add(endT, endT, 0, interval);
-      points.push(timeseriesPoint(interval, { t: endT, elapsedS: (endT - t0) / 1000, vus: 0 }));
+      points.add(timeseriesPoint(interval, { t: endT, elapsedS: (endT - t0) / 1000, vus: 0 }));
     }
     const targetCpuAtEnd = c.targetCpuMs?.() ?? null;
     const generator = {
@@ -460,7 +464,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     const summary = buildSummary({
       scenario: s,
       total,
-      points,
+      points: points.load,
       thresholds: book.final(total, durationS),
       aborts: abortBreaches,
       ledger,
@@ -476,7 +480,8 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     summary.target = targetWatch.report();
     intervalsOut.close();
     intervalsOut = null;
-    writeResults(o.out, { summary, timeseries: points, ledger, faultEvents, environment: env });
+    points.close();
+    writeResults(o.out, { summary, timeseries: null, ledger, faultEvents, environment: env });
     const exitCode = bySignal
       ? EXIT.interrupted
       : summary.thresholds.some((t) => !t.ok) || checks.some((ch) => !ch.ok)
@@ -485,6 +490,7 @@ async function runAgainst(o: RunOptions, c: Ctx): Promise<RunOutcome> {
     return { exitCode, dir: resolve(o.out), summary };
   } finally {
     intervalsOut?.close();
+    timeseriesOut?.close();
     for (const t of timers) clearTimeout(t);
     o.signal?.removeEventListener("abort", onSignal);
     await pool.terminate();

@@ -6,7 +6,6 @@ import type {
   LedgerSnapshot,
   RunSummary,
   ThresholdResult,
-  TimeseriesPoint,
 } from "../../reports/format.ts";
 import { RESULTS_FORMAT } from "../../reports/format.ts";
 import { bucketize, linearBounds, logBounds } from "../metrics/buckets.ts";
@@ -17,6 +16,7 @@ import { capacityModel } from "./capacity.ts";
 import type { RunEnvironment } from "./environment.ts";
 import { extraCounters, summaryMetrics } from "./series.ts";
 import { serverApiSummary } from "./server-api-summary.ts";
+import type { LoadPoint } from "./timeseries-writer.ts";
 
 // summary.json from a finished run's merged samples (reports/format.ts RunSummary, plus additive fields:
 // counters.failed_iterations, failed_iterations_by_code and ledger_rows, capacity.extrapolated, checks,
@@ -26,7 +26,8 @@ import { serverApiSummary } from "./server-api-summary.ts";
 export interface SummaryInput {
   scenario: ResolvedScenario;
   total: MetricSet;
-  points: TimeseriesPoint[];
+  /** Each interval's time and VU count (the run's timeseries points, or just these two fields of them). */
+  points: LoadPoint[];
   thresholds: ThresholdResult[];
   /** abortOnFail thresholds that stopped the run. */
   aborts: Breach[];
@@ -121,7 +122,7 @@ export function buildSummary(i: SummaryInput): RunSummary & Record<string, unkno
 export function kneeVerdict(
   knee: NonNullable<CapacityModel["knee"]> | null,
   saturatedFromS: number | null,
-  points: TimeseriesPoint[],
+  points: LoadPoint[],
   usersPerRoom: number,
 ): Pick<CapacityModel, "knee" | "knee_limited_by" | "withheld_knee" | "generator_limit"> {
   if (saturatedFromS === null) return { knee, knee_limited_by: null };
@@ -143,7 +144,7 @@ function withVerdict<C extends CapacityModel>(
 }
 
 /** Active VUs in the interval that contains `atS` (the last one when past the end). */
-function loadAt(points: TimeseriesPoint[], atS: number): number {
+function loadAt(points: LoadPoint[], atS: number): number {
   return (points.find((p) => p.elapsed_s >= atS - 1e-6) ?? points.at(-1))?.vus ?? 0;
 }
 
@@ -174,7 +175,7 @@ function histogramsOf(total: MetricSet): NonNullable<RunSummary["histograms"]> {
 export function kneeOf(
   results: ThresholdResult[],
   aborts: Breach[],
-  points: TimeseriesPoint[],
+  points: LoadPoint[],
   usersPerRoom: number,
 ): RunSummary["capacity"]["knee"] {
   const candidates: { at: number; metric: string; expression: string }[] = [];
