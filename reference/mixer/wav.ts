@@ -57,7 +57,10 @@ export class WavWriter {
       const n = Math.min(room, samples - from);
       const at = this.used / 2;
       const dst = this.blockSamples;
-      if (LITTLE_ENDIAN) {
+      if (LITTLE_ENDIAN && from === 0 && n === pcm.length) {
+        // The common case (a whole frame that fits): one native copy, no view to allocate.
+        dst.set(pcm, at);
+      } else if (LITTLE_ENDIAN) {
         for (let i = 0; i < n; i++) dst[at + i] = pcm[from + i]!;
       } else {
         // Host-order int16 view over a little-endian file: store each sample byte-swapped.
