@@ -139,7 +139,7 @@ describe("the WebAssembly SIMD kernel", () => {
     expect(simd).not.toBeNull();
   });
 
-  it("equals kernel.ts's mix2 and mixAt2's peak on random and full-scale frames, at every allowed gain pair", () => {
+  it("mix2 equals kernel.ts's mix2 and bounds mixAt2's peak on random and full-scale frames, at every allowed gain pair", () => {
     const arena = simd!.arena;
     const a = arena.alloc(FRAME_SAMPLES);
     const b = arena.alloc(FRAME_SAMPLES);
@@ -148,11 +148,16 @@ describe("the WebAssembly SIMD kernel", () => {
         fc.integer({ min: 0, max: SIMD_MAX_GAIN_SUM }),
         fc.integer({ min: 0, max: SIMD_MAX_GAIN_SUM }),
         fc.integer(),
-        fc.constantFrom(100, 32768, -1),
-        (g1, g2, seed, amp) => {
-          const ga = g1;
-          const gb = Math.min(g2, SIMD_MAX_GAIN_SUM - ga);
-          if (amp < 0) {
+        fc.constantFrom(100, 32768, -1, -2),
+        fc.boolean(),
+        (g1, g2, seed, amp, swap) => {
+          // Either input may carry the gain of 32768 or more (each has its own kernel variant).
+          const ga = swap ? Math.min(g2, SIMD_MAX_GAIN_SUM - g1) : g1;
+          const gb = swap ? g1 : Math.min(g2, SIMD_MAX_GAIN_SUM - ga);
+          if (amp === -2) {
+            a.fill(-32768);
+            b.fill(-32768);
+          } else if (amp < 0) {
             // The rails: every sample full scale, both signs, where the sums are largest.
             for (let i = 0; i < FRAME_SAMPLES; i++) {
               a[i] = i & 1 ? -32768 : 32767;
@@ -166,9 +171,14 @@ describe("the WebAssembly SIMD kernel", () => {
           const got = allocFrame();
           mix2(want, FRAME_SAMPLES, Int16Array.from(a), ga, Int16Array.from(b), gb);
           const wantPeak = mixAt2(allocFrame(), FRAME_SAMPLES, a, 0, ga, b, 0, gb);
-          const peak = simd!.mix2(got, a.byteOffset, ga, b.byteOffset, gb);
+          const bound = simd!.mix2(got, a.byteOffset, ga, b.byteOffset, gb);
           expect(got).toEqual(want);
-          expect(peak).toBe(wantPeak);
+          expect(bound).toBeGreaterThanOrEqual(wantPeak);
+          let maxR = 0;
+          for (let i = 0; i < FRAME_SAMPLES; i++) {
+            maxR = Math.max(maxR, Math.abs(Math.floor((a[i]! * ga + b[i]! * gb + 16384) / 32768)));
+          }
+          expect(bound).toBe(maxR >= 32767 ? Number.POSITIVE_INFINITY : maxR * 32768 + 16384);
         },
       ),
       { numRuns: 300, seed: 13 },
@@ -181,6 +191,7 @@ describe("the WebAssembly SIMD kernel", () => {
     const b = arena.copyOf(noise(22, FRAME_SAMPLES, 32768));
     const inArena = arena.alloc(FRAME_SAMPLES);
     const plain = allocFrame();
+    arena.scratch[0]!.fill(12345);
     const scratchBefore = Int16Array.from(arena.scratch[0]!);
     const p1 = simd!.mix2(inArena, a.byteOffset, 19661, b.byteOffset, 32768);
     // Written in place: the output scratch slot was not touched.
@@ -192,6 +203,7 @@ describe("the WebAssembly SIMD kernel", () => {
     expect(plain).toEqual(want);
     expect(p1).toBe(p2);
     expect(() => simd!.mix2(new Int16Array(8), a.byteOffset, 1, b.byteOffset, 1)).toThrow(RangeError);
+    expect(() => simd!.mix2(plain, a.byteOffset, 32768, b.byteOffset, 32768)).toThrow(/gains sum/);
   });
 
   it("mixN equals kernel.ts's mix1..mix4 for 1-4 inputs at any gains to 65536, and bounds the peak", () => {
