@@ -19,8 +19,9 @@ const ELSEWHERE = -1;
 
 // Mixes N sources into one 48 kHz stereo s16 frame every call. Each input owns a frame buffer allocated when
 // it is added; `mix` reads every input (muted ones too, so a muted player keeps its place in time), then runs
-// one kernel over the inputs that can contribute (unmuted, non-zero gain, returned audio). Sources that hold
-// their audio in memory (InPlaceSource) are read in place, without the copy into the input's buffer. With the
+// one kernel over the inputs that can contribute (unmuted, non-zero gain, returned audio): simd-kernel.ts for
+// 1-4 inputs whose samples it can read, else frame-kernel.ts's JS loops (or the accumulator past 4). Sources that
+// hold their audio in memory (InPlaceSource) are read in place, without the copy into the input's buffer. With the
 // limiter on, a frame that starts at unity gain and peaks under its ceiling is exactly the plain kernel's
 // output (frame-kernel.ts), so the limiter runs only on frames that need it. Adding, removing and changing
 // inputs allocate; `mix` itself allocates nothing.
