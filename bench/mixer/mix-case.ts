@@ -1,12 +1,35 @@
-import { allocFrame, FRAME_FRAMES } from "../../reference/mixer/frame.ts";
+import { allocFrame, FRAME_FRAMES, FRAME_SAMPLES } from "../../reference/mixer/frame.ts";
 import { Mixer } from "../../reference/mixer/mixer.ts";
-import { ResampledSource } from "../../reference/mixer/resampled-source.ts";
+import { mixerSource } from "../../reference/mixer/resampled-source.ts";
+import { pcmArena } from "../../reference/mixer/simd-kernel.ts";
 import { WavWriter } from "../../reference/mixer/wav.ts";
 import { WavFileReader } from "../../reference/mixer/wav-reader.ts";
 
 // One benchmark case in its own process: stream K WAV inputs through the mixer (unity gain, plain saturation,
 // as `amix=normalize=0`) into a WAV file, as fast as possible. Prints one JSON line for the parent.
 // Usage: node --import tsx bench/mixer/mix-case.ts OUT.wav IN1.wav [IN2.wav ...]
+
+/**
+ * Waits until the process is idle. Start-up leaves compile jobs on V8's background threads (with --trace-opt, a
+ * TurboFan job for the CommonJS lexer's parseSource that tsx's loading triggers ran 250-400 ms), and
+ * process.cpuUsage counts every thread: without the wait they were billed to the mix, a third or more of it on a
+ * 2 s run. Only that start-up work is excluded: the loop's own compilation (its functions are first run inside the
+ * window) is still counted.
+ */
+async function settled(): Promise<void> {
+  const cpu = () => {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+  };
+  let c = cpu();
+  // 10 ms slices until one uses under 0.5 ms of CPU (the timer's own cost is ~0.2 ms), for at most 2 s.
+  for (let i = 0; i < 200; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+    const now = cpu();
+    if (now - c < 500) return;
+    c = now;
+  }
+}
 
 const [out, ...inputs] = process.argv.slice(2);
 if (!out || inputs.length === 0) {
@@ -16,12 +39,15 @@ if (!out || inputs.length === 0) {
 const started = performance.now();
 const readers = inputs.map((p) => new WavFileReader(p, 4800));
 const mixer = new Mixer();
-// 100 ms per read: one syscall per input every 10 frames rather than every frame.
-for (const r of readers) mixer.add(new ResampledSource(r, { chunkFrames: 4800 }));
+// 100 ms per read: one syscall per input every 10 frames rather than every frame. 48 kHz stereo inputs become
+// passthrough sources read in place from the SIMD kernel's memory; other rates go through the resampler.
+for (const r of readers) mixer.add(mixerSource(r, { chunkFrames: 4800 }));
 const longest = Math.max(...readers.map((r) => Math.ceil((r.frames * 48000) / r.sampleRate)));
 const frames = Math.ceil(longest / FRAME_FRAMES);
 const writer = new WavWriter(out);
-const frame = allocFrame();
+// The output frame in the SIMD kernel's memory, so the kernel writes it in place (no copy out of a scratch slot).
+const frame = pcmArena()?.alloc(FRAME_SAMPLES) ?? allocFrame();
+await settled();
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 for (let f = 0; f < frames; f++) {

@@ -132,7 +132,10 @@ export function frameRing(acc: Int16Array, voice: Int16Array): FrameRing {
     x.set(bs[k]!, FRAME_SAMPLES);
     return x;
   });
-  return { as, bs, both, dst: new Int16Array(2 * FRAME_SAMPLES), out: allocFrame() };
+  // The output frame in the SIMD kernel's memory when there is one, as a Mixer's caller can place it (mix-case.ts):
+  // the kernel then writes it in place instead of through a scratch slot and a copy. The JS kernels do not care.
+  const out = simdKernel()?.arena.alloc(FRAME_SAMPLES) ?? allocFrame();
+  return { as, bs, both, dst: new Int16Array(2 * FRAME_SAMPLES), out };
 }
 
 /** ns per call of TypedArray.prototype.set copying both inputs' bytes of one frame (2 x 1920 B). */
@@ -166,8 +169,10 @@ export function simdMix2Kernel(ring: FrameRing): Kernel2 | null {
   const lim = new Limiter();
   const accBuf = new Float64Array(FRAME_SAMPLES);
   const S = FRAME_SAMPLES;
+  // A local: read through the namespace import, the constant is a getter call per frame under tsx.
+  const UNITY = kernel.UNITY_GAIN;
   return (out, a, g1, b, g2, k) => {
-    if (lim.gain !== kernel.UNITY_GAIN || simd.mix2(out, addrA[k]!, g1, addrB[k]!, g2) > lim.ceiling) {
+    if (lim.gain !== UNITY || simd.mix2(out, addrA[k]!, g1, addrB[k]!, g2) > lim.ceiling) {
       kernel.accumulate(accBuf, S, a, g1, true);
       kernel.accumulate(accBuf, S, b, g2, false);
       lim.process(out, FRAME_FRAMES, accBuf);

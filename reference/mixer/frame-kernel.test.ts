@@ -139,7 +139,7 @@ describe("the WebAssembly SIMD kernel", () => {
     expect(simd).not.toBeNull();
   });
 
-  it("equals kernel.ts's mix2 and mixAt2's peak on random and full-scale frames, at every allowed gain pair", () => {
+  it("mix2 equals kernel.ts's mix2 and bounds mixAt2's peak on random and full-scale frames, at every allowed gain pair", () => {
     const arena = simd!.arena;
     const a = arena.alloc(FRAME_SAMPLES);
     const b = arena.alloc(FRAME_SAMPLES);
@@ -148,11 +148,16 @@ describe("the WebAssembly SIMD kernel", () => {
         fc.integer({ min: 0, max: SIMD_MAX_GAIN_SUM }),
         fc.integer({ min: 0, max: SIMD_MAX_GAIN_SUM }),
         fc.integer(),
-        fc.constantFrom(100, 32768, -1),
-        (g1, g2, seed, amp) => {
-          const ga = g1;
-          const gb = Math.min(g2, SIMD_MAX_GAIN_SUM - ga);
-          if (amp < 0) {
+        fc.constantFrom(100, 32768, -1, -2),
+        fc.boolean(),
+        (g1, g2, seed, amp, swap) => {
+          // Either input may carry the gain of 32768 or more (each has its own kernel variant).
+          const ga = swap ? Math.min(g2, SIMD_MAX_GAIN_SUM - g1) : g1;
+          const gb = swap ? g1 : Math.min(g2, SIMD_MAX_GAIN_SUM - ga);
+          if (amp === -2) {
+            a.fill(-32768);
+            b.fill(-32768);
+          } else if (amp < 0) {
             // The rails: every sample full scale, both signs, where the sums are largest.
             for (let i = 0; i < FRAME_SAMPLES; i++) {
               a[i] = i & 1 ? -32768 : 32767;
@@ -166,13 +171,109 @@ describe("the WebAssembly SIMD kernel", () => {
           const got = allocFrame();
           mix2(want, FRAME_SAMPLES, Int16Array.from(a), ga, Int16Array.from(b), gb);
           const wantPeak = mixAt2(allocFrame(), FRAME_SAMPLES, a, 0, ga, b, 0, gb);
-          const peak = simd!.mix2(got, a.byteOffset, ga, b.byteOffset, gb);
+          const bound = simd!.mix2(got, a.byteOffset, ga, b.byteOffset, gb);
           expect(got).toEqual(want);
-          expect(peak).toBe(wantPeak);
+          expect(bound).toBeGreaterThanOrEqual(wantPeak);
+          let maxR = 0;
+          for (let i = 0; i < FRAME_SAMPLES; i++) {
+            maxR = Math.max(maxR, Math.abs(Math.floor((a[i]! * ga + b[i]! * gb + 16384) / 32768)));
+          }
+          expect(bound).toBe(maxR >= 32767 ? Number.POSITIVE_INFINITY : maxR * 32768 + 16384);
         },
       ),
       { numRuns: 300, seed: 13 },
     );
+  });
+
+  it("mix2 writes an output frame that is in the arena in place, with the same bytes and peak", () => {
+    const arena = simd!.arena;
+    const a = arena.copyOf(noise(21, FRAME_SAMPLES, 32768));
+    const b = arena.copyOf(noise(22, FRAME_SAMPLES, 32768));
+    const inArena = arena.alloc(FRAME_SAMPLES);
+    const plain = allocFrame();
+    arena.scratch[0]!.fill(12345);
+    const scratchBefore = Int16Array.from(arena.scratch[0]!);
+    const p1 = simd!.mix2(inArena, a.byteOffset, 19661, b.byteOffset, 32768);
+    // Written in place: the output scratch slot was not touched.
+    expect(arena.scratch[0]).toEqual(scratchBefore);
+    const p2 = simd!.mix2(plain, a.byteOffset, 19661, b.byteOffset, 32768);
+    const want = allocFrame();
+    mix2(want, FRAME_SAMPLES, a, 19661, b, 32768);
+    expect(inArena).toEqual(want);
+    expect(plain).toEqual(want);
+    expect(p1).toBe(p2);
+    expect(() => simd!.mix2(new Int16Array(8), a.byteOffset, 1, b.byteOffset, 1)).toThrow(RangeError);
+    expect(() => simd!.mix2(plain, a.byteOffset, 32768, b.byteOffset, 32768)).toThrow(/gains sum/);
+  });
+
+  it("mixN equals kernel.ts's mix1..mix4 for 1-4 inputs at any gains to 65536, and bounds the peak", () => {
+    const arena = simd!.arena;
+    const frames = [0, 1, 2, 3].map(() => arena.alloc(FRAME_SAMPLES));
+    const outs = [arena.alloc(FRAME_SAMPLES), allocFrame()];
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(fc.integer({ min: 0, max: 65536 }), { minLength: 4, maxLength: 4 }),
+        fc.integer(),
+        fc.constantFrom(100, 32768, -1, -2),
+        fc.boolean(),
+        (n, gains, seed, amp, outInArena) => {
+          frames.forEach((f, k) => {
+            if (amp === -1) {
+              // The rails, mixed signs: sums of every size, the largest products included.
+              for (let i = 0; i < FRAME_SAMPLES; i++) f[i] = (i >> k) & 1 ? -32768 : 32767;
+            } else if (amp === -2) {
+              // Every input at -32768: at 65536 each product is exactly -2^31, the i32 lanes' edge.
+              f.fill(-32768);
+            } else {
+              f.set(noise(seed + k * 7919, FRAME_SAMPLES, amp));
+            }
+          });
+          const [a, b, c, d] = frames as [Int16Array, Int16Array, Int16Array, Int16Array];
+          const [ga, gb, gc, gd] = gains as [number, number, number, number];
+          const want = allocFrame();
+          if (n === 1) mix1(want, FRAME_SAMPLES, a, ga);
+          else if (n === 2) mix2(want, FRAME_SAMPLES, a, ga, b, gb);
+          else if (n === 3) mix3(want, FRAME_SAMPLES, a, ga, b, gb, c, gc);
+          else mix4(want, FRAME_SAMPLES, a, ga, b, gb, c, gc, d, gd);
+          const out = outs[outInArena ? 0 : 1]!;
+          const at = frames.map((f) => f.byteOffset);
+          const bound = simd!.mixN(out, n, at[0]!, ga, at[1]!, gb, at[2]!, gc, at[3]!, gd);
+          expect(out).toEqual(want);
+          let peak = 0;
+          let maxR = 0;
+          for (let i = 0; i < FRAME_SAMPLES; i++) {
+            let s = 0;
+            for (let k = 0; k < n; k++) s += frames[k]![i]! * gains[k]!;
+            peak = Math.max(peak, Math.abs(s));
+            maxR = Math.max(maxR, Math.abs(Math.floor((s + 16384) / 32768)));
+          }
+          expect(bound).toBeGreaterThanOrEqual(peak);
+          // The bound is the documented one, not merely some large number.
+          expect(bound).toBe(maxR >= 32767 ? Number.POSITIVE_INFINITY : maxR * 32768 + 16384);
+        },
+      ),
+      { numRuns: 300, seed: 14 },
+    );
+    expect(() => simd!.mixN(allocFrame(), 5, 0, 1, 0, 1, 0, 1, 0, 1)).toThrow(RangeError);
+  });
+
+  it("a freed arena block is reused, zeroed, by the next allocation of its size; a bad free is refused", () => {
+    const arena = pcmArena()!;
+    const a = arena.alloc(1000);
+    a.fill(7);
+    const used = arena.used;
+    arena.free(a);
+    expect(arena.used).toBe(used - 2000);
+    expect(() => arena.free(a)).toThrow(/twice/);
+    expect(() => arena.free(new Int16Array(1000))).toThrow(/not a view/);
+    const b = arena.alloc(1000);
+    expect(b.byteOffset).toBe(a.byteOffset);
+    expect(b.every((v) => v === 0)).toBe(true);
+    expect(arena.used).toBe(used);
+    // Another size does not take it.
+    arena.free(b);
+    expect(arena.alloc(900).byteOffset).not.toBe(b.byteOffset);
   });
 
   it("arena views survive the memory growing, and the arena knows its own views", () => {

@@ -34,7 +34,7 @@ const ACC_MIN = K_ACC_MIN;
 // alternatives that did not pay here: packing two samples per Int32Array load (same speed), Math.imul/|0
 // int32 accumulation (same speed, and wrong past Σg = 65535). The JS floor is about 1.5-2 ns per sample on this
 // machine, so a fused 2-input frame runs at a few percent of TypedArray.prototype.set; getting near the memory
-// bound takes SIMD: simd-kernel.ts, which the Mixer prefers for 1-2 inputs whose samples it can read.
+// bound takes SIMD: simd-kernel.ts, which the Mixer prefers for 1-4 inputs whose samples it can read.
 
 /** mix of one input read at `ao`; returns the frame's peak |a·ga| before saturation. */
 export function mixAt1(out: Int16Array, n: number, a: Int16Array, ao: number, ga: number): number {

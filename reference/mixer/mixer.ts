@@ -19,8 +19,9 @@ const ELSEWHERE = -1;
 
 // Mixes N sources into one 48 kHz stereo s16 frame every call. Each input owns a frame buffer allocated when
 // it is added; `mix` reads every input (muted ones too, so a muted player keeps its place in time), then runs
-// one kernel over the inputs that can contribute (unmuted, non-zero gain, returned audio). Sources that hold
-// their audio in memory (InPlaceSource) are read in place, without the copy into the input's buffer. With the
+// one kernel over the inputs that can contribute (unmuted, non-zero gain, returned audio): simd-kernel.ts for
+// 1-4 inputs whose samples it can read, else frame-kernel.ts's JS loops (or the accumulator past 4). Sources that
+// hold their audio in memory (InPlaceSource) are read in place, without the copy into the input's buffer. With the
 // limiter on, a frame that starts at unity gain and peaks under its ceiling is exactly the plain kernel's
 // output (frame-kernel.ts), so the limiter runs only on frames that need it. Adding, removing and changing
 // inputs allocate; `mix` itself allocates nothing.
@@ -61,6 +62,8 @@ export class Mixer {
   private readonly liveGain: number[] = [];
   /** Each live input's byte address in the SIMD arena, IN_BUF or ELSEWHERE. */
   private readonly liveAddr: number[] = [];
+  /** The live inputs' byte addresses the SIMD kernel reads (scratch slots for IN_BUF), reused every call. */
+  private readonly scratchAddr = [0, 0, 0, 0];
   private readonly acc = new Float64Array(SAMPLES);
   private readonly simd: SimdKernel | null;
 
@@ -184,13 +187,16 @@ export class Mixer {
     return n;
   }
 
-  /** The plain kernel for 0..4 live inputs; returns the frame's peak before saturation. */
+  /**
+   * The plain kernel for 0..4 live inputs; returns the frame's peak before saturation, or (SIMD mixN) an upper
+   * bound of it: either way a frame it returns at most the limiter's ceiling for is exactly the limiter's output.
+   */
   private plain(out: Int16Array, n: number): number {
     const S = SAMPLES;
     const l = this.live;
     const at = this.liveAt;
     const g = this.liveGain;
-    if (this.simd !== null && (n === 1 || n === 2)) {
+    if (this.simd !== null && n >= 1 && n <= 4) {
       const peak = this.simdPlain(this.simd, out, n);
       if (peak >= 0) return peak;
     }
@@ -225,29 +231,30 @@ export class Mixer {
   }
 
   /**
-   * simd-kernel.ts's mix2 for one or two live inputs whose samples it can read (in the arena, or in the input's
-   * buffer, copied to a scratch slot) and whose gains keep its i32 lanes exact; -1 when it does not apply.
+   * simd-kernel.ts for 1..4 live inputs whose samples it can read (in the arena, or in the input's buffer, copied
+   * to a scratch slot): mix2 (exact peak) for one or two whose gains keep its i32 lanes exact, else mixN (any
+   * gains; returns a bound on the peak, which the limiter's skip may use as well). -1 when it does not apply.
    */
   private simdPlain(simd: SimdKernel, out: Int16Array, n: number): number {
     const addr = this.liveAddr;
-    const g = this.liveGain;
-    const ga = g[0]!;
-    const gb = n === 2 ? g[1]! : 0;
-    if (ga + gb > SIMD_MAX) return -1;
-    let a = addr[0]!;
-    let b = n === 2 ? addr[1]! : a;
-    if (a === ELSEWHERE || b === ELSEWHERE) return -1;
+    for (let k = 0; k < n; k++) if (addr[k] === ELSEWHERE) return -1;
     const arena = simd.arena;
-    if (a === IN_BUF) {
-      arena.scratch[1]!.set(this.live[0]!);
-      a = arena.scratchAt[1]!;
-      if (n === 1) b = a;
+    const live = this.live;
+    const g = this.liveGain;
+    const at = this.scratchAddr;
+    for (let k = 0; k < n; k++) {
+      let a = addr[k]!;
+      if (a === IN_BUF) {
+        arena.scratch[k + 1]!.set(live[k]!);
+        a = arena.scratchAt[k + 1]!;
+      }
+      at[k] = a;
     }
-    if (b === IN_BUF) {
-      arena.scratch[2]!.set(this.live[1]!);
-      b = arena.scratchAt[2]!;
-    }
-    return simd.mix2(out, a, ga, b, gb);
+    const ga = g[0]!;
+    if (n === 1 && ga <= SIMD_MAX) return simd.mix2(out, at[0]!, ga, at[0]!, 0);
+    if (n === 2 && ga + g[1]! <= SIMD_MAX) return simd.mix2(out, at[0]!, ga, at[1]!, g[1]!);
+    // Unused inputs of mixN are never read; their slots hold the last frame's addresses (or 0).
+    return simd.mixN(out, n, at[0]!, ga, at[1]!, g[1] ?? 0, at[2]!, g[2] ?? 0, at[3]!, g[3] ?? 0);
   }
 
   private accumulateLive(n: number): void {

@@ -26,8 +26,9 @@ export class WavFileReader implements PcmReader {
   readonly frames: number;
   private fd: number | null;
   private readonly dataOffset: number;
-  private readonly bytes: Uint8Array;
-  private readonly samples: Int16Array;
+  private readonly bufferFrames: number;
+  /** Big-endian hosts only: the file's bytes, swapped into `out` sample by sample. */
+  private readonly bytes: Uint8Array | null;
   private position = 0;
 
   /** Opens `path` and parses its header; `bufferFrames` bounds one read. Throws a clear Error on a bad file. */
@@ -35,6 +36,9 @@ export class WavFileReader implements PcmReader {
     readonly path: string,
     bufferFrames = 4096,
   ) {
+    if (!Number.isInteger(bufferFrames) || bufferFrames < 1) {
+      throw new RangeError(`wav: bufferFrames must be a positive integer, got ${bufferFrames}`);
+    }
     const fd = openSync(path, "r");
     try {
       const layout = parseLayout(fd);
@@ -47,8 +51,8 @@ export class WavFileReader implements PcmReader {
       throw err;
     }
     this.fd = fd;
-    this.bytes = new Uint8Array(bufferFrames * this.channels * 2);
-    this.samples = new Int16Array(this.bytes.buffer, 0, bufferFrames * this.channels);
+    this.bufferFrames = bufferFrames;
+    this.bytes = LITTLE_ENDIAN ? null : new Uint8Array(bufferFrames * this.channels * 2);
   }
 
   /** Current position in sample frames. */
@@ -64,19 +68,17 @@ export class WavFileReader implements PcmReader {
   read(out: Int16Array, maxFrames: number): number {
     if (this.fd === null) throw new Error("wav: reader is closed");
     const ch = this.channels;
-    const want = Math.min(
-      maxFrames,
-      this.frames - this.position,
-      (out.length / ch) | 0,
-      this.samples.length / ch,
-    );
+    const want = Math.min(maxFrames, this.frames - this.position, (out.length / ch) | 0, this.bufferFrames);
     if (want <= 0) return 0;
     const blockAlign = ch * 2;
+    // On a little-endian host the file's bytes are the samples: read them straight into `out` (readSync takes
+    // byte offsets into the view). A copy loop through a buffer of our own cost as much as the mix itself.
+    const into = LITTLE_ENDIAN ? out : this.bytes!;
     let got = 0;
     while (got < want * blockAlign) {
       const n = readSync(
         this.fd,
-        this.bytes,
+        into,
         got,
         want * blockAlign - got,
         this.dataOffset + this.position * blockAlign + got,
@@ -85,11 +87,8 @@ export class WavFileReader implements PcmReader {
       got += n;
     }
     const frames = Math.floor(got / blockAlign);
-    const src = this.samples;
-    if (LITTLE_ENDIAN) {
-      for (let i = 0; i < frames * ch; i++) out[i] = src[i]!;
-    } else {
-      const b = this.bytes;
+    if (!LITTLE_ENDIAN) {
+      const b = this.bytes!;
       for (let i = 0; i < frames * ch; i++) out[i] = ((b[2 * i]! | (b[2 * i + 1]! << 8)) << 16) >> 16;
     }
     this.position += frames;

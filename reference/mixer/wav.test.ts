@@ -60,6 +60,36 @@ describe("WavWriter", () => {
     expect(file.readInt16LE(44 + 2 * (frames * FRAME_SAMPLES + 5))).toBe(frame[5]);
   });
 
+  it("keeps every sample in order whatever the mix of whole buffers, partial writes and buffers past the block", () => {
+    const path = join(dir, "mixed.wav");
+    const w = new WavWriter(path);
+    const want: number[] = [];
+    let v = 0;
+    const buf = (n: number) => Int16Array.from({ length: n }, () => ((v++ * 7919) % 65536) - 32768);
+    // Whole frames (the fast path), a partial write, whole buffers of other sizes, one larger than the 64 KiB block.
+    const plan: [number, number][] = [
+      [FRAME_SAMPLES, FRAME_SAMPLES],
+      [FRAME_SAMPLES, 6],
+      ...Array.from({ length: 40 }, (): [number, number] => [FRAME_SAMPLES, FRAME_SAMPLES]),
+      [2, 2],
+      [40_000, 40_000],
+      [FRAME_SAMPLES, FRAME_SAMPLES],
+      [33_000, 32_998],
+      ...Array.from({ length: 30 }, (): [number, number] => [FRAME_SAMPLES, FRAME_SAMPLES]),
+    ];
+    for (const [length, samples] of plan) {
+      const b = buf(length);
+      w.write(b, samples);
+      want.push(...b.subarray(0, samples));
+    }
+    expect(w.bytes).toBe(want.length * 2);
+    w.close();
+    const file = readFileSync(path);
+    expect(parse(file).dataSize).toBe(want.length * 2);
+    const got = new Int16Array(file.buffer.slice(file.byteOffset + 44, file.byteOffset + file.length));
+    expect([...got]).toEqual(want);
+  });
+
   it("writes a valid empty file and refuses use after close or partial sample frames", () => {
     const path = join(dir, "empty.wav");
     const w = new WavWriter(path, { sampleRate: 8000, channels: 1 });

@@ -6,8 +6,9 @@ import { CHANNELS, SAMPLE_RATE } from "./frame.ts";
 export { type WavFormat, wavHeader };
 
 // Streaming WAV writer for `ktv sing --out`: what was published, as a file a person can play. Frames are
-// copied into one reused 64 KiB block that is written (synchronously, ~every 340 ms of 48 kHz stereo) when full;
-// the header is written with zero sizes at open and patched at close, so memory stays flat however long the run.
+// copied into one reused 64 KiB block that is written (synchronously, ~every 340 ms of 48 kHz stereo) when the
+// next frame would not fit; the header is written with zero sizes at open and patched at close, so memory stays
+// flat however long the run.
 // PCM is s16le; on a big-endian host samples are byte-swapped on the way into the block.
 
 const BLOCK_BYTES = 64 * 1024;
@@ -45,6 +46,32 @@ export class WavWriter {
 
   /** Appends `samples` interleaved samples (all of `pcm` by default); must be whole sample frames. */
   write(pcm: Int16Array, samples = pcm.length): void {
+    // The common case, kept small (it runs per frame, so the optimizing compiler compiles it early): a whole
+    // buffer of whole sample frames that fits in the block, on a little-endian host.
+    // A buffer that does not fit what is left of the block goes after a flush of the block as it is (so no frame
+    // is split across blocks by a JS copy loop).
+    let used = this.used;
+    const bytes = samples * 2;
+    if (
+      LITTLE_ENDIAN &&
+      samples === pcm.length &&
+      bytes <= BLOCK_BYTES &&
+      samples % this.format.channels === 0 &&
+      this.fd !== null &&
+      this.flushed + used + bytes <= MAX_DATA_BYTES
+    ) {
+      if (used + bytes > BLOCK_BYTES) {
+        this.flush(this.fd);
+        used = 0;
+      }
+      this.blockSamples.set(pcm, used / 2);
+      this.used = used + bytes;
+      return;
+    }
+    this.writeAny(pcm, samples);
+  }
+
+  private writeAny(pcm: Int16Array, samples: number): void {
     const fd = this.open();
     if (samples > pcm.length || samples % this.format.channels !== 0) {
       throw new RangeError("wav: write whole sample frames from within the buffer");
