@@ -202,8 +202,10 @@ describe("bench runner", () => {
     ]);
     const text = lines.join("\n");
     expect(text).toMatch(/2 x Test CPU, linux test, node v20\.0\.0, 8 GiB, load average 1\.00 2\.00 3\.00/);
-    expect(text).toMatch(/^a +2\.00 +1\.00 \(ref\) +req\/s +2\.00x +2\.00-2\.00 +ratio >= 1 +pass$/m);
-    expect(text).toMatch(/^s .* skipped$/m);
+    expect(text).toMatch(
+      /^a +2\.00 +1\.00 \(ref\) +req\/s +2\.00x +2\.00-2\.00 +ratio >= 1 +pass +\d+(\.\d)? s$/m,
+    );
+    expect(text).toMatch(/^s .* skipped +-$/m);
   });
 
   it("--only runs just the named cases", async () => {
@@ -245,5 +247,82 @@ describe("bench runner", () => {
       { quick: false, rounds: 9 },
       { quick: false, rounds: 5 },
     ]);
+  });
+
+  it("times each case by phase (setup, rounds, finish + close), prints it and writes duration_s", async () => {
+    // A virtual clock: each phase advances it by a known amount, so the split is exact.
+    let t = 0;
+    const phased: BenchCase = {
+      name: "phased",
+      description: "phases",
+      referenceName: "ref",
+      unit: "req/s",
+      higherIsBetter: true,
+      target: 1,
+      targetOf: "ratio",
+      async setup() {
+        t += 2500;
+        return {
+          ours: () => {
+            t += 1000;
+            return 1;
+          },
+          reference: () => {
+            t += 500;
+            return 1;
+          },
+          finish: () => {
+            t += 100;
+            return {};
+          },
+          close: () => {
+            t += 300;
+          },
+        };
+      },
+    };
+    const broken: BenchCase = {
+      ...phased,
+      name: "broken",
+      async setup() {
+        t += 700;
+        throw new Error("no server");
+      },
+    };
+    const lines: string[] = [];
+    const res = await runBench(
+      [phased, broken],
+      { quick: true, out: null },
+      { ...quiet, now: () => t, log: (l) => lines.push(l) },
+    );
+    // 3 quick rounds x (1 s + 0.5 s) = 4.5 s of rounds; finish 0.1 + close 0.3.
+    expect(res.cases[0]).toMatchObject({
+      duration_s: 7.4,
+      phases_s: { setup: 2.5, rounds: 4.5, finish_close: 0.4 },
+    });
+    expect(res.cases[1]).toMatchObject({
+      status: "error",
+      duration_s: 0.7,
+      phases_s: { setup: 0.7, rounds: 0, finish_close: 0 },
+    });
+    expect(res.duration_s).toBe(8.1);
+    const text = lines.join("\n");
+    expect(text).toMatch(
+      /phased: ratio 1\.00 .*PASS \[7\.4 s: setup 2\.5, rounds 4\.5, finish\+close 0\.4\]/,
+    );
+    expect(text).toMatch(/broken: error: no server \[0\.7 s: setup 0\.7/);
+    expect(text).toMatch(/^phased .* pass +7\.4 s$/m);
+  });
+
+  it("prints a case's quick note in --quick only, and keeps it in extra.quick", async () => {
+    const lines: string[] = [];
+    const noted = fake("noted", [1], [1], { quickNote: "fewer VUs: indicative" });
+    const quickRes = await run([noted], { quick: true }, { log: (l: string) => lines.push(l) });
+    expect(lines).toContain("  quick: fewer VUs: indicative");
+    expect(quickRes.cases[0]!.extra).toEqual({ quick: "fewer VUs: indicative" });
+    const fullLines: string[] = [];
+    const fullRes = await run([noted], { quick: false }, { log: (l: string) => fullLines.push(l) });
+    expect(fullLines.join("\n")).not.toMatch(/indicative/);
+    expect(fullRes.cases[0]!.extra).toBeUndefined();
   });
 });

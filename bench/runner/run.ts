@@ -16,6 +16,7 @@ import {
 } from "../../reports/bench-format.ts";
 import type { BenchCase } from "./case.ts";
 import { INSTALL_HINT } from "./peers.ts";
+import { closeShared } from "./shared.ts";
 import { judge } from "./stats.ts";
 import { fmt, formatTable, machineLine } from "./table.ts";
 
@@ -72,10 +73,14 @@ export async function runBench(
     `peers: ${peerNames.map((p) => `${p} ${peers[p] === null ? "MISSING" : "yes"}`).join(", ") || "none needed"}`,
   );
   const results: BenchCaseResult[] = [];
-  for (const c of selected) {
-    const r = await runCase(c, opts.quick, peers, deps.log, load);
-    results.push(r);
-    deps.log(caseLine(r));
+  try {
+    for (const c of selected) {
+      const r = await runCase(c, opts.quick, peers, deps.log, load, now);
+      results.push(r);
+      deps.log(caseLine(r));
+    }
+  } finally {
+    await closeShared(deps.log);
   }
   machine.loadavg_end = round2(load());
   const out: BenchResults = {
@@ -121,13 +126,17 @@ function blank(c: BenchCase, rounds: number): BenchCaseResult {
   };
 }
 
+const secs = (ms: number) => Math.round(ms / 100) / 10;
+
 async function runCase(
   c: BenchCase,
   quick: boolean,
   peers: Record<string, string | null>,
   log: (line: string) => void,
   load: () => number[],
+  now: () => number,
 ): Promise<BenchCaseResult> {
+  const t0 = now();
   const rounds = (c.rounds ?? DEFAULT_ROUNDS)[quick ? "quick" : "full"];
   const missing = (c.peers ?? []).filter((p) => peers[p] === null);
   if (missing.length > 0) {
@@ -136,12 +145,19 @@ async function runCase(
       reason: `skipped: ${missing.join(", ")} not found on PATH; ${INSTALL_HINT}`,
     };
   }
+  const note = quick ? c.quickNote : undefined;
   log(`\n${c.name}: ${c.description} (${rounds} rounds, load ${load()[0]?.toFixed(2)})`);
+  if (note) log(`  quick: ${note}`);
   const ours: number[] = [];
   const reference: number[] = [];
   let race: Awaited<ReturnType<BenchCase["setup"]>> | undefined;
+  // Where the case's time goes: setup ends when the race is ready, rounds when the last round is measured.
+  let tSetup: number | undefined;
+  let tRounds: number | undefined;
+  let result: BenchCaseResult;
   try {
     race = await c.setup({ quick, rounds });
+    tSetup = now();
     for (let i = 0; i < rounds; i++) {
       const order = i % 2 === 0 ? (["ours", "reference"] as const) : (["reference", "ours"] as const);
       for (const side of order) {
@@ -152,10 +168,12 @@ async function runCase(
         `  round ${i + 1}: ours ${fmt(ours.at(-1)!)} ${c.unit}, ${c.referenceName} ${fmt(reference.at(-1)!)} ${c.unit}`,
       );
     }
+    tRounds = now();
     const done = (await race.finish?.()) ?? {};
     const j = judge(ours, reference, c);
     const pass = j.pass && done.failure === undefined;
-    return {
+    const extra = { ...(note ? { quick: note } : {}), ...done.extra };
+    result = {
       ...blank(c, rounds),
       status: pass ? "pass" : "fail",
       ours: j.ours,
@@ -169,25 +187,42 @@ async function runCase(
       reference_min: j.referenceMin,
       reference_max: j.referenceMax,
       ...(done.failure === undefined ? {} : { reason: done.failure }),
-      ...(done.extra ? { extra: done.extra } : {}),
+      ...(Object.keys(extra).length > 0 ? { extra } : {}),
     };
   } catch (e) {
-    return {
+    tSetup ??= now();
+    tRounds ??= now();
+    result = {
       ...blank(c, ours.length),
       status: "error",
       pass: false,
       reason: `error: ${(e as Error).message ?? String(e)}`.slice(0, 500),
     };
-  } finally {
-    try {
-      await race?.close?.();
-    } catch (e) {
-      log(`  (${c.name}: clean-up failed: ${(e as Error).message})`);
-    }
   }
+  try {
+    await race?.close?.();
+  } catch (e) {
+    log(`  (${c.name}: clean-up failed: ${(e as Error).message})`);
+  }
+  const t1 = now();
+  return {
+    ...result,
+    duration_s: secs(t1 - t0),
+    phases_s: {
+      setup: secs(tSetup! - t0),
+      rounds: secs(tRounds! - tSetup!),
+      finish_close: secs(t1 - tRounds!),
+    },
+  };
+}
+
+function timeText(r: BenchCaseResult): string {
+  const p = r.phases_s;
+  if (r.duration_s === undefined || !p) return "";
+  return ` [${r.duration_s} s: setup ${p.setup}, rounds ${p.rounds}, finish+close ${p.finish_close}]`;
 }
 
 function caseLine(r: BenchCaseResult): string {
-  if (r.status === "skipped" || r.status === "error") return `  ${r.name}: ${r.reason}`;
-  return `  ${r.name}: ratio ${fmt(r.ratio)} (${fmt(r.min)}-${fmt(r.max)}), ${r.status.toUpperCase()}${r.reason ? `: ${r.reason}` : ""}`;
+  if (r.status === "skipped" || r.status === "error") return `  ${r.name}: ${r.reason}${timeText(r)}`;
+  return `  ${r.name}: ratio ${fmt(r.ratio)} (${fmt(r.min)}-${fmt(r.max)}), ${r.status.toUpperCase()}${r.reason ? `: ${r.reason}` : ""}${timeText(r)}`;
 }
