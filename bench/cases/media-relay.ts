@@ -12,11 +12,14 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { cpus } from "node:os";
 import type { BenchCase, Extra } from "../runner/case.ts";
 import { findOnPath } from "../runner/peers.ts";
-import { repoRoot, type Started, startServer, startSimulator, stopChild } from "../server/servers.ts";
+import { repoRoot, type Started, startServer, stopChild } from "../server/servers.ts";
+import { sharedSimulator } from "./shared-sim.ts";
 
 export const RELAY_LAG_P99_MS = 20;
 const LISTENERS = 4;
 const FPS_PER_ROOM = 100 * LISTENERS;
+/** Rooms of the first step of the first round (then x2 up or down); earlier quiet runs' edges: 39-42. */
+const INITIAL_GUESS = 8;
 
 interface Probe {
   rooms: number;
@@ -96,40 +99,39 @@ function stepText(p: Probe): string {
   return `${p.rooms}:${Math.round((100 * p.received) / Math.max(1, p.expected))}%:${p99}ms${why}`;
 }
 
-/** One relay's edge: rooms doubled from `start` until a step fails (or `max`), then bisected to ~10%. */
-async function findEdge(
-  d: Driver,
-  start: number,
-  max: number,
-  seconds: number,
-  log: string[],
+/**
+ * One relay's edge in rooms: from `guess`, rooms x`factor` up while steps pass (up to `max`) or down while they
+ * fail, then bisected until the bracket is within ~10% of the passing end. The first round guesses; later
+ * rounds start at that relay's last edge with a small factor, so a round costs 3-4 steps instead of the ~8 of
+ * doubling from a fixed start.
+ */
+export async function findEdge(
+  step: (rooms: number) => Promise<{ ok: boolean; fps: number }>,
+  o: { guess: number; factor: number; max: number },
 ): Promise<{ rooms: number; fps: number; capped: boolean }> {
   let lo = 0;
   let loFps = 0;
   let hi: number | null = null;
-  const step = async (rooms: number) => {
-    const p = await d.ask<Probe>(`probe ${rooms} ${seconds}`);
-    log.push(stepText(p));
-    const ok = relayStepPasses(p);
-    if (ok) {
+  let rooms = Math.max(1, Math.min(Math.round(o.guess), o.max));
+  for (;;) {
+    const r = await step(rooms);
+    if (r.ok) {
       lo = rooms;
-      loFps = p.delivered_fps;
+      loFps = r.fps;
     } else hi = rooms;
-    return ok;
-  };
-  for (let rooms = Math.max(1, Math.min(start, max)); ; rooms = Math.min(max, rooms * 2)) {
-    if (!(await step(rooms)) || rooms >= max) break;
+    let next: number;
+    if (hi === null) {
+      if (rooms >= o.max) break;
+      next = Math.min(o.max, Math.max(rooms + 1, Math.round(rooms * o.factor)));
+    } else if (lo === 0) {
+      if (rooms <= 1) break;
+      next = Math.max(1, Math.min(rooms - 1, Math.round(rooms / o.factor)));
+    } else {
+      if (hi - lo <= Math.max(1, Math.floor(lo / 10))) break;
+      next = Math.floor((lo + hi) / 2);
+    }
+    rooms = next;
   }
-  if (lo === 0 && hi !== null && hi > 1) {
-    // Failed at the start: look below it.
-    for (let rooms = Math.floor(hi / 2); rooms >= 1 && lo === 0; rooms = Math.floor(rooms / 2))
-      await step(rooms);
-  }
-  while (hi !== null && lo > 0 && hi - lo > Math.max(1, Math.floor(lo / 10))) {
-    await step(Math.floor((lo + hi) / 2));
-  }
-  if (lo === 0)
-    throw new Error(`no step met p99 lag < ${RELAY_LAG_P99_MS} ms with 99% delivered: ${log.join(" ")}`);
   return { rooms: lo, fps: loFps, capped: hi === null };
 }
 
@@ -144,6 +146,8 @@ export const mediaRelay: BenchCase = {
   rounds: { quick: 2, full: 3 },
   async setup({ quick }) {
     const seconds = quick ? 1 : 3;
+    // Settling before each step's window: 0.5 s in the full run, 0.3 s in --quick.
+    const settleMs = quick ? 300 : 500;
     const maxRooms = quick ? 64 : 160;
     const pin = cpus().length >= 2 && findOnPath("taskset") !== null;
     const serverCpus = pin ? "0" : undefined;
@@ -152,29 +156,46 @@ export const mediaRelay: BenchCase = {
     let bare: Started | undefined;
     const drivers: Driver[] = [];
     try {
-      sim = await startSimulator({ cpus: serverCpus });
-      bare = await startServer(["bench/server/bare-relay.ts"], {}, { cpus: serverCpus });
-      const ours = Driver.start("sim", sim.url, loadCpus);
-      const theirs = Driver.start("bare", bare.url, loadCpus);
+      // Set-up at once, nothing measured yet: both relays started, both loads started and connected.
+      const started = await Promise.allSettled([
+        sharedSimulator(serverCpus),
+        startServer(["bench/server/bare-relay.ts"], {}, { cpus: serverCpus }),
+      ]);
+      if (started[0].status === "fulfilled") sim = started[0].value;
+      if (started[1].status === "fulfilled") bare = started[1].value;
+      for (const r of started) if (r.status === "rejected") throw r.reason;
+      const ours = Driver.start("sim", sim!.url, loadCpus);
+      const theirs = Driver.start("bare", bare!.url, loadCpus);
       drivers.push(ours, theirs);
-      // Warm-up, discarded: sockets connected, both relays' JIT settled.
-      for (const d of drivers) {
-        await d.ask("connect 8");
-        await d.ask(`probe 8 1`);
-      }
+      // Warm-up, discarded: sockets connected, both relays' JIT settled (both at once: not measured).
+      await Promise.all(drivers.map((d) => d.ask(`connect ${INITIAL_GUESS * 2}`)));
+      await Promise.all(drivers.map((d) => d.ask(`probe ${INITIAL_GUESS} 1 ${settleMs}`)));
       const last: Record<"ours" | "reference", { rooms: number; capped: boolean; log: string[] }> = {
         ours: { rooms: 0, capped: false, log: [] },
         reference: { rooms: 0, capped: false, log: [] },
       };
       const measure = async (side: "ours" | "reference", d: Driver) => {
         const log: string[] = [];
-        const start = last[side].rooms > 0 ? Math.max(1, Math.floor(last[side].rooms / 2)) : 4;
-        const e = await findEdge(d, start, maxRooms, seconds, log);
+        const step = async (rooms: number) => {
+          const p = await d.ask<Probe>(`probe ${rooms} ${seconds} ${settleMs}`);
+          log.push(stepText(p));
+          return { ok: relayStepPasses(p), fps: p.delivered_fps };
+        };
+        const prev = last[side].rooms;
+        const e = await findEdge(
+          step,
+          prev > 0
+            ? { guess: prev, factor: 1.25, max: maxRooms }
+            : { guess: INITIAL_GUESS, factor: 2, max: maxRooms },
+        );
+        if (e.rooms === 0)
+          throw new Error(
+            `no step met p99 lag < ${RELAY_LAG_P99_MS} ms with 99% delivered: ${log.join(" ")}`,
+          );
         last[side] = { rooms: e.rooms, capped: e.capped, log };
         return e.fps;
       };
-      const s = sim;
-      const b = bare;
+      const b = bare!;
       return {
         ours: () => measure("ours", ours),
         reference: () => measure("reference", theirs),
@@ -185,6 +206,7 @@ export const mediaRelay: BenchCase = {
             listeners_per_room: LISTENERS,
             frames_per_room_per_s: FPS_PER_ROOM,
             seconds_per_step: seconds,
+            settle_ms_per_step: settleMs,
             max_rooms: maxRooms,
             ours_last_rooms: last.ours.rooms,
             reference_last_rooms: last.reference.rooms,
@@ -199,12 +221,12 @@ export const mediaRelay: BenchCase = {
         },
         close: async () => {
           await Promise.all(drivers.map((d) => d.stop()));
-          await Promise.all([s.stop(), b.stop()]);
+          await b.stop();
         },
       };
     } catch (e) {
       await Promise.all(drivers.map((d) => d.stop()));
-      await Promise.all([sim?.stop(), bare?.stop()]);
+      await bare?.stop();
       throw e;
     }
   },
