@@ -50,7 +50,7 @@ describe("media relay load", () => {
     }
   });
 
-  it("findEdge brackets the edge from a guess above or below it and bisects to ~10%", async () => {
+  it("findEdge brackets the edge from a guess above or below it, moves growing, and bisects to ~10%", async () => {
     const edgeAt = (edge: number) => {
       const asked: number[] = [];
       const step = async (rooms: number) => {
@@ -65,16 +65,22 @@ describe("media relay load", () => {
       fps: 16_000,
       capped: false,
     });
-    expect(up.asked.slice(0, 4)).toEqual([8, 16, 32, 64]);
-    // From the last round's edge with a small factor: 39 passes, 49 fails, then 44, 41 (bracket 40..41).
+    // x2, then x4: 8, 16, 64 (fails), then bisection of 16..64.
+    expect(up.asked.slice(0, 3)).toEqual([8, 16, 64]);
+    // From the last round's edge with a small factor: 39 passes, 49 fails, then bisection (bracket within 10%).
     const near = edgeAt(40);
     const r = await findEdge(near.step, { guess: 39, factor: 1.25, max: 160 });
     expect(r.rooms).toBeGreaterThanOrEqual(36);
     expect(r.rooms).toBeLessThanOrEqual(40);
     expect(near.asked.length).toBeLessThanOrEqual(4);
+    // A last edge far below the new one: the moves grow (3, 4, 6, 15, ...) instead of creeping up by one room.
+    const far = edgeAt(40);
+    await findEdge(far.step, { guess: 3, factor: 1.25, max: 160 });
+    expect(far.asked.slice(0, 5)).toEqual([3, 4, 6, 15, 89]);
+    expect(far.asked.length).toBeLessThanOrEqual(10);
     const down = edgeAt(3);
     expect((await findEdge(down.step, { guess: 8, factor: 2, max: 160 })).rooms).toBe(3);
-    expect(down.asked).toEqual([8, 4, 2, 3]);
+    expect(down.asked).toEqual([8, 4, 1, 2, 3]);
     const capped = edgeAt(1000);
     expect(await findEdge(capped.step, { guess: 8, factor: 2, max: 64 })).toMatchObject({
       rooms: 64,
@@ -82,7 +88,7 @@ describe("media relay load", () => {
     });
     const none = edgeAt(0);
     expect((await findEdge(none.step, { guess: 8, factor: 2, max: 64 })).rooms).toBe(0);
-    expect(none.asked).toEqual([8, 4, 2, 1]);
+    expect(none.asked).toEqual([8, 4, 1]);
   });
 
   it("a step passes on 99% delivered and p99 lag under 20 ms", () => {

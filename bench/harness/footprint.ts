@@ -130,8 +130,10 @@ async function k6Child(o: {
   while (instance === null && !ended) await sleep(200);
   const t0 = performance.now();
   let steady = 0;
+  // Both conditions only ever become true once (VUs are not torn down, iterations only add up): two checks
+  // 0.5 s apart are a debounce, not a settling time (1 s apart cost each child a second or two for nothing).
   while (performance.now() - t0 < o.warmS * 1000 && steady < 2) {
-    await sleep(1000);
+    await sleep(500);
     const i = instance as { vusInitialized(): number; completed(): number } | null;
     steady = i && i.vusInitialized() >= o.vus && i.completed() >= o.vus ? steady + 1 : 0;
   }

@@ -6,6 +6,7 @@ import { readBenchResults } from "../../reports/bench-format.ts";
 import type { BenchCase, RaceOptions } from "./case.ts";
 import { parseBenchArgs } from "./options.ts";
 import { runBench } from "./run.ts";
+import { shared } from "./shared.ts";
 
 // The runner's logic with fake cases that return fixed numbers: orientation, medians and min-max, verdicts,
 // interleaving, skipped peers, errors, the results file, --only and --quick. Nothing here measures time.
@@ -324,5 +325,30 @@ describe("bench runner", () => {
     const fullRes = await run([noted], { quick: false }, { log: (l: string) => fullLines.push(l) });
     expect(fullLines.join("\n")).not.toMatch(/indicative/);
     expect(fullRes.cases[0]!.extra).toBeUndefined();
+  });
+
+  it("stops the servers cases shared when the run ends, once, after every case", async () => {
+    const events: string[] = [];
+    const user = (name: string): BenchCase => ({
+      ...fake(name, [1], [1]).case,
+      async setup() {
+        const server = await shared(
+          "srv",
+          async () => {
+            events.push("start");
+            return "srv";
+          },
+          () => {
+            events.push("stop");
+          },
+        );
+        events.push(`${name} uses ${server}`);
+        if (name === "b") throw new Error("b broke");
+        return { ours: () => 1, reference: () => 1 };
+      },
+    });
+    const res = await runBench([user("a"), user("b"), user("c")], { quick: true, out: null }, quiet);
+    expect(events).toEqual(["start", "a uses srv", "b uses srv", "c uses srv", "stop"]);
+    expect(res.cases.map((c) => c.status)).toEqual(["pass", "error", "pass"]);
   });
 });
