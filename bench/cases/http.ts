@@ -68,6 +68,8 @@ function simVsNodeHttp(name: string, label: string, body: unknown): BenchCase {
     target: 0.8,
     targetOf: "ratio",
     optionalPeers: ["wrk"],
+    // --quick: 2 rounds of 3 one-second probes per server (the searches are most of the quick run's time).
+    rounds: { quick: 2, full: 5 },
     // How "at equal p99" is measured (the figure pass/fail is judged on): each round, each server's edge is
     // searched over constant offered rates (wrk paced by a shared schedule, rate-at-p99.ts): the highest rate
     // it answers in full (>= 95% achieved) with p99 <= the race's bound. The search starts at that server's edge

@@ -78,6 +78,11 @@ describe("media relay load", () => {
     await findEdge(far.step, { guess: 3, factor: 1.25, max: 160 });
     expect(far.asked.slice(0, 5)).toEqual([3, 4, 6, 15, 89]);
     expect(far.asked.length).toBeLessThanOrEqual(10);
+    // A looser tolerance stops the bisection earlier: [16, 64] within 20% of the passing end.
+    const loose = edgeAt(40);
+    const l = await findEdge(loose.step, { guess: 16, factor: 2, max: 64, tolerance: 0.2 });
+    expect(loose.asked).toEqual([16, 32, 64, 48, 40]);
+    expect(l.rooms).toBe(40);
     const down = edgeAt(3);
     expect((await findEdge(down.step, { guess: 8, factor: 2, max: 160 })).rooms).toBe(3);
     expect(down.asked).toEqual([8, 4, 1, 2, 3]);

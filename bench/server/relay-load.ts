@@ -18,7 +18,7 @@ import {
 //                      P publishers send a 10 ms PCM frame (48 kHz stereo, 1,952 bytes) every 10 ms, staggered
 //                      over the period; after SETTLE_MS (default 500) of settling, frames captured during SECONDS count: relay lag
 //                      = receipt time - the capture time in the frame header (one clock: this process), lost =
-//                      never received within 0.3 s of the window. Answers offered/delivered frames/s and lag percentiles.
+//                      never received within 0.15 s of the window. Answers offered/delivered frames/s and lag percentiles.
 //   quit
 // Usage: relay-load.ts sim|bare URL LISTENERS
 
@@ -178,7 +178,9 @@ async function probe(p: number, seconds: number, settleMs: number) {
     };
     tick();
   });
-  await new Promise((r) => setTimeout(r, 300)); // stragglers: later than this is far past any bound
+  // Stragglers: a frame later than this is far past the 20 ms bound. Were > 1% of the window's frames lost by
+  // this cut (only the last 150 ms of captures can be), > 1% would lag > 150 ms and the p99 fail the step anyway.
+  await new Promise((r) => setTimeout(r, 150));
   window = { from: Number.POSITIVE_INFINITY, to: Number.POSITIVE_INFINITY };
   const expected = sentInWindow * LISTENERS;
   return {
