@@ -30,6 +30,15 @@ const K6_DOCUMENTED_KB_PER_VU = 1024;
 const FULL_VUS = [500, 10_000] as const;
 const QUICK_VUS = [100, 1000] as const;
 
+/** The `ktv sim` both footprint cases load, in a process of its own, unpinned (runner/shared.ts). */
+function footprintSimulator(): Promise<SimProcess> {
+  return shared(
+    "footprint simulator",
+    () => startSimulatorProcess(),
+    (s) => s.close(),
+  );
+}
+
 function footprintCase(runner: FootprintRunner, name: string, description: string): BenchCase {
   return {
     name,
@@ -41,13 +50,10 @@ function footprintCase(runner: FootprintRunner, name: string, description: strin
     targetOf: "ours",
     rounds: { quick: 1, full: 2 },
     quickNote: `${QUICK_VUS.join(" -> ")} VUs, not ${FULL_VUS.join(" -> ")}: each VU carries more of the fixed costs at ${QUICK_VUS[1].toLocaleString("en")}, so this reads higher than the full run; indicative only`,
+    prestart: () => footprintSimulator(),
     async setup({ quick }) {
       const [lo, hi] = quick ? QUICK_VUS : FULL_VUS;
-      const sim: SimProcess = await shared(
-        "footprint simulator",
-        () => startSimulatorProcess(),
-        (s) => s.close(),
-      );
+      const sim: SimProcess = await footprintSimulator();
       const runs: Footprint[] = [];
       return {
         async ours() {

@@ -68,6 +68,7 @@ function simVsNodeHttp(name: string, label: string, body: unknown): BenchCase {
     target: 0.8,
     targetOf: "ratio",
     optionalPeers: ["wrk"],
+    prestart: () => sharedSimulator(loader().serverCpus),
     // --quick: 2 rounds of 3 one-second probes per server (the searches are most of the quick run's time).
     rounds: { quick: 2, full: 5 },
     // How "at equal p99" is measured (the figure pass/fail is judged on): each round, each server's edge is
@@ -261,6 +262,7 @@ export const cdnVsNginx: BenchCase = {
   targetOf: "ratio",
   peers: ["nginx"],
   optionalPeers: ["wrk"],
+  prestart: () => sharedSimulator(loader().serverCpus),
   async setup({ quick }) {
     const seconds = quick ? 1 : 5;
     const load = loader();

@@ -13,6 +13,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { cpus } from "node:os";
 import type { BenchCase, Extra } from "../runner/case.ts";
 import { findOnPath } from "../runner/peers.ts";
+import { shared } from "../runner/shared.ts";
 import { repoRoot, type Started, startServer, stopChild } from "../server/servers.ts";
 import { sharedSimulator } from "./shared-sim.ts";
 
@@ -139,6 +140,21 @@ export async function findEdge(
   return { rooms: lo, fps: loFps, capped: hi === null };
 }
 
+/** The relays on CPU 0 and the loads on CPU 1 when the machine has two cores and taskset. */
+function pinning(): { pin: boolean; serverCpus?: string; loadCpus?: string } {
+  const pin = cpus().length >= 2 && findOnPath("taskset") !== null;
+  return pin ? { pin, serverCpus: "0", loadCpus: "1" } : { pin };
+}
+
+/** The reference relay, like the simulator started once per run (runner/shared.ts). */
+function sharedBareRelay(serverCpus: string | undefined): Promise<Started> {
+  return shared(
+    `bare ws relay on CPU ${serverCpus ?? "any"}`,
+    () => startServer(["bench/server/bare-relay.ts"], {}, { cpus: serverCpus }),
+    (s) => s.stop(),
+  );
+}
+
 export const mediaRelay: BenchCase = {
   name: "media-relay-vs-ws",
   description: `simulator media relay vs a bare ws relay of the same frames: frames/s delivered at p99 relay lag < ${RELAY_LAG_P99_MS} ms (rooms of 1 publisher + ${LISTENERS} players)`,
@@ -148,6 +164,7 @@ export const mediaRelay: BenchCase = {
   target: 0.8,
   targetOf: "ratio",
   rounds: { quick: 2, full: 3 },
+  prestart: () => Promise.all([sharedSimulator(pinning().serverCpus), sharedBareRelay(pinning().serverCpus)]),
   async setup({ quick }) {
     const seconds = quick ? 1 : 3;
     // Settling before each step's window: 0.5 s in the full run, 0.3 s in --quick.
@@ -155,18 +172,13 @@ export const mediaRelay: BenchCase = {
     // The bisection stops when the bracket is within this fraction of the passing end.
     const tolerance = quick ? 0.2 : 0.1;
     const maxRooms = quick ? 64 : 160;
-    const pin = cpus().length >= 2 && findOnPath("taskset") !== null;
-    const serverCpus = pin ? "0" : undefined;
-    const loadCpus = pin ? "1" : undefined;
+    const { pin, serverCpus, loadCpus } = pinning();
     let sim: Started | undefined;
     let bare: Started | undefined;
     const drivers: Driver[] = [];
     try {
       // Set-up at once, nothing measured yet: both relays started, both loads started and connected.
-      const started = await Promise.allSettled([
-        sharedSimulator(serverCpus),
-        startServer(["bench/server/bare-relay.ts"], {}, { cpus: serverCpus }),
-      ]);
+      const started = await Promise.allSettled([sharedSimulator(serverCpus), sharedBareRelay(serverCpus)]);
       if (started[0].status === "fulfilled") sim = started[0].value;
       if (started[1].status === "fulfilled") bare = started[1].value;
       for (const r of started) if (r.status === "rejected") throw r.reason;
@@ -201,7 +213,6 @@ export const mediaRelay: BenchCase = {
         last[side] = { rooms: e.rooms, capped: e.capped, log };
         return e.fps;
       };
-      const b = bare!;
       return {
         ours: () => measure("ours", ours),
         reference: () => measure("reference", theirs),
@@ -228,12 +239,10 @@ export const mediaRelay: BenchCase = {
         },
         close: async () => {
           await Promise.all(drivers.map((d) => d.stop()));
-          await b.stop();
         },
       };
     } catch (e) {
       await Promise.all(drivers.map((d) => d.stop()));
-      await bare?.stop();
       throw e;
     }
   },

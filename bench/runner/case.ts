@@ -45,4 +45,9 @@ export interface BenchCase {
   /** Rounds in each mode (default 3 quick, 5 full). */
   rounds?: { quick: number; full: number };
   setup(opts: RaceOptions): Promise<Race>;
+  /**
+   * Starts the servers this case shares with others (runner/shared.ts) so that the runner can start every
+   * case's at once before the first measurement; setup() must still ask for them itself.
+   */
+  prestart?(opts: Pick<RaceOptions, "quick">): Promise<unknown>;
 }

@@ -351,4 +351,38 @@ describe("bench runner", () => {
     expect(events).toEqual(["start", "a uses srv", "b uses srv", "c uses srv", "stop"]);
     expect(res.cases.map((c) => c.status)).toEqual(["pass", "error", "pass"]);
   });
+
+  it("prestarts every runnable case's shared servers at once before the first measurement", async () => {
+    const events: string[] = [];
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const withPrestart = (name: string, over: Partial<BenchCase> = {}): BenchCase => ({
+      ...fake(name, [1], [1]).case,
+      ...over,
+      async prestart() {
+        events.push(`prestart ${name}`);
+        // Both prestarts are under way before either finishes: they run at once.
+        if (events.filter((e) => e.startsWith("prestart")).length === 2) release();
+        await gate;
+        if (name === "b") throw new Error("no port");
+      },
+      async setup() {
+        events.push(`setup ${name}`);
+        return { ours: () => 1, reference: () => 1 };
+      },
+    });
+    const lines: string[] = [];
+    await runBench(
+      [withPrestart("a"), withPrestart("b"), withPrestart("c", { peers: ["nginx"] })],
+      { quick: true, out: null },
+      { ...quiet, peer: (b: string) => (b === "nginx" ? null : "x"), log: (l) => lines.push(l) },
+    );
+    // c's peer is missing: not prestarted, not set up; b's prestart failed: logged, and b still runs.
+    expect(events).toEqual(["prestart a", "prestart b", "setup a", "setup b"]);
+    expect(lines.join("\n")).toMatch(
+      /shared servers started in .* for a, b\); failed, each case retries: b: no port/,
+    );
+  });
 });

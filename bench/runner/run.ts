@@ -74,6 +74,7 @@ export async function runBench(
   );
   const results: BenchCaseResult[] = [];
   try {
+    await prestartAll(selected, opts.quick, peers, deps.log, now);
     for (const c of selected) {
       const r = await runCase(c, opts.quick, peers, deps.log, load, now);
       results.push(r);
@@ -127,6 +128,31 @@ function blank(c: BenchCase, rounds: number): BenchCaseResult {
 }
 
 const secs = (ms: number) => Math.round(ms / 100) / 10;
+
+/**
+ * Every selected case's shared servers started at once, before the first measurement (a simulator's start is
+ * mostly single-threaded: two at once on two cores take about as long as one). A prestart that fails is
+ * only logged: the case's own setup asks again and reports its error as the case's.
+ */
+async function prestartAll(
+  cases: readonly BenchCase[],
+  quick: boolean,
+  peers: Record<string, string | null>,
+  log: (line: string) => void,
+  now: () => number,
+): Promise<void> {
+  const ready = cases.filter((c) => c.prestart && (c.peers ?? []).every((p) => peers[p] !== null));
+  if (ready.length === 0) return;
+  const t0 = now();
+  const res = await Promise.allSettled(ready.map((c) => c.prestart!({ quick })));
+  const failed = res.flatMap((r, i) =>
+    r.status === "rejected" ? [`${ready[i]!.name}: ${(r.reason as Error)?.message ?? r.reason}`] : [],
+  );
+  log(
+    `shared servers started in ${secs(now() - t0)} s (before any measurement, for ${ready.map((c) => c.name).join(", ")})` +
+      (failed.length > 0 ? `; failed, each case retries: ${failed.join("; ")}` : ""),
+  );
+}
 
 async function runCase(
   c: BenchCase,
