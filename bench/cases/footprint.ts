@@ -4,7 +4,7 @@
 // connection and a call in flight) and for `ktv run`'s `vu: "music"` (search -> share or requestResource ->
 // download, looped), each against `ktv sim` in another process. bench/harness/footprint.ts measures: RSS after
 // two forced GCs at N VUs less RSS at a small N, divided by the VUs added (the base cancels out).
-// Full form: 500 -> 10,000 VUs; --quick: 100 -> 1,000, at most 20 s of warm-up and 2 samples per child (RSS
+// Full form: 500 -> 10,000 VUs; --quick: 100 -> 1,000, at most 20 s of warm-up per child (RSS
 // per VU falls as N grows, so quick figures are higher: indicative, said so in the case's output). Both cases
 // load one `ktv sim` (bench/runner/shared.ts), started by the first.
 //
@@ -59,7 +59,7 @@ function footprintCase(runner: FootprintRunner, name: string, description: strin
         async ours() {
           const f = await measureFootprint(runner, lo, hi, sim.url, {
             warmS: quick ? 20 : 75,
-            samples: quick ? 2 : 3,
+            samples: 3,
           });
           runs.push(f);
           return f.rssPerVu / 1024;

@@ -89,8 +89,9 @@ export class Driver {
     });
   }
 
+  /** Idempotent: the case's close and the run's end (a prestarted load) may both call it. */
   stop(): Promise<void> {
-    this.child.stdin!.end("quit\n");
+    if (!this.child.stdin!.writableEnded) this.child.stdin!.end("quit\n");
     return stopChild(this.child);
   }
 }
@@ -155,6 +156,22 @@ function sharedBareRelay(serverCpus: string | undefined): Promise<Started> {
   );
 }
 
+/**
+ * A relay (the shared simulator or the shared bare relay) and its load process, booted (not connected: an
+ * idle connected room could be timed out) once per run; the case's close stops the load, the run's end stops
+ * it if the case never ran.
+ */
+function relayLoad(kind: "sim" | "bare", serverCpus?: string, loadCpus?: string): Promise<Driver> {
+  return shared(
+    `relay load of the ${kind} relay`,
+    async () => {
+      const relay = await (kind === "sim" ? sharedSimulator(serverCpus) : sharedBareRelay(serverCpus));
+      return Driver.start(kind, relay.url, loadCpus);
+    },
+    (d) => d.stop(),
+  );
+}
+
 export const mediaRelay: BenchCase = {
   name: "media-relay-vs-ws",
   description: `simulator media relay vs a bare ws relay of the same frames: frames/s delivered at p99 relay lag < ${RELAY_LAG_P99_MS} ms (rooms of 1 publisher + ${LISTENERS} players)`,
@@ -164,7 +181,10 @@ export const mediaRelay: BenchCase = {
   target: 0.8,
   targetOf: "ratio",
   rounds: { quick: 2, full: 3 },
-  prestart: () => Promise.all([sharedSimulator(pinning().serverCpus), sharedBareRelay(pinning().serverCpus)]),
+  prestart: () => {
+    const { serverCpus, loadCpus } = pinning();
+    return Promise.all([relayLoad("sim", serverCpus, loadCpus), relayLoad("bare", serverCpus, loadCpus)]);
+  },
   async setup({ quick }) {
     const seconds = quick ? 1 : 3;
     // Settling before each step's window: 0.5 s in the full run, 0.3 s in --quick.
@@ -173,18 +193,17 @@ export const mediaRelay: BenchCase = {
     const tolerance = quick ? 0.2 : 0.1;
     const maxRooms = quick ? 64 : 160;
     const { pin, serverCpus, loadCpus } = pinning();
-    let sim: Started | undefined;
-    let bare: Started | undefined;
     const drivers: Driver[] = [];
     try {
-      // Set-up at once, nothing measured yet: both relays started, both loads started and connected.
-      const started = await Promise.allSettled([sharedSimulator(serverCpus), sharedBareRelay(serverCpus)]);
-      if (started[0].status === "fulfilled") sim = started[0].value;
-      if (started[1].status === "fulfilled") bare = started[1].value;
+      // Set-up at once, nothing measured yet: both relays started, both loads started (by prestart when the
+      // runner called it) and connected.
+      const started = await Promise.allSettled([
+        relayLoad("sim", serverCpus, loadCpus),
+        relayLoad("bare", serverCpus, loadCpus),
+      ]);
+      for (const r of started) if (r.status === "fulfilled") drivers.push(r.value);
       for (const r of started) if (r.status === "rejected") throw r.reason;
-      const ours = Driver.start("sim", sim!.url, loadCpus);
-      const theirs = Driver.start("bare", bare!.url, loadCpus);
-      drivers.push(ours, theirs);
+      const [ours, theirs] = drivers as [Driver, Driver];
       // Warm-up, discarded: sockets connected, both relays' JIT settled (both at once: not measured).
       await Promise.all(drivers.map((d) => d.ask(`connect ${INITIAL_GUESS}`)));
       await Promise.all(drivers.map((d) => d.ask(`probe ${INITIAL_GUESS} 1 ${settleMs}`)));
