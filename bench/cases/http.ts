@@ -2,7 +2,9 @@
 // CDN against nginx serving the same file. Each server runs in its own process; the load is wrk when installed
 // (a native generator, pinned to its own CPU with the servers on the other when the machine has two or more),
 // else the JS generator (load.ts, unpinned, which shares the cores and starves on cheap calls: read its ratio
-// as a lower bound). Ours and the reference get the same load, alternately, round by round.
+// as a lower bound). Ours and the reference get the same load, alternately, round by round. The simulator is
+// one process shared by the server races of a run (shared-sim.ts), started before the first measurement; each
+// case warms it up on its own call first.
 
 import { cpus } from "node:os";
 import type { BenchCase, Extra } from "../runner/case.ts";

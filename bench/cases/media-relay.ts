@@ -187,7 +187,7 @@ export const mediaRelay: BenchCase = {
   },
   async setup({ quick }) {
     const seconds = quick ? 1 : 3;
-    // Settling before each step's window: 0.5 s in the full run, 0.3 s in --quick.
+    // Settling before each step's window: 0.5 s in the full run, 0.25 s in --quick.
     const settleMs = quick ? 250 : 500;
     // The bisection stops when the bracket is within this fraction of the passing end.
     const tolerance = quick ? 0.2 : 0.1;
