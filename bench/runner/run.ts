@@ -3,7 +3,9 @@
 // drift in the machine's load hits both sides alike; then medians, min-max and the verdict. A case whose peer
 // is missing is skipped with the reason; a case that throws is an error with the message; the run carries on
 // either way. Results go to the console (a table with the machine and load average) and to a JSON file
-// (reports/bench-format.ts).
+// (reports/bench-format.ts). Before the first case, every selected case's shared servers start at once
+// (BenchCase.prestart, shared.ts); they stop when the run ends. Each case's time is split into setup, rounds
+// and finish + close, printed with it and kept as duration_s / phases_s.
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, platform, release, totalmem } from "node:os";
