@@ -53,6 +53,12 @@ export const BenchCaseResultSchema = Type.Object({
   reference_max: Num,
   /** Why skipped, why it errored, or which check failed (e.g. outputs not bit-identical). */
   reason: Type.Optional(Type.String()),
+  /** Wall seconds the case took in the run (setup, rounds, finish and close); absent for a skipped case. */
+  duration_s: Type.Optional(Type.Number()),
+  /** The same split by phase: preparing the race, the rounds, the checks plus stopping servers. */
+  phases_s: Type.Optional(
+    Type.Object({ setup: Type.Number(), rounds: Type.Number(), finish_close: Type.Number() }),
+  ),
   /** Case-specific facts measured on the way (p99s, bit-identity, tool used). */
   extra: Type.Optional(
     Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()])),

@@ -4,7 +4,9 @@
 // connection and a call in flight) and for `ktv run`'s `vu: "music"` (search -> share or requestResource ->
 // download, looped), each against `ktv sim` in another process. bench/harness/footprint.ts measures: RSS after
 // two forced GCs at N VUs less RSS at a small N, divided by the VUs added (the base cancels out).
-// Full form: 500 -> 10,000 VUs; --quick: 200 -> 2,000 (RSS per VU falls as N grows, so quick figures are higher).
+// Full form: 500 -> 10,000 VUs; --quick: 100 -> 1,000, at most 20 s of warm-up per child (RSS
+// per VU falls as N grows, so quick figures are higher: indicative, said so in the case's output). Both cases
+// load one `ktv sim` (bench/runner/shared.ts), started by the first.
 //
 // Reference: k6's own documented footprint, "a simple test uses about 1-5 MB per VU" (Grafana k6 docs,
 // "Running large tests", https://grafana.com/docs/k6/latest/testing-guides/running-large-tests/, Memory), taken
@@ -22,8 +24,20 @@
 import { type Footprint, type FootprintRunner, measureFootprint } from "../harness/footprint.ts";
 import { type SimProcess, startSimulatorProcess } from "../harness/sim-process.ts";
 import type { BenchCase, Extra } from "../runner/case.ts";
+import { shared } from "../runner/shared.ts";
 
 const K6_DOCUMENTED_KB_PER_VU = 1024;
+const FULL_VUS = [500, 10_000] as const;
+const QUICK_VUS = [100, 1000] as const;
+
+/** The `ktv sim` both footprint cases load, in a process of its own, unpinned (runner/shared.ts). */
+function footprintSimulator(): Promise<SimProcess> {
+  return shared(
+    "footprint simulator",
+    () => startSimulatorProcess(),
+    (s) => s.close(),
+  );
+}
 
 function footprintCase(runner: FootprintRunner, name: string, description: string): BenchCase {
   return {
@@ -35,13 +49,18 @@ function footprintCase(runner: FootprintRunner, name: string, description: strin
     target: 100,
     targetOf: "ours",
     rounds: { quick: 1, full: 2 },
+    quickNote: `${QUICK_VUS.join(" -> ")} VUs, not ${FULL_VUS.join(" -> ")}: each VU carries more of the fixed costs at ${QUICK_VUS[1].toLocaleString("en")}, so this reads higher than the full run; indicative only`,
+    prestart: () => footprintSimulator(),
     async setup({ quick }) {
-      const [lo, hi] = quick ? [200, 2000] : [500, 10_000];
-      const sim: SimProcess = await startSimulatorProcess();
+      const [lo, hi] = quick ? QUICK_VUS : FULL_VUS;
+      const sim: SimProcess = await footprintSimulator();
       const runs: Footprint[] = [];
       return {
         async ours() {
-          const f = await measureFootprint(runner, lo, hi, sim.url, { warmS: quick ? 40 : 75, samples: 3 });
+          const f = await measureFootprint(runner, lo, hi, sim.url, {
+            warmS: quick ? 20 : 75,
+            samples: 3,
+          });
           runs.push(f);
           return f.rssPerVu / 1024;
         },
@@ -63,7 +82,6 @@ function footprintCase(runner: FootprintRunner, name: string, description: strin
           }
           return { extra };
         },
-        close: () => sim.close(),
       };
     },
   };

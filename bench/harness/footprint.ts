@@ -130,8 +130,10 @@ async function k6Child(o: {
   while (instance === null && !ended) await sleep(200);
   const t0 = performance.now();
   let steady = 0;
+  // Both conditions only ever become true once (VUs are not torn down, iterations only add up): two checks
+  // 0.5 s apart are a debounce, not a settling time (1 s apart cost each child a second or two for nothing).
   while (performance.now() - t0 < o.warmS * 1000 && steady < 2) {
-    await sleep(1000);
+    await sleep(500);
     const i = instance as { vusInitialized(): number; completed(): number } | null;
     steady = i && i.vusInitialized() >= o.vus && i.completed() >= o.vus ? steady + 1 : 0;
   }
@@ -181,14 +183,31 @@ interface ChildOptions {
   snapshot?: string;
 }
 
-/** One child of `tree` (a checkout holding this harness) at N VUs against `target`. */
-export function runFootprintChild(
+/** One child of `tree` (a checkout holding this harness) at N VUs against `target`, its result once it has exited. */
+export async function runFootprintChild(
   tree: string,
   runner: FootprintRunner,
   n: number,
   target: string,
   o: ChildOptions,
 ): Promise<FootprintChild> {
+  const c = spawnFootprintChild(tree, runner, n, target, o);
+  await c.exited;
+  return c.result;
+}
+
+/**
+ * One child, its result as soon as it prints it and its exit apart: the music child waits up to 5 s for its
+ * aborted VUs to wind down after printing (measured: RESULT at 11.9 s, exit at 17.2 s for 1,000 VUs), time
+ * the next child can spend starting (its samples come >= 9 s after its start: boot, 3 s ramp, 3 s steady).
+ */
+export function spawnFootprintChild(
+  tree: string,
+  runner: FootprintRunner,
+  n: number,
+  target: string,
+  o: ChildOptions,
+): { result: Promise<FootprintChild>; exited: Promise<void> } {
   const dir = resolve(tree);
   const common = ["--warm", String(o.warmS), "--samples", String(o.samples), "--target", target];
   const snap = o.snapshot ? ["--snapshot", resolve(o.snapshot)] : [];
@@ -238,19 +257,20 @@ export function runFootprintChild(
     ],
     { cwd: dir, stdio: ["ignore", "pipe", "inherit"] },
   );
-  return new Promise((res, rej) => {
-    let result: FootprintChild | null = null;
+  const exited = new Promise<number | null>((res) => proc.once("exit", (code) => res(code)));
+  const result = new Promise<FootprintChild>((res, rej) => {
     createInterface({ input: proc.stdout! }).on("line", (l) => {
       if (!l.startsWith("RESULT ")) return;
       const r = JSON.parse(l.slice(7)) as FootprintChild & { active?: number };
-      result = runner === "k6" ? r : { ...r, iterations: r.active ?? 0, generator: undefined };
+      res(runner === "k6" ? r : { ...r, iterations: r.active ?? 0, generator: undefined });
     });
-    proc.once("exit", (code) =>
-      result
-        ? res(result)
-        : rej(new Error(`${tree} ${runner} N=${n}: child exited with ${code} and no result`)),
+    exited.then((code) =>
+      rej(new Error(`${tree} ${runner} N=${n}: child exited with ${code} and no result`)),
     );
   });
+  // Settled either way before anyone awaits it: a child that exits without a result must not be unhandled.
+  result.catch(() => {});
+  return { result, exited: exited.then(() => {}) };
 }
 
 export interface Footprint {
@@ -277,7 +297,7 @@ export function slope(lo: FootprintChild, hi: FootprintChild): Footprint {
   };
 }
 
-/** One measurement: a child at `lo` VUs, then one at `hi`, against `target`; the slope between them. */
+/** One measurement: a child at `lo` VUs, then one at `hi`, against `target`; the slope between them. Both children have exited when it settles. */
 export async function measureFootprint(
   runner: FootprintRunner,
   lo: number,
@@ -286,9 +306,15 @@ export async function measureFootprint(
   o: ChildOptions & { tree?: string },
 ): Promise<Footprint> {
   const tree = o.tree ?? fileURLToPath(new URL("../..", import.meta.url));
-  const a = await runFootprintChild(tree, runner, lo, target, o);
-  const b = await runFootprintChild(tree, runner, hi, target, o);
-  return slope(a, b);
+  const a = spawnFootprintChild(tree, runner, lo, target, o);
+  const ra = await a.result;
+  // The low child may still be winding down (not measuring) while the high one boots.
+  const b = spawnFootprintChild(tree, runner, hi, target, o);
+  try {
+    return slope(ra, await b.result);
+  } finally {
+    await Promise.all([a.exited, b.exited]);
+  }
 }
 
 async function driver(v: Record<string, string | boolean | undefined>): Promise<void> {

@@ -37,7 +37,17 @@ export interface BenchCase {
   peers?: string[];
   /** Binaries that make the race better when present but are not required (e.g. wrk over the JS load). */
   optionalPeers?: string[];
+  /**
+   * What `--quick` changes in this case's figure when it is more than fewer rounds (e.g. fewer VUs): printed
+   * with the case and kept in the result's `extra.quick`, so a quick figure is read as indicative.
+   */
+  quickNote?: string;
   /** Rounds in each mode (default 3 quick, 5 full). */
   rounds?: { quick: number; full: number };
   setup(opts: RaceOptions): Promise<Race>;
+  /**
+   * Starts the servers this case shares with others (runner/shared.ts) so that the runner can start every
+   * case's at once before the first measurement; setup() must still ask for them itself.
+   */
+  prestart?(opts: Pick<RaceOptions, "quick">): Promise<unknown>;
 }

@@ -9,7 +9,7 @@ export const ONLY_OUT = "reports/bench/only.json";
 
 export const USAGE =
   "usage: npm run bench -- [--quick] [--only NAME[,NAME...]] [--out FILE] [--list]\n" +
-  "  --quick   the same cases with fewer, shorter rounds (about 5 minutes)\n" +
+  "  --quick   the same cases with fewer, shorter rounds (1-2 minutes on a quiet machine; footprints at 1,000 VUs)\n" +
   "  --only    run only these cases (repeatable or comma-separated; --list shows the names)\n" +
   `  --out     where to write the results (default ${DEFAULT_OUT}, with --only ${ONLY_OUT}); '-' writes none\n` +
   "  --list    print the case names and exit";

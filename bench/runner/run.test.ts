@@ -6,6 +6,7 @@ import { readBenchResults } from "../../reports/bench-format.ts";
 import type { BenchCase, RaceOptions } from "./case.ts";
 import { parseBenchArgs } from "./options.ts";
 import { runBench } from "./run.ts";
+import { shared } from "./shared.ts";
 
 // The runner's logic with fake cases that return fixed numbers: orientation, medians and min-max, verdicts,
 // interleaving, skipped peers, errors, the results file, --only and --quick. Nothing here measures time.
@@ -202,8 +203,10 @@ describe("bench runner", () => {
     ]);
     const text = lines.join("\n");
     expect(text).toMatch(/2 x Test CPU, linux test, node v20\.0\.0, 8 GiB, load average 1\.00 2\.00 3\.00/);
-    expect(text).toMatch(/^a +2\.00 +1\.00 \(ref\) +req\/s +2\.00x +2\.00-2\.00 +ratio >= 1 +pass$/m);
-    expect(text).toMatch(/^s .* skipped$/m);
+    expect(text).toMatch(
+      /^a +2\.00 +1\.00 \(ref\) +req\/s +2\.00x +2\.00-2\.00 +ratio >= 1 +pass +\d+(\.\d)? s$/m,
+    );
+    expect(text).toMatch(/^s .* skipped +-$/m);
   });
 
   it("--only runs just the named cases", async () => {
@@ -245,5 +248,141 @@ describe("bench runner", () => {
       { quick: false, rounds: 9 },
       { quick: false, rounds: 5 },
     ]);
+  });
+
+  it("times each case by phase (setup, rounds, finish + close), prints it and writes duration_s", async () => {
+    // A virtual clock: each phase advances it by a known amount, so the split is exact.
+    let t = 0;
+    const phased: BenchCase = {
+      name: "phased",
+      description: "phases",
+      referenceName: "ref",
+      unit: "req/s",
+      higherIsBetter: true,
+      target: 1,
+      targetOf: "ratio",
+      async setup() {
+        t += 2500;
+        return {
+          ours: () => {
+            t += 1000;
+            return 1;
+          },
+          reference: () => {
+            t += 500;
+            return 1;
+          },
+          finish: () => {
+            t += 100;
+            return {};
+          },
+          close: () => {
+            t += 300;
+          },
+        };
+      },
+    };
+    const broken: BenchCase = {
+      ...phased,
+      name: "broken",
+      async setup() {
+        t += 700;
+        throw new Error("no server");
+      },
+    };
+    const lines: string[] = [];
+    const res = await runBench(
+      [phased, broken],
+      { quick: true, out: null },
+      { ...quiet, now: () => t, log: (l) => lines.push(l) },
+    );
+    // 3 quick rounds x (1 s + 0.5 s) = 4.5 s of rounds; finish 0.1 + close 0.3.
+    expect(res.cases[0]).toMatchObject({
+      duration_s: 7.4,
+      phases_s: { setup: 2.5, rounds: 4.5, finish_close: 0.4 },
+    });
+    expect(res.cases[1]).toMatchObject({
+      status: "error",
+      duration_s: 0.7,
+      phases_s: { setup: 0.7, rounds: 0, finish_close: 0 },
+    });
+    expect(res.duration_s).toBe(8.1);
+    const text = lines.join("\n");
+    expect(text).toMatch(
+      /phased: ratio 1\.00 .*PASS \[7\.4 s: setup 2\.5, rounds 4\.5, finish\+close 0\.4\]/,
+    );
+    expect(text).toMatch(/broken: error: no server \[0\.7 s: setup 0\.7/);
+    expect(text).toMatch(/^phased .* pass +7\.4 s$/m);
+  });
+
+  it("prints a case's quick note in --quick only, and keeps it in extra.quick", async () => {
+    const lines: string[] = [];
+    const noted = fake("noted", [1], [1], { quickNote: "fewer VUs: indicative" });
+    const quickRes = await run([noted], { quick: true }, { log: (l: string) => lines.push(l) });
+    expect(lines).toContain("  quick: fewer VUs: indicative");
+    expect(quickRes.cases[0]!.extra).toEqual({ quick: "fewer VUs: indicative" });
+    const fullLines: string[] = [];
+    const fullRes = await run([noted], { quick: false }, { log: (l: string) => fullLines.push(l) });
+    expect(fullLines.join("\n")).not.toMatch(/indicative/);
+    expect(fullRes.cases[0]!.extra).toBeUndefined();
+  });
+
+  it("stops the servers cases shared when the run ends, once, after every case", async () => {
+    const events: string[] = [];
+    const user = (name: string): BenchCase => ({
+      ...fake(name, [1], [1]).case,
+      async setup() {
+        const server = await shared(
+          "srv",
+          async () => {
+            events.push("start");
+            return "srv";
+          },
+          () => {
+            events.push("stop");
+          },
+        );
+        events.push(`${name} uses ${server}`);
+        if (name === "b") throw new Error("b broke");
+        return { ours: () => 1, reference: () => 1 };
+      },
+    });
+    const res = await runBench([user("a"), user("b"), user("c")], { quick: true, out: null }, quiet);
+    expect(events).toEqual(["start", "a uses srv", "b uses srv", "c uses srv", "stop"]);
+    expect(res.cases.map((c) => c.status)).toEqual(["pass", "error", "pass"]);
+  });
+
+  it("prestarts every runnable case's shared servers at once before the first measurement", async () => {
+    const events: string[] = [];
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const withPrestart = (name: string, over: Partial<BenchCase> = {}): BenchCase => ({
+      ...fake(name, [1], [1]).case,
+      ...over,
+      async prestart() {
+        events.push(`prestart ${name}`);
+        // Both prestarts are under way before either finishes: they run at once.
+        if (events.filter((e) => e.startsWith("prestart")).length === 2) release();
+        await gate;
+        if (name === "b") throw new Error("no port");
+      },
+      async setup() {
+        events.push(`setup ${name}`);
+        return { ours: () => 1, reference: () => 1 };
+      },
+    });
+    const lines: string[] = [];
+    await runBench(
+      [withPrestart("a"), withPrestart("b"), withPrestart("c", { peers: ["nginx"] })],
+      { quick: true, out: null },
+      { ...quiet, peer: (b: string) => (b === "nginx" ? null : "x"), log: (l) => lines.push(l) },
+    );
+    // c's peer is missing: not prestarted, not set up; b's prestart failed: logged, and b still runs.
+    expect(events).toEqual(["prestart a", "prestart b", "setup a", "setup b"]);
+    expect(lines.join("\n")).toMatch(
+      /shared servers started in .* for a, b\); failed, each case retries: b: no port/,
+    );
   });
 });

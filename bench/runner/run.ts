@@ -3,7 +3,9 @@
 // drift in the machine's load hits both sides alike; then medians, min-max and the verdict. A case whose peer
 // is missing is skipped with the reason; a case that throws is an error with the message; the run carries on
 // either way. Results go to the console (a table with the machine and load average) and to a JSON file
-// (reports/bench-format.ts).
+// (reports/bench-format.ts). Before the first case, every selected case's shared servers start at once
+// (BenchCase.prestart, shared.ts); they stop when the run ends. Each case's time is split into setup, rounds
+// and finish + close, printed with it and kept as duration_s / phases_s.
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, platform, release, totalmem } from "node:os";
@@ -16,6 +18,7 @@ import {
 } from "../../reports/bench-format.ts";
 import type { BenchCase } from "./case.ts";
 import { INSTALL_HINT } from "./peers.ts";
+import { closeShared } from "./shared.ts";
 import { judge } from "./stats.ts";
 import { fmt, formatTable, machineLine } from "./table.ts";
 
@@ -72,10 +75,15 @@ export async function runBench(
     `peers: ${peerNames.map((p) => `${p} ${peers[p] === null ? "MISSING" : "yes"}`).join(", ") || "none needed"}`,
   );
   const results: BenchCaseResult[] = [];
-  for (const c of selected) {
-    const r = await runCase(c, opts.quick, peers, deps.log, load);
-    results.push(r);
-    deps.log(caseLine(r));
+  try {
+    await prestartAll(selected, opts.quick, peers, deps.log, now);
+    for (const c of selected) {
+      const r = await runCase(c, opts.quick, peers, deps.log, load, now);
+      results.push(r);
+      deps.log(caseLine(r));
+    }
+  } finally {
+    await closeShared(deps.log);
   }
   machine.loadavg_end = round2(load());
   const out: BenchResults = {
@@ -121,13 +129,42 @@ function blank(c: BenchCase, rounds: number): BenchCaseResult {
   };
 }
 
+const secs = (ms: number) => Math.round(ms / 100) / 10;
+
+/**
+ * Every selected case's shared servers started at once, before the first measurement (a simulator's start is
+ * mostly single-threaded: two at once on two cores take about as long as one). A prestart that fails is
+ * only logged: the case's own setup asks again and reports its error as the case's.
+ */
+async function prestartAll(
+  cases: readonly BenchCase[],
+  quick: boolean,
+  peers: Record<string, string | null>,
+  log: (line: string) => void,
+  now: () => number,
+): Promise<void> {
+  const ready = cases.filter((c) => c.prestart && (c.peers ?? []).every((p) => peers[p] !== null));
+  if (ready.length === 0) return;
+  const t0 = now();
+  const res = await Promise.allSettled(ready.map((c) => c.prestart!({ quick })));
+  const failed = res.flatMap((r, i) =>
+    r.status === "rejected" ? [`${ready[i]!.name}: ${(r.reason as Error)?.message ?? r.reason}`] : [],
+  );
+  log(
+    `shared servers started in ${secs(now() - t0)} s (before any measurement, for ${ready.map((c) => c.name).join(", ")})` +
+      (failed.length > 0 ? `; failed, each case retries: ${failed.join("; ")}` : ""),
+  );
+}
+
 async function runCase(
   c: BenchCase,
   quick: boolean,
   peers: Record<string, string | null>,
   log: (line: string) => void,
   load: () => number[],
+  now: () => number,
 ): Promise<BenchCaseResult> {
+  const t0 = now();
   const rounds = (c.rounds ?? DEFAULT_ROUNDS)[quick ? "quick" : "full"];
   const missing = (c.peers ?? []).filter((p) => peers[p] === null);
   if (missing.length > 0) {
@@ -136,12 +173,19 @@ async function runCase(
       reason: `skipped: ${missing.join(", ")} not found on PATH; ${INSTALL_HINT}`,
     };
   }
+  const note = quick ? c.quickNote : undefined;
   log(`\n${c.name}: ${c.description} (${rounds} rounds, load ${load()[0]?.toFixed(2)})`);
+  if (note) log(`  quick: ${note}`);
   const ours: number[] = [];
   const reference: number[] = [];
   let race: Awaited<ReturnType<BenchCase["setup"]>> | undefined;
+  // Where the case's time goes: setup ends when the race is ready, rounds when the last round is measured.
+  let tSetup: number | undefined;
+  let tRounds: number | undefined;
+  let result: BenchCaseResult;
   try {
     race = await c.setup({ quick, rounds });
+    tSetup = now();
     for (let i = 0; i < rounds; i++) {
       const order = i % 2 === 0 ? (["ours", "reference"] as const) : (["reference", "ours"] as const);
       for (const side of order) {
@@ -152,10 +196,12 @@ async function runCase(
         `  round ${i + 1}: ours ${fmt(ours.at(-1)!)} ${c.unit}, ${c.referenceName} ${fmt(reference.at(-1)!)} ${c.unit}`,
       );
     }
+    tRounds = now();
     const done = (await race.finish?.()) ?? {};
     const j = judge(ours, reference, c);
     const pass = j.pass && done.failure === undefined;
-    return {
+    const extra = { ...(note ? { quick: note } : {}), ...done.extra };
+    result = {
       ...blank(c, rounds),
       status: pass ? "pass" : "fail",
       ours: j.ours,
@@ -169,25 +215,42 @@ async function runCase(
       reference_min: j.referenceMin,
       reference_max: j.referenceMax,
       ...(done.failure === undefined ? {} : { reason: done.failure }),
-      ...(done.extra ? { extra: done.extra } : {}),
+      ...(Object.keys(extra).length > 0 ? { extra } : {}),
     };
   } catch (e) {
-    return {
+    tSetup ??= now();
+    tRounds ??= now();
+    result = {
       ...blank(c, ours.length),
       status: "error",
       pass: false,
       reason: `error: ${(e as Error).message ?? String(e)}`.slice(0, 500),
     };
-  } finally {
-    try {
-      await race?.close?.();
-    } catch (e) {
-      log(`  (${c.name}: clean-up failed: ${(e as Error).message})`);
-    }
   }
+  try {
+    await race?.close?.();
+  } catch (e) {
+    log(`  (${c.name}: clean-up failed: ${(e as Error).message})`);
+  }
+  const t1 = now();
+  return {
+    ...result,
+    duration_s: secs(t1 - t0),
+    phases_s: {
+      setup: secs(tSetup! - t0),
+      rounds: secs(tRounds! - tSetup!),
+      finish_close: secs(t1 - tRounds!),
+    },
+  };
+}
+
+function timeText(r: BenchCaseResult): string {
+  const p = r.phases_s;
+  if (r.duration_s === undefined || !p) return "";
+  return ` [${r.duration_s} s: setup ${p.setup}, rounds ${p.rounds}, finish+close ${p.finish_close}]`;
 }
 
 function caseLine(r: BenchCaseResult): string {
-  if (r.status === "skipped" || r.status === "error") return `  ${r.name}: ${r.reason}`;
-  return `  ${r.name}: ratio ${fmt(r.ratio)} (${fmt(r.min)}-${fmt(r.max)}), ${r.status.toUpperCase()}${r.reason ? `: ${r.reason}` : ""}`;
+  if (r.status === "skipped" || r.status === "error") return `  ${r.name}: ${r.reason}${timeText(r)}`;
+  return `  ${r.name}: ratio ${fmt(r.ratio)} (${fmt(r.min)}-${fmt(r.max)}), ${r.status.toUpperCase()}${r.reason ? `: ${r.reason}` : ""}${timeText(r)}`;
 }

@@ -23,7 +23,7 @@ export function resultText(r: BenchCaseResult): string {
 }
 
 export function formatTable(res: BenchResults): string {
-  const head = ["case", "ours", "reference", "unit", "ratio", "min-max", "target", "result"];
+  const head = ["case", "ours", "reference", "unit", "ratio", "min-max", "target", "result", "time"];
   const rows = res.cases.map((r) => [
     r.name,
     fmt(r.ours),
@@ -33,6 +33,7 @@ export function formatTable(res: BenchResults): string {
     r.min === null ? "-" : `${fmt(r.min)}-${fmt(r.max)}`,
     targetText(r),
     resultText(r),
+    r.duration_s === undefined ? "-" : `${r.duration_s} s`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>

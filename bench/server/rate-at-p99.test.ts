@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { pacedConnections, passes, rateAtP99 } from "./rate-at-p99.ts";
 
-// The equal-p99 search against model servers: it finds the edge within its resolution, refuses a step the
-// server did not keep up with even when its p99 looked fine, and reports 0 when nothing passes.
+// The equal-p99 search against model servers: it brackets the edge from a guess above or below it and bisects
+// within its resolution, refuses a step the server did not keep up with even when its p99 looked fine, goes
+// further down when nothing passes, stops at its cap, and reports 0 when nothing passes at all.
 
 /** A server that answers up to `capacity` req/s; its p99 grows as it nears it (an M/M/1-like curve). */
 function model(capacity: number, serviceUs: number) {
@@ -13,23 +14,47 @@ function model(capacity: number, serviceUs: number) {
   };
 }
 
+// p99 = 4.6 * 100 / (1 - rho) <= 4600  <=>  rho <= 0.9: the edge of model(10_000, 100) is 9,000 req/s.
+const EDGE = 9000;
+
 describe("rateAtP99", () => {
-  it("finds the rate where p99 reaches the bound, within hi / 2^steps", async () => {
-    // p99 = 4.6 * 100 / (1 - rho) <= 4600  <=>  rho <= 0.9: the edge is 0.9 * 10,000 = 9,000 req/s.
-    const r = await rateAtP99(model(10_000, 100), { hi: 12_000, steps: 8, boundUs: 4600 });
-    expect(r.rate).toBeLessThanOrEqual(9000);
-    expect(r.rate).toBeGreaterThan(9000 - 12_000 / 2 ** 8);
-    expect(r.steps).toHaveLength(8);
+  it("from a guess below the edge: moves up until a step fails, then bisects to within the last bracket", async () => {
+    const r = await rateAtP99(model(10_000, 100), { guess: 6000, steps: 6, boundUs: 4600 });
+    // 6,000 pass, 7,500 pass, 11,719 fail, then 3 geometric bisections of [7,500, 11,719]: within 1.057x.
+    expect(r.steps.map((s) => Math.round(s.offered)).slice(0, 3)).toEqual([6000, 7500, 11719]);
+    expect(r.steps).toHaveLength(6);
+    expect(r.rate).toBeLessThanOrEqual(EDGE);
+    expect(r.rate).toBeGreaterThan(EDGE / (11_719 / 7500) ** (1 / 8));
+    expect(r.failedAt).toBeGreaterThan(EDGE);
+  });
+
+  it("from a guess above the edge: moves down until a step passes, then bisects", async () => {
+    const r = await rateAtP99(model(10_000, 100), { guess: 14_000, steps: 5, boundUs: 4600 });
+    expect(r.steps.map((s) => s.ok).slice(0, 3)).toEqual([false, false, true]);
+    expect(r.rate).toBeLessThanOrEqual(EDGE);
+    expect(r.rate).toBeGreaterThan(EDGE * 0.9);
+  });
+
+  it("a good guess brackets the edge in two probes: three leave it within 1.25^(1/2)", async () => {
+    const r = await rateAtP99(model(10_000, 100), { guess: 8500, steps: 3, boundUs: 4600 });
+    expect(r.steps.map((s) => Math.round(s.offered))).toEqual([8500, 10625, 9503]);
+    expect(r.rate).toBe(8500);
+    expect(r.failedAt).toBeCloseTo(9503, 0);
   });
 
   it("the same bound ranks two servers by their edges", async () => {
-    const s = { hi: 12_000, steps: 8, boundUs: 4600 };
-    const fast = await rateAtP99(model(10_000, 100), s);
-    const slow = await rateAtP99(model(5000, 200), s);
+    const fast = await rateAtP99(model(10_000, 100), { guess: 5000, steps: 8, boundUs: 4600 });
+    const slow = await rateAtP99(model(5000, 200), { guess: 5000, steps: 8, boundUs: 4600 });
     // slow: p99 = 920 / (1 - rho) <= 4600 <=> rho <= 0.8: 4,000 req/s.
     expect(slow.rate).toBeLessThanOrEqual(4000);
-    expect(slow.rate).toBeGreaterThan(4000 - 12_000 / 2 ** 8);
+    expect(slow.rate).toBeGreaterThan(4000 * 0.97);
     expect(slow.rate / fast.rate).toBeCloseTo(4000 / 9000, 1);
+  });
+
+  it("stops at max when every step up passes: the edge is beyond it (failedAt null)", async () => {
+    const r = await rateAtP99(model(10_000, 100), { guess: 1000, steps: 8, boundUs: 4600, max: 2000 });
+    expect(r.steps.map((s) => Math.round(s.offered))).toEqual([1000, 1250, 1953, 2000]);
+    expect(r).toMatchObject({ rate: 2000, failedAt: null });
   });
 
   it("a step the server did not keep up with fails even with a low p99", () => {
@@ -38,15 +63,29 @@ describe("rateAtP99", () => {
     expect(passes(1000, { rps: 1000, p99_us: 5001 }, { boundUs: 5000 })).toBe(false);
   });
 
-  it("0 when even the lowest step misses the bound; bad searches refused", async () => {
-    const r = await rateAtP99(async (rate) => ({ rps: rate, p99_us: 1e6 }), {
-      hi: 100,
+  it("goes extraDown probes further when nothing passes; 0 when even those miss; bad searches refused", async () => {
+    // The edge (90 req/s) is far below the guess: 3 steps fail, the extra probes go on down and find it.
+    const far = await rateAtP99(model(100, 10_000), { guess: 1000, steps: 3, boundUs: 460_000 });
+    expect(far.rate).toBeGreaterThan(0);
+    expect(far.rate).toBeLessThanOrEqual(90);
+    expect(far.steps.length).toBeGreaterThan(3);
+    const never = await rateAtP99(async (rate) => ({ rps: rate, p99_us: 1e6 }), {
+      guess: 100,
       steps: 3,
       boundUs: 10,
+      extraDown: 2,
     });
-    expect(r.rate).toBe(0);
-    await expect(rateAtP99(model(1, 1), { hi: 0, steps: 3, boundUs: 1 })).rejects.toThrow(RangeError);
-    await expect(rateAtP99(model(1, 1), { hi: 10, steps: 0, boundUs: 1 })).rejects.toThrow(RangeError);
+    expect(never).toMatchObject({ rate: 0, failedAt: expect.any(Number) });
+    expect(never.steps).toHaveLength(5);
+    for (const bad of [
+      { guess: 0, steps: 3, boundUs: 1 },
+      { guess: 10, steps: 0, boundUs: 1 },
+      { guess: 10, steps: 3, boundUs: 0 },
+      { guess: 10, steps: 3, boundUs: 1, factor: 1 },
+      { guess: Number.NaN, steps: 3, boundUs: 1 },
+    ]) {
+      await expect(rateAtP99(model(1, 1), bad)).rejects.toThrow(RangeError);
+    }
   });
 
   it("paced connections grow with the rate, within 8..128", () => {
