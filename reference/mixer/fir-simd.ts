@@ -45,8 +45,8 @@ const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 const PAGE = 65_536;
 const MAX_PAGES = 1024; // 64 MiB of address space; a table is at most 1024 x 64 x 2 bytes
-/** Output frames per kernel call. */
-export const FIR_BLOCK = 4096;
+/** Output frames per kernel call: a shared-audio chunk (100 ms) in one. */
+export const FIR_BLOCK = 4800;
 /** Padded taps the unrolled modules go up to (16 SIMD blocks); wider filters stay on the JS loop. */
 export const FIR_MAX_TAPS = 128;
 /** Input frames per plane in the scratch window: a block at the steepest down-sampling (8:1) plus the taps. */

@@ -27,8 +27,8 @@ import { CHANNELS, SAMPLE_RATE } from "./frame.ts";
 // The sum runs in WebAssembly SIMD (fir-simd.ts: 8 taps per instruction, integer lanes, the same integers in a
 // different order, so the same output bit for bit) wherever it is available and the table's lanes cannot wrap;
 // otherwise in the JS loops below. CPU per second of 48 kHz stereo output, before (the file before the kernel)
-// -> SIMD, `npx tsx bench/mixer/resampler-simd.ts` (5 interleaved rounds of 10 s, load 9): 8 kHz mono 3.20 ->
-// 0.32 ms, 10 kHz mono 3.05 -> 0.33, 10 kHz stereo 7.67 -> 0.76, 44.1 kHz mono 4.60 -> 0.81, stereo 5.44 -> 0.77.
+// -> SIMD, `npx tsx bench/mixer/resampler-simd.ts` (5 interleaved rounds of 10 s, load 7): 8 kHz mono 5.02 ->
+// 0.43 ms, 10 kHz mono 3.48 -> 0.27, 10 kHz stereo 5.48 -> 0.42, 44.1 kHz mono 3.08 -> 0.39, stereo 6.41 -> 0.62.
 // The input is kept planar (one plane when left and right are the same channel) so a window is a plain copy.
 
 export const DEFAULT_TAPS = 32;
@@ -42,6 +42,8 @@ const HALF = 1 << (Q - 1);
 const ACC_MAX = 32767 * ONE + HALF - 1;
 const ACC_MIN = -32768 * ONE - HALF;
 const MIN_RATE = 1000;
+/** Window and output copies of at least this many frames go through TypedArray.set (see readSimd). */
+const BULK_FRAMES = 1024;
 const MAX_RATE = 384_000;
 
 export interface ResamplerOptions {
@@ -329,16 +331,21 @@ export class Resampler {
       const b = Math.min(n - made, FIR_BLOCK);
       const first = idx - half + 1 - this.bufStart;
       const span = Math.floor((phase + (b - 1) * down) / up) + this.taps;
-      for (let k = 0; k < span; k++) winL[k] = bl[first + k]!;
+      // Copies: a bulk `set` costs one view object and runs as a memcpy (0.2-1 ns per frame against 0.7-3 ns for
+      // the loop, measured); per-frame callers (480 outputs) stay allocation-free on the loops.
+      if (span >= BULK_FRAMES) winL.set(bl.subarray(first, first + span));
+      else for (let k = 0; k < span; k++) winL[k] = bl[first + k]!;
       if (stereo) {
-        for (let k = 0; k < span; k++) winR[k] = br[first + k]!;
+        if (span >= BULK_FRAMES) winR.set(br.subarray(first, first + span));
+        else for (let k = 0; k < span; k++) winR[k] = br[first + k]!;
         t.fir2(fir.inLAt, fir.inRAt, t.address, phase, up, down, this.phases, quant, b, fir.outAt);
       } else {
         t.fir1(fir.inLAt, t.address, phase, up, down, this.phases, quant, b, fir.outAt);
       }
       const o = offset + made;
       if (out32 !== null) {
-        for (let k = 0; k < b; k++) out32[o + k] = words[k]!;
+        if (b >= BULK_FRAMES) out32.set(b === FIR_BLOCK ? words : words.subarray(0, b), o);
+        else for (let k = 0; k < b; k++) out32[o + k] = words[k]!;
       } else {
         for (let k = 0, s = o * CHANNELS; k < b; k++) {
           const w = words[k]!;
