@@ -23,6 +23,13 @@ import { type AudioArena, waitWhile } from "./shared-arena.ts";
 // chunk's renderer left, so a thread can continue a stream another thread rendered so far. Off the frame path
 // (the render-ahead queue) a taken lock is skipped, never waited for.
 
+/**
+ * Mono chunks read and written as 32-bit words, two samples each, the earlier in the low half: true on a
+ * little-endian host (every platform Node runs this on); elsewhere the sample loops.
+ */
+const MONO_WORDS = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const MONO_FRAME_WORDS = FRAME_FRAMES / 2;
+
 // 100 ms: ~0.5 ms to render (~45 µs per 10 ms of resampling), a small bump on the tick that renders it.
 export const DEFAULT_CHUNK_FRAMES = 4800;
 
@@ -91,8 +98,14 @@ export abstract class RenderedStream {
   readonly chunkFrames: number;
   /** This thread's views of the chunks: stereo (2 samples per frame) or, for shared mono chunks, mono. */
   private readonly chunks: Int16Array[] = [];
-  /** View of every whole rendered 10 ms frame, by frame number (output frame / 480); mono views hold 480. */
-  private readonly frames: Int16Array[] = [];
+  /**
+   * View of every whole rendered 10 ms frame, by frame number (output frame / 480): stereo Int16 (960 samples);
+   * a mono chunk's frames as Int32 words (240: two samples each, see MONO_WORDS), or as Int16 (480) where words
+   * cannot be used (a chunk not 4-byte aligned, a big-endian host).
+   */
+  private readonly frames: (Int16Array | Int32Array)[] = [];
+  /** Shared mono chunks: an Int32 view of the stereo scratch (one word per rendered frame, left in the low half). */
+  private monoScratch32: Int32Array | null = null;
   /** Output frames rendered (shared: published) so far, as this thread knows. */
   private rendered = 0;
   private done = false;
@@ -235,9 +248,21 @@ export abstract class RenderedStream {
     let made: number;
     if (sh.mono) {
       this.monoScratch ??= new Int16Array(cf * CHANNELS);
+      this.monoScratch32 ??= new Int32Array(this.monoScratch.buffer, 0, cf);
       const s = this.monoScratch;
       made = this.render(s, cf, from, state);
-      for (let f = 0; f < made; f++) dest[f] = s[f * 2]!;
+      if (MONO_WORDS && off % 4 === 0) {
+        // Two mono samples per 32-bit store: (left of frame 2g) | (left of frame 2g + 1) << 16. Half the
+        // iterations of the sample loop: 4.6-5.2 against 10.4-10.7 µs per 4,800-frame chunk (measured).
+        const s32 = this.monoScratch32;
+        const d32 = sh.arena.i32;
+        const base = off / 4;
+        const pairs = made >> 1;
+        for (let g = 0; g < pairs; g++) d32[base + g] = (s32[2 * g]! & 0xffff) | (s32[2 * g + 1]! << 16);
+        if (made & 1) dest[made - 1] = s[(made - 1) * 2]!;
+      } else {
+        for (let f = 0; f < made; f++) dest[f] = s[f * 2]!;
+      }
     } else {
       made = this.render(dest, cf, from, state);
     }
@@ -278,8 +303,10 @@ export abstract class RenderedStream {
     const mono = buf.length === this.chunkFrames;
     const per = mono ? 1 : CHANNELS;
     const span = FRAME_FRAMES * per;
+    const words = mono && MONO_WORDS && buf.byteOffset % 4 === 0;
     for (let f = 0; f + FRAME_FRAMES <= made; f += FRAME_FRAMES) {
-      this.frames.push(buf.subarray(f * per, f * per + span));
+      if (words) this.frames.push(new Int32Array(buf.buffer, buf.byteOffset + f * 2, FRAME_FRAMES / 2));
+      else this.frames.push(buf.subarray(f * per, f * per + span));
     }
     this.chunks.push(buf);
     this.rendered += made;
@@ -331,6 +358,7 @@ export abstract class RenderedStream {
     this.frames.length = 0;
     this.ownBytes = 0;
     this.monoScratch = null;
+    this.monoScratch32 = null;
     if (!this.done) this.finished();
   }
 
@@ -345,7 +373,25 @@ export abstract class RenderedStream {
       const view = this.frames[pos / FRAME_FRAMES];
       if (view !== undefined) {
         if (view.length === FRAME_SAMPLES) out.set(view);
-        else if (out32 !== null) {
+        else if (view.length === MONO_FRAME_WORDS) {
+          // Mono as words: two samples per load, each written to both channels. 0.41-0.46 against 0.99-1.03 µs
+          // per 10 ms for the sample loop below (measured, loaded machine).
+          if (out32 !== null) {
+            for (let g = 0, o = 0; g < MONO_FRAME_WORDS; g++, o += 2) {
+              const w = view[g]!;
+              const lo = w & 0xffff;
+              const hi = w >>> 16;
+              out32[o] = lo | (lo << 16);
+              out32[o + 1] = hi | (hi << 16);
+            }
+          } else {
+            for (let g = 0, o = 0; g < MONO_FRAME_WORDS; g++, o += 4) {
+              const w = view[g]!;
+              out[o] = out[o + 1] = w; // the low half: an Int16Array store keeps 16 bits
+              out[o + 2] = out[o + 3] = w >> 16;
+            }
+          }
+        } else if (out32 !== null) {
           // Both halves of each 32-bit word are the sample, so the byte order does not matter: one store per
           // frame instead of two (0.36 vs 0.68 µs per 10 ms measured; a stereo `set` is 0.04 µs).
           for (let i = 0; i < FRAME_FRAMES; i++) {

@@ -1,3 +1,4 @@
+import { FIR_BLOCK, type FirSimd, type FirTable, firSimd } from "./fir-simd.ts";
 import { CHANNELS, SAMPLE_RATE } from "./frame.ts";
 
 // Streaming rational resampler from any rate/channel count to the mixer's 48 kHz stereo: a polyphase
@@ -20,8 +21,15 @@ import { CHANNELS, SAMPLE_RATE } from "./frame.ts";
 // the CDN tiers (8 kHz, 10 kHz, 44.1 kHz): gain flat within 0.01 dB up to 0.3·fs_in, −0.13 dB at 0.4·fs_in,
 // −4.9 dB at 0.45·fs_in (the transition band); everything that is not the input sine (images, aliases,
 // rounding) stays below −70 dB (measured −72..−85 dB). Down-sampling (96 kHz) keeps content above 24 kHz more
-// than 60 dB down. Cost on this project's 2-core machine: ~45 µs per 10 ms output frame (~0.5% of a core).
-// Output n is aligned to input time n·M/L: the only latency is the T/2 input frames the filter looks ahead.
+// than 60 dB down. Output n is aligned to input time n·M/L: the only latency is the T/2 input frames the filter
+// looks ahead.
+//
+// The sum runs in WebAssembly SIMD (fir-simd.ts: 8 taps per instruction, integer lanes, the same integers in a
+// different order, so the same output bit for bit) wherever it is available and the table's lanes cannot wrap;
+// otherwise in the JS loops below. CPU per second of 48 kHz stereo output, before (the file before the kernel)
+// -> SIMD, `npx tsx bench/mixer/resampler-simd.ts` (5 interleaved rounds of 10 s, load 7): 8 kHz mono 5.02 ->
+// 0.43 ms, 10 kHz mono 3.48 -> 0.27, 10 kHz stereo 5.48 -> 0.42, 44.1 kHz mono 3.08 -> 0.39, stereo 6.41 -> 0.62.
+// The input is kept planar (one plane when left and right are the same channel) so a window is a plain copy.
 
 export const DEFAULT_TAPS = 32;
 const CUTOFF = 0.91;
@@ -34,6 +42,8 @@ const HALF = 1 << (Q - 1);
 const ACC_MAX = 32767 * ONE + HALF - 1;
 const ACC_MIN = -32768 * ONE - HALF;
 const MIN_RATE = 1000;
+/** Window and output copies of at least this many frames go through TypedArray.set (see readSimd). */
+const BULK_FRAMES = 1024;
 const MAX_RATE = 384_000;
 
 export interface ResamplerOptions {
@@ -43,6 +53,8 @@ export interface ResamplerOptions {
   channelMap?: readonly [number, number];
   /** Largest number of input frames one `write` can take; sets the input buffer's size. */
   maxChunkFrames?: number;
+  /** "js" keeps `read` on the JavaScript loops (tests compare both); default: the SIMD kernel where it runs. */
+  kernel?: "auto" | "js";
 }
 
 function gcd(a: number, b: number): number {
@@ -130,8 +142,12 @@ export class Resampler {
   private readonly coeffs: Int32Array;
   private readonly left: number;
   private readonly right: number;
-  /** Mapped stereo input, interleaved; frame k of the buffer is absolute input frame bufStart + k. */
-  private readonly buf: Int16Array;
+  /**
+   * Mapped input, planar: frame k of a plane is absolute input frame bufStart + k. A source whose left and
+   * right are the same channel keeps one plane (bufR === bufL).
+   */
+  private readonly bufL: Int16Array;
+  private readonly bufR: Int16Array;
   private readonly capacity: number;
   private bufStart: number;
   private bufLen: number;
@@ -141,6 +157,12 @@ export class Resampler {
   private inputFrames = 0;
   private outputFrames = 0;
   private ending = false;
+  /** The SIMD kernel and this shape's table in it; null: the JS loops. */
+  private readonly fir: FirSimd | null;
+  private readonly firTable: FirTable | null;
+  /** The last `out` read into and a 32-bit view of it (one word per stereo frame), when it is 4-byte aligned. */
+  private lastOut: Int16Array | null = null;
+  private lastOut32: Int32Array | null = null;
 
   constructor(inRate: number, inChannels: number, opts: ResamplerOptions = {}) {
     if (!Number.isInteger(inRate) || inRate < MIN_RATE || inRate > MAX_RATE) {
@@ -179,10 +201,19 @@ export class Resampler {
     if (!Number.isInteger(chunk) || chunk < 1) throw new RangeError("resampler: maxChunkFrames must be ≥ 1");
     // Room for a full chunk on top of the filter's history and the zero tail `end` appends.
     this.capacity = chunk + 2 * this.taps;
-    this.buf = new Int16Array(this.capacity * CHANNELS);
+    this.bufL = new Int16Array(this.capacity);
+    this.bufR = this.left === this.right ? this.bufL : new Int16Array(this.capacity);
     // Inputs before the stream start are silence: prime the history so output 0 is centred on input 0.
     this.bufStart = 1 - this.taps / 2;
     this.bufLen = this.taps / 2 - 1;
+    const kernel = this.identity() || opts.kernel === "js" ? null : firSimd();
+    this.firTable = kernel ? kernel.table(this.coeffs, this.phases, this.taps) : null;
+    this.fir = this.firTable ? kernel : null;
+  }
+
+  /** Which loop `read` runs: the WebAssembly SIMD kernel (fir-simd.ts) or JavaScript. */
+  get kernel(): "simd" | "js" {
+    return this.fir ? "simd" : "js";
   }
 
   private identity(): boolean {
@@ -206,15 +237,20 @@ export class Resampler {
     const n = Math.min(frames, this.writable());
     if (n <= 0) return 0;
     this.compact();
-    const buf = this.buf;
+    const bl = this.bufL;
+    const br = this.bufR;
     const ch = this.inChannels;
     const l = this.left;
     const r = this.right;
-    let o = this.bufLen * CHANNELS;
-    for (let k = 0; k < n; k++) {
-      const base = k * ch;
-      buf[o++] = input[base + l]!;
-      buf[o++] = input[base + r]!;
+    let o = this.bufLen;
+    if (bl === br) {
+      for (let k = 0; k < n; k++) bl[o++] = input[k * ch + l]!;
+    } else {
+      for (let k = 0; k < n; k++, o++) {
+        const base = k * ch;
+        bl[o] = input[base + l]!;
+        br[o] = input[base + r]!;
+      }
     }
     this.bufLen += n;
     this.inputFrames += n;
@@ -225,8 +261,9 @@ export class Resampler {
   end(): void {
     if (this.ending) return;
     this.compact();
-    const from = this.bufLen * CHANNELS;
-    this.buf.fill(0, from, from + this.taps * CHANNELS);
+    const from = this.bufLen;
+    this.bufL.fill(0, from, from + this.taps);
+    this.bufR.fill(0, from, from + this.taps);
     this.bufLen += this.taps;
     this.ending = true;
   }
@@ -248,14 +285,91 @@ export class Resampler {
   read(out: Int16Array, offset: number, maxFrames: number): number {
     if ((offset + maxFrames) * CHANNELS > out.length)
       throw new RangeError("resampler: output buffer too small");
-    const half = this.taps / 2;
     // The newest input frame present, and the most outputs the written input can ever produce.
     const lastIn = this.bufStart + this.bufLen - 1;
     let limit = maxFrames;
     if (this.ending) limit = Math.min(limit, this.totalOutputFrames() - this.outputFrames);
     if (this.identity()) return this.readIdentity(out, offset, Math.min(limit, lastIn - this.idx + 1));
-    if (this.left === this.right) return this.readMirrored(out, offset, limit, lastIn);
-    const buf = this.buf;
+    if (this.fir) return this.readSimd(out, offset, limit, lastIn);
+    if (this.bufL === this.bufR) return this.readMirrored(out, offset, limit, lastIn);
+    return this.readTwo(out, offset, limit, lastIn);
+  }
+
+  /**
+   * read() through the SIMD kernel (fir-simd.ts), bit-identical to the JS loops. The outputs the present input
+   * allows are counted up front: output k (from this one) reads up to input idx_k + T/2 with
+   * idx_k = idx + floor((phase + k·M)/L), so it exists while phase + k·M < (R + 1)·L, R = lastIn − T/2 − idx.
+   * Per block: the planes' window copied into the kernel's memory, the kernel run, its words copied out.
+   */
+  private readSimd(out: Int16Array, offset: number, limit: number, lastIn: number): number {
+    const half = this.taps / 2;
+    const up = this.up;
+    const down = this.down;
+    const room = lastIn - half - this.idx;
+    if (room < 0 || limit <= 0) return 0;
+    const n = Math.min(limit, Math.floor(((room + 1) * up - this.phase + down - 1) / down));
+    const fir = this.fir!;
+    const t = this.firTable!;
+    const stereo = this.bufL !== this.bufR;
+    const quant = this.phases !== up ? 1 : 0;
+    if (out !== this.lastOut) {
+      // A caller keeps its output buffer: this runs once per buffer, not per call.
+      this.lastOut = out;
+      this.lastOut32 =
+        out.byteOffset % 4 === 0 ? new Int32Array(out.buffer, out.byteOffset, out.length >> 1) : null;
+    }
+    const out32 = this.lastOut32;
+    const words = fir.out;
+    const winL = fir.inL;
+    const winR = fir.inR;
+    const bl = this.bufL;
+    const br = this.bufR;
+    let idx = this.idx;
+    let phase = this.phase;
+    let made = 0;
+    while (made < n) {
+      const b = Math.min(n - made, FIR_BLOCK);
+      const first = idx - half + 1 - this.bufStart;
+      const span = Math.floor((phase + (b - 1) * down) / up) + this.taps;
+      // Copies: a bulk `set` costs one view object and runs as a memcpy (0.2-1 ns per frame against 0.7-3 ns for
+      // the loop, measured); per-frame callers (480 outputs) stay allocation-free on the loops.
+      if (span >= BULK_FRAMES) winL.set(bl.subarray(first, first + span));
+      else for (let k = 0; k < span; k++) winL[k] = bl[first + k]!;
+      if (stereo) {
+        if (span >= BULK_FRAMES) winR.set(br.subarray(first, first + span));
+        else for (let k = 0; k < span; k++) winR[k] = br[first + k]!;
+        t.fir2(fir.inLAt, fir.inRAt, t.address, phase, up, down, this.phases, quant, b, fir.outAt);
+      } else {
+        t.fir1(fir.inLAt, t.address, phase, up, down, this.phases, quant, b, fir.outAt);
+      }
+      const o = offset + made;
+      if (out32 !== null) {
+        if (b >= BULK_FRAMES) out32.set(b === FIR_BLOCK ? words : words.subarray(0, b), o);
+        else for (let k = 0; k < b; k++) out32[o + k] = words[k]!;
+      } else {
+        for (let k = 0, s = o * CHANNELS; k < b; k++) {
+          const w = words[k]!;
+          out[s++] = w;
+          out[s++] = w >> 16;
+        }
+      }
+      const adv = phase + b * down;
+      const q = Math.floor(adv / up);
+      idx += q;
+      phase = adv - q * up;
+      made += b;
+    }
+    this.idx = idx;
+    this.phase = phase;
+    this.outputFrames += made;
+    return made;
+  }
+
+  /** The two-channel JS loop. */
+  private readTwo(out: Int16Array, offset: number, limit: number, lastIn: number): number {
+    const half = this.taps / 2;
+    const bl = this.bufL;
+    const br = this.bufR;
     const coeffs = this.coeffs;
     const taps = this.taps;
     const up = this.up;
@@ -269,14 +383,13 @@ export class Resampler {
     let made = 0;
     while (made < limit && idx + half <= lastIn) {
       const branch = (quantized ? ((phase * phases) / up) | 0 : phase) * taps;
-      let a = ((idx - half + 1 - start) * CHANNELS) | 0;
+      const a = (idx - half + 1 - start) | 0;
       let accL = 0;
       let accR = 0;
       for (let j = 0; j < taps; j++) {
         const c = coeffs[branch + j]!;
-        accL += buf[a]! * c;
-        accR += buf[a + 1]! * c;
-        a += 2;
+        accL += bl[a + j]! * c;
+        accR += br[a + j]! * c;
       }
       if (accL > ACC_MAX) accL = ACC_MAX;
       else if (accL < ACC_MIN) accL = ACC_MIN;
@@ -299,14 +412,14 @@ export class Resampler {
   }
 
   /**
-   * read() for a source whose left and right are the same channel (mono, the CDN's tiers): one dot product per
-   * output frame instead of two, the same arithmetic, so the result is bit-identical to the two-channel loop.
+   * The JS loop for a source whose left and right are the same channel (mono, the CDN's tiers): one dot
+   * product per output frame instead of two, the same arithmetic, so the result is bit-identical.
    * Measured (`npx tsx bench/mixer/resampler-read.ts --rounds 5 --seconds 10`, load ~15): 8 kHz mono -> 48 kHz
    * stereo 7.5 -> 4.2 ms CPU per output second (1.8x), 44.1 kHz 5.8 -> 3.4 ms.
    */
   private readMirrored(out: Int16Array, offset: number, limit: number, lastIn: number): number {
     const half = this.taps / 2;
-    const buf = this.buf;
+    const buf = this.bufL;
     const coeffs = this.coeffs;
     const taps = this.taps;
     const up = this.up;
@@ -320,7 +433,7 @@ export class Resampler {
     let made = 0;
     while (made < limit && idx + half <= lastIn) {
       const branch = (quantized ? ((phase * phases) / up) | 0 : phase) * taps;
-      let a = ((idx - half + 1 - start) * CHANNELS) | 0;
+      let a = (idx - half + 1 - start) | 0;
       // Four partial sums (taps is even, and a multiple of 4 unless set otherwise): integer products summed in
       // doubles are exact in any order, so splitting the sum changes no bit.
       let s0 = 0;
@@ -331,14 +444,14 @@ export class Resampler {
       for (; j + 3 < taps; j += 4) {
         const c = branch + j;
         s0 += buf[a]! * coeffs[c]!;
-        s1 += buf[a + 2]! * coeffs[c + 1]!;
-        s2 += buf[a + 4]! * coeffs[c + 2]!;
-        s3 += buf[a + 6]! * coeffs[c + 3]!;
-        a += 8;
+        s1 += buf[a + 1]! * coeffs[c + 1]!;
+        s2 += buf[a + 2]! * coeffs[c + 2]!;
+        s3 += buf[a + 3]! * coeffs[c + 3]!;
+        a += 4;
       }
       for (; j < taps; j++) {
         s0 += buf[a]! * coeffs[branch + j]!;
-        a += 2;
+        a += 1;
       }
       let acc = s0 + s1 + s2 + s3;
       if (acc > ACC_MAX) acc = ACC_MAX;
@@ -362,10 +475,14 @@ export class Resampler {
 
   private readIdentity(out: Int16Array, offset: number, n: number): number {
     if (n <= 0) return 0;
-    const buf = this.buf;
-    let a = (this.idx - this.bufStart) * CHANNELS;
+    const bl = this.bufL;
+    const br = this.bufR;
+    let a = this.idx - this.bufStart;
     let o = offset * CHANNELS;
-    for (let k = 0; k < n * CHANNELS; k++) out[o++] = buf[a++]!;
+    for (let k = 0; k < n; k++, a++) {
+      out[o++] = bl[a]!;
+      out[o++] = br[a]!;
+    }
     this.idx += n;
     this.outputFrames += n;
     return n;
@@ -376,7 +493,8 @@ export class Resampler {
     const keepFrom = this.idx - this.taps / 2 + 1;
     const drop = keepFrom - this.bufStart;
     if (drop <= 0) return;
-    this.buf.copyWithin(0, drop * CHANNELS, this.bufLen * CHANNELS);
+    this.bufL.copyWithin(0, drop, this.bufLen);
+    if (this.bufR !== this.bufL) this.bufR.copyWithin(0, drop, this.bufLen);
     this.bufStart = keepFrom;
     this.bufLen -= drop;
   }

@@ -1,4 +1,6 @@
+import { TIER_FORMAT } from "../../protocol/audio-tiers.ts";
 import { PreencodedOpus } from "../../reference/codec/packet-codec.ts";
+import { Resampler } from "../../reference/mixer/resampler.ts";
 import type { ResolvedScenario } from "../resolve.ts";
 
 // Boot work a worker does before it says "ready", so it is not done inside the run: the run's clock (t0) starts
@@ -9,13 +11,25 @@ import type { ResolvedScenario } from "../resolve.ts";
 // put renderReferenceSignal at 0.55 s and the encodes at 0.7 s of one worker (load ~9), one stall of every VU
 // of that thread (clock lag stall 1.3-1.8 s at 0-2 s, generator_saturated from 0 s in every run).
 
+//
+// With shared audio, the first song a worker renders also designed its resampler's polyphase table and compiled
+// the SIMD kernel (reference/mixer/fir-simd.ts): 5-12 ms for the first 8 kHz resampler of a thread, 10-55 ms for
+// a 44.1 kHz one (measured, loaded machine), inside a VU's song load after t0. Every CDN tier's table is made
+// here instead; the resamplers of the run find them designed (tables are shared, per shape, per thread).
+
 /** What warmUpThread built, for the caller's log and tests. */
 export interface WarmUp {
   preencodedOpus: boolean;
+  /** The resampler's kernel for the CDN tiers, made ready (shared audio only); null when not warmed. */
+  resampler: "simd" | "js" | null;
 }
 
-export function warmUpThread(scenario: Pick<ResolvedScenario, "media">): WarmUp {
+export function warmUpThread(scenario: Pick<ResolvedScenario, "media" | "audio">): WarmUp {
   const opus = scenario.media.codec === "opus-preencoded";
   if (opus) PreencodedOpus.shared();
-  return { preencodedOpus: opus };
+  let resampler: WarmUp["resampler"] = null;
+  if (scenario.audio.shared) {
+    for (const tier of Object.values(TIER_FORMAT)) resampler = new Resampler(tier.sampleRate, 1).kernel;
+  }
+  return { preencodedOpus: opus, resampler };
 }

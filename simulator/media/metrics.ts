@@ -1,7 +1,9 @@
-import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { Counter, Gauge, type Registry } from "prom-client";
+import { LocalHistogram } from "./latency-histogram.ts";
 
-// Media counters for /metrics. The per-frame path bumps plain numbers (MediaCounters); prom-client reads
-// them at scrape time, so a relayed frame costs no label hashing. Gauges are computed from the live state.
+// Media counters for /metrics. The per-frame path bumps plain numbers (MediaCounters) and a typed-array
+// histogram (LocalHistogram); prom-client reads them at scrape time, so a relayed frame costs no label hashing
+// and no prom-client call. Gauges are computed from the live state.
 
 export interface MediaCounters {
   framesReceived: number;
@@ -40,7 +42,7 @@ export interface MediaMetrics {
   counters: MediaCounters;
   logins: Counter<"code">;
   kicks: Counter<"code">;
-  latency: Histogram;
+  latency: LocalHistogram;
 }
 
 /** A counter that mirrors a monotonic number from `read` at scrape time. */
@@ -114,7 +116,12 @@ export function registerMediaMetrics(registry: Registry, gauges: MediaGauges): M
     () => c.framesMissing,
   );
   mirroredDrops(registry, c);
-  return {
+  const latency = new LocalHistogram(
+    "ktv_media_relay_latency_seconds",
+    "Server receive time minus the frame's capture time",
+    [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  );
+  const metrics: MediaMetrics = {
     counters: c,
     logins: new Counter({
       name: "ktv_media_logins_total",
@@ -128,11 +135,9 @@ export function registerMediaMetrics(registry: Registry, gauges: MediaGauges): M
       labelNames: ["code"],
       registers: [registry],
     }),
-    latency: new Histogram({
-      name: "ktv_media_relay_latency_seconds",
-      help: "Server receive time minus the frame's capture time",
-      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-      registers: [registry],
-    }),
+    latency,
   };
+  // Registered last, where the prom-client Histogram it replaces was: /metrics keeps its order.
+  registry.registerMetric(latency as unknown as Parameters<Registry["registerMetric"]>[0]);
+  return metrics;
 }

@@ -336,4 +336,64 @@ describe("admin and metrics", () => {
     }
     expect(metrics).toMatch(/^ktv_media_relay_latency_seconds_count [1-9]/m);
   });
+
+  it("/metrics exposes exactly what was received and relayed (counted per frame, read at scrape)", async () => {
+    const scrape = async () => {
+      const text = (await call(sim.url, "GET", "/metrics")).body as string;
+      const read = (series: string) => {
+        const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+        if (!line) throw new Error(`no ${series} in /metrics`);
+        return Number(line.slice(series.length + 1));
+      };
+      return {
+        received: read("ktv_media_frames_received_total"),
+        bytesReceived: read("ktv_media_bytes_received_total"),
+        relayed: read("ktv_media_frames_relayed_total"),
+        bytesRelayed: read("ktv_media_bytes_relayed_total"),
+        missing: read("ktv_media_frames_missing_total"),
+        latCount: read("ktv_media_relay_latency_seconds_count"),
+        latInf: read('ktv_media_relay_latency_seconds_bucket{le="+Inf"}'),
+        latSum: read("ktv_media_relay_latency_seconds_sum"),
+        latBuckets: [...text.matchAll(/^ktv_media_relay_latency_seconds_bucket\{le="[^"]+"\} (\S+)$/gm)].map(
+          (m) => Number(m[1]),
+        ),
+      };
+    };
+    const pub = await login("mx", "mx-singer");
+    const fans = [await login("mx", "mx-fan1"), await login("mx", "mx-fan2")];
+    await pub.request({ type: "publish", stream_id: "st-mx" });
+    for (const f of fans) await f.request({ type: "play", stream_id: "st-mx" });
+    const before = await scrape();
+    // 0..99 with 40 and 41 left out: 98 frames, 2 missing.
+    const seqs = Array.from({ length: 100 }, (_, i) => i).filter((s) => s !== 40 && s !== 41);
+    for (const s of seqs) pub.sendFrame(pcmFrame("st-mx", s));
+    let gotFrames = 0;
+    let gotBytes = 0;
+    for (const f of fans) {
+      for (let i = 0; i < seqs.length; i++) {
+        const frame = await f.nextFrame();
+        gotFrames++;
+        gotBytes += frame.length;
+      }
+    }
+    const after = await scrape();
+    const st = await statsOf(pub, "st-mx");
+    expect(st).toMatchObject({ frames: seqs.length, relayed_frames: 2 * seqs.length, lost: 2 });
+    expect(after.received - before.received).toBe(seqs.length);
+    expect(after.bytesReceived - before.bytesReceived).toBe(seqs.length * PCM_FRAME_BYTES);
+    expect(after.relayed - before.relayed).toBe(gotFrames);
+    expect(after.bytesRelayed - before.bytesRelayed).toBe(gotBytes);
+    expect(after.missing - before.missing).toBe(2);
+    expect(after.latCount - before.latCount).toBe(seqs.length);
+    expect(after.latInf - before.latInf).toBe(seqs.length);
+    // Cumulative buckets that only grow, each by at most the frames sent; a sum of non-negative latencies.
+    expect(after.latBuckets).toHaveLength(13);
+    for (let i = 0; i < after.latBuckets.length; i++) {
+      const grew = after.latBuckets[i]! - before.latBuckets[i]!;
+      expect(grew).toBeGreaterThanOrEqual(0);
+      expect(grew).toBeLessThanOrEqual(seqs.length);
+      if (i > 0) expect(after.latBuckets[i]!).toBeGreaterThanOrEqual(after.latBuckets[i - 1]!);
+    }
+    expect(after.latSum).toBeGreaterThanOrEqual(before.latSum);
+  });
 });
