@@ -221,6 +221,20 @@ describe("PageCache", () => {
     expect(pages.size).toBe(3);
   });
 
+  it("evicts the least recently used page, not the oldest built", () => {
+    const pages = new PageCache(2);
+    const top = (p: number) => ({ command: "/top/song", params: { top_id: "8888", page: p } });
+    dispatchRendered(top(1), ctx(), pages);
+    dispatchRendered(top(2), ctx(), pages);
+    dispatchRendered(top(1), ctx(), pages); // page 1 used last: page 2 goes when page 3 comes
+    dispatchRendered(top(3), ctx(), pages);
+    expect([pages.misses, pages.hits, pages.size]).toEqual([3, 1, 2]);
+    dispatchRendered(top(1), ctx(), pages);
+    expect([pages.misses, pages.hits]).toEqual([3, 2]);
+    dispatchRendered(top(2), ctx(), pages);
+    expect(pages.misses).toBe(4);
+  });
+
   it("writes the envelope okEnvelope describes", () => {
     const json = String(okEnvelopeJson('id"é1', Buffer.from('{"songs":["爱"]}')));
     expect(JSON.parse(json)).toEqual(okEnvelope('id"é1', { songs: ["爱"] }));

@@ -1,5 +1,4 @@
 import { okEnvelope } from "../../protocol/envelope.ts";
-import { Lru } from "../catalog/lru.ts";
 import type { Catalog } from "../catalog/types.ts";
 
 // Rendered list pages (/top/song, /search/song, /tag/song). Between two revocation changes a page is the same
@@ -15,16 +14,24 @@ import type { Catalog } from "../catalog/types.ts";
 /** Pages kept: a page is ~13 KB of JSON, so this bounds the cache near 7 MB whatever keys callers send. */
 export const PAGE_CACHE_PAGES = 512;
 
+interface Page {
+  json: Buffer;
+  /** The cache's use count at this page's last use: the least recently used page has the smallest. */
+  used: number;
+}
+
 export class PageCache {
-  private readonly pages: Lru<string, Buffer>;
+  // Least-recently-used by a use stamp per page rather than by Map order (Lru): a hit is then one Map look-up
+  // and a store, where moving the key to the back (delete + set) was ~1-3 µs of each hit under load. Eviction
+  // scans for the oldest stamp, which only a miss at capacity pays (it builds and serializes a page anyway).
+  private readonly pages = new Map<string, Page>();
+  private uses = 0;
   private catalog: Catalog | null = null;
   private version = Number.NaN;
   hits = 0;
   misses = 0;
 
-  constructor(capacity = PAGE_CACHE_PAGES) {
-    this.pages = new Lru(capacity);
-  }
+  constructor(private readonly capacity = PAGE_CACHE_PAGES) {}
 
   /** The JSON of `build()` for `key` under the catalog's current version; `build` runs only on a miss. */
   render(catalog: Catalog, key: string, build: () => unknown): Buffer {
@@ -34,15 +41,33 @@ export class PageCache {
       this.catalog = catalog;
       this.version = v;
     }
-    let json = this.pages.get(key);
-    if (json === undefined) {
-      this.misses++;
-      json = Buffer.from(JSON.stringify(build()));
-      // build() reads the catalog, which never changes its version while answering; checked anyway so a
-      // page built across a change is not kept under the older version.
-      if (catalog.version() === v) this.pages.set(key, json);
-    } else this.hits++;
+    const page = this.pages.get(key);
+    if (page !== undefined) {
+      this.hits++;
+      page.used = ++this.uses;
+      return page.json;
+    }
+    this.misses++;
+    const json = Buffer.from(JSON.stringify(build()));
+    // build() reads the catalog, which never changes its version while answering; checked anyway so a
+    // page built across a change is not kept under the older version.
+    if (catalog.version() === v) {
+      if (this.pages.size >= this.capacity) this.evictOldest();
+      this.pages.set(key, { json, used: ++this.uses });
+    }
     return json;
+  }
+
+  private evictOldest(): void {
+    let oldest: string | undefined;
+    let min = Number.POSITIVE_INFINITY;
+    for (const [key, p] of this.pages) {
+      if (p.used < min) {
+        min = p.used;
+        oldest = key;
+      }
+    }
+    if (oldest !== undefined) this.pages.delete(oldest);
   }
 
   get size(): number {
