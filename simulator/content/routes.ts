@@ -50,6 +50,9 @@ const JSON_TYPE = "application/json; charset=utf-8";
 export default async function contentRoutes(app: FastifyInstance): Promise<void> {
   const plus = new PlusHistory();
   const pages = new PageCache();
+  // Read once: the context is decorated once for the simulator's life, and a decorator lookup walks the plugin
+  // instance's prototype chain on every request.
+  const sim = app.sim;
   app.post(
     "/v1/music/extended",
     {
@@ -66,7 +69,7 @@ export default async function contentRoutes(app: FastifyInstance): Promise<void>
     // request a promise and a microtask turn before the answer is written.
     (req, reply): void => {
       const body = req.body as Static<typeof ExtendedBody>;
-      const ctx = { sim: app.sim, session: req.musicSession!, app: req.auth!.app, plus };
+      const ctx = { sim, session: req.musicSession!, app: req.auth!.app, plus };
       const data = dispatchRendered(body, ctx, pages);
       // A cached page is already JSON: sent as bytes (Fastify serializes only objects).
       if (Buffer.isBuffer(data)) {
