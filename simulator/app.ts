@@ -98,6 +98,7 @@ export async function buildSimulator(
   app.decorateRequest("faultKey", undefined);
   app.decorateRequest("faultSubject", undefined);
   app.decorateReply("vendorCode", undefined);
+  app.decorateReply("pageAnswer", undefined);
   app.addHook("onRequest", refuseHostless);
   // No route serves CONNECT; without a listener node drops the socket without a word.
   app.server.on("connect", (_req: unknown, socket: import("node:net").Socket) => {

@@ -5,7 +5,7 @@ import { requireSession } from "../auth/guards.ts";
 import { authHeaders, errorEnvelopeSchema } from "../http.ts";
 import { COMMANDS } from "./commands/index.ts";
 import { dispatchRendered } from "./dispatch.ts";
-import { okEnvelopeJson, PageCache } from "./page-cache.ts";
+import { type PageAnswer, PageCache } from "./page-cache.ts";
 import { PlusHistory } from "./plus-history.ts";
 
 const ExtendedBody = Type.Object(
@@ -44,6 +44,13 @@ export const ExtendedResponse = Type.Object(
   { additionalProperties: false },
 );
 
+declare module "fastify" {
+  interface FastifyReply {
+    /** A cached page's answer lent to this reply (page-cache.ts), given back once written out. */
+    pageAnswer?: PageAnswer;
+  }
+}
+
 /** What Fastify sets when it serializes a JSON answer itself, so both paths answer the same header. */
 const JSON_TYPE = "application/json; charset=utf-8";
 
@@ -64,6 +71,16 @@ export default async function contentRoutes(app: FastifyInstance): Promise<void>
         response: { 200: ExtendedResponse, 400: errorEnvelopeSchema, 401: errorEnvelopeSchema },
       },
       preHandler: requireSession,
+      // A lent page answer goes back once the response is written out: 'finish' has fired (the socket no
+      // longer holds the bytes) and the response was not destroyed. Otherwise it is simply not reused.
+      onResponse: (_req, reply, done) => {
+        const answer = reply.pageAnswer;
+        if (answer !== undefined && reply.raw.writableFinished && !reply.raw.destroyed) {
+          reply.pageAnswer = undefined;
+          pages.release(answer);
+        }
+        done();
+      },
     },
     // Synchronous (a throw reaches the error handler as a rejection would): an async handler costs each
     // request a promise and a microtask turn before the answer is written.
@@ -73,7 +90,9 @@ export default async function contentRoutes(app: FastifyInstance): Promise<void>
       const data = dispatchRendered(body, ctx, pages);
       // A cached page is already JSON: sent as bytes (Fastify serializes only objects).
       if (Buffer.isBuffer(data)) {
-        reply.code(200).type(JSON_TYPE).send(okEnvelopeJson(req.id, data));
+        const answer = pages.envelope(req.id, data);
+        reply.pageAnswer = answer;
+        reply.code(200).type(JSON_TYPE).send(answer.bytes);
         return;
       }
       const envelope = okEnvelope(req.id, data);
