@@ -103,6 +103,9 @@ export function authenticate(req: FastifyRequest): AuthInfo {
  * the room-login limit and 320000002 the server REST API's, neither of which this SDK-shaped API returns.
  */
 function admit(req: FastifyRequest, reply: FastifyReply, app: AppConfig): void {
+  // An app without a quota is always admitted (as the registry would answer): no clock read, no look-up.
+  const rps = app.rate_limit_rps;
+  if (rps === undefined || !(rps > 0)) return;
   const waitMs = req.server.sim.apps.admit(app.app_id, req.server.sim.clock.now());
   if (waitMs === 0) return;
   reply.header("retry-after", String(Math.max(1, Math.ceil(waitMs / 1000))));

@@ -380,6 +380,8 @@ export function createFaultEngine(o: FaultEngineOptions): FaultEngine {
     const requestKey = nextKey(
       req.command === undefined ? `${who}|${req.route}` : `${who}|${req.route}|${req.command}`,
     );
+    // No fault at all (the common case): nothing below reads the time.
+    if (snap.stateful.length === 0 && snap.request.length === 0) return { decision: {}, key: requestKey };
     const now = clock.now();
     if (snap.stateful.length > 0) refresh(now);
     const out: FaultDecision = {};
