@@ -156,12 +156,17 @@ try {
       else for (let k = 0; k < sides.length; k++) await one((k + r) % sides.length);
     }
     console.log(`\n${call.name} (load ${loadavg()[0]!.toFixed(2)})`);
-    console.log("| server | CPU µs/request (min-max) | req/s | p99 ms |");
-    console.log("|---|---:|---:|---:|");
+    // "x bare": the median over rounds of this side's CPU per request over bare node:http's in the same round.
+    // A round's sides run back to back, so the machine's load drifts less within a round than across the run:
+    // on a busy machine this ratio holds steadier than either median alone.
+    const bareAt = sims.length;
+    console.log("| server | CPU µs/request (min-max) | x bare (per-round median) | req/s | p99 ms |");
+    console.log("|---|---:|---:|---:|---:|");
     sides.forEach((s, i) => {
       const x = res[i]!;
+      const perRound = x.us.map((u, r) => u / res[bareAt]!.us[r]!);
       console.log(
-        `| ${s.name} | ${median(x.us).toFixed(1)} (${Math.min(...x.us).toFixed(1)}-${Math.max(...x.us).toFixed(1)}) | ${Math.round(median(x.rps))} | ${median(x.p99).toFixed(2)} |`,
+        `| ${s.name} | ${median(x.us).toFixed(1)} (${Math.min(...x.us).toFixed(1)}-${Math.max(...x.us).toFixed(1)}) | ${median(perRound).toFixed(2)} | ${Math.round(median(x.rps))} | ${median(x.p99).toFixed(2)} |`,
       );
     });
   }

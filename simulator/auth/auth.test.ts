@@ -111,6 +111,15 @@ describe("AppSign", () => {
     refused(await init({ ...signHeaders(DEV_APP), ...over }), 401, code);
   });
 
+  it("a sign that just passed for one app is still checked against the next app named", async () => {
+    // checkSign remembers the last sign that passed: the memory must be per app.
+    expect((await init(signHeaders(DEV_APP))).body.code).toBe(0);
+    refused(await init({ ...signHeaders(OTHER), "x-app-sign": DEV_APP.app_sign }), 401, 1001005);
+    expect((await init(signHeaders(OTHER))).body.code).toBe(0);
+    refused(await init({ ...signHeaders(DEV_APP), "x-app-sign": OTHER.app_sign }), 401, 1001005);
+    expect((await init(signHeaders(DEV_APP))).body.code).toBe(0);
+  });
+
   it("a sign without app id -> 401 1001004; no credentials at all -> 401 1002067", async () => {
     refused(await init({ "x-app-sign": DEV_APP.app_sign }), 401, 1001004);
     refused(await init({}), 401, 1002067);

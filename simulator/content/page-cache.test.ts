@@ -221,6 +221,20 @@ describe("PageCache", () => {
     expect(pages.size).toBe(3);
   });
 
+  it("evicts the least recently used page, not the oldest built", () => {
+    const pages = new PageCache(2);
+    const top = (p: number) => ({ command: "/top/song", params: { top_id: "8888", page: p } });
+    dispatchRendered(top(1), ctx(), pages);
+    dispatchRendered(top(2), ctx(), pages);
+    dispatchRendered(top(1), ctx(), pages); // page 1 used last: page 2 goes when page 3 comes
+    dispatchRendered(top(3), ctx(), pages);
+    expect([pages.misses, pages.hits, pages.size]).toEqual([3, 1, 2]);
+    dispatchRendered(top(1), ctx(), pages);
+    expect([pages.misses, pages.hits]).toEqual([3, 2]);
+    dispatchRendered(top(2), ctx(), pages);
+    expect(pages.misses).toBe(4);
+  });
+
   it("writes the envelope okEnvelope describes", () => {
     const json = String(okEnvelopeJson('id"é1', Buffer.from('{"songs":["爱"]}')));
     expect(JSON.parse(json)).toEqual(okEnvelope('id"é1', { songs: ["爱"] }));
@@ -242,5 +256,126 @@ describe("okEnvelopeJson's slab", () => {
     // An answer larger than a slab's eighth is its own buffer, still exact.
     const big = Buffer.from(JSON.stringify({ songs: "y".repeat(300_000) }));
     expect(JSON.parse(okEnvelopeJson("big", big).toString()).data.songs).toHaveLength(300_000);
+  });
+});
+
+describe("a cached page's lent answers (envelope / release)", () => {
+  const catalog = createCatalog(7, 2000);
+  const pageOf = (pages: PageCache, p = 1) =>
+    pages.render(catalog, `top|${p}`, () => ({ songs: [`page ${p}`, "爱"] }));
+
+  it("are okEnvelopeJson byte for byte, never lent twice before release, reused after it", () => {
+    const pages = new PageCache();
+    const json = pageOf(pages);
+    const a = pages.envelope("req-a1", json);
+    expect(a.bytes.equals(okEnvelopeJson("req-a1", json))).toBe(true);
+    const b = pages.envelope("req-b2", pageOf(pages));
+    expect(b.bytes).not.toBe(a.bytes);
+    // Lending b did not touch a (still in flight).
+    expect(a.bytes.equals(okEnvelopeJson("req-a1", json))).toBe(true);
+    pages.release(a);
+    const c = pages.envelope("req-c3", pageOf(pages));
+    expect(c.bytes).toBe(a.bytes);
+    expect(c.bytes.equals(okEnvelopeJson("req-c3", json))).toBe(true);
+    expect(b.bytes.equals(okEnvelopeJson("req-b2", json))).toBe(true);
+    // A request id of another length gets a buffer of its own size.
+    pages.release(c);
+    const d = pages.envelope("req-d4-longer", pageOf(pages));
+    expect(d.bytes.equals(okEnvelopeJson("req-d4-longer", json))).toBe(true);
+    expect(pages.spareAnswerBytes).toBe(0);
+  });
+
+  it("are not kept once their page left the cache, and the spares stay bounded", () => {
+    const pages = new PageCache(1);
+    const a = pages.envelope("r1", pageOf(pages, 1));
+    pageOf(pages, 2); // evicts page 1
+    pages.release(a);
+    expect(pages.spareAnswerBytes).toBe(0);
+    const lent = Array.from({ length: 70 }, (_, i) =>
+      pages.envelope(`r${String(i).padStart(3, "0")}`, pageOf(pages, 2)),
+    );
+    expect(new Set(lent.map((x) => x.bytes)).size).toBe(70);
+    for (const x of lent) pages.release(x);
+    expect(pages.spareAnswerBytes).toBe(64 * lent[0]!.bytes.length);
+    pages.clear();
+    expect(pages.spareAnswerBytes).toBe(0);
+  });
+
+  it("over real sockets: many concurrent calls of one page each get their own intact answer", async () => {
+    const body = { command: "/top/song", params: { vendor_id: 0, top_id: "8888", page: 2 } };
+    const expected = (await raw(body.command, body.params)).text;
+    const data = JSON.parse(expected).data;
+    const ids = new Set<string>();
+    // 32 at once, 8 rounds: answers are lent, written out, given back and lent again meanwhile.
+    for (let round = 0; round < 8; round++) {
+      const texts = await Promise.all(
+        Array.from({ length: 32 }, () => raw(body.command, body.params).then((r) => r.text)),
+      );
+      for (const t of texts) {
+        const env = JSON.parse(t);
+        expect(env.data).toEqual(data);
+        expect(t).toBe(okEnvelopeJson(env.request_id, Buffer.from(JSON.stringify(data))).toString("utf8"));
+        ids.add(env.request_id);
+      }
+    }
+    expect(ids.size).toBe(8 * 32);
+  });
+});
+
+describe("a lent answer held by a client that does not read", () => {
+  it("is not lent again until written out: a stalled pipelining reader gets its own request ids intact", async () => {
+    const CALLS = 1500;
+    const { connect } = await import("node:net");
+    const body = JSON.stringify({ command: "/top/song", params: { vendor_id: 0, top_id: "8888", page: 3 } });
+    const u = new URL(sim.url);
+    const head =
+      `POST /v1/music/extended HTTP/1.1\r\nhost: ${u.host}\r\ncontent-type: application/json\r\n` +
+      Object.entries(h)
+        .map(([k, v]) => `${k}: ${v}\r\n`)
+        .join("") +
+      `content-length: ${Buffer.byteLength(body)}\r\n\r\n`;
+    // 1,500 pipelined calls (~20 MB of answers) on a socket nobody reads yet: past what the kernel buffers, the
+    // rest wait in the process (in libuv's write queue, then unparsed).
+    const socket = connect(Number(u.port), u.hostname);
+    socket.pause();
+    await new Promise<void>((resolve) => socket.once("connect", resolve));
+    socket.write((head + body).repeat(CALLS));
+    await new Promise((r) => setTimeout(r, 300));
+    // Meanwhile other calls of the same page are answered (and would reuse any answer given back too early).
+    const others = new Set<string>();
+    for (let i = 0; i < 40; i++)
+      others.add(JSON.parse((await raw("/top/song", { top_id: "8888", page: 3 })).text).request_id);
+    // Now read the stalled answers: each must be a whole envelope with an id of its own, none of the others'.
+    const chunks: Buffer[] = [];
+    socket.on("data", (c: Buffer) => chunks.push(c));
+    socket.resume();
+    const bodies: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`only ${bodies.length} answers read`)), 20_000);
+      const scan = () => {
+        let buf = Buffer.concat(chunks);
+        for (;;) {
+          const end = buf.indexOf("\r\n\r\n");
+          if (end < 0) break;
+          const len = Number(/content-length: (\d+)/i.exec(buf.subarray(0, end).toString("latin1"))?.[1]);
+          if (buf.length < end + 4 + len) break;
+          bodies.push(buf.subarray(end + 4, end + 4 + len).toString("utf8"));
+          buf = buf.subarray(end + 4 + len);
+        }
+        chunks.length = 0;
+        chunks.push(buf);
+        if (bodies.length === CALLS) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      socket.on("data", scan);
+    });
+    socket.destroy();
+    const ids = bodies.map((b) => JSON.parse(b).request_id as string);
+    expect(new Set(ids).size).toBe(CALLS);
+    expect(ids.filter((id) => others.has(id))).toEqual([]);
+    const data = JSON.parse(bodies[0]!).data;
+    for (const b of bodies) expect(JSON.parse(b).data).toEqual(data);
   });
 });

@@ -5,7 +5,7 @@ import { requireSession } from "../auth/guards.ts";
 import { authHeaders, errorEnvelopeSchema } from "../http.ts";
 import { COMMANDS } from "./commands/index.ts";
 import { dispatchRendered } from "./dispatch.ts";
-import { okEnvelopeJson, PageCache } from "./page-cache.ts";
+import { type PageAnswer, PageCache } from "./page-cache.ts";
 import { PlusHistory } from "./plus-history.ts";
 
 const ExtendedBody = Type.Object(
@@ -44,12 +44,22 @@ export const ExtendedResponse = Type.Object(
   { additionalProperties: false },
 );
 
+declare module "fastify" {
+  interface FastifyReply {
+    /** A cached page's answer lent to this reply (page-cache.ts), given back once written out. */
+    pageAnswer?: PageAnswer;
+  }
+}
+
 /** What Fastify sets when it serializes a JSON answer itself, so both paths answer the same header. */
 const JSON_TYPE = "application/json; charset=utf-8";
 
 export default async function contentRoutes(app: FastifyInstance): Promise<void> {
   const plus = new PlusHistory();
   const pages = new PageCache();
+  // Read once: the context is decorated once for the simulator's life, and a decorator lookup walks the plugin
+  // instance's prototype chain on every request.
+  const sim = app.sim;
   app.post(
     "/v1/music/extended",
     {
@@ -61,16 +71,28 @@ export default async function contentRoutes(app: FastifyInstance): Promise<void>
         response: { 200: ExtendedResponse, 400: errorEnvelopeSchema, 401: errorEnvelopeSchema },
       },
       preHandler: requireSession,
+      // A lent page answer goes back once the response is written out: 'finish' has fired (the socket no
+      // longer holds the bytes) and the response was not destroyed. Otherwise it is simply not reused.
+      onResponse: (_req, reply, done) => {
+        const answer = reply.pageAnswer;
+        if (answer !== undefined && reply.raw.writableFinished && !reply.raw.destroyed) {
+          reply.pageAnswer = undefined;
+          pages.release(answer);
+        }
+        done();
+      },
     },
     // Synchronous (a throw reaches the error handler as a rejection would): an async handler costs each
     // request a promise and a microtask turn before the answer is written.
     (req, reply): void => {
       const body = req.body as Static<typeof ExtendedBody>;
-      const ctx = { sim: app.sim, session: req.musicSession!, app: req.auth!.app, plus };
+      const ctx = { sim, session: req.musicSession!, app: req.auth!.app, plus };
       const data = dispatchRendered(body, ctx, pages);
       // A cached page is already JSON: sent as bytes (Fastify serializes only objects).
       if (Buffer.isBuffer(data)) {
-        reply.code(200).type(JSON_TYPE).send(okEnvelopeJson(req.id, data));
+        const answer = pages.envelope(req.id, data);
+        reply.pageAnswer = answer;
+        reply.code(200).type(JSON_TYPE).send(answer.bytes);
         return;
       }
       const envelope = okEnvelope(req.id, data);

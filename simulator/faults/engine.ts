@@ -281,6 +281,9 @@ export function createFaultEngine(o: FaultEngineOptions): FaultEngine {
 
   const revocations: RevocationOverlay = {
     version() {
+      // No time-windowed fault loaded and none revoking (refresh could only confirm both): no clock read. The
+      // catalog asks this on every cached page answer.
+      if (active.stateful.length === 0 && revoking.length === 0) return 0;
       refresh(clock.now());
       return revoking.length === 0 ? 0 : revocationVersion;
     },
@@ -380,6 +383,8 @@ export function createFaultEngine(o: FaultEngineOptions): FaultEngine {
     const requestKey = nextKey(
       req.command === undefined ? `${who}|${req.route}` : `${who}|${req.route}|${req.command}`,
     );
+    // No fault at all (the common case): nothing below reads the time.
+    if (snap.stateful.length === 0 && snap.request.length === 0) return { decision: {}, key: requestKey };
     const now = clock.now();
     if (snap.stateful.length > 0) refresh(now);
     const out: FaultDecision = {};

@@ -89,6 +89,25 @@ declare module "fastify" {
   }
 }
 
+// "METHOD /url" of each routed request, made once per route and method: the engine looks it up in its maps on
+// every request (mayFault, the request streams), and a string concatenated per request is flattened and hashed
+// again by each look-up. Bounded by the route table (only routed requests get here).
+const ROUTE_IDS = new Map<string, Map<string, string>>();
+
+function routeId(method: string, url: string): string {
+  let byMethod = ROUTE_IDS.get(url);
+  if (byMethod === undefined) {
+    byMethod = new Map();
+    ROUTE_IDS.set(url, byMethod);
+  }
+  let id = byMethod.get(method);
+  if (id === undefined) {
+    id = `${method} ${url}`;
+    byMethod.set(method, id);
+  }
+  return id;
+}
+
 /**
  * The global preHandler. Callback style, and on a route no enabled fault can select (engine.mayFault: the
  * common case, and every route when no profile is loaded) it only takes the request's key, so that the
@@ -103,7 +122,7 @@ export function faultHook(req: FastifyRequest, reply: FastifyReply, done: (err?:
     return;
   }
   const faults = req.server.sim.faults;
-  const route = `${req.method} ${url}`;
+  const route = routeId(req.method, url);
   if (!faults.mayFault(route)) {
     req.faultKey = faults.decideWithKey(
       req.faultSubject ? { route, ...req.faultSubject } : keyFields(req, route, bodyOf(req)),

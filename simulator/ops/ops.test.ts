@@ -70,6 +70,49 @@ describe("operations routes", () => {
     expect(text).toMatch(/ktv_ledger_rows \d+/);
   });
 
+  it("counts each answer under its own labels when consecutive answers differ (the last key is reused)", async () => {
+    const h = await session(sim.url, "alternating-user");
+    const labelled = (text: string, route: string, status: number, code: string) =>
+      Number(
+        new RegExp(
+          `^ktv_requests_total\\{route="${route}",method="POST",status="${status}",code="${code}"\\} (\\d+)$`,
+          "m",
+        ).exec(text)?.[1] ?? 0,
+      );
+    const vendor = (text: string, route: string, status: number) =>
+      Number(
+        new RegExp(`^ktv_vendor_requests_total\\{route="${route}",status="${status}"\\} (\\d+)$`, "m").exec(
+          text,
+        )?.[1] ?? 0,
+      );
+    const read = async () => {
+      const t = await (await fetch(`${sim.url}/metrics`)).text();
+      return [
+        labelled(t, "/v1/music/extended", 200, "0"),
+        labelled(t, "/v1/music/extended", 200, "1017000"),
+        labelled(t, "/v1/music/extended", 401, "1017096"),
+        vendor(t, "/search/song", 200),
+        vendor(t, "/search/song", 401),
+      ];
+    };
+    const ok = { command: "/search/song", params: { keyword: "love", page: 1 } };
+    const before = await read();
+    // ok, empty command (200 + 1017000), ok, no session (401), ok, ok, no session
+    for (const [body, headers] of [
+      [ok, h],
+      [{ command: "", params: {} }, h],
+      [ok, h],
+      [ok, { ...h, "x-session": "nope" }],
+      [ok, h],
+      [ok, h],
+      [ok, { ...h, "x-session": "nope" }],
+    ] as const) {
+      await call(sim.url, "POST", "/v1/music/extended", { headers, body });
+    }
+    const after = await read();
+    expect(after.map((n, i) => n - before[i]!)).toEqual([4, 1, 2, 4, 2]);
+  });
+
   it("counts vendor requests by vendor route, the names the clients count by", async () => {
     const h = await session(sim.url, "routes-user");
     const count = async () => parseRoutes(await (await fetch(`${sim.url}/metrics`)).text());
