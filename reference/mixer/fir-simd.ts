@@ -28,6 +28,8 @@
 // as simd-kernel.ts does; where WebAssembly SIMD is missing `firSimd()` returns null and the resampler stays
 // on its JS loops.
 
+import { leb, section, simd, sleb, str } from "./wasm-bytes.ts";
+
 interface WasmMemory {
   readonly buffer: ArrayBufferLike;
   grow(pages: number): number;
@@ -57,36 +59,6 @@ const ONE = 1 << Q;
 const HALF = 1 << (Q - 1);
 const ACC_MAX = 32767 * ONE + HALF - 1;
 const ACC_MIN = -32768 * ONE - HALF;
-
-function leb(n: number): number[] {
-  const out: number[] = [];
-  let v = n >>> 0;
-  do {
-    let byte = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (v !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  let v = n | 0;
-  for (;;) {
-    const byte = v & 0x7f;
-    v >>= 7;
-    if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-const str = (s: string): number[] => [...leb(s.length), ...Buffer.from(s, "utf8")];
-const section = (id: number, body: number[]): number[] => [id, ...leb(body.length), ...body];
-const simd = (op: number): number[] => [0xfd, ...leb(op)];
 
 /**
  * The module for `taps` (a multiple of 8, <= FIR_MAX_TAPS): exports

@@ -1,4 +1,5 @@
 import { FRAME_BYTES, FRAME_SAMPLES } from "./frame.ts";
+import { leb, section, simd, sleb, str } from "./wasm-bytes.ts";
 
 // The mixing kernels in WebAssembly SIMD, and the per-thread memory they read from.
 //
@@ -51,36 +52,6 @@ const PAGE = 65_536;
 /** 2 GiB of address space reserved per thread; pages are committed only as audio is allocated. */
 const MAX_PAGES = 32_768;
 const SCRATCH_SLOTS = 5; // out, then up to 4 inputs
-
-function leb(n: number): number[] {
-  const out: number[] = [];
-  let v = n >>> 0;
-  do {
-    let byte = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (v !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  let v = n | 0;
-  for (;;) {
-    const byte = v & 0x7f;
-    v >>= 7;
-    if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-const str = (s: string): number[] => [...leb(s.length), ...Buffer.from(s, "utf8")];
-const section = (id: number, body: number[]): number[] => [id, ...leb(body.length), ...body];
-const simd = (op: number): number[] => [0xfd, ...leb(op)];
 
 // The few instructions the kernels use.
 const get = (l: number) => [0x20, ...leb(l)];

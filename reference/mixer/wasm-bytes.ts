@@ -1,0 +1,39 @@
+// The byte encodings our hand-assembled WebAssembly modules (simd-kernel.ts, fir-simd.ts) are built from:
+// LEB128 integers, names, sections and the SIMD prefix, as the WebAssembly binary format defines them
+// (https://webassembly.github.io/spec/core/binary/). Assembled in code rather than shipped as .wasm files so
+// that every instruction sits next to the arithmetic that proves it exact.
+
+/** Unsigned LEB128. */
+export function leb(n: number): number[] {
+  const out: number[] = [];
+  let v = n >>> 0;
+  do {
+    let byte = v & 0x7f;
+    v >>>= 7;
+    if (v !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (v !== 0);
+  return out;
+}
+
+/** Signed LEB128 (i32 constants). */
+export function sleb(n: number): number[] {
+  const out: number[] = [];
+  let v = n | 0;
+  for (;;) {
+    const byte = v & 0x7f;
+    v >>= 7;
+    if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+/** A name: its UTF-8 length, then its bytes. */
+export const str = (s: string): number[] => [...leb(s.length), ...Buffer.from(s, "utf8")];
+/** A section: its id, its length, its body. */
+export const section = (id: number, body: number[]): number[] => [id, ...leb(body.length), ...body];
+/** A SIMD (0xfd-prefixed) instruction. */
+export const simd = (op: number): number[] => [0xfd, ...leb(op)];
