@@ -9,13 +9,7 @@
 // cumulative), `+Inf`, `_sum` (added in observation order, so the same float) and `_count`; no series at all
 // until the first observation and after a reset, as prom-client does. latency-histogram.test.ts compares both.
 
-interface ValuePair {
-  labels: Record<string, string | number>;
-  sharedLabels: Record<string, string>;
-  value: number;
-  metricName: string;
-  exemplar?: null;
-}
+import { promJson, pushHistogramSeries, type ValuePair } from "../ops/prom-histogram-values.ts";
 
 const NO_LABELS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
@@ -60,44 +54,14 @@ export class LocalHistogram {
 
   getForPromString() {
     const values: ValuePair[] = [];
-    if (this.present) {
-      const bucketName = `${this.name}_bucket`;
-      let acc = 0;
-      for (let i = 0; i < this.bounds.length; i++) {
-        acc += this.counts[i]!;
-        values.push({
-          labels: { le: this.bounds[i]! },
-          sharedLabels: NO_LABELS,
-          value: acc,
-          metricName: bucketName,
-          exemplar: null,
-        });
-      }
-      values.push(
-        {
-          labels: { le: "+Inf" },
-          sharedLabels: NO_LABELS,
-          value: this.count,
-          metricName: bucketName,
-          exemplar: null,
-        },
-        { labels: {}, sharedLabels: NO_LABELS, value: this.sum, metricName: `${this.name}_sum` },
-        { labels: {}, sharedLabels: NO_LABELS, value: this.count, metricName: `${this.name}_count` },
-      );
-    }
+    const { counts, sum, count } = this;
+    if (this.present) pushHistogramSeries(values, this.name, this.bounds, { counts, sum, count }, NO_LABELS);
     return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
   }
 
   /** The JSON form (registry.getMetricsAsJSON), as prom-client's get() gives it. */
   get() {
-    const data = this.getForPromString();
-    return {
-      ...data,
-      values: data.values.map(({ sharedLabels, labels, ...rest }) => ({
-        ...rest,
-        labels: { ...labels, ...sharedLabels },
-      })),
-    };
+    return promJson(this.getForPromString());
   }
 
   reset(): void {

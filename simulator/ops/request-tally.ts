@@ -1,4 +1,5 @@
 import type { Counter } from "prom-client";
+import { promJson, pushHistogramSeries, type ValuePair } from "./prom-histogram-values.ts";
 
 // Request metrics counted in plain numbers and handed to prom-client when /metrics is scraped. prom-client's
 // inc()/observe() validate the labels and hash them (sort, join) on every call: with the onSend/onResponse
@@ -42,15 +43,6 @@ interface Series {
   count: number;
 }
 
-interface ValuePair {
-  labels: Record<string, string | number>;
-  sharedLabels?: Record<string, string>;
-  value: number;
-  metricName: string;
-  /** prom-client's shape: null on bucket lines (no exemplars here). */
-  exemplar?: null;
-}
-
 /**
  * A histogram by route with prom-client's collector interface (get / getForPromString / reset, registered with
  * registry.registerMetric): its exposition is what prom-client's Histogram<"route"> writes for the same
@@ -87,44 +79,14 @@ export class RouteHistogram {
   /** What prom-client's registry formats: bucket labels `le`, the route as a shared label. */
   getForPromString() {
     const values: ValuePair[] = [];
-    for (const s of this.series.values()) {
-      const shared = { route: s.route };
-      let acc = 0;
-      this.buckets.forEach((le, i) => {
-        acc += s.counts[i]!;
-        values.push({
-          labels: { le },
-          sharedLabels: shared,
-          value: acc,
-          metricName: `${this.name}_bucket`,
-          exemplar: null,
-        });
-      });
-      values.push(
-        {
-          labels: { le: "+Inf" },
-          sharedLabels: shared,
-          value: s.count,
-          metricName: `${this.name}_bucket`,
-          exemplar: null,
-        },
-        { labels: {}, sharedLabels: shared, value: s.sum, metricName: `${this.name}_sum` },
-        { labels: {}, sharedLabels: shared, value: s.count, metricName: `${this.name}_count` },
-      );
-    }
+    for (const s of this.series.values())
+      pushHistogramSeries(values, this.name, this.buckets, s, { route: s.route });
     return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
   }
 
   /** The JSON form (registry.getMetricsAsJSON): labels and the route merged, as prom-client's get() gives. */
   get() {
-    const data = this.getForPromString();
-    return {
-      ...data,
-      values: data.values.map(({ sharedLabels, labels, ...rest }) => ({
-        ...rest,
-        labels: { ...labels, ...sharedLabels },
-      })),
-    };
+    return promJson(this.getForPromString());
   }
 
   reset(): void {
