@@ -28,22 +28,7 @@
 // as simd-kernel.ts does; where WebAssembly SIMD is missing `firSimd()` returns null and the resampler stays
 // on its JS loops.
 
-import { leb, section, simd, sleb, str } from "./wasm-bytes.ts";
-
-interface WasmMemory {
-  readonly buffer: ArrayBufferLike;
-  grow(pages: number): number;
-}
-interface WasmModule {
-  readonly __wasmModule?: never;
-}
-interface WasmApi {
-  Memory: new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => WasmModule;
-  Instance: new (m: WasmModule, imports: object) => { exports: Record<string, unknown> };
-  validate(bytes: Uint8Array): boolean;
-}
-const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+import { leb, section, simd, sleb, str, type WasmMemory, wasm } from "./wasm-bytes.ts";
 
 const PAGE = 65_536;
 const MAX_PAGES = 1024; // 64 MiB of address space; a table is at most 1024 x 64 x 2 bytes

@@ -1,5 +1,5 @@
 import { FRAME_BYTES, FRAME_SAMPLES } from "./frame.ts";
-import { leb, section, simd, sleb, str } from "./wasm-bytes.ts";
+import { leb, section, simd, sleb, str, type WasmMemory, type WasmModule, wasm } from "./wasm-bytes.ts";
 
 // The mixing kernels in WebAssembly SIMD, and the per-thread memory they read from.
 //
@@ -29,22 +29,6 @@ import { leb, section, simd, sleb, str } from "./wasm-bytes.ts";
 // given back with `free` is reused by the next allocation of its size, and the memory never shrinks. The module
 // is assembled below from its opcodes (no toolchain dependency); where WebAssembly SIMD is unavailable
 // `simdKernel()` returns null and the Mixer stays on the JS kernels.
-
-// The few WebAssembly JS API members used here (the project's TypeScript libs carry no WebAssembly types).
-interface WasmMemory {
-  readonly buffer: ArrayBufferLike;
-  grow(pages: number): number;
-}
-interface WasmModule {
-  readonly __wasmModule?: never;
-}
-interface WasmApi {
-  Memory: new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => WasmModule;
-  Instance: new (m: WasmModule, imports: object) => { exports: Record<string, unknown> };
-  validate(bytes: Uint8Array): boolean;
-}
-const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 /** A module-local copy: under tsx an imported constant is read through a getter call. */
 const BYTES = FRAME_BYTES;

@@ -1,7 +1,25 @@
-// The byte encodings our hand-assembled WebAssembly modules (simd-kernel.ts, fir-simd.ts) are built from:
+// The byte encodings our hand-assembled WebAssembly modules (simd-kernel.ts, fir-simd.ts) are built from, and
+// the host's WebAssembly API they are instantiated with:
 // LEB128 integers, names, sections and the SIMD prefix, as the WebAssembly binary format defines them
 // (https://webassembly.github.io/spec/core/binary/). Assembled in code rather than shipped as .wasm files so
 // that every instruction sits next to the arithmetic that proves it exact.
+
+// The few WebAssembly JS API members the kernels use (the project's TypeScript libs carry no WebAssembly types).
+export interface WasmMemory {
+  readonly buffer: ArrayBufferLike;
+  grow(pages: number): number;
+}
+export interface WasmModule {
+  readonly __wasmModule?: never;
+}
+interface WasmApi {
+  Memory: new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (m: WasmModule, imports: object) => { exports: Record<string, unknown> };
+  validate(bytes: Uint8Array): boolean;
+}
+/** The host's WebAssembly, or undefined where it has none. */
+export const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 /** Unsigned LEB128. */
 export function leb(n: number): number[] {
