@@ -28,7 +28,17 @@
 // as simd-kernel.ts does; where WebAssembly SIMD is missing `firSimd()` returns null and the resampler stays
 // on its JS loops.
 
-import { leb, section, simd, sleb, str, type WasmMemory, wasm } from "./wasm-bytes.ts";
+import {
+  importedMemory,
+  leb,
+  section,
+  simd,
+  sleb,
+  str,
+  WASM_HEADER,
+  type WasmMemory,
+  wasm,
+} from "./wasm-bytes.ts";
 
 const PAGE = 65_536;
 const MAX_PAGES = 1024; // 64 MiB of address space; a table is at most 1024 x 64 x 2 bytes
@@ -211,16 +221,9 @@ function moduleBytes(taps: number): Uint8Array {
   const b1 = body(false);
   const b2 = body(true);
   const bytes = [
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
+    ...WASM_HEADER,
     ...section(1, [2, 0x60, ...i32s(9), 0, 0x60, ...i32s(10), 0]),
-    ...section(2, [1, ...str("env"), ...str("mem"), 0x02, 0x03, ...leb(1), ...leb(MAX_PAGES)]),
+    ...importedMemory(MAX_PAGES),
     ...section(3, [2, 0, 1]),
     ...section(7, [2, ...str("fir1"), 0x00, 0, ...str("fir2"), 0x00, 1]),
     ...section(10, [2, ...leb(b1.length), ...b1, ...leb(b2.length), ...b2]),

@@ -1,5 +1,16 @@
 import { FRAME_BYTES, FRAME_SAMPLES } from "./frame.ts";
-import { leb, section, simd, sleb, str, type WasmMemory, type WasmModule, wasm } from "./wasm-bytes.ts";
+import {
+  importedMemory,
+  leb,
+  section,
+  simd,
+  sleb,
+  str,
+  WASM_HEADER,
+  type WasmMemory,
+  type WasmModule,
+  wasm,
+} from "./wasm-bytes.ts";
 
 // The mixing kernels in WebAssembly SIMD, and the per-thread memory they read from.
 //
@@ -309,16 +320,9 @@ function moduleBytes(): Uint8Array {
   const types = [0, 0, 0, 1, 1, 1, 1];
   const names = ["mix2", "mix2b", "mix2a", "mixN1", "mixN2", "mixN3", "mixN4"];
   const bytes = [
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
+    ...WASM_HEADER,
     ...section(1, [2, ...t6, ...t10]),
-    ...section(2, [1, ...str("env"), ...str("mem"), 0x02, 0x03, ...leb(1), ...leb(MAX_PAGES)]),
+    ...importedMemory(MAX_PAGES),
     ...section(3, [types.length, ...types]),
     ...section(7, [names.length, ...names.flatMap((name, f) => [...str(name), 0x00, f])]),
     ...section(10, [bodies.length, ...bodies.flat()]),

@@ -55,3 +55,10 @@ export const str = (s: string): number[] => [...leb(s.length), ...Buffer.from(s,
 export const section = (id: number, body: number[]): number[] => [id, ...leb(body.length), ...body];
 /** A SIMD (0xfd-prefixed) instruction. */
 export const simd = (op: number): number[] => [0xfd, ...leb(op)];
+
+/** The module preamble: the magic "\0asm" and version 1. */
+export const WASM_HEADER: readonly number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+
+/** The import section of a module whose only import is `env.mem`: a memory of 1 page up to `maxPages`. */
+export const importedMemory = (maxPages: number): number[] =>
+  section(2, [1, ...str("env"), ...str("mem"), 0x02, 0x03, ...leb(1), ...leb(maxPages)]);
