@@ -83,7 +83,8 @@ describe("the simulator killed mid-run", () => {
     const summary = r.summary as typeof r.summary & { target: TargetAvailability };
 
     // Ended normally, every check passing (vendor_routes is not comparable across a restart and says so).
-    expect(outcome.exitCode, err.text()).toBe(0);
+    const failed = summary.checks?.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`) ?? [];
+    expect(outcome.exitCode, `${err.text()}\nfailed checks: ${failed.join("; ") || "none"}`).toBe(0);
     expect(summary.interrupted).toBe(false);
     expect(killedAt).toBeGreaterThan(0);
     expect(backAt).toBeGreaterThan(killedAt);

@@ -1,9 +1,10 @@
+import { createServer as createHttpServer, request as httpRequest, type Server } from "node:http";
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sharedAgent } from "../../reference/music/http.ts";
 import type { Simulator } from "../../simulator/app.ts";
 import { DEV_APP } from "../../simulator/options.ts";
-import { testSimulator } from "../../test/sim.ts";
+import { call, testSimulator } from "../../test/sim.ts";
 import { createMusicVu } from "./music.ts";
 import type { IterationSpec, Recorder, VuContext } from "./types.ts";
 
@@ -116,6 +117,58 @@ describe("music VU", () => {
     expect(waits).toEqual([375, 750]);
     await vu.iteration(spec(3), signal);
     expect(waits).toEqual([375, 750]);
+  }, 60_000);
+});
+
+describe("music VU: a requestResource that got no answer", () => {
+  it("counts it as unconfirmed (it may have billed), so the billing check allows its ledger row", async () => {
+    // A loopback proxy in front of the simulator that forwards requestResource, lets the simulator bill it, and
+    // drops the connection instead of answering: what the client sees when the target is killed mid-request.
+    let dropped = 0;
+    const proxy: Server = createHttpServer((req, res) => {
+      const drop = req.url?.startsWith("/v1/music/resource") === true;
+      const up = httpRequest(
+        `${sim.url}${req.url}`,
+        { method: req.method, headers: req.headers },
+        (answer) => {
+          if (drop) {
+            answer.resume();
+            answer.on("end", () => {
+              dropped++;
+              res.socket?.destroy();
+            });
+            return;
+          }
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      req.pipe(up);
+    });
+    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+    try {
+      const port = (proxy.address() as { port: number }).port;
+      const rec = recorder();
+      const ctx: VuContext = {
+        target: `http://127.0.0.1:${port}`,
+        appID: DEV_APP.app_id,
+        appSign: DEV_APP.app_sign,
+        rec,
+        client: () => Promise.reject(new Error("the music VU runs no pipeline")),
+      };
+      const user = { ...spec(5), userID: "music-unconfirmed-5" } as IterationSpec;
+      const out = await createMusicVu(ctx).iteration(user, new AbortController().signal);
+      expect(out.ok).toBe(false);
+      expect(dropped).toBeGreaterThanOrEqual(1);
+      // Billed by the vendor, never acknowledged to the client: unconfirmed, not billable, and not repeated.
+      expect(rec.counters.get("billable_requests") ?? 0).toBe(0);
+      expect(rec.counters.get("unconfirmed_requests")).toBe(1);
+      const ledger = await call(sim.url, "GET", `/admin/ledger?app_id=${DEV_APP.app_id}`);
+      const rows = (ledger.body.data?.rows ?? ledger.body.rows) as { user_id: string }[];
+      expect(rows.filter((r) => r.user_id === "music-unconfirmed-5")).toHaveLength(1);
+    } finally {
+      await new Promise((r) => proxy.close(r));
+    }
   }, 60_000);
 });
 

@@ -12,7 +12,7 @@ import {
   reportVendorAttempt,
 } from "../../reference/music/transport.ts";
 import { pickSongs } from "../../reference/pipeline/pick-song.ts";
-import { shouldFallBackToRequest } from "../../reference/pipeline/recovery.ts";
+import { provablyFailed, shouldFallBackToRequest } from "../../reference/pipeline/recovery.ts";
 import { ReloginBackoff, type ReloginPolicy } from "./relogin-backoff.ts";
 import type { IterationOutcome, IterationSpec, Vu, VuContext } from "./types.ts";
 
@@ -103,7 +103,11 @@ async function musicIteration(
         roomID: spec.roomID,
         ...(res.billingMode === 3 ? { masterID: spec.masterID } : {}),
       });
+      // Sent without a usable answer (the target killed mid-request, a dropped connection): the vendor may have
+      // billed it, so the billing check allows one ledger row more for it (billing-check.ts). Not counted, such a
+      // row was "one row more than the clients counted" and failed a run that lost nothing.
       if (r.errorCode === 0) rec.add("billable_requests");
+      else if (!provablyFailed(r)) rec.add("unconfirmed_requests");
     }
     rec.record("request_resource_ms", performance.now() - t);
     if (r.errorCode !== 0) return fail(r.errorCode);
