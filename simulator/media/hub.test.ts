@@ -98,7 +98,7 @@ describe("relay seam", () => {
     const seen: RelayContext[] = [];
     const duplicate: MediaShaper = {
       shape(frame, ctx, deliver) {
-        seen.push(ctx);
+        seen.push({ ...ctx }); // the context is the relay's scratch object: valid during the call only
         if (ctx.seq % 2 === 1) return; // odd frames dropped
         deliver(frame);
         deliver(frame);
