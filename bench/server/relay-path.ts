@@ -1,7 +1,7 @@
 import { loadavg } from "node:os";
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
 
 // The relay's own JavaScript per packet, without the kernel: a real MediaHub with the real fault shaper (an
 // engine with no faults, as in a load run), real frames through frames.ts onFrame, players whose WebSockets
@@ -153,7 +153,8 @@ for (let round = 0; round < ROUNDS; round++) {
     rigs[t]!.run(PACKETS);
     const c = process.cpuUsage(c0);
     const relayed = rigs[t]!.relayed() - before;
-    if (relayed !== PACKETS * LISTENERS) throw new Error(`${trees[t]}: relayed ${relayed} of ${PACKETS * LISTENERS}`);
+    if (relayed !== PACKETS * LISTENERS)
+      throw new Error(`${trees[t]}: relayed ${relayed} of ${PACKETS * LISTENERS}`);
     results[t]!.push(((c.user + c.system) * 1000) / PACKETS);
   }
 }
@@ -163,4 +164,8 @@ for (let t = 0; t < trees.length; t++) {
     `${trees[t]}: ${median(results[t]!).toFixed(0)} ns CPU per received packet (${LISTENERS} listeners; rounds ${results[t]!.map((x) => x.toFixed(0)).join(", ")})`,
   );
 }
-console.log(`load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+console.log(
+  `load average ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ")}`,
+);

@@ -50,7 +50,8 @@ let scratch: Histogram | null = null;
 function asHdr(counts: Uint32Array): Histogram {
   scratch ??= build(hdrParams());
   scratch.reset();
-  for (let i = 0; i < counts.length; i++) if (counts[i]! > 0) scratch.recordValueWithCount(slotValue(i), counts[i]!);
+  for (let i = 0; i < counts.length; i++)
+    if (counts[i]! > 0) scratch.recordValueWithCount(slotValue(i), counts[i]!);
   return scratch;
 }
 
