@@ -133,8 +133,10 @@ async function connect(n: number): Promise<void> {
   }
 }
 
+// One buffer for every send: ws copies a Buffer it is given into the masked frame before send() returns.
+const out = Buffer.allocUnsafe(MAX_FRAME_BYTES);
+
 function send(room: Room): number {
-  const out = Buffer.allocUnsafe(MAX_FRAME_BYTES);
   const captureUs = nowMicros();
   const n = encodeFrame(
     out,
