@@ -337,7 +337,8 @@ export class MediaHub {
     if (!l) return;
     const inRoom = this.roomPeers.get(roomKey(l.appId, l.roomId));
     if (!inRoom) return;
-    for (const p of inRoom) if (p !== peer) p.send(msg);
+    let text: string | undefined;
+    for (const p of inRoom) if (p !== peer) p.sendText((text ??= JSON.stringify(msg)));
   }
 
   /** Everything, for shutdown: each socket is told the server is going away. */
