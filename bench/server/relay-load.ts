@@ -21,6 +21,7 @@ import {
 //                      never received within 0.15 s of the window. Answers offered/delivered frames/s and lag percentiles.
 //   quit
 // Usage: relay-load.ts sim|bare URL LISTENERS
+// RELAY_LOAD_OPUS=1 sends what a pipeline VU publishes instead (rooms-250): a 160-byte Opus packet every 20 ms.
 
 const [kind, baseUrl, listenersArg] = process.argv.slice(2);
 if ((kind !== "sim" && kind !== "bare") || !baseUrl || !listenersArg) {
@@ -29,8 +30,9 @@ if ((kind !== "sim" && kind !== "bare") || !baseUrl || !listenersArg) {
 }
 const LISTENERS = Number(listenersArg);
 const APP = { app_id: 1000000001, app_sign: "0123456789abcdef".repeat(4) };
-const PERIOD_MS = 10;
-const PAYLOAD = new Uint8Array(480 * 2 * 2).map((_, i) => (i * 31) & 255);
+const OPUS = process.env.RELAY_LOAD_OPUS === "1";
+const PERIOD_MS = OPUS ? 20 : 10;
+const PAYLOAD = new Uint8Array(OPUS ? 160 : 480 * 2 * 2).map((_, i) => (i * 31) & 255);
 
 interface Room {
   stream: string;
@@ -131,14 +133,16 @@ async function connect(n: number): Promise<void> {
   }
 }
 
+// One buffer for every send: ws copies a Buffer it is given into the masked frame before send() returns.
+const out = Buffer.allocUnsafe(MAX_FRAME_BYTES);
+
 function send(room: Room): number {
-  const out = Buffer.allocUnsafe(MAX_FRAME_BYTES);
   const captureUs = nowMicros();
   const n = encodeFrame(
     out,
     {
       flags: 0,
-      codec: Codec.PcmS16le,
+      codec: OPUS ? Codec.Opus : Codec.PcmS16le,
       streamHash: room.hash,
       seq: room.seq++,
       captureUs,

@@ -75,6 +75,34 @@ function fatesOf(faults: object[], n: number) {
 }
 
 describe("media shaping", () => {
+  it("is a pass-through when no media fault applies: each frame, the same Buffer, once, at once, in order", () => {
+    for (const faults of [
+      [],
+      // A media fault for another stream, and a non-media fault: neither touches this stream's frames.
+      [
+        { id: "other", kind: "media", loss: 1, selector: { stream_ids: ["not-this-one"] } },
+        { id: "http", kind: "latency", distribution: { type: "fixed", ms: 5 } },
+      ],
+    ]) {
+      const r = rig(faults);
+      const seen: Buffer[] = [];
+      const ctx = {
+        app_id: 1,
+        room_id: "room",
+        stream_id: STREAM_ID,
+        user_id: "singer",
+        capture_us: 0,
+        received_us: 0,
+      };
+      for (const seq of range(200))
+        r.shaper.shape(frame(seq), { ...ctx, seq }, (f) => seen.push(f), r.stream);
+      expect(seen).toHaveLength(200);
+      for (const [seq, f] of seen.entries()) expect(f).toBe(frame(seq));
+      expect(r.shaper.pending(r.stream)).toBe(0);
+      expect(r.engine.events()).toEqual([]);
+    }
+  });
+
   it("drops, duplicates back to back, and sends a frame held for k after exactly k later frames", () => {
     const faults = [
       {

@@ -1,14 +1,24 @@
 import { decodeFrameHeader, emptyFrameHeader, FrameError, nowMicros } from "../../protocol/media.ts";
 import type { MediaHub } from "./hub.ts";
 import type { Peer } from "./peer.ts";
-import { relay } from "./relay.ts";
+import { type RelayContext, relay } from "./relay.ts";
 
 // A binary frame from a client: decode the header strictly, accept it only on a stream this socket publishes
 // (the stream id belongs to its publisher; the hash in the frame names it), count it, and relay it.
 // Refused frames are dropped, counted, and reported to the sender at most once per frameErrorIntervalMs.
 
-// Decoding is synchronous and single-threaded: one scratch header serves every frame.
+// Decoding is synchronous and single-threaded: one scratch header serves every frame, and one relay context
+// (relay.ts: valid during the shaper's call only).
 const header = emptyFrameHeader();
+const ctx: RelayContext = {
+  app_id: 0,
+  room_id: "",
+  stream_id: "",
+  user_id: "",
+  seq: 0,
+  capture_us: 0,
+  received_us: 0,
+};
 
 function report(hub: MediaHub, peer: Peer, code: number, message: string): void {
   const now = performance.now();
@@ -58,18 +68,12 @@ export function onFrame(hub: MediaHub, peer: Peer, data: Buffer): void {
   counters.framesReceived++;
   counters.bytesReceived += data.length;
   hub.deps.metrics.latency.observe(latencyUs / 1e6);
-  relay(
-    data,
-    {
-      app_id: login.appId,
-      room_id: login.roomId,
-      stream_id: stream.id,
-      user_id: login.userId,
-      seq: header.seq,
-      capture_us: header.captureUs,
-      received_us: receivedUs,
-    },
-    stream,
-    hub.shaper,
-  );
+  ctx.app_id = login.appId;
+  ctx.room_id = login.roomId;
+  ctx.stream_id = stream.id;
+  ctx.user_id = login.userId;
+  ctx.seq = header.seq;
+  ctx.capture_us = header.captureUs;
+  ctx.received_us = receivedUs;
+  relay(data, ctx, stream, hub.shaper);
 }

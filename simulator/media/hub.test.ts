@@ -15,6 +15,7 @@ import { resolveMediaOptions } from "./options.ts";
 import type { Peer } from "./peer.ts";
 import type { MediaShaper, RelayContext } from "./relay.ts";
 import { pcmFrame } from "./test-client.ts";
+import { binaryFrame } from "./wire-frame.ts";
 
 // The hub without sockets: fake WebSockets record what would be sent, so the relay seam, backpressure and
 // per-socket limits are checked exactly (the socket-level tests are in login/relay/lifetime.test.ts).
@@ -98,7 +99,7 @@ describe("relay seam", () => {
     const seen: RelayContext[] = [];
     const duplicate: MediaShaper = {
       shape(frame, ctx, deliver) {
-        seen.push(ctx);
+        seen.push({ ...ctx }); // the context is the relay's scratch object: valid during the call only
         if (ctx.seq % 2 === 1) return; // odd frames dropped
         deliver(frame);
         deliver(frame);
@@ -153,6 +154,55 @@ describe("backpressure", () => {
     const st = hub.statsFor(pub.peer, "st");
     expect(st).toMatchObject({ frames: 4, relayed_frames: 6, backpressure_drops: 2 });
     expect(hub.deps.metrics.counters.droppedBackpressure).toBe(2);
+  });
+
+  it("on a ws socket: one framed Buffer to every player, the limit read from the socket, ws.send while ws queues", () => {
+    const { hub, join } = makeHub();
+    const pub = join("singer");
+    const players = ["a", "b", "c"].map((u) => join(u));
+    publishAndPlay(
+      hub,
+      pub.peer,
+      players.map((p) => p.peer),
+    );
+    // What directSocket reads of a ws WebSocket (ws 8: _socket, _sender._queue/_state), with a recording socket.
+    const sockets = players.map((p) => {
+      const socket = { destroyed: false, writableLength: 0, written: [] as Buffer[] };
+      const write = (b: Buffer) => socket.written.push(b);
+      Object.assign(p.ws, { _socket: Object.assign(socket, { write }), _sender: { _queue: [], _state: 0 } });
+      return socket;
+    });
+    const f0 = pcmFrame("st", 0);
+    onFrame(hub, pub.peer, f0);
+    const first = sockets[0]!.written[0]!;
+    // The payload, framed once as ws frames an unmasked binary message, the same object for all three.
+    expect(first.equals(binaryFrame(f0))).toBe(true);
+    for (const s of sockets) expect(s.written).toEqual([first]);
+    for (const s of sockets) expect(s.written[0]).toBe(first);
+    // Over the limit by the socket's own buffer: skipped and counted; ws's getter is not what decides.
+    sockets[1]!.writableLength = 1001;
+    players[1]!.ws.bufferedAmount = 0;
+    onFrame(hub, pub.peer, pcmFrame("st", 1));
+    expect(sockets.map((s) => s.written.length)).toEqual([2, 1, 2]);
+    sockets[1]!.writableLength = 1000;
+    // ws has a message of its own queued: the frame goes through ws.send, behind it, under ws's bufferedAmount.
+    Object.assign(players[2]!.ws, { _sender: { _queue: [["queued"]], _state: 0 } });
+    players[2]!.ws.bufferedAmount = 1001;
+    onFrame(hub, pub.peer, pcmFrame("st", 2));
+    players[2]!.ws.bufferedAmount = 0;
+    onFrame(hub, pub.peer, pcmFrame("st", 3));
+    expect(sockets.map((s) => s.written.map((b) => decodeFrameHeader(b.subarray(4)).seq))).toEqual([
+      [0, 1, 2, 3],
+      [0, 2, 3],
+      [0, 1],
+    ]);
+    expect(binary(players[2]!.ws).map((f) => decodeFrameHeader(f).seq)).toEqual([3]);
+    expect(hub.statsFor(pub.peer, "st")).toMatchObject({
+      frames: 4,
+      relayed_frames: 10,
+      backpressure_drops: 2,
+    });
+    expect(hub.deps.metrics.counters).toMatchObject({ framesRelayed: 10, droppedBackpressure: 2 });
   });
 
   it("cuts a socket whose unsent control messages pass the hard limit instead of queueing more", () => {

@@ -337,7 +337,9 @@ export class MediaHub {
     if (!l) return;
     const inRoom = this.roomPeers.get(roomKey(l.appId, l.roomId));
     if (!inRoom) return;
-    for (const p of inRoom) if (p !== peer) p.send(msg);
+    if (inRoom.size === 1 && inRoom.has(peer)) return;
+    const text = JSON.stringify(msg);
+    for (const p of inRoom) if (p !== peer) p.sendText(text);
   }
 
   /** Everything, for shutdown: each socket is told the server is going away. */

@@ -61,12 +61,17 @@ export class Peer {
    * rather than buffered without bound. False when nothing was sent.
    */
   send(msg: ServerMessage): boolean {
+    return this.sendText(JSON.stringify(msg));
+  }
+
+  /** send() of a message already serialised (one JSON.stringify for a message that goes to many sockets). */
+  sendText(text: string): boolean {
     if (this.ws.readyState !== WebSocket.OPEN) return false;
     if (this.ws.bufferedAmount > this.hardLimitBytes) {
       this.ws.terminate();
       return false;
     }
-    this.ws.send(JSON.stringify(msg));
+    this.ws.send(text);
     return true;
   }
 }

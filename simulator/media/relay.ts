@@ -1,7 +1,7 @@
 import { WebSocket } from "ws";
 import type { MediaCounters } from "./metrics.ts";
 import type { MediaStream } from "./streams.ts";
-import { binaryFrame, writeFramed } from "./wire-frame.ts";
+import { binaryFrame, directSocket } from "./wire-frame.ts";
 
 // Every published frame passes through relay() exactly once, on its way from the publisher to the players.
 // This is the media fault seam: a shaper decides what reaches the players and when. The default passes each
@@ -11,7 +11,10 @@ import { binaryFrame, writeFramed } from "./wire-frame.ts";
 // sends to whoever plays the stream at the moment it is called, so a delayed frame never reaches a player
 // who left. The hub tells the shaper when a stream stops being published, so nothing is held past that.
 
-/** What a shaper may base its decision on. Built per frame; a shaper that defers may keep it. */
+/**
+ * What a shaper may base its decision on. Valid during the shape() call only: the relay fills one object for
+ * every frame (no allocation per packet), so a shaper that needs any of it later copies the fields it needs.
+ */
 export interface RelayContext {
   app_id: number;
   room_id: string;
@@ -44,11 +47,14 @@ export function relay(frame: Buffer, ctx: RelayContext, stream: MediaStream, sha
 }
 
 const BINARY = { binary: true } as const;
+const OPEN = WebSocket.OPEN;
 
 /**
  * Sends `frame` to each player of `stream`. A player whose socket already holds more than `limitBytes` unsent
  * skips this frame (counted): a slow reader loses audio instead of growing the server's memory, and resumes
- * at the live edge once it drains. The frame is framed for the wire once, for all players (wire-frame.ts).
+ * at the live edge once it drains. The frame is framed for the wire once, for all players (wire-frame.ts), and
+ * that one Buffer is written to every player's socket. Per player this reads a few fields and writes; the
+ * counters are added once per frame.
  */
 export function fanOut(
   stream: MediaStream,
@@ -56,21 +62,41 @@ export function fanOut(
   limitBytes: number,
   counters: MediaCounters,
 ): void {
-  const stats = stream.stats;
   let framed: Buffer | null = null;
+  let sent = 0;
+  let dropped = 0;
   for (const p of stream.players) {
+    if (p.gone) continue;
     const ws = p.ws;
-    if (p.gone || ws.readyState !== WebSocket.OPEN) continue;
-    if (ws.bufferedAmount > limitBytes) {
-      stats.backpressureDrops++;
-      counters.droppedBackpressure++;
-      continue;
+    if (ws.readyState !== OPEN) continue;
+    const socket = directSocket(ws);
+    if (socket !== null) {
+      // ws.bufferedAmount, read without the getter (equal while directSocket answers: see there).
+      if (socket.writableLength > limitBytes) {
+        dropped++;
+        continue;
+      }
+      framed ??= binaryFrame(frame);
+      socket.write(framed);
+    } else {
+      if (ws.bufferedAmount > limitBytes) {
+        dropped++;
+        continue;
+      }
+      ws.send(frame, BINARY);
     }
-    framed ??= binaryFrame(frame);
-    if (!writeFramed(ws, framed)) ws.send(frame, BINARY);
-    stats.relayedFrames++;
-    stats.relayedBytes += frame.length;
-    counters.framesRelayed++;
-    counters.bytesRelayed += frame.length;
+    sent++;
+  }
+  const stats = stream.stats;
+  if (dropped > 0) {
+    stats.backpressureDrops += dropped;
+    counters.droppedBackpressure += dropped;
+  }
+  if (sent > 0) {
+    const bytes = sent * frame.length;
+    stats.relayedFrames += sent;
+    stats.relayedBytes += bytes;
+    counters.framesRelayed += sent;
+    counters.bytesRelayed += bytes;
   }
 }

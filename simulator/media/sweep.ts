@@ -1,4 +1,4 @@
-import { MediaClose } from "../../protocol/media.ts";
+import { MediaClose, type ServerMessage } from "../../protocol/media.ts";
 import type { Clock } from "../clock.ts";
 import { type MediaHub, streamStats } from "./hub.ts";
 
@@ -58,9 +58,10 @@ export function sweepOnce(hub: MediaHub, clock: Clock, nowReal: number, st: Swee
     st.lastStatsAt = nowReal;
     for (const s of hub.streams.all()) {
       if (!s.publisher) continue;
-      const msg = { type: "stream_stats" as const, ...streamStats(s) };
-      s.publisher.send(msg);
-      for (const p of s.players) p.send(msg);
+      const msg: ServerMessage = { type: "stream_stats", ...streamStats(s) };
+      const text = JSON.stringify(msg);
+      s.publisher.sendText(text);
+      for (const p of s.players) p.sendText(text);
     }
   }
 }

@@ -43,16 +43,29 @@ interface WsInternals {
 }
 
 /**
+ * The socket under `ws` when a frame made by binaryFrame() may be written to it directly right now, else null
+ * (then send the payload with ws.send instead). While this answers a socket, ws has nothing queued of its own, so
+ * `socket.writableLength` is exactly ws.bufferedAmount (the socket's buffer plus the sender's queue, empty):
+ * the relay's backpressure check reads it here instead of through ws's getter.
+ */
+export function directSocket(ws: WebSocket): Socket | null {
+  const w = ws as unknown as WsInternals;
+  const socket = w._socket;
+  const sender = w._sender;
+  if (socket === undefined || sender === undefined || socket.destroyed) return null;
+  const queue = sender._queue;
+  // A sender not in its default state (0) is between the parts of a message (compressing, reading a Blob).
+  if (!Array.isArray(queue) || queue.length > 0 || (sender._state ?? 0) !== 0) return null;
+  return socket;
+}
+
+/**
  * Writes a frame made by binaryFrame() to `ws`'s socket; false when that is not safe right now (then send
  * `payload` with ws.send instead).
  */
 export function writeFramed(ws: WebSocket, framed: Buffer): boolean {
-  const w = ws as unknown as WsInternals;
-  const socket = w._socket;
-  const queue = w._sender?._queue;
-  // A sender not in its default state (0) is between the parts of a message (compressing, reading a Blob).
-  const state = w._sender?._state ?? 0;
-  if (!socket || !Array.isArray(queue) || queue.length > 0 || state !== 0 || socket.destroyed) return false;
+  const socket = directSocket(ws);
+  if (socket === null) return false;
   socket.write(framed);
   return true;
 }
