@@ -40,7 +40,21 @@ const REQUEST_ID = Symbol("ktv.fast-path.request-id");
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 type Validator = (data: unknown) => boolean;
+const PENDING = Symbol("ktv.fast-path.pending");
 type WithId = IncomingMessage & { [REQUEST_ID]?: string };
+
+/** A request the fast path is reading or answering. */
+interface Pending {
+  res: ServerResponse;
+  id: string;
+  /** performance.now() at its headers (the latency metric's start, as Fastify's). */
+  start: number;
+  chunks: Buffer[];
+  settled: boolean;
+  answer: PageAnswer | null;
+  command: string;
+}
+type Tracked = WithId & { [PENDING]?: Pending };
 
 /** Fastify's genReqId for a simulator with the fast path: the id the fast path gave at the headers, if any. */
 export function requestIdOf(req: IncomingMessage, next: () => string): string {
@@ -168,29 +182,59 @@ export function installExtendedFastPath(
       fastify(req, res);
       return;
     }
-    const start = performance.now();
     // The id Fastify would have given at this moment; it keeps it if the request is handed over.
     const id = nextReqId();
-    (req as WithId)[REQUEST_ID] = id;
-    const chunks: Buffer[] = [];
-    // Settled once: by its end, or by an error or a close before it (then Fastify meets the same).
-    let settled = false;
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      if (settled) return;
-      settled = true;
-      if (!serve(req, res, chunks, id, start)) handOver(req, res, { chunks, ended: true });
-    });
-    req.on("error", (error: Error) => {
-      if (settled) return;
-      settled = true;
-      handOver(req, res, { chunks, ended: false, error });
-    });
-    req.on("close", () => {
-      if (settled) return;
-      settled = true;
-      handOver(req, res, { chunks, ended: false });
-    });
+    const r = req as Tracked;
+    r[REQUEST_ID] = id;
+    const p: Pending = {
+      res,
+      id,
+      start: performance.now(),
+      chunks: [],
+      settled: false,
+      answer: null,
+      command: "",
+    };
+    r[PENDING] = p;
+    // Listeners shared by every request (their state is on the request): no closures per request.
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onError);
+    req.on("close", onClose);
+  }
+
+  function onData(this: Tracked, c: Buffer): void {
+    this[PENDING]!.chunks.push(c);
+  }
+
+  // Settled once: by its end, or by an error or a close before it (then Fastify meets the same).
+  function onEnd(this: Tracked): void {
+    const p = this[PENDING]!;
+    if (p.settled) return;
+    p.settled = true;
+    if (!serve(this, p)) handOver(this, p.res, { chunks: p.chunks, ended: true });
+  }
+
+  function onError(this: Tracked, error: Error): void {
+    const p = this[PENDING]!;
+    if (p.settled) return;
+    p.settled = true;
+    handOver(this, p.res, { chunks: p.chunks, ended: false, error });
+  }
+
+  function onClose(this: Tracked): void {
+    const p = this[PENDING]!;
+    if (p.settled) return;
+    p.settled = true;
+    handOver(this, p.res, { chunks: p.chunks, ended: false });
+  }
+
+  function onFinish(this: ServerResponse & { [PENDING]?: Pending }): void {
+    const p = this[PENDING]!;
+    const answer = p.answer!;
+    count(p.command, answer.bytes, p.start);
+    // As the route's onResponse: given back only once written out and not destroyed.
+    if (this.writableFinished && !this.destroyed) pages.release(answer);
   }
 
   function handOver(req: IncomingMessage, res: ServerResponse, pre: Preread): void {
@@ -199,13 +243,8 @@ export function installExtendedFastPath(
     fastify(req, res);
   }
 
-  function serve(
-    req: IncomingMessage,
-    res: ServerResponse,
-    chunks: Buffer[],
-    id: string,
-    start: number,
-  ): boolean {
+  function serve(req: IncomingMessage, p: Pending): boolean {
+    const { res, chunks } = p;
     if (!open()) return false;
     const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString("utf8");
     if (unusualJson(text)) return false;
@@ -238,13 +277,12 @@ export function installExtendedFastPath(
     }
     // The answer is certain: from here on, the state changes of Fastify's path, in its order.
     sim.faults.decideWithKey(keyFields(asReq, ROUTE, body as Record<string, unknown>));
-    const answer: PageAnswer = pages.envelope(id, page);
+    const answer: PageAnswer = pages.envelope(p.id, page);
     served++;
-    res.on("finish", () => {
-      count(command, answer.bytes, start);
-      // As the route's onResponse: given back only once written out and not destroyed.
-      if (res.writableFinished && !res.destroyed) pages.release(answer);
-    });
+    p.answer = answer;
+    p.command = command;
+    (res as ServerResponse & { [PENDING]?: Pending })[PENDING] = p;
+    res.on("finish", onFinish);
     res.writeHead(200, { "content-type": JSON_TYPE, "content-length": String(answer.bytes.length) });
     res.end(answer.bytes);
     return true;
