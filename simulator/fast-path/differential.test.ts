@@ -332,6 +332,22 @@ describe("the fast path answers exactly what Fastify answers", () => {
     expect(fast.sim.fastPath!.served).toBe(served0);
   });
 
+  it("the route runs exactly the hooks the fast path mirrors (a new one must be mirrored, or handed over)", () => {
+    const routes = fast.sim.app.printRoutes({ includeHooks: true, commonPrefix: false, method: "POST" });
+    const at = routes.indexOf("/v1/music/extended (POST)");
+    const block = routes.slice(at, routes.indexOf("\n├──", at));
+    expect(block).toBe(
+      [
+        "/v1/music/extended (POST)",
+        '│   • (onRequest) ["refuseHostless()","anonymous()"]',
+        '│   • (preParsing) ["replayPreread()"]',
+        '│   • (preHandler) ["faultHook()","requireSession()"]',
+        '│   • (onSend) ["anonymous()"]',
+        '│   • (onResponse) ["anonymous()","onResponse()"]',
+      ].join("\n"),
+    );
+  });
+
   it("the request metrics agree", async () => {
     const lines = async (s: Side) => {
       const text = await (await fetch(`http://${s.host}/metrics`)).text();
