@@ -4,8 +4,7 @@
 // connection and a call in flight) and for `ktv run`'s `vu: "music"` (search -> share or requestResource ->
 // download, looped), each against `ktv sim` in another process. bench/harness/footprint.ts measures: RSS after
 // two forced GCs at N VUs less RSS at a small N, divided by the VUs added (the base cancels out).
-// Full form: 500 -> 10,000 VUs, one child after the other; --quick: 100 -> 1,000, both children at once, at most
-// 20 s of warm-up per child (RSS
+// Full form: 500 -> 10,000 VUs; --quick: 100 -> 1,000, at most 20 s of warm-up per child (RSS
 // per VU falls as N grows, so quick figures are higher: indicative, said so in the case's output). Both cases
 // load one `ktv sim` (bench/runner/shared.ts), started by the first.
 //
@@ -50,7 +49,7 @@ function footprintCase(runner: FootprintRunner, name: string, description: strin
     target: 100,
     targetOf: "ours",
     rounds: { quick: 1, full: 2 },
-    quickNote: `${QUICK_VUS.join(" -> ")} VUs, not ${FULL_VUS.join(" -> ")}, both children at once: each VU carries more of the fixed costs at ${QUICK_VUS[1].toLocaleString("en")}, so this reads higher than the full run; indicative only`,
+    quickNote: `${QUICK_VUS.join(" -> ")} VUs, not ${FULL_VUS.join(" -> ")}: each VU carries more of the fixed costs at ${QUICK_VUS[1].toLocaleString("en")}, so this reads higher than the full run; indicative only`,
     prestart: () => footprintSimulator(),
     async setup({ quick }) {
       const [lo, hi] = quick ? QUICK_VUS : FULL_VUS;
@@ -61,8 +60,6 @@ function footprintCase(runner: FootprintRunner, name: string, description: strin
           const f = await measureFootprint(runner, lo, hi, sim.url, {
             warmS: quick ? 20 : 75,
             samples: 3,
-            // --quick: the two children at once (about half the case's time; RSS is per process).
-            together: quick,
           });
           runs.push(f);
           return f.rssPerVu / 1024;

@@ -303,19 +303,9 @@ export async function measureFootprint(
   lo: number,
   hi: number,
   target: string,
-  o: ChildOptions & { tree?: string; together?: boolean },
+  o: ChildOptions & { tree?: string },
 ): Promise<Footprint> {
   const tree = o.tree ?? fileURLToPath(new URL("../..", import.meta.url));
-  if (o.together) {
-    // Both children at once (bench --quick): RSS is per process, so the slope still cancels the base; they share
-    // the CPU, so each may hold fewer calls in flight at its samples (an indicative figure, said so by the case).
-    const [x, y] = [lo, hi].map((n) => spawnFootprintChild(tree, runner, n, target, o));
-    try {
-      return slope(await x!.result, await y!.result);
-    } finally {
-      await Promise.all([x!.exited, y!.exited]);
-    }
-  }
   const a = spawnFootprintChild(tree, runner, lo, target, o);
   const ra = await a.result;
   // The low child may still be winding down (not measuring) while the high one boots.
