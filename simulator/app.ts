@@ -15,6 +15,7 @@ import { withExtendedCommands } from "./content/openapi.ts";
 import contentRoutes from "./content/routes.ts";
 import type { SimContext } from "./context.ts";
 import { VendorError } from "./errors.ts";
+import { type ExtendedFastPath, installExtendedFastPath, requestIdOf } from "./fast-path/extended.ts";
 import { createFaultEngine } from "./faults/engine.ts";
 import { faultHook } from "./faults/hook.ts";
 import faultRoutes from "./faults/routes.ts";
@@ -49,13 +50,15 @@ export interface Simulator {
   url: string;
   /** The Unix domain socket also served (options.socketPath), or null. */
   socketPath: string | null;
+  /** The extended-call fast path in front of Fastify, or null when options.fastPath is false. */
+  fastPath: ExtendedFastPath | null;
   close(): Promise<void>;
 }
 
 /** Builds the whole simulator (not listening yet). */
 export async function buildSimulator(
   partial: Partial<SimOptions> = {},
-): Promise<{ app: FastifyInstance; ctx: SimContext }> {
+): Promise<{ app: FastifyInstance; ctx: SimContext; fastPath: ExtendedFastPath | null }> {
   const options = resolveOptions(partial);
   const clock = options.clock ?? systemClock();
   const reqPrefix = randomBytes(4).toString("hex");
@@ -75,7 +78,8 @@ export async function buildSimulator(
     keepAliveTimeout: timeouts.keepAliveTimeoutMs,
     logger: { level: options.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) },
     bodyLimit: options.bodyLimit,
-    genReqId: nextReqId,
+    // The fast path gives a request its id when its headers arrive, as Fastify would; kept if handed over.
+    genReqId: (req) => requestIdOf(req, nextReqId),
     childLoggerFactory: lazyChildLogger,
     clientErrorHandler: envelopeClientErrors(nextReqId),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
@@ -248,7 +252,11 @@ export async function buildSimulator(
   await app.register(faultRoutes);
   await app.register(serverApiRoutes);
   await app.ready();
-  return { app, ctx };
+  const fastPath =
+    options.fastPath === false
+      ? null
+      : installExtendedFastPath(app, { bodyLimit: options.bodyLimit, nextReqId });
+  return { app, ctx, fastPath };
 }
 
 // Connections the kernel completes and queues while the event loop is busy. Node's default, 511, is below what
@@ -259,7 +267,7 @@ const LISTEN_BACKLOG = 4096;
 
 /** Builds and listens; port 0 picks a free port. */
 export async function startSimulator(partial: Partial<SimOptions> = {}): Promise<Simulator> {
-  const { app, ctx } = await buildSimulator(partial);
+  const { app, ctx, fastPath } = await buildSimulator(partial);
   await app.listen({ host: ctx.options.host, port: ctx.options.port, backlog: LISTEN_BACKLOG });
   const addr = app.server.address();
   const port = typeof addr === "object" && addr ? addr.port : ctx.options.port;
@@ -277,6 +285,7 @@ export async function startSimulator(partial: Partial<SimOptions> = {}): Promise
     ctx,
     url,
     socketPath: local?.path ?? null,
+    fastPath,
     close: async () => {
       try {
         await app.close();

@@ -62,6 +62,11 @@ export interface SimOptions {
   limits?: Partial<Limits>;
   /** Bounds on slow clients (headers, bodies, idle keep-alive, stalled readers); defaults in http-timeouts.ts. */
   http?: Partial<HttpTimeouts>;
+  /**
+   * Serve the plain success of the hot extended calls (cached list pages) in front of Fastify (default true);
+   * every other request goes through Fastify either way. simulator/fast-path/extended.ts.
+   */
+  fastPath?: boolean;
 }
 
 export const DEV_APP: AppConfig = {

@@ -2,13 +2,15 @@ import { type Static, Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import { okEnvelope } from "../../protocol/envelope.ts";
 import { requireSession } from "../auth/guards.ts";
+import { replayPreread } from "../fast-path/preread.ts";
 import { authHeaders, errorEnvelopeSchema } from "../http.ts";
 import { COMMANDS } from "./commands/index.ts";
 import { dispatchRendered } from "./dispatch.ts";
-import { type PageAnswer, PageCache } from "./page-cache.ts";
-import { PlusHistory } from "./plus-history.ts";
+import type { PageAnswer } from "./page-cache.ts";
+import { contentStateOf } from "./state.ts";
 
-const ExtendedBody = Type.Object(
+/** The body schema of POST /v1/music/extended (the fast path compiles this same object: fast-path/). */
+export const ExtendedBody = Type.Object(
   {
     command: Type.Optional(
       Type.String({ maxLength: 256, description: `one of ${[...COMMANDS.keys()].join(", ")}` }),
@@ -55,11 +57,20 @@ declare module "fastify" {
 const JSON_TYPE = "application/json; charset=utf-8";
 
 export default async function contentRoutes(app: FastifyInstance): Promise<void> {
-  const plus = new PlusHistory();
-  const pages = new PageCache();
   // Read once: the context is decorated once for the simulator's life, and a decorator lookup walks the plugin
   // instance's prototype chain on every request.
   const sim = app.sim;
+  const state = contentStateOf(sim);
+  const { plus, pages } = state;
+  // This plugin instance's compiler is the one Fastify compiles the route's schemas with (it exists once the app
+  // is ready): the fast path (simulator/fast-path/) validates with it.
+  state.compile = (schema, httpPart) =>
+    (app.validatorCompiler as unknown as (o: object) => (data: unknown) => boolean)({
+      schema,
+      method: "POST",
+      url: "/v1/music/extended",
+      httpPart,
+    });
   app.post(
     "/v1/music/extended",
     {
@@ -70,6 +81,8 @@ export default async function contentRoutes(app: FastifyInstance): Promise<void>
         body: ExtendedBody,
         response: { 200: ExtendedResponse, 400: errorEnvelopeSchema, 401: errorEnvelopeSchema },
       },
+      // A request the fast path read and then handed over (simulator/fast-path/): its body, replayed.
+      preParsing: replayPreread,
       preHandler: requireSession,
       // A lent page answer goes back once the response is written out: 'finish' has fired (the socket no
       // longer holds the bytes) and the response was not destroyed. Otherwise it is simply not reused.

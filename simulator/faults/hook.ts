@@ -36,8 +36,8 @@ function bodyOf(req: FastifyRequest): Record<string, unknown> {
   >;
 }
 
-/** The fields of the request key (engine.ts): route, command, app and user. */
-function keyFields(req: FastifyRequest, route: string, body: Record<string, unknown>): FaultRequest {
+/** The fields of the request key (engine.ts): route, command, app and user (also the fast path's: fast-path/). */
+export function keyFields(req: FastifyRequest, route: string, body: Record<string, unknown>): FaultRequest {
   const sid = req.headers["x-session"];
   const session = typeof sid === "string" ? req.server.sim.sessions.get(sid) : undefined;
   const appId = session ? session.app_id : Number(req.headers["x-app-id"]);
@@ -94,7 +94,7 @@ declare module "fastify" {
 // again by each look-up. Bounded by the route table (only routed requests get here).
 const ROUTE_IDS = new Map<string, Map<string, string>>();
 
-function routeId(method: string, url: string): string {
+export function routeId(method: string, url: string): string {
   let byMethod = ROUTE_IDS.get(url);
   if (byMethod === undefined) {
     byMethod = new Map();
