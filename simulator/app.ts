@@ -279,7 +279,10 @@ export async function startSimulator(partial: Partial<SimOptions> = {}): Promise
         throw err;
       })
     : null;
-  app.log.info({ url, ...(local ? { socket: local.path } : {}) }, "simulator listening");
+  app.log.info(
+    { url, ...(local ? { socket: local.path } : {}), fast_path: fastPath !== null },
+    "simulator listening",
+  );
   return {
     app,
     ctx,

@@ -93,6 +93,10 @@ export function registerSimCommand(program: Command): void {
       (v: string) => jsonKnobs("--http-timeouts", v, resolveHttpTimeouts),
     )
     .option("--log-level <level>", "pino level", DEFAULT_OPTIONS.logLevel)
+    .option(
+      "--no-fast-path",
+      "answer every request through Fastify, list pages of /v1/music/extended included (the same answers, more CPU; simulator/fast-path/extended.ts)",
+    )
     .action(async (o) => {
       const opts: Partial<SimOptions> = {
         port: o.port,
@@ -108,6 +112,7 @@ export function registerSimCommand(program: Command): void {
         cdnGlobalBytesPerSec: o.cdnBandwidth,
         cdnConnBytesPerSec: o.cdnConnBandwidth,
         logLevel: o.logLevel,
+        fastPath: o.fastPath !== false,
       };
       if (o.faults) opts.faults = readJsonFile(o.faults, "--faults");
       if (o.limits) opts.limits = o.limits;
