@@ -12,6 +12,11 @@
 // profile's size); this process's CPU (process.cpuUsage: user + system) per packet is the figure, median of the
 // rounds, with the load average. Reads: the child sends, this process reads. Writes: this process sends (masked,
 // as a client must), the child reads.
+//
+// Kinds: `ws` (ws's own send and receive), `framed` (a ws connection whose packets are written as the reference
+// client's media socket writes them: one pre-framed buffer per packet, zero masking key,
+// reference/engine/client-frame-writer.ts; reads as `ws`), `raw` (a bare net.Socket). `--transports unix` and
+// `--kinds ws,framed` narrow the matrix.
 
 import { fork } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -21,6 +26,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { WebSocket, WebSocketServer } from "ws";
+import { ClientFrameWriter } from "../../reference/engine/client-frame-writer.ts";
 
 const PACKET = 350;
 const PERIOD_MS = 20;
@@ -86,16 +92,25 @@ async function farEnd(dir: string): Promise<void> {
 
 // ---- this process: the measured side ----------------------------------------------------------------------
 
-type Kind = "ws" | "raw";
+type Kind = "ws" | "framed" | "raw";
+const KINDS: readonly Kind[] = ["ws", "framed", "raw"];
 
 async function connect(kind: Kind, at: string | number, onPacket: () => void) {
-  if (kind === "ws") {
+  if (kind === "ws" || kind === "framed") {
     const url = typeof at === "number" ? `ws://127.0.0.1:${at}` : `ws+unix://${at}`;
     const ws = new WebSocket(url, { perMessageDeflate: false });
+    let socket: net.Socket | null = null;
+    ws.once("upgrade", (res) => {
+      socket = res.socket as net.Socket;
+    });
     ws.on("message", (d: Buffer, binary) => {
       if (binary && d.length === PACKET) onPacket();
     });
     await new Promise((r) => ws.once("open", r));
+    if (kind === "framed") {
+      const writer = new ClientFrameWriter(socket!);
+      return { send: (p: Buffer) => void writer.write(p), close: () => ws.terminate() };
+    }
     return { send: (p: Buffer) => ws.send(p, { binary: true }), close: () => ws.terminate() };
   }
   const s = typeof at === "number" ? net.connect(at, "127.0.0.1") : net.connect(at);
@@ -181,6 +196,14 @@ async function main(): Promise<void> {
   const clients = arg("--clients", 100);
   const seconds = arg("--seconds", 8);
   const rounds = arg("--rounds", 2);
+  const listArg = (name: string) => {
+    const i = process.argv.indexOf(name);
+    return i >= 0 ? process.argv[i + 1]!.split(",") : null;
+  };
+  const transports = listArg("--transports") ?? ["unix", "tcp"];
+  const kinds = (listArg("--kinds") ?? KINDS) as Kind[];
+  for (const k of kinds)
+    if (!KINDS.includes(k)) throw new Error(`--kinds: ${k} is not one of ${KINDS.join(",")}`);
   const child = fork(fileURLToPath(import.meta.url), ["--far-end"], { execArgv: ["--import", "tsx"] });
   const endpoints = await new Promise<Record<string, string | number>>((r) =>
     child.once("message", r as never),
@@ -193,13 +216,13 @@ async function main(): Promise<void> {
   const results = new Map<string, number[]>();
   for (let r = 0; r < rounds; r++) {
     for (const direction of ["read", "write"] as const) {
-      for (const transport of ["unix", "tcp"]) {
-        for (const kind of ["ws", "raw"] as const) {
+      for (const transport of transports) {
+        for (const kind of kinds) {
           const key = `${direction} ${transport} ${kind}`;
           const us = await measure(
             child,
             kind,
-            endpoints[`${kind}-${transport}`]!,
+            endpoints[`${kind === "framed" ? "ws" : kind}-${transport}`]!,
             direction,
             clients,
             seconds,
@@ -213,7 +236,7 @@ async function main(): Promise<void> {
     const s = [...xs].sort((a, b) => a - b);
     const med = s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
     process.stdout.write(
-      `  ${key.padEnd(16)} ${med.toFixed(1).padStart(6)} µs CPU per packet (min-max ${s[0]!.toFixed(1)}-${s[s.length - 1]!.toFixed(1)})\n`,
+      `  ${key.padEnd(18)} ${med.toFixed(1).padStart(6)} µs CPU per packet (min-max ${s[0]!.toFixed(1)}-${s[s.length - 1]!.toFixed(1)})\n`,
     );
   }
   process.stdout.write(`load after: ${loadavg()[0]!.toFixed(1)}\n`);

@@ -1,3 +1,4 @@
+import type { Socket } from "node:net";
 import { WebSocket } from "ws";
 import {
   type ClientMessage,
@@ -8,10 +9,13 @@ import {
 } from "../../protocol/media.ts";
 import { ZegoError } from "../errors.ts";
 import type { Logger } from "../music/transport.ts";
+import { ClientFrameWriter } from "./client-frame-writer.ts";
 
 // One WebSocket to the media server: control requests matched to their replies by req_id (each with a
 // deadline), server pushes (room events, kicks, token warnings) and binary frames handed on, every server
 // message checked against the protocol's validator. It never reconnects: the room session above decides that.
+// Binary frames (published packets) go out pre-framed, straight to the connection's socket
+// (client-frame-writer.ts: one write per packet, a zero masking key); control messages go through ws.
 
 /** Unsent bytes above which a published packet is dropped rather than queued (≈ 300 ms of 20 ms packets). */
 export const SEND_BUFFER_LIMIT_BYTES = 64 * 1024;
@@ -59,12 +63,16 @@ export class MediaSocket {
   private readonly pending = new Map<number, Pending>();
   private nextReqId = 1;
   private closed = false;
+  /** Writes binary frames to the upgraded socket; null when it is unknown (then ws frames them). */
+  private readonly frames: ClientFrameWriter | null;
 
   private constructor(
     private readonly ws: WebSocket,
     private readonly handlers: MediaSocketHandlers,
     private readonly log: Logger,
+    socket: Socket | null,
   ) {
+    this.frames = socket ? new ClientFrameWriter(socket) : null;
     ws.on("message", (data, isBinary) => {
       if (isBinary) handlers.onFrame(data as Buffer);
       else this.onText(data.toString("utf8"));
@@ -108,16 +116,23 @@ export class MediaSocket {
       const onError = (err: Error) => fail(err.message);
       const onUnexpected = (_req: unknown, res: { statusCode?: number }) =>
         fail(`HTTP ${res.statusCode ?? "?"} instead of a WebSocket upgrade`);
+      // The upgrade response's socket is the one ws then frames messages on (documented 'upgrade' event).
+      let socket: Socket | null = null;
+      const onUpgrade = (res: { socket: Socket }) => {
+        socket = res.socket;
+      };
       const onOpen = () => {
         cleanup();
-        resolve(new MediaSocket(ws, handlers, o.logger));
+        resolve(new MediaSocket(ws, handlers, o.logger, socket));
       };
       const cleanup = () => {
         ws.off("open", onOpen);
+        ws.off("upgrade", onUpgrade);
         ws.off("error", onError);
         ws.off("unexpected-response", onUnexpected);
         o.signal?.removeEventListener("abort", onAbort);
       };
+      ws.once("upgrade", onUpgrade);
       ws.once("open", onOpen);
       ws.once("error", onError);
       ws.once("unexpected-response", onUnexpected);
@@ -150,7 +165,8 @@ export class MediaSocket {
   /** Sends one binary frame; false (nothing sent) when closed or when the send buffer is backed up. */
   sendFrame(frame: Uint8Array): boolean {
     if (!this.isOpen || this.ws.bufferedAmount > SEND_BUFFER_LIMIT_BYTES) return false;
-    this.ws.send(frame, { binary: true });
+    if (this.frames !== null) this.frames.write(frame);
+    else this.ws.send(frame, { binary: true });
     return true;
   }
 
