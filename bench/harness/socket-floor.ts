@@ -15,7 +15,8 @@
 //
 // Kinds: `ws` (ws's own send and receive), `framed` (a ws connection whose packets are written as the reference
 // client's media socket writes them: one pre-framed buffer per packet, zero masking key,
-// reference/engine/client-frame-writer.ts; reads as `ws`), `raw` (a bare net.Socket). `--transports unix` and
+// reference/engine/client-frame-writer.ts; and reads them: packets taken off the socket before ws's Receiver,
+// server-frame-reader.ts), `raw` (a bare net.Socket). `--transports unix` and
 // `--kinds ws,framed` narrow the matrix.
 
 import { fork } from "node:child_process";
@@ -27,6 +28,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { WebSocket, WebSocketServer } from "ws";
 import { ClientFrameWriter } from "../../reference/engine/client-frame-writer.ts";
+import { readPacketsBeforeWs } from "../../reference/engine/server-frame-reader.ts";
 
 const PACKET = 350;
 const PERIOD_MS = 20;
@@ -106,7 +108,21 @@ async function connect(kind: Kind, at: string | number, onPacket: () => void) {
     ws.on("message", (d: Buffer, binary) => {
       if (binary && d.length === PACKET) onPacket();
     });
-    await new Promise((r) => ws.once("open", r));
+    await new Promise<void>((r) =>
+      ws.once("open", () => {
+        // As the media socket does, inside 'open': relayed packets read before ws's Receiver.
+        if (kind === "framed") {
+          readPacketsBeforeWs(
+            socket!,
+            (d) => {
+              if (d.length === PACKET) onPacket();
+            },
+            1 << 20,
+          );
+        }
+        r();
+      }),
+    );
     if (kind === "framed") {
       const writer = new ClientFrameWriter(socket!);
       return { send: (p: Buffer) => void writer.write(p), close: () => ws.terminate() };

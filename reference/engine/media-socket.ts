@@ -10,12 +10,15 @@ import {
 import { ZegoError } from "../errors.ts";
 import type { Logger } from "../music/transport.ts";
 import { ClientFrameWriter } from "./client-frame-writer.ts";
+import { readPacketsBeforeWs, type ServerFrameReader } from "./server-frame-reader.ts";
 
 // One WebSocket to the media server: control requests matched to their replies by req_id (each with a
 // deadline), server pushes (room events, kicks, token warnings) and binary frames handed on, every server
 // message checked against the protocol's validator. It never reconnects: the room session above decides that.
 // Binary frames (published packets) go out pre-framed, straight to the connection's socket
-// (client-frame-writer.ts: one write per packet, a zero masking key); control messages go through ws.
+// (client-frame-writer.ts: one write per packet, a zero masking key); control messages go through ws. Relayed
+// packets are taken off the socket before ws's Receiver (server-frame-reader.ts); every other frame still goes
+// to ws, whole and in order.
 
 /** Unsent bytes above which a published packet is dropped rather than queued (≈ 300 ms of 20 ms packets). */
 export const SEND_BUFFER_LIMIT_BYTES = 64 * 1024;
@@ -65,6 +68,13 @@ export class MediaSocket {
   private closed = false;
   /** Writes binary frames to the upgraded socket; null when it is unknown (then ws frames them). */
   private readonly frames: ClientFrameWriter | null;
+  /** Takes relayed packets off the socket before ws; null when ws reads everything. */
+  private readonly reader: ServerFrameReader | null;
+
+  /** Packets taken off the socket before ws (0 when ws reads everything). */
+  get packetsRead(): number {
+    return this.reader?.packets ?? 0;
+  }
 
   private constructor(
     private readonly ws: WebSocket,
@@ -73,6 +83,7 @@ export class MediaSocket {
     socket: Socket | null,
   ) {
     this.frames = socket ? new ClientFrameWriter(socket) : null;
+    this.reader = socket ? readPacketsBeforeWs(socket, (p) => handlers.onFrame(p), MAX_FRAME_BYTES) : null;
     ws.on("message", (data, isBinary) => {
       if (isBinary) handlers.onFrame(data as Buffer);
       else this.onText(data.toString("utf8"));
