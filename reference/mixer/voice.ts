@@ -191,7 +191,7 @@ export class VoiceSource implements PcmSource {
         const b = begins[cursor]!;
         const e = ends[cursor]!;
         const inc = incs[cursor]!;
-        const segEnd = e < stop ? e : stop;
+        const segEnd = Math.min(e, stop);
         let phase = Math.imul(inc, t - b) >>> 0;
         for (; t < segEnd; t++) {
           // The 2nd and 3rd harmonics' phases are 2x and 3x modulo 2^32 (<< 1 and imul keep the low 32 bits).
@@ -202,7 +202,7 @@ export class VoiceSource implements PcmSource {
             15;
           const fromStart = t - b;
           const toEnd = e - t;
-          const ramp = fromStart < toEnd ? fromStart : toEnd;
+          const ramp = Math.min(fromStart, toEnd);
           const env = ramp < RAMP ? ((ramp * level) / RAMP) | 0 : level;
           let v = (s * env) >> 15;
           if (breath !== 0) {
@@ -218,7 +218,7 @@ export class VoiceSource implements PcmSource {
       } else {
         // Between notes (or before the first): breath only, until the next note begins.
         const next = cursor < count ? begins[cursor]! : stop;
-        const segEnd = next < stop ? next : stop;
+        const segEnd = Math.min(next, stop);
         for (; t < segEnd; t++) {
           let v = 0;
           if (breath !== 0) {
