@@ -215,6 +215,23 @@ describe("VoiceSource.read against the sample-by-sample oracle", () => {
     });
   }
 
+  it("readMono gives the left channel of read, in any run lengths, and the same state after", () => {
+    const frames = 140;
+    const stereo = render(new VoiceSource(tricky, { seed: 4, startMs: 2.5 }), frames).pcm;
+    const v = new VoiceSource(tricky, { seed: 4, startMs: 2.5 });
+    const mono = new Int16Array(frames * FRAME_FRAMES + 7).fill(-1);
+    let at = 0;
+    for (const run of [1, 479, 4800, 17, 1000000])
+      at += v.readMono(mono, at, Math.min(run, mono.length - at));
+    // The line ends inside the buffer: nothing written past it.
+    expect(at).toBe(Math.round(1212.5 * 48) - Math.round(2.5 * 48));
+    expect(mono[at]).toBe(-1);
+    let firstDiff = -1;
+    for (let i = 0; i < at && firstDiff < 0; i++) if (mono[i] !== stereo[2 * i]) firstDiff = i;
+    expect(firstDiff, "first sample that differs").toBe(-1);
+    expect(() => v.readMono(mono, mono.length - 1, 2)).toThrow(RangeError);
+  });
+
   it("resumes exactly where another instance stopped, mid-note", () => {
     const whole = render(new VoiceSource(tricky, { seed: 5 }), 60).pcm;
     const a = new VoiceSource(tricky, { seed: 5 });

@@ -171,8 +171,36 @@ export class VoiceSource implements PcmSource {
 
   read(out: Int16Array): number {
     assertFrame(out);
-    let t = this.t;
-    const stop = t + Math.max(0, Math.min(FRAME_FRAMES, this.endSample - t));
+    const n = this.synth(out, 0, FRAME_FRAMES, true);
+    if (n < FRAME_FRAMES) silenceFrom(out, n);
+    return n;
+  }
+
+  /**
+   * Up to `frames` samples of the left channel (the voice is mono: left equals right) into out[at..], one per
+   * sample frame; returns how many (fewer at the end of the line, nothing written past it). The same samples
+   * and the same state after as `read` over those frames: a shared voice is stored mono this way without a
+   * stereo pass.
+   */
+  readMono(out: Int16Array, at: number, frames: number): number {
+    if (
+      !Number.isInteger(at) ||
+      !Number.isInteger(frames) ||
+      at < 0 ||
+      frames < 0 ||
+      at + frames > out.length
+    ) {
+      throw new RangeError(`voice: readMono of ${frames} frames at ${at} does not fit ${out.length} samples`);
+    }
+    return this.synth(out, at, frames, false);
+  }
+
+  /** Up to `frames` samples from out[o0]: both channels (stereo) or one per frame; returns the frames made. */
+  private synth(out: Int16Array, o0: number, frames: number, stereo: boolean): number {
+    const t0 = this.t;
+    let t = t0;
+    const stop = t + Math.max(0, Math.min(frames, this.endSample - t));
+    const step = stereo ? 2 : 1;
     const begins = this.begins;
     const ends = this.ends;
     const incs = this.incs;
@@ -181,7 +209,7 @@ export class VoiceSource implements PcmSource {
     const breath = this.breath;
     let cursor = this.cursor;
     let rng = this.rng;
-    let o = 0;
+    let o = o0;
     // Runs of samples inside one note or between two, so the note's fields are loaded once per run, not per
     // sample. Within a note the phase steps by the note's increment modulo 2^32, which is exactly
     // imul(inc, t - begin) at every t: a seek or a resumeAt lands on the samples a continuous run produced.
@@ -211,8 +239,9 @@ export class VoiceSource implements PcmSource {
             rng ^= rng << 5;
             v += ((rng >> 16) * breath) >> 15;
           }
-          out[o++] = v;
-          out[o++] = v;
+          out[o] = v;
+          if (stereo) out[o + 1] = v;
+          o += step;
           phase = (phase + inc) >>> 0;
         }
       } else {
@@ -227,16 +256,15 @@ export class VoiceSource implements PcmSource {
             rng ^= rng << 5;
             v = ((rng >> 16) * breath) >> 15;
           }
-          out[o++] = v;
-          out[o++] = v;
+          out[o] = v;
+          if (stereo) out[o + 1] = v;
+          o += step;
         }
       }
     }
-    const n = o >> 1;
     this.t = t;
     this.cursor = cursor;
     this.rng = rng;
-    if (n < FRAME_FRAMES) silenceFrom(out, n);
-    return n;
+    return t - t0;
   }
 }
