@@ -1,7 +1,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { Receiver, WebSocketServer } from "ws";
+import * as ws from "ws";
+import { WebSocketServer } from "ws";
 import { MAX_FRAME_BYTES } from "../../protocol/media.ts";
 import { silentLogger } from "../music/transport.ts";
 import { MediaSocket } from "./media-socket.ts";
@@ -10,6 +11,16 @@ import { ServerFrameReader } from "./server-frame-reader.ts";
 // Relayed packets taken off the socket before ws must change nothing a client sees: the same messages, pings,
 // fragments and close, in the same order, however the bytes are split across reads; and what ws would refuse
 // (oversized, masked by the server) still reaches ws.
+
+/** ws's frame parser (exported by the package, not in its type definitions). */
+interface WsReceiver extends NodeJS.EventEmitter {
+  write(chunk: Buffer): boolean;
+}
+const Receiver = (
+  ws as unknown as {
+    Receiver: new (o: { isServer: boolean; maxPayload: number; binaryType: string }) => WsReceiver;
+  }
+).Receiver;
 
 /** One server (unmasked) frame. */
 function frame(b0: number, payload: Buffer): Buffer {
@@ -32,7 +43,7 @@ function bytes(n: number, seed: number): Buffer {
 /** What a client sees, in order: messages (binary as length + first byte), pings, the close. */
 type Seen = string[];
 
-function receiverInto(seen: Seen): Receiver {
+function receiverInto(seen: Seen): WsReceiver {
   const r = new Receiver({ isServer: false, maxPayload: MAX_FRAME_BYTES, binaryType: "nodebuffer" });
   r.on("message", (d: Buffer, binary: boolean) =>
     seen.push(binary ? `bin ${d.length} ${d[0] ?? "-"} ${d[d.length - 1] ?? "-"}` : `text ${d.toString()}`),
