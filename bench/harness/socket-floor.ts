@@ -78,8 +78,14 @@ async function farEnd(dir: string): Promise<void> {
     });
     endpoints[`raw-${transport}`] = await listen(raw, at("raw"));
   }
-  process.on("message", (m: { pace: boolean }) => {
-    pace = m.pace;
+  process.on("message", (m: { pace?: boolean; cpu?: boolean }) => {
+    if (m.cpu) {
+      // The far end's own CPU, µs: a write's cost to the reading side (a server unmasking, ws framing).
+      const u = process.cpuUsage();
+      process.send!({ cpuUs: u.user + u.system });
+      return;
+    }
+    pace = m.pace === true;
     if (!pace) {
       sending.ws.clear();
       sending.raw.clear();
@@ -175,7 +181,7 @@ async function measure(
   direction: "read" | "write",
   clients: number,
   seconds: number,
-): Promise<number> {
+): Promise<{ us: number; farUs: number }> {
   let packets = 0;
   const conns: { send: (p: Buffer) => void; close: () => void }[] = [];
   for (let i = 0; i < clients; i++) conns.push(await connect(kind, at, () => packets++));
@@ -197,15 +203,27 @@ async function measure(
   }
   await new Promise((r) => setTimeout(r, 1000));
   const p0 = packets;
+  const farCpu = () =>
+    new Promise<number>((r) => {
+      const on = (m: { cpuUs?: number }) => {
+        if (m.cpuUs === undefined) return;
+        child.off("message", on);
+        r(m.cpuUs);
+      };
+      child.on("message", on);
+      child.send({ cpu: true });
+    });
+  const f0 = await farCpu();
   const c0 = process.cpuUsage();
   await new Promise((r) => setTimeout(r, seconds * 1000));
   const d = process.cpuUsage(c0);
+  const f1 = await farCpu();
   const n = packets - p0;
   if (timer) clearInterval(timer);
   child.send({ pace: false });
   for (const c of conns) c.close();
   await new Promise((r) => setTimeout(r, 300));
-  return (d.user + d.system) / Math.max(1, n);
+  return { us: (d.user + d.system) / Math.max(1, n), farUs: (f1 - f0) / Math.max(1, n) };
 }
 
 async function main(): Promise<void> {
@@ -230,12 +248,13 @@ async function main(): Promise<void> {
       .join(" ")}\n`,
   );
   const results = new Map<string, number[]>();
+  const far = new Map<string, number[]>();
   for (let r = 0; r < rounds; r++) {
     for (const direction of ["read", "write"] as const) {
       for (const transport of transports) {
         for (const kind of kinds) {
           const key = `${direction} ${transport} ${kind}`;
-          const us = await measure(
+          const m = await measure(
             child,
             kind,
             endpoints[`${kind === "framed" ? "ws" : kind}-${transport}`]!,
@@ -243,16 +262,20 @@ async function main(): Promise<void> {
             clients,
             seconds,
           );
-          results.set(key, [...(results.get(key) ?? []), us]);
+          results.set(key, [...(results.get(key) ?? []), m.us]);
+          far.set(key, [...(far.get(key) ?? []), m.farUs]);
         }
       }
     }
   }
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  };
   for (const [key, xs] of results) {
     const s = [...xs].sort((a, b) => a - b);
-    const med = s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
     process.stdout.write(
-      `  ${key.padEnd(18)} ${med.toFixed(1).padStart(6)} µs CPU per packet (min-max ${s[0]!.toFixed(1)}-${s[s.length - 1]!.toFixed(1)})\n`,
+      `  ${key.padEnd(18)} ${median(xs).toFixed(1).padStart(6)} µs CPU per packet (min-max ${s[0]!.toFixed(1)}-${s[s.length - 1]!.toFixed(1)}); far end ${median(far.get(key)!).toFixed(1)} µs (a ws server for ws/framed)\n`,
     );
   }
   process.stdout.write(`load after: ${loadavg()[0]!.toFixed(1)}\n`);
