@@ -114,23 +114,52 @@ describe("client frames written straight to the socket", () => {
 
   it("reuses its buffer only when the socket holds none of it; a queued frame is never overwritten", () => {
     const writes: Buffer[] = [];
-    const sink = { writableLength: 0, write: (b: Buffer) => writes.push(b) > 0 };
+    /** A socket whose kernel takes everything, until `full`: then each write stays queued. */
+    const sink = {
+      writableLength: 0,
+      full: false,
+      write(b: Buffer) {
+        writes.push(b);
+        if (this.full) this.writableLength += b.length;
+        return !this.full;
+      },
+    };
     const w = new ClientFrameWriter(sink as never);
     w.write(payload(352, 1));
     w.write(payload(352, 2));
-    // Synchronously written: the same memory is reused.
+    // Written at once: the same memory is reused.
     expect(writes[1]!.buffer).toBe(writes[0]!.buffer);
+    expect(writes[1]!.byteOffset).toBe(writes[0]!.byteOffset);
     expect(w.fresh).toBe(0);
-    // The kernel did not take the last frame: it stays queued, so the next frame goes to a new buffer.
-    sink.writableLength = 360;
-    const queued = Buffer.from(writes[1]!);
+    // The kernel stops taking frames: the frame written from the reused buffer stays queued...
+    sink.full = true;
     w.write(payload(352, 3));
-    expect(writes[2]!.buffer).not.toBe(writes[1]!.buffer);
-    expect(Buffer.compare(writes[1]!, queued)).toBe(0);
-    expect(w.fresh).toBe(1);
-    // A payload larger than the buffer gets one big enough.
+    const queued = Buffer.from(writes[2]!);
+    expect(writes[2]!.buffer).toBe(writes[0]!.buffer);
+    // ...so the next ones get their own buffers, of exactly their size, and the queued frame is untouched.
+    w.write(payload(352, 4));
+    w.write(payload(200, 5));
+    expect(Buffer.compare(writes[2]!, queued)).toBe(0);
+    expect(writes[3]!.length).toBe(clientFrameHeaderBytes(352) + 352);
+    expect(writes[4]!.length).toBe(clientFrameHeaderBytes(200) + 200);
+    expect(w.fresh).toBe(2);
+    // The queue drains: the reused buffer is free again.
+    sink.full = false;
     sink.writableLength = 0;
-    w.write(payload(10_000, 4));
-    expect(writes[3]!.length).toBe(clientFrameHeaderBytes(10_000) + 10_000);
+    w.write(payload(352, 6));
+    expect(writes[5]!.buffer).toBe(writes[0]!.buffer);
+    expect(w.fresh).toBe(2);
+    // A payload larger than the reused buffer gets one of its own.
+    w.write(payload(10_000, 7));
+    expect(writes[6]!.length).toBe(clientFrameHeaderBytes(10_000) + 10_000);
+    expect(w.fresh).toBe(3);
+    // Frames in buffers of their own, and the last one from the reused buffer, carry their own payloads
+    // (first byte: the seed's); earlier views of the reused buffer were rewritten once the socket let go.
+    for (const i of [3, 4, 5, 6]) {
+      const b = writes[i]!;
+      const code = b[1]! & 0x7f;
+      const head = code === 127 ? 14 : code === 126 ? 8 : 6;
+      expect(b[head]).toBe(payload(1, i + 1)[0]);
+    }
   });
 });

@@ -17,10 +17,11 @@ import type { Writable } from "node:stream";
 // permessage-deflate (negotiation is off) and no Blob data, so the Sender writes every text message
 // synchronously to the same socket, in call order with these writes.
 //
-// The frame buffer is reused when the socket has finished with the previous one: after a write that completed
-// synchronously (the usual case: the kernel took all the bytes), `writableLength` is back to 0 and the stream
-// holds no reference to any buffer. While something is still queued (the kernel's buffer was full), the queue may
-// hold the last frame, so the next one gets a fresh buffer, which is then the one reused.
+// The frame buffer is reused when the socket has finished with it: after a write that completed synchronously
+// (the usual case: the kernel took all the bytes), `writableLength` is back to 0 and the stream holds no
+// reference to any buffer. When a write from it was not taken at once (the kernel's buffer was full), the
+// stream's queue holds it: until the queue has drained (writableLength 0 again), each frame gets a buffer of
+// its own, of exactly its size (small ones from Node's shared pool).
 
 /** RFC 6455 header bytes of a masked client frame for a payload of `n` bytes (2/4/10 + the 4-byte key). */
 export function clientFrameHeaderBytes(n: number): number {
@@ -62,27 +63,35 @@ export function writeClientBinaryFrame(payload: Uint8Array, out: Uint8Array): nu
 export type FrameSink = Pick<Writable, "write" | "writableLength">;
 
 export class ClientFrameWriter {
-  private buf: Buffer;
+  /** The reused frame buffer. */
+  private readonly buf: Buffer;
   /** buf[0 .. length] by frame length, made on first use (one view per packet size seen: bounded). */
-  private views: (Buffer | undefined)[] = [];
-  /** Frames written into a fresh buffer because the socket still held the previous one (tests, stats). */
+  private readonly views: (Buffer | undefined)[] = [];
+  /** The socket may still hold a frame written from `buf` (that write did not complete at once). */
+  private held = false;
+  /** Frames written into a buffer of their own because `buf` was held or too small (tests, stats). */
   fresh = 0;
 
   constructor(
     private readonly socket: FrameSink,
-    /** The largest payload to expect; larger ones get a buffer of their own. */
-    private readonly capacity = 4096,
+    /** The largest payload to expect in the reused buffer; larger ones get a buffer of their own. */
+    capacity = 4096,
   ) {
     this.buf = Buffer.allocUnsafe(clientFrameHeaderBytes(capacity) + capacity);
   }
 
   /** Writes one binary message; returns what socket.write returned (false: the socket is backed up). */
   write(payload: Uint8Array): boolean {
+    const socket = this.socket;
+    // Once nothing is queued, every earlier write has completed and released its buffer.
+    if (this.held && socket.writableLength === 0) this.held = false;
     const need = clientFrameHeaderBytes(payload.length) + payload.length;
-    if (this.socket.writableLength !== 0 || need > this.buf.length) {
+    if (this.held || need > this.buf.length) {
+      // Exactly the frame's size: small ones come from Node's shared pool, not a fresh 4 KiB each.
       this.fresh++;
-      this.buf = Buffer.allocUnsafe(Math.max(need, clientFrameHeaderBytes(this.capacity) + this.capacity));
-      this.views = [];
+      const own = Buffer.allocUnsafe(need);
+      writeClientBinaryFrame(payload, own);
+      return socket.write(own);
     }
     const len = writeClientBinaryFrame(payload, this.buf);
     let view = this.views[len];
@@ -90,6 +99,9 @@ export class ClientFrameWriter {
       view = this.buf.subarray(0, len);
       this.views[len] = view;
     }
-    return this.socket.write(view);
+    const ok = socket.write(view);
+    // Not taken at once (the kernel's buffer was full): the stream's queue holds `buf` until it drains.
+    if (socket.writableLength !== 0) this.held = true;
+    return ok;
   }
 }
