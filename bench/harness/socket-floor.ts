@@ -15,8 +15,8 @@
 //
 // Kinds: `ws` (ws's own send and receive), `framed` (a ws connection whose packets are written as the reference
 // client's media socket writes them: one pre-framed buffer per packet, zero masking key,
-// reference/engine/client-frame-writer.ts; and reads them: packets taken off the socket before ws's Receiver,
-// server-frame-reader.ts), `raw` (a bare net.Socket). `--transports unix` and
+// reference/engine/client-frame-writer.ts; and reads them as MediaSocket.open's `readPackets` option does:
+// packets taken off the socket before ws's Receiver, server-frame-reader.ts), `raw` (a bare net.Socket). `--transports unix` and
 // `--kinds ws,framed` narrow the matrix.
 
 import { fork } from "node:child_process";

@@ -16,9 +16,9 @@ import { readPacketsBeforeWs, type ServerFrameReader } from "./server-frame-read
 // deadline), server pushes (room events, kicks, token warnings) and binary frames handed on, every server
 // message checked against the protocol's validator. It never reconnects: the room session above decides that.
 // Binary frames (published packets) go out pre-framed, straight to the connection's socket
-// (client-frame-writer.ts: one write per packet, a zero masking key); control messages go through ws. Relayed
-// packets are taken off the socket before ws's Receiver (server-frame-reader.ts); every other frame still goes
-// to ws, whole and in order.
+// (client-frame-writer.ts: one write per packet, a zero masking key); control messages go through ws. With
+// `readPackets`, relayed packets are taken off the socket before ws's Receiver (server-frame-reader.ts; every
+// other frame still goes to ws, whole and in order).
 
 /** Unsent bytes above which a published packet is dropped rather than queued (≈ 300 ms of 20 ms packets). */
 export const SEND_BUFFER_LIMIT_BYTES = 64 * 1024;
@@ -81,9 +81,11 @@ export class MediaSocket {
     private readonly handlers: MediaSocketHandlers,
     private readonly log: Logger,
     socket: Socket | null,
+    readPackets: boolean,
   ) {
     this.frames = socket ? new ClientFrameWriter(socket) : null;
-    this.reader = socket ? readPacketsBeforeWs(socket, (p) => handlers.onFrame(p), MAX_FRAME_BYTES) : null;
+    this.reader =
+      socket && readPackets ? readPacketsBeforeWs(socket, (p) => handlers.onFrame(p), MAX_FRAME_BYTES) : null;
     ws.on("message", (data, isBinary) => {
       if (isBinary) handlers.onFrame(data as Buffer);
       else this.onText(data.toString("utf8"));
@@ -97,7 +99,18 @@ export class MediaSocket {
   static open(
     url: string,
     handlers: MediaSocketHandlers,
-    o: { timeoutMs: number; signal?: AbortSignal; logger: Logger },
+    o: {
+      timeoutMs: number;
+      signal?: AbortSignal;
+      logger: Logger;
+      /**
+       * Read relayed packets off the socket before ws's Receiver (server-frame-reader.ts). Off by default: it
+       * cut the client's CPU per packet (socket-floor, 12.5 -> 11.2 µs), but the sending server's write cost
+       * rose (+0.6-0.7 µs per packet there) and in rooms-250 (thread-cost, on main with bufferutil) the
+       * embedded simulator's CPU rose while the workers' stayed flat: not yet understood, so not on.
+       */
+      readPackets?: boolean;
+    },
   ): Promise<MediaSocket> {
     return new Promise((resolve, reject) => {
       if (o.signal?.aborted) {
@@ -134,7 +147,7 @@ export class MediaSocket {
       };
       const onOpen = () => {
         cleanup();
-        resolve(new MediaSocket(ws, handlers, o.logger, socket));
+        resolve(new MediaSocket(ws, handlers, o.logger, socket, o.readPackets === true));
       };
       const cleanup = () => {
         ws.off("open", onOpen);

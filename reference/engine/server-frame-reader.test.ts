@@ -169,7 +169,7 @@ describe("the media socket with the reader in front of ws", () => {
           closed = `${code} ${reason}`;
         },
       },
-      { timeoutMs: 2000, logger: silentLogger },
+      { timeoutMs: 2000, logger: silentLogger, readPackets: true },
     );
     const deadline = performance.now() + 5000;
     while (closed === "" && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
@@ -185,5 +185,24 @@ describe("the media socket with the reader in front of ws", () => {
     expect(closed).toBe("4001 bye");
     expect(pongs).toBe(1);
     expect(sock.packetsRead).toBe(3);
+  });
+
+  it("is off unless asked for: ws reads everything", async () => {
+    server = createServer();
+    wss = new WebSocketServer({ server, perMessageDeflate: false });
+    wss.on("connection", (ws) => ws.send(bytes(352, 1)));
+    await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
+    const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/v1/media`;
+    const got: number[] = [];
+    const sock = await MediaSocket.open(
+      url,
+      { onPush() {}, onFrame: (d) => got.push(d.length), onClose() {} },
+      { timeoutMs: 2000, logger: silentLogger },
+    );
+    const deadline = performance.now() + 5000;
+    while (got.length === 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(got).toEqual([352]);
+    expect(sock.packetsRead).toBe(0);
+    sock.close();
   });
 });
