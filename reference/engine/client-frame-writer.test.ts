@@ -61,7 +61,7 @@ describe("client frames written straight to the socket", () => {
     const sock = await MediaSocket.open(
       url,
       { onPush() {}, onFrame() {}, onClose() {} },
-      { timeoutMs: 2000, logger: silentLogger },
+      { timeoutMs: 2000, logger: silentLogger, framedWrites: true },
     );
     // 7-bit, 16-bit and 64-bit lengths at their edges; 352 is a 20 ms Opus packet, 3872 a PCM one.
     const sizes = [0, 1, 125, 126, 352, 3872, 65535, 65536, 65568];

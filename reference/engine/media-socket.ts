@@ -15,7 +15,7 @@ import { readPacketsBeforeWs, type ServerFrameReader } from "./server-frame-read
 // One WebSocket to the media server: control requests matched to their replies by req_id (each with a
 // deadline), server pushes (room events, kicks, token warnings) and binary frames handed on, every server
 // message checked against the protocol's validator. It never reconnects: the room session above decides that.
-// Binary frames (published packets) go out pre-framed, straight to the connection's socket
+// With `framedWrites`, binary frames (published packets) go out pre-framed, straight to the connection's socket
 // (client-frame-writer.ts: one write per packet, a zero masking key); control messages go through ws. With
 // `readPackets`, relayed packets are taken off the socket before ws's Receiver (server-frame-reader.ts; every
 // other frame still goes to ws, whole and in order).
@@ -66,7 +66,7 @@ export class MediaSocket {
   private readonly pending = new Map<number, Pending>();
   private nextReqId = 1;
   private closed = false;
-  /** Writes binary frames to the upgraded socket; null when it is unknown (then ws frames them). */
+  /** Writes binary frames to the upgraded socket; null when off or the socket is unknown (ws frames them). */
   private readonly frames: ClientFrameWriter | null;
   /** Takes relayed packets off the socket before ws; null when ws reads everything. */
   private readonly reader: ServerFrameReader | null;
@@ -82,8 +82,9 @@ export class MediaSocket {
     private readonly log: Logger,
     socket: Socket | null,
     readPackets: boolean,
+    framedWrites: boolean,
   ) {
-    this.frames = socket ? new ClientFrameWriter(socket) : null;
+    this.frames = socket && framedWrites ? new ClientFrameWriter(socket) : null;
     this.reader =
       socket && readPackets ? readPacketsBeforeWs(socket, (p) => handlers.onFrame(p), MAX_FRAME_BYTES) : null;
     ws.on("message", (data, isBinary) => {
@@ -110,6 +111,13 @@ export class MediaSocket {
        * embedded simulator's CPU rose while the workers' stayed flat: not yet understood, so not on.
        */
       readPackets?: boolean;
+      /**
+       * Write published packets pre-framed straight to the socket (client-frame-writer.ts: one write, zero
+       * masking key). Off by default: socket-floor prices it at -1.6 µs per packet for the client and -1.1 µs
+       * for the reading ws server, yet in rooms-250 (thread-cost, main with bufferutil) the workers' steady CPU
+       * stayed flat and the embedded simulator's rose (+4.4 µs per singer frame, 4 of 5 runs): not understood.
+       */
+      framedWrites?: boolean;
     },
   ): Promise<MediaSocket> {
     return new Promise((resolve, reject) => {
@@ -147,7 +155,9 @@ export class MediaSocket {
       };
       const onOpen = () => {
         cleanup();
-        resolve(new MediaSocket(ws, handlers, o.logger, socket, o.readPackets === true));
+        resolve(
+          new MediaSocket(ws, handlers, o.logger, socket, o.readPackets === true, o.framedWrites === true),
+        );
       };
       const cleanup = () => {
         ws.off("open", onOpen);
