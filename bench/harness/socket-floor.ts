@@ -12,6 +12,12 @@
 // profile's size); this process's CPU (process.cpuUsage: user + system) per packet is the figure, median of the
 // rounds, with the load average. Reads: the child sends, this process reads. Writes: this process sends (masked,
 // as a client must), the child reads.
+//
+// Kinds: `ws` (ws's own send and receive), `framed` (a ws connection whose packets are written as the reference
+// client's media socket writes them: one pre-framed buffer per packet, zero masking key,
+// reference/engine/client-frame-writer.ts; and reads them as MediaSocket.open's `readPackets` option does:
+// packets taken off the socket before ws's Receiver, server-frame-reader.ts), `raw` (a bare net.Socket). `--transports unix` and
+// `--kinds ws,framed` narrow the matrix.
 
 import { fork } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -21,6 +27,8 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { WebSocket, WebSocketServer } from "ws";
+import { ClientFrameWriter } from "../../reference/engine/client-frame-writer.ts";
+import { readPacketsBeforeWs } from "../../reference/engine/server-frame-reader.ts";
 
 const PACKET = 350;
 const PERIOD_MS = 20;
@@ -70,8 +78,14 @@ async function farEnd(dir: string): Promise<void> {
     });
     endpoints[`raw-${transport}`] = await listen(raw, at("raw"));
   }
-  process.on("message", (m: { pace: boolean }) => {
-    pace = m.pace;
+  process.on("message", (m: { pace?: boolean; cpu?: boolean }) => {
+    if (m.cpu) {
+      // The far end's own CPU, µs: a write's cost to the reading side (a server unmasking, ws framing).
+      const u = process.cpuUsage();
+      process.send!({ cpuUs: u.user + u.system });
+      return;
+    }
+    pace = m.pace === true;
     if (!pace) {
       sending.ws.clear();
       sending.raw.clear();
@@ -86,16 +100,39 @@ async function farEnd(dir: string): Promise<void> {
 
 // ---- this process: the measured side ----------------------------------------------------------------------
 
-type Kind = "ws" | "raw";
+type Kind = "ws" | "framed" | "raw";
+const KINDS: readonly Kind[] = ["ws", "framed", "raw"];
 
 async function connect(kind: Kind, at: string | number, onPacket: () => void) {
-  if (kind === "ws") {
+  if (kind === "ws" || kind === "framed") {
     const url = typeof at === "number" ? `ws://127.0.0.1:${at}` : `ws+unix://${at}`;
     const ws = new WebSocket(url, { perMessageDeflate: false });
+    let socket: net.Socket | null = null;
+    ws.once("upgrade", (res) => {
+      socket = res.socket as net.Socket;
+    });
     ws.on("message", (d: Buffer, binary) => {
       if (binary && d.length === PACKET) onPacket();
     });
-    await new Promise((r) => ws.once("open", r));
+    await new Promise<void>((r) =>
+      ws.once("open", () => {
+        // As the media socket does, inside 'open': relayed packets read before ws's Receiver.
+        if (kind === "framed") {
+          readPacketsBeforeWs(
+            socket!,
+            (d) => {
+              if (d.length === PACKET) onPacket();
+            },
+            1 << 20,
+          );
+        }
+        r();
+      }),
+    );
+    if (kind === "framed") {
+      const writer = new ClientFrameWriter(socket!);
+      return { send: (p: Buffer) => void writer.write(p), close: () => ws.terminate() };
+    }
     return { send: (p: Buffer) => ws.send(p, { binary: true }), close: () => ws.terminate() };
   }
   const s = typeof at === "number" ? net.connect(at, "127.0.0.1") : net.connect(at);
@@ -144,7 +181,7 @@ async function measure(
   direction: "read" | "write",
   clients: number,
   seconds: number,
-): Promise<number> {
+): Promise<{ us: number; farUs: number }> {
   let packets = 0;
   const conns: { send: (p: Buffer) => void; close: () => void }[] = [];
   for (let i = 0; i < clients; i++) conns.push(await connect(kind, at, () => packets++));
@@ -166,21 +203,41 @@ async function measure(
   }
   await new Promise((r) => setTimeout(r, 1000));
   const p0 = packets;
+  const farCpu = () =>
+    new Promise<number>((r) => {
+      const on = (m: { cpuUs?: number }) => {
+        if (m.cpuUs === undefined) return;
+        child.off("message", on);
+        r(m.cpuUs);
+      };
+      child.on("message", on);
+      child.send({ cpu: true });
+    });
+  const f0 = await farCpu();
   const c0 = process.cpuUsage();
   await new Promise((r) => setTimeout(r, seconds * 1000));
   const d = process.cpuUsage(c0);
+  const f1 = await farCpu();
   const n = packets - p0;
   if (timer) clearInterval(timer);
   child.send({ pace: false });
   for (const c of conns) c.close();
   await new Promise((r) => setTimeout(r, 300));
-  return (d.user + d.system) / Math.max(1, n);
+  return { us: (d.user + d.system) / Math.max(1, n), farUs: (f1 - f0) / Math.max(1, n) };
 }
 
 async function main(): Promise<void> {
   const clients = arg("--clients", 100);
   const seconds = arg("--seconds", 8);
   const rounds = arg("--rounds", 2);
+  const listArg = (name: string) => {
+    const i = process.argv.indexOf(name);
+    return i >= 0 ? process.argv[i + 1]!.split(",") : null;
+  };
+  const transports = listArg("--transports") ?? ["unix", "tcp"];
+  const kinds = (listArg("--kinds") ?? KINDS) as Kind[];
+  for (const k of kinds)
+    if (!KINDS.includes(k)) throw new Error(`--kinds: ${k} is not one of ${KINDS.join(",")}`);
   const child = fork(fileURLToPath(import.meta.url), ["--far-end"], { execArgv: ["--import", "tsx"] });
   const endpoints = await new Promise<Record<string, string | number>>((r) =>
     child.once("message", r as never),
@@ -191,29 +248,34 @@ async function main(): Promise<void> {
       .join(" ")}\n`,
   );
   const results = new Map<string, number[]>();
+  const far = new Map<string, number[]>();
   for (let r = 0; r < rounds; r++) {
     for (const direction of ["read", "write"] as const) {
-      for (const transport of ["unix", "tcp"]) {
-        for (const kind of ["ws", "raw"] as const) {
+      for (const transport of transports) {
+        for (const kind of kinds) {
           const key = `${direction} ${transport} ${kind}`;
-          const us = await measure(
+          const m = await measure(
             child,
             kind,
-            endpoints[`${kind}-${transport}`]!,
+            endpoints[`${kind === "framed" ? "ws" : kind}-${transport}`]!,
             direction,
             clients,
             seconds,
           );
-          results.set(key, [...(results.get(key) ?? []), us]);
+          results.set(key, [...(results.get(key) ?? []), m.us]);
+          far.set(key, [...(far.get(key) ?? []), m.farUs]);
         }
       }
     }
   }
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  };
   for (const [key, xs] of results) {
     const s = [...xs].sort((a, b) => a - b);
-    const med = s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
     process.stdout.write(
-      `  ${key.padEnd(16)} ${med.toFixed(1).padStart(6)} µs CPU per packet (min-max ${s[0]!.toFixed(1)}-${s[s.length - 1]!.toFixed(1)})\n`,
+      `  ${key.padEnd(18)} ${median(xs).toFixed(1).padStart(6)} µs CPU per packet (min-max ${s[0]!.toFixed(1)}-${s[s.length - 1]!.toFixed(1)}); far end ${median(far.get(key)!).toFixed(1)} µs (a ws server for ws/framed)\n`,
     );
   }
   process.stdout.write(`load after: ${loadavg()[0]!.toFixed(1)}\n`);

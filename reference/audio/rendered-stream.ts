@@ -146,6 +146,14 @@ export abstract class RenderedStream {
    */
   protected abstract render(out: Int16Array, frames: number, from: number, state: Int32Array): number;
 
+  /**
+   * As `render`, but one sample per frame (left), for a stream whose left and right are always equal; -1 when
+   * the renderer has no mono form (then a stereo render is packed to mono). Shared mono chunks use it.
+   */
+  protected renderMono(_out: Int16Array, _frames: number, _from: number, _state: Int32Array): number {
+    return -1;
+  }
+
   /** Called once the stream has ended: free what only rendering needed. */
   protected finished(): void {}
 
@@ -245,8 +253,10 @@ export abstract class RenderedStream {
     }
     const state = i32.subarray(hb + H_STATE, hb + H_STATE + STATE_WORDS);
     const dest = sh.arena.i16.subarray(off / 2, off / 2 + samples);
-    let made: number;
-    if (sh.mono) {
+    // Mono: a renderer with a mono form writes straight into the arena (no stereo scratch, no packing pass).
+    let made = sh.mono ? this.renderMono(dest, cf, from, state) : this.render(dest, cf, from, state);
+    if (made < 0) {
+      // Mono storage of a stereo renderer: render into the scratch, keep the left channel.
       this.monoScratch ??= new Int16Array(cf * CHANNELS);
       this.monoScratch32 ??= new Int32Array(this.monoScratch.buffer, 0, cf);
       const s = this.monoScratch;
@@ -263,8 +273,6 @@ export abstract class RenderedStream {
       } else {
         for (let f = 0; f < made; f++) dest[f] = s[f * 2]!;
       }
-    } else {
-      made = this.render(dest, cf, from, state);
     }
     this.renders++;
     Atomics.add(i32, hb + H_RENDERS, 1);

@@ -76,6 +76,17 @@ class VoiceStream extends RenderedStream {
     return made;
   }
 
+  /** Mono chunks in the arena: the voice's left channel written in place (VoiceSource.readMono). */
+  protected override renderMono(out: Int16Array, frames: number, from: number, state: Int32Array): number {
+    const v = this.voice;
+    if (!v) return 0;
+    if (from !== this.at) v.resumeAt(this.first + from, state[0]!);
+    const made = v.readMono(out, 0, frames);
+    state[0] = v.noiseState;
+    this.at = from + made;
+    return made;
+  }
+
   protected override finished(): void {
     this.voice = null;
   }

@@ -1,3 +1,4 @@
+import type { Socket } from "node:net";
 import { WebSocket } from "ws";
 import {
   type ClientMessage,
@@ -8,10 +9,16 @@ import {
 } from "../../protocol/media.ts";
 import { ZegoError } from "../errors.ts";
 import type { Logger } from "../music/transport.ts";
+import { ClientFrameWriter } from "./client-frame-writer.ts";
+import { readPacketsBeforeWs, type ServerFrameReader } from "./server-frame-reader.ts";
 
 // One WebSocket to the media server: control requests matched to their replies by req_id (each with a
 // deadline), server pushes (room events, kicks, token warnings) and binary frames handed on, every server
 // message checked against the protocol's validator. It never reconnects: the room session above decides that.
+// With `framedWrites`, binary frames (published packets) go out pre-framed, straight to the connection's socket
+// (client-frame-writer.ts: one write per packet, a zero masking key); control messages go through ws. With
+// `readPackets`, relayed packets are taken off the socket before ws's Receiver (server-frame-reader.ts; every
+// other frame still goes to ws, whole and in order).
 
 /** Unsent bytes above which a published packet is dropped rather than queued (≈ 300 ms of 20 ms packets). */
 export const SEND_BUFFER_LIMIT_BYTES = 64 * 1024;
@@ -59,12 +66,27 @@ export class MediaSocket {
   private readonly pending = new Map<number, Pending>();
   private nextReqId = 1;
   private closed = false;
+  /** Writes binary frames to the upgraded socket; null when off or the socket is unknown (ws frames them). */
+  private readonly frames: ClientFrameWriter | null;
+  /** Takes relayed packets off the socket before ws; null when ws reads everything. */
+  private readonly reader: ServerFrameReader | null;
+
+  /** Packets taken off the socket before ws (0 when ws reads everything). */
+  get packetsRead(): number {
+    return this.reader?.packets ?? 0;
+  }
 
   private constructor(
     private readonly ws: WebSocket,
     private readonly handlers: MediaSocketHandlers,
     private readonly log: Logger,
+    socket: Socket | null,
+    readPackets: boolean,
+    framedWrites: boolean,
   ) {
+    this.frames = socket && framedWrites ? new ClientFrameWriter(socket) : null;
+    this.reader =
+      socket && readPackets ? readPacketsBeforeWs(socket, (p) => handlers.onFrame(p), MAX_FRAME_BYTES) : null;
     ws.on("message", (data, isBinary) => {
       if (isBinary) handlers.onFrame(data as Buffer);
       else this.onText(data.toString("utf8"));
@@ -78,7 +100,25 @@ export class MediaSocket {
   static open(
     url: string,
     handlers: MediaSocketHandlers,
-    o: { timeoutMs: number; signal?: AbortSignal; logger: Logger },
+    o: {
+      timeoutMs: number;
+      signal?: AbortSignal;
+      logger: Logger;
+      /**
+       * Read relayed packets off the socket before ws's Receiver (server-frame-reader.ts). Off by default: it
+       * cut the client's CPU per packet (socket-floor, 12.5 -> 11.2 µs), but the sending server's write cost
+       * rose (+0.6-0.7 µs per packet there) and in rooms-250 (thread-cost, on main with bufferutil) the
+       * embedded simulator's CPU rose while the workers' stayed flat: not yet understood, so not on.
+       */
+      readPackets?: boolean;
+      /**
+       * Write published packets pre-framed straight to the socket (client-frame-writer.ts: one write, zero
+       * masking key). Off by default: socket-floor prices it at -1.6 µs per packet for the client and -1.1 µs
+       * for the reading ws server, yet in rooms-250 (thread-cost, main with bufferutil) the workers' steady CPU
+       * stayed flat and the embedded simulator's rose (+4.4 µs per singer frame, 4 of 5 runs): not understood.
+       */
+      framedWrites?: boolean;
+    },
   ): Promise<MediaSocket> {
     return new Promise((resolve, reject) => {
       if (o.signal?.aborted) {
@@ -108,16 +148,25 @@ export class MediaSocket {
       const onError = (err: Error) => fail(err.message);
       const onUnexpected = (_req: unknown, res: { statusCode?: number }) =>
         fail(`HTTP ${res.statusCode ?? "?"} instead of a WebSocket upgrade`);
+      // The upgrade response's socket is the one ws then frames messages on (documented 'upgrade' event).
+      let socket: Socket | null = null;
+      const onUpgrade = (res: { socket: Socket }) => {
+        socket = res.socket;
+      };
       const onOpen = () => {
         cleanup();
-        resolve(new MediaSocket(ws, handlers, o.logger));
+        resolve(
+          new MediaSocket(ws, handlers, o.logger, socket, o.readPackets === true, o.framedWrites === true),
+        );
       };
       const cleanup = () => {
         ws.off("open", onOpen);
+        ws.off("upgrade", onUpgrade);
         ws.off("error", onError);
         ws.off("unexpected-response", onUnexpected);
         o.signal?.removeEventListener("abort", onAbort);
       };
+      ws.once("upgrade", onUpgrade);
       ws.once("open", onOpen);
       ws.once("error", onError);
       ws.once("unexpected-response", onUnexpected);
@@ -150,7 +199,8 @@ export class MediaSocket {
   /** Sends one binary frame; false (nothing sent) when closed or when the send buffer is backed up. */
   sendFrame(frame: Uint8Array): boolean {
     if (!this.isOpen || this.ws.bufferedAmount > SEND_BUFFER_LIMIT_BYTES) return false;
-    this.ws.send(frame, { binary: true });
+    if (this.frames !== null) this.frames.write(frame);
+    else this.ws.send(frame, { binary: true });
     return true;
   }
 

@@ -171,46 +171,100 @@ export class VoiceSource implements PcmSource {
 
   read(out: Int16Array): number {
     assertFrame(out);
-    let t = this.t;
-    const n = Math.max(0, Math.min(FRAME_FRAMES, this.endSample - t));
+    const n = this.synth(out, 0, FRAME_FRAMES, true);
+    if (n < FRAME_FRAMES) silenceFrom(out, n);
+    return n;
+  }
+
+  /**
+   * Up to `frames` samples of the left channel (the voice is mono: left equals right) into out[at..], one per
+   * sample frame; returns how many (fewer at the end of the line, nothing written past it). The same samples
+   * and the same state after as `read` over those frames: a shared voice is stored mono this way without a
+   * stereo pass.
+   */
+  readMono(out: Int16Array, at: number, frames: number): number {
+    if (
+      !Number.isInteger(at) ||
+      !Number.isInteger(frames) ||
+      at < 0 ||
+      frames < 0 ||
+      at + frames > out.length
+    ) {
+      throw new RangeError(`voice: readMono of ${frames} frames at ${at} does not fit ${out.length} samples`);
+    }
+    return this.synth(out, at, frames, false);
+  }
+
+  /** Up to `frames` samples from out[o0]: both channels (stereo) or one per frame; returns the frames made. */
+  private synth(out: Int16Array, o0: number, frames: number, stereo: boolean): number {
+    const t0 = this.t;
+    let t = t0;
+    const stop = t + Math.max(0, Math.min(frames, this.endSample - t));
+    const step = stereo ? 2 : 1;
     const begins = this.begins;
     const ends = this.ends;
+    const incs = this.incs;
     const count = ends.length;
     const level = this.level;
     const breath = this.breath;
     let cursor = this.cursor;
     let rng = this.rng;
-    for (let k = 0, o = 0; k < n; k++, t++) {
+    let o = o0;
+    // Runs of samples inside one note or between two, so the note's fields are loaded once per run, not per
+    // sample. Within a note the phase steps by the note's increment modulo 2^32, which is exactly
+    // imul(inc, t - begin) at every t: a seek or a resumeAt lands on the samples a continuous run produced.
+    while (t < stop) {
       while (cursor < count && t >= ends[cursor]!) cursor++;
-      let v = 0;
       if (cursor < count && t >= begins[cursor]!) {
-        // Phase is a function of the time since the note began (imul keeps the exact low 32 bits), so a
-        // seek lands on exactly the samples a continuous run would have produced.
-        const phase = Math.imul(this.incs[cursor]!, t - begins[cursor]!) >>> 0;
-        const s =
-          (SINE[phase >>> INDEX_SHIFT]! * W1 +
-            SINE[((phase * 2) >>> 0) >>> INDEX_SHIFT]! * W2 +
-            SINE[((phase * 3) >>> 0) >>> INDEX_SHIFT]! * W3) >>
-          15;
-        const fromStart = t - begins[cursor]!;
-        const toEnd = ends[cursor]! - t;
-        const ramp = Math.min(fromStart, toEnd);
-        const env = ramp < RAMP ? ((ramp * level) / RAMP) | 0 : level;
-        v = (s * env) >> 15;
+        const b = begins[cursor]!;
+        const e = ends[cursor]!;
+        const inc = incs[cursor]!;
+        const segEnd = Math.min(e, stop);
+        let phase = Math.imul(inc, t - b) >>> 0;
+        for (; t < segEnd; t++) {
+          // The 2nd and 3rd harmonics' phases are 2x and 3x modulo 2^32 (<< 1 and imul keep the low 32 bits).
+          const s =
+            (SINE[phase >>> INDEX_SHIFT]! * W1 +
+              SINE[(phase << 1) >>> INDEX_SHIFT]! * W2 +
+              SINE[Math.imul(phase, 3) >>> INDEX_SHIFT]! * W3) >>
+            15;
+          const fromStart = t - b;
+          const toEnd = e - t;
+          const ramp = Math.min(fromStart, toEnd);
+          const env = ramp < RAMP ? ((ramp * level) / RAMP) | 0 : level;
+          let v = (s * env) >> 15;
+          if (breath !== 0) {
+            rng ^= rng << 13;
+            rng ^= rng >>> 17;
+            rng ^= rng << 5;
+            v += ((rng >> 16) * breath) >> 15;
+          }
+          out[o] = v;
+          if (stereo) out[o + 1] = v;
+          o += step;
+          phase = (phase + inc) >>> 0;
+        }
+      } else {
+        // Between notes (or before the first): breath only, until the next note begins.
+        const next = cursor < count ? begins[cursor]! : stop;
+        const segEnd = Math.min(next, stop);
+        for (; t < segEnd; t++) {
+          let v = 0;
+          if (breath !== 0) {
+            rng ^= rng << 13;
+            rng ^= rng >>> 17;
+            rng ^= rng << 5;
+            v = ((rng >> 16) * breath) >> 15;
+          }
+          out[o] = v;
+          if (stereo) out[o + 1] = v;
+          o += step;
+        }
       }
-      if (breath !== 0) {
-        rng ^= rng << 13;
-        rng ^= rng >>> 17;
-        rng ^= rng << 5;
-        v += ((rng >> 16) * breath) >> 15;
-      }
-      out[o++] = v;
-      out[o++] = v;
     }
     this.t = t;
     this.cursor = cursor;
     this.rng = rng;
-    if (n < FRAME_FRAMES) silenceFrom(out, n);
-    return n;
+    return t - t0;
   }
 }
