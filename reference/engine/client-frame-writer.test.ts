@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocketServer } from "ws";
+import { closeWsServer } from "../../test/ws-server.ts";
 import { silentLogger } from "../music/transport.ts";
 import { ClientFrameWriter, clientFrameHeaderBytes, writeClientBinaryFrame } from "./client-frame-writer.ts";
 import { MediaSocket } from "./media-socket.ts";
@@ -14,10 +15,7 @@ let server: Server | undefined;
 let wss: WebSocketServer | undefined;
 
 afterEach(async () => {
-  for (const c of wss?.clients ?? []) c.terminate();
-  wss?.close();
-  server?.closeAllConnections();
-  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  await closeWsServer(server, wss);
   server = wss = undefined;
 });
 

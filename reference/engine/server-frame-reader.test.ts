@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import * as ws from "ws";
 import { WebSocketServer } from "ws";
 import { MAX_FRAME_BYTES } from "../../protocol/media.ts";
+import { closeWsServer } from "../../test/ws-server.ts";
 import { silentLogger } from "../music/transport.ts";
 import { MediaSocket } from "./media-socket.ts";
 import { ServerFrameReader } from "./server-frame-reader.ts";
@@ -133,10 +134,7 @@ let server: Server | undefined;
 let wss: WebSocketServer | undefined;
 
 afterEach(async () => {
-  for (const c of wss?.clients ?? []) c.terminate();
-  wss?.close();
-  server?.closeAllConnections();
-  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  await closeWsServer(server, wss);
   server = wss = undefined;
 });
 
