@@ -40,7 +40,12 @@ export { codeOf, ZegoError } from "./errors.ts";
 export { TypedEmitter } from "./events.ts";
 export { type ClockReport, FrameClock } from "./mixer/clock.ts";
 export { Mixer } from "./mixer/mixer.ts";
-export { ArrayReader, ResampledSource } from "./mixer/resampled-source.ts";
+export {
+  ArrayReader,
+  type MixerSourceOptions,
+  mixerSource,
+  ResampledSource,
+} from "./mixer/resampled-source.ts";
 export { BufferSource, type PcmReader, type PcmSource } from "./mixer/source.ts";
 export { type PitchNote, VoiceSource } from "./mixer/voice.ts";
 export { WavWriter } from "./mixer/wav.ts";
