@@ -27,7 +27,7 @@ const ROOMS = Number(values.rooms);
 const PACKETS = Number(values.packets);
 const ROUNDS = Number(values.rounds);
 
-/** What writeFramed reads of a ws WebSocket, with a socket that swallows the bytes. */
+/** What directSocket and the relay read of a ws WebSocket, with a socket that swallows the bytes. */
 function standIn() {
   const socket = {
     destroyed: false,

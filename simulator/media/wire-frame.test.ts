@@ -2,7 +2,7 @@ import { once } from "node:events";
 import { describe, expect, it } from "vitest";
 import * as wsModule from "ws";
 import { type WebSocket, WebSocketServer, WebSocket as WsClient } from "ws";
-import { binaryFrame, writeFramed } from "./wire-frame.ts";
+import { binaryFrame, directSocket } from "./wire-frame.ts";
 
 // The relay's pre-framed write: the bytes equal ws's own framing for every length class, a client receives
 // exactly the messages (interleaved with ordinary ws sends, in order), and a busy sender falls back.
@@ -26,7 +26,7 @@ describe("binaryFrame", () => {
   });
 });
 
-describe("writeFramed", () => {
+describe("directSocket", () => {
   it("delivers pre-framed and ordinary messages to a client in order, byte for byte", async () => {
     const wss = new WebSocketServer({ port: 0, host: "127.0.0.1", perMessageDeflate: false });
     await once(wss, "listening");
@@ -41,7 +41,9 @@ describe("writeFramed", () => {
     for (const n of SIZES) {
       const p = payload(n);
       sent.push(p);
-      expect(writeFramed(server, binaryFrame(p))).toBe(true);
+      const socket = directSocket(server);
+      expect(socket).not.toBeNull();
+      socket!.write(binaryFrame(p));
       const q = payload(n + 3);
       sent.push(q);
       server.send(q, { binary: true });
@@ -55,13 +57,13 @@ describe("writeFramed", () => {
     await new Promise<void>((resolve) => wss.close(() => resolve()));
   });
 
-  it("declines when ws has something queued, or the socket is gone", () => {
+  it("answers no socket when ws has something queued, or the socket is gone", () => {
     const queued = { _socket: { destroyed: false, write: () => true }, _sender: { _queue: [1] } };
-    expect(writeFramed(queued as never, Buffer.alloc(2))).toBe(false);
+    expect(directSocket(queued as never)).toBeNull();
     const busy = { _socket: { destroyed: false, write: () => true }, _sender: { _queue: [], _state: 1 } };
-    expect(writeFramed(busy as never, Buffer.alloc(2))).toBe(false);
+    expect(directSocket(busy as never)).toBeNull();
     const gone = { _socket: { destroyed: true, write: () => true }, _sender: { _queue: [] } };
-    expect(writeFramed(gone as never, Buffer.alloc(2))).toBe(false);
-    expect(writeFramed({} as never, Buffer.alloc(2))).toBe(false);
+    expect(directSocket(gone as never)).toBeNull();
+    expect(directSocket({} as never)).toBeNull();
   });
 });

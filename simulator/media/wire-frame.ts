@@ -59,13 +59,3 @@ export function directSocket(ws: WebSocket): Socket | null {
   return socket;
 }
 
-/**
- * Writes a frame made by binaryFrame() to `ws`'s socket; false when that is not safe right now (then send
- * `payload` with ws.send instead).
- */
-export function writeFramed(ws: WebSocket, framed: Buffer): boolean {
-  const socket = directSocket(ws);
-  if (socket === null) return false;
-  socket.write(framed);
-  return true;
-}
