@@ -58,4 +58,3 @@ export function directSocket(ws: WebSocket): Socket | null {
   if (!Array.isArray(queue) || queue.length > 0 || (sender._state ?? 0) !== 0) return null;
   return socket;
 }
-
