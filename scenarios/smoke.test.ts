@@ -17,6 +17,8 @@ import { captureErr } from "./test-helpers.ts";
 // vendor's ledger.
 
 const LATENCY_THRESHOLDS = new Set(["ttfa_ms", "mix_lateness_ms", "e2e_latency_ms"]);
+/** The smallest latency bound among smoke's thresholds (mix lateness p99 < 50 ms). */
+const STALL_EXCUSE_MS = 50;
 
 const dir = mkdtempSync(join(tmpdir(), "ktv-smoke-test-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,17 +33,27 @@ describe("smoke scenario", () => {
     expect(s.thresholds.length).toBe(5);
     expect(s.interrupted).toBe(false);
     // Latency thresholds measure the target only while the generator keeps time. On a machine another job
-    // starves (mix lateness p99 436 ms at load ~15), the run must say so itself: generator_saturated, the
-    // stderr warning, and exit 99 from the breached threshold. Anything else (errors, no songs, a latency
-    // breach the generator did not own up to) fails as always.
+    // starves (mix lateness p99 436 ms at load ~15), the run must say so itself: either generator_saturated
+    // with the stderr warning, or, in a run too short for the 3 s saturation rules (two busy loops plus the
+    // whole suite once gave mix lateness p99 > 50 ms in 1 s), its own threads' figures showing a stall as
+    // long as the breached threshold's bound. Then exit 99 from the breach. Anything else (errors, no songs,
+    // a latency breach with the generator on time) fails as always.
     const failed = s.thresholds.filter((t) => !t.ok);
     const excusable = failed.every((t) => LATENCY_THRESHOLDS.has(t.metric));
+    const stalledMs = Math.max(
+      ...(s.generator ? [s.generator.main, ...s.generator.workers] : []).flatMap((f) => [
+        f.loop_delay_max_ms,
+        f.clock_lag_max_ms ?? 0,
+      ]),
+    );
     if (failed.length > 0 && excusable && s.generator_saturated === true) {
       expect(outcome.exitCode).toBe(99);
       expect(err.text()).toMatch(/load generator (is|was) saturated/);
+    } else if (failed.length > 0 && excusable && stalledMs >= STALL_EXCUSE_MS) {
+      expect(outcome.exitCode).toBe(99);
     } else {
       expect(outcome.exitCode, err.text()).toBe(0);
-      expect(failed).toEqual([]);
+      expect(failed, JSON.stringify(s.generator)).toEqual([]);
     }
 
     for (const name of SUMMARY_TRENDS) expect(Object.keys(s.metrics)).toContain(name);
