@@ -161,7 +161,7 @@ describe("ktv sing", () => {
 
   it("refuses bad arguments before running anything", async () => {
     const refusal = async (args: string[]) => {
-      const program = buildProgram();
+      const program = await buildProgram();
       let err = "";
       program.commands
         .find((c) => c.name() === "sing")!

@@ -89,7 +89,7 @@ describe("ServerApiClient against the simulator", () => {
 
 /** `ktv server-api ...` in this process: exit code, stdout and stderr, as the shell would see them. */
 async function ktvHere(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const program = buildProgram();
+  const program = await buildProgram();
   let stdout = "";
   let stderr = "";
   const cmd = program.commands.find((c) => c.name() === "server-api")!;

@@ -1,28 +1,22 @@
 #!/usr/bin/env -S node --import tsx
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { registerSingCommand } from "../../reference/cli/sing-command.ts";
-import { registerServerApiCommand } from "../../reference/server-api/command.ts";
-import { registerReportCommands } from "../../reports/cli.ts";
-import { registerTokenCommand } from "../../simulator/auth/token-command.ts";
-import { registerSimCommand } from "../../simulator/cli.ts";
-import { registerK6Command } from "../k6-runner/command.ts";
-import { registerMergeCommand } from "../merge/command.ts";
-import { registerRunCommand } from "./run-command.ts";
+import { CLI_PARTS } from "./parts.ts";
 
-// One program, one subcommand per job; each part of the product registers its own subcommands here.
-export function buildProgram(): Command {
+// One program, one subcommand per job (the parts and why they load lazily: parts.ts).
+
+/**
+ * The program for `argv` (process.argv's shape): only the part that registers the command named in argv[2]
+ * when there is one, every part otherwise (no argv included).
+ */
+export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command("ktv")
     .description("ktv-harness: simulate, load-test and check online-KTV copyrighted-music clients")
     .showHelpAfterError()
     .exitOverride();
-  registerSimCommand(program);
-  registerTokenCommand(program);
-  registerServerApiCommand(program);
-  registerSingCommand(program);
-  registerReportCommands(program);
-  registerRunCommand(program);
-  registerK6Command(program);
-  registerMergeCommand(program);
+  const name = argv?.[2];
+  const one = CLI_PARTS.filter((p) => name !== undefined && p.names.includes(name));
+  const parts = one.length > 0 ? one : CLI_PARTS;
+  for (const register of await Promise.all(parts.map((p) => p.load()))) register(program);
   return program;
 }
 
@@ -54,7 +48,7 @@ export function exitCodeOf(e: unknown, err: (text: string) => void): number {
 
 export async function main(argv: string[]): Promise<void> {
   try {
-    await buildProgram().parseAsync(argv);
+    await (await buildProgram(argv)).parseAsync(argv);
   } catch (e) {
     process.exit(exitCodeOf(e, (t) => process.stderr.write(t)));
   }

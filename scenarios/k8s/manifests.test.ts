@@ -70,9 +70,11 @@ const POD = [
   "schedulerName",
 ];
 
+const program = await buildProgram();
+
 /** The long flags of `ktv <name>`. */
 function flagsOf(name: string): Set<string> {
-  const cmd = (buildProgram().commands as Command[]).find((c) => c.name() === name)!;
+  const cmd = (program.commands as Command[]).find((c) => c.name() === name)!;
   return new Set(cmd.options.map((o) => o.long!));
 }
 const flagsIn = (text: string) => [...text.matchAll(/(?<=\s)--[a-z][a-z0-9-]*/g)].map((m) => m[0]);

@@ -51,7 +51,7 @@ async function cli(args: string[]): Promise<{ out: string; err: string; code: nu
   }) as typeof process.stderr.write;
   let code = 0;
   try {
-    await buildProgram().parseAsync(["node", "ktv", ...args]);
+    await (await buildProgram()).parseAsync(["node", "ktv", ...args]);
   } catch (e) {
     // What main() would exit with.
     code = exitCodeOf(e, (t) => {
