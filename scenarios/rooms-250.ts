@@ -13,7 +13,7 @@ import { defineScenario } from "./format.ts";
 //     app, so each VU logs in once in the run, during the ramp (~33 logins/s at 1,000 VUs over 30 s). A login,
 //     its media socket and init per song would be the harness's cost, not a load a real room makes: the
 //     turnover between songs is what a real app does (pick, request or share, download, load, start).
-//     ttfa_ms then counts the session start on each VU's first song only; pick_to_audio_ms is the same on all.
+//     ttfa_ms then counts the session start on each VU's first song only; pick_to_first_packet_ms is the same on all.
 // The thresholds are the targets; generator_* keep the run honest: when the harness saturates, the
 // run fails rather than reporting the harness's limit as the target's.
 

@@ -67,6 +67,14 @@ export interface SimOptions {
    * every other request goes through Fastify either way. simulator/fast-path/extended.ts.
    */
   fastPath?: boolean;
+  /**
+   * Pay the first-request costs at start-up instead of on the first users' time to first audio (default false):
+   * the JSON serializers' union validators are compiled when the routes are built, and the CDN renders a few
+   * throwaway chunks so the synthesiser is compiled before the first song is asked for (cdn/warm.ts
+   * warmRenderer). Same answers and bytes; a slower start (measured ~0.4 s CPU). `ktv run`'s embedded simulator
+   * turns it on; tests that start many simulators leave it off.
+   */
+  warmUp?: boolean;
 }
 
 export const DEV_APP: AppConfig = {

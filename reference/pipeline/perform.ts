@@ -25,7 +25,7 @@ import type { Acquired, Failure } from "./acquire.ts";
 import { DEFAULT_LISTEN_SECONDS, type ResolvedConfig } from "./config.ts";
 import type { Candidate } from "./pick-song.ts";
 import { type PlayerActionReport, PlayerActionRunner, planPlayerActions } from "./player-actions.ts";
-import type { PipelineResult, Recorder } from "./result.ts";
+import { markFirstPacket, type PipelineResult, type Recorder } from "./result.ts";
 
 // The last steps of the flow: load the downloaded song into a media player, start it, mix it with the voice
 // (a VoiceSource singing the song's standard pitch line) and publish; play the listened streams and measure
@@ -208,12 +208,7 @@ export async function publishSong(ctx: PerformContext, loaded: Loaded): Promise<
     // The position after this frame's audio: a line is shown on the frame that plays its begin.
     lyrics?.advance(player.currentProgressMs);
     if (frame === 0) rec.phase("first_frame");
-    if (rec.stages.ttfa_ms === null && engine.publishedPackets > 0) {
-      rec.stages.ttfa_ms = rec.sinceStart();
-      if (rec.pickedAt !== null) rec.stages.pick_to_audio_ms = rec.stages.ttfa_ms - rec.pickedAt;
-      rec.phases.first_packet ??= rec.stages.pick_to_audio_ms;
-      rec.event({ type: "first_audio", ttfa_ms: rec.stages.ttfa_ms });
-    }
+    markFirstPacket(rec, engine.publishedPackets);
     actions?.onFrame(frame);
     const packetDone = (frame + 1) % FRAMES_PER_PACKET === 0;
     if (frame + 1 >= limit || (songEnded && packetDone)) {

@@ -69,8 +69,10 @@ describe("runPipeline", () => {
     expect(s.ttfa_ms!).toBeGreaterThan(s.login_ms! + s.search_ms! + s.request_ms! + s.download_ms!);
     expect(s.ttfa_ms!).toBeLessThan(r.elapsed_ms);
     // From the pick: the request, download and load are inside it; the session start (login, init, search) not.
-    expect(s.pick_to_audio_ms!).toBeGreaterThanOrEqual(s.request_ms! + s.download_ms! + s.load_ms!);
-    expect(s.ttfa_ms! - s.pick_to_audio_ms!).toBeGreaterThanOrEqual(s.login_ms! + s.init_ms! + s.search_ms!);
+    expect(s.pick_to_first_packet_ms!).toBeGreaterThanOrEqual(s.request_ms! + s.download_ms! + s.load_ms!);
+    expect(s.ttfa_ms! - s.pick_to_first_packet_ms!).toBeGreaterThanOrEqual(
+      s.login_ms! + s.init_ms! + s.search_ms!,
+    );
     expect(r.song).toMatchObject({ via: "request", resource_type: 2 });
     expect(r.billable_requests).toBe(1);
     const rows = await billedTo(sim.url, "whole");

@@ -49,8 +49,8 @@ describe("play while downloading", () => {
     expect(p.playable!).toBeLessThanOrEqual(p.loaded!);
     expect(p.first_packet!).toBeLessThan(p.download_done!);
     expect(p.download_done!).toBeGreaterThanOrEqual(3000);
-    expect(r.stages.pick_to_audio_ms).toBe(p.first_packet);
-    expect(r.stages.pick_to_audio_ms!).toBeLessThan(r.stages.request_ms! + r.stages.download_ms!);
+    expect(r.stages.pick_to_first_packet_ms).toBe(p.first_packet);
+    expect(r.stages.pick_to_first_packet_ms!).toBeLessThan(r.stages.request_ms! + r.stages.download_ms!);
     expect(r.publish!.frames_mixed).toBe(100);
 
     await call(sim.url, "POST", "/admin/reset");

@@ -1,6 +1,7 @@
 import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64 } from "hdr-histogram-js";
-import { describe, expect, it } from "vitest";
-import { Recorder } from "./result.ts";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { PipelineEvent } from "./events.ts";
+import { markFirstPacket, Recorder } from "./result.ts";
 
 // The Recorder's listener latency: made on the first value (a load VU never records one, and the histogram
 // was 68 KB of every VU), and when made, the same numbers as the eagerly built histogram it replaces.
@@ -48,5 +49,56 @@ describe("Recorder latency", () => {
     // The encoding is the same bytes: a runner merging runs' histograms reads the same counts.
     expect(rec.latencyHistogram()).toBe(encodeIntoCompressedBase64(h));
     expect(decodeFromCompressedBase64(rec.latencyHistogram()!).totalCount).toBe(values.length);
+  });
+});
+
+describe("time to first audio ends at the first packet handed to the media socket", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  /** A Recorder on a virtual clock that reads `now.ms`, picked at 40 ms. */
+  function pickedRecorder(events: PipelineEvent[]) {
+    const now = { ms: 1000 };
+    vi.spyOn(performance, "now").mockImplementation(() => now.ms);
+    const rec = new Recorder((e) => events.push(e));
+    now.ms += 40;
+    rec.pickedAt = rec.sinceStart();
+    return { rec, now };
+  }
+
+  it("frame 0 (mixed, no packet yet) does not end it; frame 1's packet does, once, all marks the same instant", () => {
+    const events: PipelineEvent[] = [];
+    const { rec, now } = pickedRecorder(events);
+    // The publish tick of frame 0: its mix is done, the packet needs frame 1 too.
+    now.ms += 150;
+    rec.phase("first_frame");
+    expect(markFirstPacket(rec, 0)).toBe(false);
+    expect(rec.stages.pick_to_first_packet_ms).toBeNull();
+    expect(rec.stages.ttfa_ms).toBeNull();
+    // Frame 1, one 10 ms period later: the packet (frames 0 and 1) went out before the handler ran.
+    now.ms += 10;
+    expect(markFirstPacket(rec, 1)).toBe(true);
+    expect(rec.stages.pick_to_first_packet_ms).toBe(160);
+    expect(rec.phases.first_frame).toBe(150);
+    expect(rec.phases.first_packet).toBe(160);
+    expect(rec.stages.ttfa_ms).toBe(200);
+    // The former name carries the same value for clients that read it.
+    expect(rec.stages.pick_to_audio_ms).toBe(160);
+    expect(events).toEqual([{ type: "first_audio", ttfa_ms: 200 }]);
+    // Later packets change nothing.
+    now.ms += 500;
+    expect(markFirstPacket(rec, 7)).toBe(false);
+    expect(rec.stages.pick_to_first_packet_ms).toBe(160);
+    expect(events).toHaveLength(1);
+  });
+
+  it("without a pick (a listener, or a song named up front with no pick mark) only ttfa_ms is set", () => {
+    const now = { ms: 5 };
+    vi.spyOn(performance, "now").mockImplementation(() => now.ms);
+    const rec = new Recorder();
+    now.ms += 90;
+    expect(markFirstPacket(rec, 1)).toBe(true);
+    expect(rec.stages.ttfa_ms).toBe(90);
+    expect(rec.stages.pick_to_first_packet_ms).toBeNull();
+    expect(rec.phases.first_packet).toBeNull();
   });
 });

@@ -25,10 +25,19 @@ export interface StageTimes {
   /** Time to first audio: the intent (the run's start) to the first published packet. */
   ttfa_ms: number | null;
   /**
-   * The song pick (the chosen song in hand, after search) to the first published packet: what a user who has
-   * just tapped a song waits for (request, download, load, start), without the session start (login, init).
+   * The song pick (the chosen song in hand, after search) to the first audio packet handed to the media socket:
+   * what a user who has just tapped a song waits for (request, download, load, start), without the session start
+   * (login, init). That packet carries the first two mixed 10 ms frames (a 20 ms packet), so it is the moment the
+   * first frame is published: it leaves one frame after the first frame is mixed, the wait any 20 ms packetiser
+   * has (phases.first_frame is the mix of the first frame, phases.first_packet this moment).
    */
-  pick_to_audio_ms: number | null;
+  pick_to_first_packet_ms: number | null;
+  /**
+   * The same value under its former name, for clients written against it: a `--client` module that reports
+   * only this is still recorded (scenarios/vu/pipeline.ts). The reference pipeline sets both.
+   * @deprecated read pick_to_first_packet_ms.
+   */
+  pick_to_audio_ms?: number | null;
   /** The intent to the first packet heard from a listened stream. */
   first_heard_ms: number | null;
 }
@@ -39,7 +48,7 @@ export interface StageTimes {
  * playable: the header and the pre-roll were in (with a pre-roll; else the whole verified file: download_done);
  * download_done: download() resolved; loaded: the player loaded the song (and the pitch line was in);
  * publishing: the media server accepted the stream; first_frame: the first 10 ms frame was mixed;
- * first_packet: the first packet (two frames) was sent: pick_to_audio_ms.
+ * first_packet: the first packet (two frames) was handed to the media socket: pick_to_first_packet_ms.
  */
 export type PhaseName =
   | "request"
@@ -101,7 +110,7 @@ export interface PipelineResult {
   /** Songs passed over (revoked) with the reason. */
   skipped: { song_id: string; code: number; reason: string }[];
   stages: StageTimes;
-  /** The phases of pick_to_audio_ms (ms since the pick; the first time each was reached); optional for other clients. */
+  /** The phases of pick_to_first_packet_ms (ms since the pick; the first time each was reached); optional for other clients. */
   phases?: PickPhases;
   /** Every error code met, recovered or not (key: vendor code, or HTTP status for transport failures). */
   errors: Record<string, number>;
@@ -183,6 +192,7 @@ export function emptyStages(): StageTimes {
     download_ms: null,
     load_ms: null,
     ttfa_ms: null,
+    pick_to_first_packet_ms: null,
     pick_to_audio_ms: null,
     first_heard_ms: null,
   };
@@ -309,4 +319,24 @@ export class Recorder {
       mean: h.mean / 1000,
     };
   }
+}
+
+/**
+ * Called on every mixed publish frame with the packets published so far: on the first frame that finds one
+ * (the mixed-audio handler runs after the frame's packet went out, engine/capture.ts), marks time to first
+ * audio and pick_to_first_packet_ms and the first_packet phase, all the same instant; returns true that once.
+ * Frame 0 is mixed before any packet exists, so it never ends the measure: the end is the first packet sent.
+ */
+export function markFirstPacket(rec: Recorder, publishedPackets: number): boolean {
+  if (rec.stages.ttfa_ms !== null || publishedPackets === 0) return false;
+  const at = rec.sinceStart();
+  rec.stages.ttfa_ms = at;
+  if (rec.pickedAt !== null) {
+    const sincePick = at - rec.pickedAt;
+    rec.stages.pick_to_first_packet_ms = sincePick;
+    rec.stages.pick_to_audio_ms = sincePick;
+    rec.phases.first_packet ??= sincePick;
+  }
+  rec.event({ type: "first_audio", ttfa_ms: at });
+  return true;
 }

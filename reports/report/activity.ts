@@ -117,7 +117,7 @@ const trendCells = (t: TrendLine) =>
 
 export const PHASES_EXPLAINED =
   "Each phase of a song start, ms since the song pick (the first time each was reached per singer " +
-  "iteration): where time to first audio from the pick (pick_to_audio_ms) goes.";
+  "iteration): where time to first audio from the pick (pick_to_first_packet_ms) goes.";
 
 /** The page's section body: one table per group the summary has, or a line saying it has none. */
 export function activityHtml(a: Activity): Html {

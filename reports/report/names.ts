@@ -9,6 +9,8 @@ export const STAGES = ["ttfa_ms", "request_resource_ms", "download_ms", "e2e_lat
 
 const METRIC_TITLES: Record<string, string> = {
   ttfa_ms: "Time to first audio (from the session start)",
+  pick_to_first_packet_ms: "Time to first audio from the song pick (first packet published)",
+  // Its name in results written before the rename.
   pick_to_audio_ms: "Time to first audio from the song pick",
   media_jitter_ms: "Listener jitter (RFC 3550)",
   request_resource_ms: "requestResource",

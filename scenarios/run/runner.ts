@@ -137,6 +137,8 @@ export async function runScenario(o: RunOptions): Promise<RunOutcome> {
         dataDir: ":memory:",
         logLevel: o.simLogLevel ?? "silent",
         catalogSize: s.simulator.catalogSize ?? 10_000,
+        // First-use costs (serializer validators, the renderer's JIT) at start-up, not on the first songs' TTFA.
+        warmUp: true,
         // ktv.mix scenes must be enabled for the app (else 1017076), as a real app's contract would have them.
         ...(mixScenes(s.mix).length > 0 ? { apps: [{ ...DEV_APP, scenes: [0, ...mixScenes(s.mix)] }] } : {}),
         ...(s.simulator.resourceTtlMs ? { resourceTtlMs: s.simulator.resourceTtlMs } : {}),

@@ -64,7 +64,7 @@ describe("soak verdict", () => {
     const r = soakVerdict(
       series({ heap: (m, i) => sawtooth(m, i) + warmup(m), rss: warmup, fds: (m) => (m < 1 ? 10 : 12) }),
       steadyP99(80),
-      "pick_to_audio_ms",
+      "pick_to_first_packet_ms",
     );
     expect(r.reasons).toEqual([]);
     expect(r.pass).toBe(true);
@@ -77,7 +77,7 @@ describe("soak verdict", () => {
     const r = soakVerdict(
       series({ heap: (m, i) => sawtooth(m, i) + 2e6 * m }),
       steadyP99(80),
-      "pick_to_audio_ms",
+      "pick_to_first_packet_ms",
     );
     expect(r.pass).toBe(false);
     expect(r.heap.slope_bytes_per_min).toBeGreaterThan(1.9e6);
@@ -96,14 +96,14 @@ describe("soak verdict", () => {
     const r = soakVerdict(
       series({ rss: (m) => 10e6 * m, fds: (m) => m * 2 }),
       steadyP99(80, 200),
-      "pick_to_audio_ms",
+      "pick_to_first_packet_ms",
     );
     expect(r.pass).toBe(false);
     expect(r.reasons).toEqual([
       expect.stringMatching(/^RSS climbs 10\.00 MB\/min/),
       expect.stringMatching(/^open fds went from \d+ to \d+ after the warm-up/),
       expect.stringMatching(
-        /^pick_to_audio_ms p99 rose from 1\d\d\.\d ms \(first third\) to 2\d\d\.\d ms \(last third\): 2\.\d\dx/,
+        /^pick_to_first_packet_ms p99 rose from 1\d\d\.\d ms \(first third\) to 2\d\d\.\d ms \(last third\): 2\.\d\dx/,
       ),
     ]);
     expect(r.fds!.slope_per_min).toBeCloseTo(2, 0);

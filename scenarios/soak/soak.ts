@@ -81,7 +81,7 @@ export function soakScenario(durationMs: number): ScenarioDefinition {
 }
 
 export async function runSoak(o: SoakOptions): Promise<SoakOutcome> {
-  const metric = o.p99Metric ?? "pick_to_audio_ms";
+  const metric = o.p99Metric ?? "pick_to_first_packet_ms";
   mkdirSync(o.out, { recursive: true });
   const fdsBefore = openFds();
   const sim: Simulator = await startSimulator({
@@ -143,7 +143,7 @@ function ms(v: string | undefined, fallback: number, what: string): number {
 async function main(argv: string[]): Promise<number> {
   if (argv.includes("--help")) {
     process.stdout.write(
-      "npm run soak -- [--duration 30m] [--interval 10s] [--out DIR] [--p99-metric pick_to_audio_ms]\n",
+      "npm run soak -- [--duration 30m] [--interval 10s] [--out DIR] [--p99-metric pick_to_first_packet_ms]\n",
     );
     return 0;
   }

@@ -18,7 +18,7 @@ function result(over: Partial<PipelineResult>): PipelineResult {
       download_ms: 1,
       load_ms: 1,
       ttfa_ms: 1,
-      pick_to_audio_ms: null,
+      pick_to_first_packet_ms: null,
       first_heard_ms: null,
     },
     billable_requests: 1,

@@ -134,7 +134,7 @@ describe("pipeline VU: the mixer clock in the run's metrics", () => {
 });
 
 describe("pipeline VU: where an iteration's time goes", () => {
-  it("records login and init, and each reached phase of pick_to_audio under its own tag", () => {
+  it("records login and init, and each reached phase of pick_to_first_packet under its own tag", () => {
     const set = new MetricSet();
     const phases = { ...emptyPhases(), request: 4, first_byte: 9, download_done: 30, first_packet: 52 };
     const stages = { ...emptyStages(), login_ms: 7, init_ms: 3 };
@@ -152,6 +152,20 @@ describe("pipeline VU: where an iteration's time goes", () => {
     recordResult(recorderOf(kept), pipelineResult({ phases }), true);
     expect(kept.trends.has("login_ms")).toBe(false);
     expect(kept.trends.has("init_ms")).toBe(false);
+  });
+
+  it("records pick_to_first_packet_ms, and takes a --client module's former pick_to_audio_ms for it", () => {
+    const set = new MetricSet();
+    const stages = { ...emptyStages(), pick_to_first_packet_ms: 61 };
+    recordResult(recorderOf(set), pipelineResult({ stages }), true);
+    expect(quantiles(set.trends.get("pick_to_first_packet_ms"))).toMatchObject({ count: 1, p50: 61 });
+    const old = new MetricSet();
+    // A client written before the rename: its stages have only the old field.
+    const { pick_to_first_packet_ms: _, ...before } = { ...emptyStages(), pick_to_audio_ms: 75 };
+    recordResult(recorderOf(old), pipelineResult({ stages: before as PipelineResult["stages"] }), true);
+    expect(quantiles(old.trends.get("pick_to_first_packet_ms"))).toMatchObject({ count: 1, p50: 75 });
+    expect(old.trends.has("pick_to_audio_ms")).toBe(false);
+    expect(SUMMARY_TRENDS as readonly string[]).toContain("pick_to_first_packet_ms");
   });
 
   it("every phase's series is in summary.json", () => {

@@ -129,7 +129,7 @@ async function pipelineIteration(
   };
 }
 
-/** Each pick_to_audio phase's series (made once, not per iteration). */
+/** Each pick_to_first_packet phase's series (made once, not per iteration). */
 const PHASE_KEYS = (Object.keys(emptyPhases()) as PhaseName[]).map(
   (name) => [name, seriesKey("pick_phase_ms", { phase: name })] as const,
 );
@@ -140,7 +140,9 @@ export function recordResult(rec: Recorder, r: PipelineResult, singer: boolean):
   if (s.login_ms !== null) rec.record("login_ms", s.login_ms);
   if (s.init_ms !== null) rec.record("init_ms", s.init_ms);
   if (s.search_ms !== null) rec.record("search_ms", s.search_ms);
-  if (s.pick_to_audio_ms !== null) rec.record("pick_to_audio_ms", s.pick_to_audio_ms);
+  // A client written before the rename reports only pick_to_audio_ms: the same measure.
+  const pickToFirstPacket = s.pick_to_first_packet_ms ?? s.pick_to_audio_ms ?? null;
+  if (pickToFirstPacket !== null) rec.record("pick_to_first_packet_ms", pickToFirstPacket);
   if (s.request_ms !== null) rec.record("request_resource_ms", s.request_ms);
   if (s.download_ms !== null) rec.record("download_ms", s.download_ms);
   if (s.load_ms !== null) rec.record("load_ms", s.load_ms);

@@ -95,13 +95,22 @@ export function renderBytes(file: AudioFile, b0: number, b1: number): Buffer {
 
 /** Chunk `index` of the file (bytes [index x CHUNK_BYTES, ...)), from the cache or freshly rendered. */
 export function chunkAt(file: AudioFile, index: number, cache?: ChunkCache): Buffer {
-  const key = `${file.contentId}:${index}`;
+  const key = chunkKey(file, index);
   const hit = cache?.get(key);
   if (hit) return hit;
   const b0 = index * CHUNK_BYTES;
   const chunk = renderBytes(file, b0, b0 + CHUNK_BYTES);
   cache?.set(key, chunk);
   return chunk;
+}
+
+function chunkKey(file: AudioFile, index: number): string {
+  return `${file.contentId}:${index}`;
+}
+
+/** Whether the piece starting at byte `start` would come from the cache (nothing to render; no hit counted). */
+export function isCached(file: AudioFile, start: number, cache?: ChunkCache): boolean {
+  return cache?.peek(chunkKey(file, Math.floor(start / CHUNK_BYTES))) !== undefined;
 }
 
 /** Bytes [start, end) as a view into a cached chunk: at most up to the chunk's end (callers loop). */

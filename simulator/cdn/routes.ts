@@ -12,7 +12,7 @@ import { createChunkCache } from "./chunk-cache.ts";
 import { DownloadStream } from "./download-stream.ts";
 import { ifRangeMatches, noneMatch, parseRange } from "./range.ts";
 import { createTokenBucket, pieceBytes, type TokenBucket } from "./token-bucket.ts";
-import { registerChunkCache } from "./warm.ts";
+import { registerChunkCache, warmUpRenderer } from "./warm.ts";
 import { createWholeFiles } from "./whole-files.ts";
 
 // The download CDN: GET/HEAD /v1/music/download/:resource_id serves the resource's WAV file, rendered on
@@ -79,6 +79,8 @@ export default async function cdnRoutes(app: FastifyInstance): Promise<void> {
   const sim = app.sim;
   const cache = createChunkCache(CACHE_BYTES);
   registerChunkCache(sim, cache);
+  // Before the server listens: the renderer's first-use cost is the start-up's, not the first user's.
+  if (sim.options.warmUp) app.addHook("onReady", async () => warmUpRenderer(sim));
   const wholeFiles = createWholeFiles();
   /** Downloads sent in one write whose bytes the socket has not all taken yet: still cut on revocation. */
   const unfinished = new Map<FastifyRequest, ResourceRecord>();
