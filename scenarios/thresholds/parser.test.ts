@@ -67,6 +67,7 @@ describe("metric keys", () => {
 
   it("refuses unknown metrics, unknown tags and malformed filters", () => {
     expect(String(parseMetricKey("http_req_duration"))).toMatch(/not a metric of ktv/);
+    expect(String(parseMetricKey("pick_to_audio_ms"))).toMatch(/was renamed pick_to_first_packet_ms/);
     expect(String(parseMetricKey("ttfa_ms{code:1}"))).toMatch(/ttfa_ms has no tag "code": it has corrected/);
     expect(String(parseMetricKey("iterations{role:singer}"))).toMatch(/has no tag "role": it has none/);
     expect(String(parseMetricKey("errors{code}"))).toMatch(/is not a tag filter/);
