@@ -118,8 +118,12 @@ export interface PipelineConfig {
    * decode Opus; leave it out of load runs.
    */
   onReceivedAudio?: (streamID: string, pcm: Int16Array, header: Readonly<FrameHeader>) => void;
-  /** Every received packet's header, before any decoding (latency, bytes: `FRAME_HEADER_BYTES + payloadBytes`). */
-  onReceivedPacket?: (streamID: string, header: Readonly<FrameHeader>) => void;
+  /**
+   * Every received packet's header, before any decoding (latency, bytes: `FRAME_HEADER_BYTES + payloadBytes`),
+   * and its arrival time (µs, epoch time base: the receiver's one clock read for the packet, so a latency needs
+   * no second read).
+   */
+  onReceivedPacket?: (streamID: string, header: Readonly<FrameHeader>, arrivalUs: number) => void;
   /** Default 500 ms; 0 turns the periodic mixing events off. */
   statusIntervalMs?: number;
   /**

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { decodeFromCompressedBase64 } from "hdr-histogram-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { nowMicros } from "../../protocol/media.ts";
 import type { Simulator } from "../../simulator/app.ts";
 import { testSimulator } from "../../test/sim.ts";
 import { until } from "../engine/test-fixtures.ts";
@@ -205,6 +206,7 @@ describe("two users in one room", () => {
     );
     await until(() => singerLive, "the singer to publish", 10_000);
     let packets = 0;
+    let badArrivals = 0;
     const listener = await runPipeline(
       userConfig(sim.url, "hlistener", {
         roomID: "nohist-room",
@@ -213,8 +215,11 @@ describe("two users in one room", () => {
         listen: ["hsinger_main"],
         seconds: 0.8,
         histograms: false,
-        onReceivedPacket: () => {
+        // Each packet's arrival time comes with it (the receiver's one clock read): after its capture, not later
+        // than now.
+        onReceivedPacket: (_id, header, arrivalUs) => {
           packets++;
+          if (!(arrivalUs >= header.captureUs && arrivalUs <= nowMicros())) badArrivals++;
         },
       }),
     );
@@ -227,6 +232,7 @@ describe("two users in one room", () => {
     const heard = listener.listen!.streams.hsinger_main!;
     expect(heard.frames).toBeGreaterThan(0);
     expect(packets).toBe(heard.frames);
+    expect(badArrivals).toBe(0);
     expect(listener.listen!.latency_ms).toBeNull();
     expect(listener.histograms.listen_latency).toBeNull();
   });
