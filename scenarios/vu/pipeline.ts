@@ -57,11 +57,17 @@ export function createPipelineVu(ctx: VuContext, relogin: Partial<ReloginPolicy>
   };
 }
 
+/** How a pipeline VU's engine writes and reads its media socket (ZegoEngineProfile.mediaSocket). */
+export const LOAD_MEDIA_SOCKET = Object.freeze({ framedWrites: true, readPackets: true });
+
 export function pipelineConfig(ctx: VuContext, spec: IterationSpec): PipelineConfig {
   const singer = spec.seat.role === "singer";
   return {
     target: ctx.target,
     ...(ctx.mediaSocket ? { mediaSocketPath: ctx.mediaSocket } : {}),
+    // The load generator's media socket: packets written pre-framed with a zero masking key and relayed ones
+    // read before ws (reference/engine/media-socket.ts: cheaper for both this process and the simulator).
+    mediaSocket: LOAD_MEDIA_SOCKET,
     appID: ctx.appID,
     appSign: ctx.appSign,
     roomID: spec.roomID,
