@@ -24,6 +24,7 @@ export type {
 } from "./engine/events.ts";
 export type { PlayStats } from "./engine/stream-receiver.ts";
 export {
+  type MediaSocketTuning,
   type ZegoEngineProfile,
   ZegoPlayerState,
   ZegoPublisherState,

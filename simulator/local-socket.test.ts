@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -69,6 +69,30 @@ describe("the simulator's Unix domain socket", () => {
 });
 
 describe("the socket file", () => {
+  // Connects made while the listener's thread is busy (here: all in one synchronous loop, so nothing is
+  // accepted until it ends) wait in the kernel's queue; past it a Unix socket's connect fails at once with
+  // EAGAIN, which a client reports as 1002030. Node's default queue is 511; the kernel caps it at somaxconn.
+  const somaxconn = Number(readFileSync("/proc/sys/net/core/somaxconn", "utf8"));
+  it.skipIf(!(somaxconn >= 1024))(
+    "queues a burst of 800 connects made while it is busy: none refused",
+    async () => {
+      const socks = Array.from({ length: 800 }, () => connect(sim.socketPath!));
+      const outcomes = await Promise.all(
+        socks.map(
+          (s) =>
+            new Promise<string>((resolve) => {
+              s.once("connect", () => resolve("connected"));
+              s.once("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+            }),
+        ),
+      );
+      for (const s of socks) s.destroy();
+      const counts: Record<string, number> = {};
+      for (const o of outcomes) counts[o] = (counts[o] ?? 0) + 1;
+      expect(counts).toEqual({ connected: 800 });
+    },
+  );
+
   it("replaces a stale socket, never a live one or another file, and is gone after close", async () => {
     const path = join(dir, "own.sock");
     // A live listener on the path: refused, and it keeps its socket.

@@ -14,6 +14,15 @@ import { connect, createServer, type Server, type Socket } from "node:net";
 //
 // Admin routes still require loopback TCP (a Unix peer has no remote address to check).
 
+/**
+ * Connections the kernel queues for this listener while its thread is busy. On a Unix domain socket a connect
+ * beyond the queue fails at once with EAGAIN (TCP would retry the SYN), so with Node's default of 511 a
+ * simulator thread that stalls under a ramp of logins made its clients fail "connect EAGAIN", which the reference
+ * client reports as 1002030 (server unreachable): 288 of 800 connects made while the listener's loop was
+ * blocked, measured; none with 4096 (the TCP listener's backlog; Linux caps it at net.core.somaxconn).
+ */
+const LOCAL_BACKLOG = 4096;
+
 export interface LocalSocket {
   path: string;
   close(): Promise<void>;
@@ -37,7 +46,7 @@ export async function listenLocalSocket(http: Pick<Server, "emit">, path: string
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(path, () => {
+    server.listen({ path, backlog: LOCAL_BACKLOG }, () => {
       server.off("error", reject);
       resolve();
     });

@@ -6,7 +6,9 @@
 //   node --import tsx bench/harness/thread-cost.ts [--rounds 3] [--scale 0.15] [--duration 60s]
 //        [--steady 0.5] [--scenario rooms-250] TREE[=--workers 1] [TREE...]
 //
-// A TREE is a checkout with node_modules; what follows `=` is passed to its `ktv run` (e.g. --workers 1).
+// A TREE is a checkout with node_modules; what follows `=` is passed to its `ktv run` (e.g. --workers 1), except
+// NAME=value words, which are set in its environment (e.g. `.=KTV_MEDIA_WRITES=framed` against `.`: one tree, two
+// settings, interleaved).
 //
 // Per thread: the ktv process's tasks are read from outside (/proc/<pid>/task/<tid>/stat, every 250 ms, with
 // the time), so a tree without per-thread figures in its summary is measured the same way. Node names none of
@@ -16,7 +18,8 @@
 // compilation, tsx's loader threads; libuv's pool) are "other". Where the summary has per-thread CPU
 // (generator.workers[].cpu_s, generator.simulator_cpu_s) both are printed as a check.
 //
-// Two figures per thread:
+// Two figures per thread (and, for the steady window, its system time and how often the thread was put on a CPU
+// from schedstat: a thread woken per packet pays the wake-up in both):
 //   steady   CPU over the last `--steady` share of the run's intervals (the ramp, the boot and each song's first
 //            rendering left out), per VU-second in that window (the timeseries' VUs over each interval): what
 //            grows with the VUs
@@ -29,6 +32,8 @@ import { join, resolve } from "node:path";
 interface Tree {
   dir: string;
   args: string[];
+  /** NAME=value words among a tree's arguments: set in its `ktv run`'s environment, not passed as arguments. */
+  env: Record<string, string>;
   label: string;
 }
 
@@ -58,16 +63,20 @@ function parseArgs(argv: string[]): Args {
     else {
       const eq = k.indexOf("=");
       const dir = resolve(eq < 0 ? k : k.slice(0, eq));
-      const args =
+      const words =
         eq < 0
           ? []
           : k
               .slice(eq + 1)
               .split(/\s+/)
               .filter(Boolean);
+      const isEnv = (w: string) => /^[A-Z][A-Z0-9_]*=/.test(w);
+      const env = Object.fromEntries(
+        words.filter(isEnv).map((w) => [w.slice(0, w.indexOf("=")), w.slice(w.indexOf("=") + 1)]),
+      );
       if (!existsSync(join(dir, "scenarios/cli/ktv.ts")))
         throw new Error(`${dir}: not a ktv-harness checkout`);
-      a.trees.push({ dir, args, label: k });
+      a.trees.push({ dir, args: words.filter((w) => !isEnv(w)), env, label: k });
     }
   }
   if (a.trees.length === 0) throw new Error("give at least one tree (a checkout with node_modules)");
@@ -78,8 +87,16 @@ function parseArgs(argv: string[]): Args {
 
 const TICK_MS = 10;
 
-function readTasks(pid: number): Map<number, number> {
-  const out = new Map<number, number>();
+/** One task's counters at a reading: CPU ms (user + system), system ms, and times it was put on a CPU. */
+interface TaskSample {
+  cpu: number;
+  sys: number;
+  /** schedstat's run count: each wake-up (and each return after a preemption) is one. */
+  runs: number;
+}
+
+function readTasks(pid: number): Map<number, TaskSample> {
+  const out = new Map<number, TaskSample>();
   let tids: string[];
   try {
     tids = readdirSync(`/proc/${pid}/task`);
@@ -90,7 +107,17 @@ function readTasks(pid: number): Map<number, number> {
     try {
       const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, "latin1");
       const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      out.set(Number(t), (Number(f[11]) + Number(f[12])) * TICK_MS);
+      let runs = 0;
+      try {
+        runs = Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, "latin1").split(" ")[2]);
+      } catch {
+        // No schedstat (a kernel without CONFIG_SCHEDSTATS): runs stay 0.
+      }
+      out.set(Number(t), {
+        cpu: (Number(f[11]) + Number(f[12])) * TICK_MS,
+        sys: Number(f[12]) * TICK_MS,
+        runs,
+      });
     } catch {
       // The task ended between the listing and the read.
     }
@@ -102,6 +129,9 @@ interface Result {
   threads: Record<string, number>;
   /** CPU s per thread over the steady window, and the VU-seconds in it. */
   steady: Record<string, number>;
+  /** System CPU s per thread over the steady window, and the times each was put on a CPU. */
+  steadySys: Record<string, number>;
+  steadyRuns: Record<string, number>;
   steadyVuSeconds: number;
   /** Singers' 10 ms mixer frames in the steady window (the ticker's, counted per interval). */
   steadyMixFrames: number;
@@ -139,17 +169,21 @@ async function runOnce(tree: Tree, a: Args): Promise<Result> {
     ...tree.args,
   ];
   const t0 = Date.now();
-  const child = spawn(process.execPath, argv, { cwd: tree.dir, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, argv, {
+    cwd: tree.dir,
+    env: { ...process.env, ...tree.env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => {
     stderr += d.toString();
   });
   const last = new Map<number, number>();
-  const readings: { t: number; tasks: Map<number, number> }[] = [];
+  const readings: { t: number; tasks: Map<number, TaskSample> }[] = [];
   const poll = setInterval(() => {
     const tasks = readTasks(child.pid!);
     readings.push({ t: Date.now(), tasks });
-    for (const [tid, ms] of tasks) last.set(tid, ms);
+    for (const [tid, x] of tasks) last.set(tid, x.cpu);
   }, 250);
   const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
   clearInterval(poll);
@@ -205,18 +239,35 @@ async function runOnce(tree: Tree, a: Args): Promise<Result> {
   const r0 = near(wFrom);
   const r1 = near(wTo);
   const steady: Record<string, number> = { main: 0, simulator: 0, other: 0, total: 0 };
-  for (const [tid, ms1] of r1.tasks) {
-    const d = (ms1 - (r0.tasks.get(tid) ?? 0)) / 1000;
+  const steadySys: Record<string, number> = { main: 0, simulator: 0, other: 0, total: 0 };
+  const steadyRuns: Record<string, number> = { main: 0, simulator: 0, other: 0, total: 0 };
+  for (const [tid, x1] of r1.tasks) {
+    const x0 = r0.tasks.get(tid);
+    const d = (x1.cpu - (x0?.cpu ?? 0)) / 1000;
     const n = names.get(tid) ?? "other";
     steady[n] = (steady[n] ?? 0) + d;
     steady.total! += d;
+    const ds = (x1.sys - (x0?.sys ?? 0)) / 1000;
+    steadySys[n] = (steadySys[n] ?? 0) + ds;
+    steadySys.total! += ds;
+    const dr = x1.runs - (x0?.runs ?? 0);
+    steadyRuns[n] = (steadyRuns[n] ?? 0) + dr;
+    steadyRuns.total! += dr;
   }
   const c = summary.counters;
   const num = (k: string) => (typeof c[k] === "number" ? (c[k] as number) : 0);
+  // Failed iterations are reported with their codes and the run's last words, so a failing setting is
+  // diagnosed from this output (the results directory is removed below).
+  if (num("failed_iterations") > 0)
+    process.stdout.write(
+      `${tree.label}: failed iterations by code ${JSON.stringify(c.failed_iterations_by_code ?? {})}, errors by code ${JSON.stringify(c.errors_by_code ?? {})}\n${stderr.slice(-1500)}\n`,
+    );
   rmSync(out, { recursive: true, force: true });
   return {
     threads,
     steady,
+    steadySys,
+    steadyRuns,
     steadyVuSeconds,
     steadyMixFrames,
     failed: num("failed_iterations"),
@@ -254,13 +305,13 @@ for (let r = 0; r < args.rounds; r++) {
     const res = await runOnce(tree, args);
     rounds.get(tree.label)!.push(res);
     process.stdout.write(
-      `round ${r + 1} ${tree.label}: ${f(res.vuSeconds, 0)} VU-s (steady ${f(res.steadyVuSeconds, 0)}, ${res.steadyMixFrames} mixer frames), ${res.songs} songs, ${res.failed} failed, load ${f(res.load, 1)}; CPU s ${list(res.threads)}; steady ${list(res.steady)}; summary ${list(res.summaryCpu)}\n`,
+      `round ${r + 1} ${tree.label}: ${f(res.vuSeconds, 0)} VU-s (steady ${f(res.steadyVuSeconds, 0)}, ${res.steadyMixFrames} mixer frames), ${res.songs} songs, ${res.failed} failed, load ${f(res.load, 1)}; CPU s ${list(res.threads)}; steady ${list(res.steady)}; of which system ${list(res.steadySys)}; summary ${list(res.summaryCpu)}\n`,
     );
   }
 }
 
 process.stdout.write(
-  "\nmedians over rounds: steady CPU ms per VU-second (share of a core per 1,000 VUs = value) | steady CPU µs per singer mixer frame (10 ms; a room's whole work per frame: 1 singer, 3 listeners, the relay) | whole run CPU ms per song started\n",
+  "\nmedians over rounds: steady CPU ms per VU-second (share of a core per 1,000 VUs = value) | steady CPU µs per singer mixer frame (10 ms; a room's whole work per frame: 1 singer, 3 listeners, the relay) | of which system | times put on a CPU per singer frame (wake-ups and returns from preemption) | whole run CPU ms per song started\n",
 );
 for (const tree of args.trees) {
   const rr = rounds.get(tree.label)!;
@@ -268,9 +319,11 @@ for (const tree of args.trees) {
   for (const n of Object.keys(rr[0]!.threads)) {
     const steady = median(rr.map((r) => ((r.steady[n] ?? 0) * 1000) / r.steadyVuSeconds));
     const perFrame = median(rr.map((r) => ((r.steady[n] ?? 0) * 1e6) / Math.max(1, r.steadyMixFrames)));
+    const sysFrame = median(rr.map((r) => ((r.steadySys[n] ?? 0) * 1e6) / Math.max(1, r.steadyMixFrames)));
+    const runsFrame = median(rr.map((r) => (r.steadyRuns[n] ?? 0) / Math.max(1, r.steadyMixFrames)));
     const perSong = median(rr.map((r) => ((r.threads[n] ?? 0) * 1000) / Math.max(1, r.songs)));
     process.stdout.write(
-      `  ${n.padEnd(10)} ${f(steady, 3).padStart(8)} ms/VU-s ${f(perFrame, 1).padStart(8)} µs/frame ${f(perSong, 1).padStart(8)} ms/song\n`,
+      `  ${n.padEnd(10)} ${f(steady, 3).padStart(8)} ms/VU-s ${f(perFrame, 1).padStart(8)} µs/frame ${f(sysFrame, 1).padStart(7)} sys ${f(runsFrame, 2).padStart(6)} runs/frame ${f(perSong, 1).padStart(8)} ms/song\n`,
     );
   }
 }

@@ -71,6 +71,8 @@ export class ClientFrameWriter {
   private held = false;
   /** Frames written into a buffer of their own because `buf` was held or too small (tests, stats). */
   fresh = 0;
+  /** Frames written (tests, stats). */
+  written = 0;
 
   constructor(
     private readonly socket: FrameSink,
@@ -83,6 +85,7 @@ export class ClientFrameWriter {
   /** Writes one binary message; returns what socket.write returned (false: the socket is backed up). */
   write(payload: Uint8Array): boolean {
     const socket = this.socket;
+    this.written++;
     // Once nothing is queued, every earlier write has completed and released its buffer.
     if (this.held && socket.writableLength === 0) this.held = false;
     const need = clientFrameHeaderBytes(payload.length) + payload.length;

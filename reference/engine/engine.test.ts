@@ -11,9 +11,14 @@ import { testSimulator } from "../../test/sim.ts";
 import { ZegoError } from "../errors.ts";
 import { BufferSource } from "../mixer/source.ts";
 import { createEngine, type ZegoExpressEngine } from "./engine.ts";
-import { mediaUrl } from "./media-socket.ts";
+import { type MediaSocket, mediaUrl } from "./media-socket.ts";
 import { argsOf, DEV_APP_ID, DEV_APP_SIGN, eventLog, sleep, until } from "./test-fixtures.ts";
-import { ZegoRoomStateChangedReason as Reason, ZegoRoomState, ZegoUpdateType } from "./types.ts";
+import {
+  type MediaSocketTuning,
+  ZegoRoomStateChangedReason as Reason,
+  ZegoRoomState,
+  ZegoUpdateType,
+} from "./types.ts";
 
 // The engine against the real media server: room login and its 1002xxx refusals, room events, publishing and
 // playing real frames, token renewal, kicks, and the media-player limit.
@@ -28,13 +33,20 @@ afterEach(async () => {
 });
 
 function engine(
-  over: { appSign?: string; appID?: number; server?: string; mediaSocketPath?: string } = {},
+  over: {
+    appSign?: string;
+    appID?: number;
+    server?: string;
+    mediaSocketPath?: string;
+    mediaSocket?: MediaSocketTuning;
+  } = {},
 ): ZegoExpressEngine {
   const e = createEngine({
     appID: over.appID ?? DEV_APP_ID,
     ...("appSign" in over ? (over.appSign ? { appSign: over.appSign } : {}) : { appSign: DEV_APP_SIGN }),
     server: over.server ?? sim!.url,
     ...(over.mediaSocketPath ? { mediaSocketPath: over.mediaSocketPath } : {}),
+    ...(over.mediaSocket ? { mediaSocket: over.mediaSocket } : {}),
   });
   engines.push(e);
   return e;
@@ -205,6 +217,43 @@ describe("publishing and playing", () => {
     expect(st.packetsSent).toBeGreaterThanOrEqual(25);
     expect(st.packetsDropped).toBe(0);
     expect(st.framesMixed).toBe(mixed.length);
+  });
+
+  it("with a load generator's media socket (framed writes, packet reader) a player gets the same mixed frames", async () => {
+    sim = await testSimulator();
+    const singer = engine({ mediaSocket: { framedWrites: true } });
+    const fan = engine({ mediaSocket: { readPackets: true } });
+    await singer.loginRoom("r-tuned", { userID: "singer" });
+    await fan.loginRoom("r-tuned", { userID: "fan" });
+    const pcm = new Int16Array(48_000 * 2);
+    for (let i = 0; i < pcm.length; i++) pcm[i] = ((i * 7919) % 40_000) - 20_000;
+    singer.setMicrophoneSource(new BufferSource(pcm));
+    const mixed: Int16Array[] = [];
+    singer.setMixedAudioDataHandler((frame) => {
+      mixed.push(frame.slice());
+    });
+    const heard: { seq: number; pcm: Int16Array }[] = [];
+    await fan.startPlayingStream("tuned_main", (p, h) => {
+      heard.push({ seq: h.seq, pcm: p.slice() });
+    });
+    await singer.startPublishingStream("tuned_main");
+    await until(() => heard.length >= 10, "packets written pre-framed and read before ws");
+    await singer.stopPublishingStream();
+    expect(heard.map((h) => h.seq)).toEqual([...heard.keys()]);
+    for (const h of heard) {
+      const expected = new Int16Array(1920);
+      expected.set(mixed[2 * h.seq]!, 0);
+      expected.set(mixed[2 * h.seq + 1]!, 960);
+      expect(h.pcm).toEqual(expected);
+    }
+    // The options reached the sockets: the singer's packets went out through the frame writer, the fan's came
+    // in through the packet reader (ws framed and read none of them).
+    const socketOf = (e: ZegoExpressEngine) =>
+      (e as unknown as { session: { socket: MediaSocket } }).session.socket;
+    expect(socketOf(singer).packetsFramed).toBe(singer.getPublishStats().packetsSent);
+    expect(socketOf(fan).packetsRead).toBe(fan.getPlayStats("tuned_main")!.frames);
+    expect(socketOf(fan).packetsFramed).toBe(0);
+    expect(socketOf(singer).packetsRead).toBe(0);
   });
 
   it("refuses publishing outside a room, and a second stream on the main channel", async () => {

@@ -94,6 +94,7 @@ export class ZegoExpressEngine extends TypedEmitter<ExpressEngineEvents> {
       appID: profile.appID,
       ...(appSign ? { appSign } : {}),
       connectTimeoutMs: profile.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      ...(profile.mediaSocket ? { socketTuning: { ...profile.mediaSocket } } : {}),
       requestTimeoutMs: profile.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
       reconnect: retryPolicy({ ...DEFAULT_RECONNECT, ...profile.reconnect }),
       logger: profile.logger ?? silentLogger,

@@ -66,6 +66,12 @@ export type MixedAudioHandler = (pcm: Int16Array, frameIndex: number) => void;
 
 /**
  * Every packet of a played stream as it arrives, before (and without) decoding: its header (reused; copy what
- * you keep). Not in the SDK; for measuring (latency, bytes) without paying for samples nobody listens to.
+ * you keep) and its arrival time (µs on the epoch time base, the receiver's one clock read for the packet: the
+ * time its jitter is computed from, so a latency taken from it needs no second read). Not in the SDK; for
+ * measuring (latency, bytes) without paying for samples nobody listens to.
  */
-export type PlayedPacketHandler = (header: Readonly<FrameHeader>, streamID: string) => void;
+export type PlayedPacketHandler = (
+  header: Readonly<FrameHeader>,
+  streamID: string,
+  arrivalUs: number,
+) => void;

@@ -18,7 +18,8 @@ import { readPacketsBeforeWs, type ServerFrameReader } from "./server-frame-read
 // With `framedWrites`, binary frames (published packets) go out pre-framed, straight to the connection's socket
 // (client-frame-writer.ts: one write per packet, a zero masking key); control messages go through ws. With
 // `readPackets`, relayed packets are taken off the socket before ws's Receiver (server-frame-reader.ts; every
-// other frame still goes to ws, whole and in order).
+// other frame still goes to ws, whole and in order). Both off by default; a load run's VUs turn both on
+// (ZegoEngineProfile.mediaSocket, set by scenarios/vu/pipeline.ts).
 
 /** Unsent bytes above which a published packet is dropped rather than queued (≈ 300 ms of 20 ms packets). */
 export const SEND_BUFFER_LIMIT_BYTES = 64 * 1024;
@@ -71,6 +72,11 @@ export class MediaSocket {
   /** Takes relayed packets off the socket before ws; null when ws reads everything. */
   private readonly reader: ServerFrameReader | null;
 
+  /** Packets written pre-framed to the socket (0 when ws frames them). */
+  get packetsFramed(): number {
+    return this.frames?.written ?? 0;
+  }
+
   /** Packets taken off the socket before ws (0 when ws reads everything). */
   get packetsRead(): number {
     return this.reader?.packets ?? 0;
@@ -105,17 +111,19 @@ export class MediaSocket {
       signal?: AbortSignal;
       logger: Logger;
       /**
-       * Read relayed packets off the socket before ws's Receiver (server-frame-reader.ts). Off by default: it
-       * cut the client's CPU per packet (socket-floor, 12.5 -> 11.2 µs), but the sending server's write cost
-       * rose (+0.6-0.7 µs per packet there) and in rooms-250 (thread-cost, on main with bufferutil) the
-       * embedded simulator's CPU rose while the workers' stayed flat: not yet understood, so not on.
+       * Read relayed packets off the socket before ws's Receiver (server-frame-reader.ts). Off by default (an
+       * SDK-shaped client reads through ws); load runs turn it on (ZegoEngineProfile.mediaSocket). In rooms-250's
+       * relay shape (bench/harness/writer-relay-cost.ts, 7 rounds) the load process's CPU per relayed packet
+       * fell 25.7 -> 22.3 µs, the simulator's unchanged (18.75 both).
        */
       readPackets?: boolean;
       /**
        * Write published packets pre-framed straight to the socket (client-frame-writer.ts: one write, zero
-       * masking key). Off by default: socket-floor prices it at -1.6 µs per packet for the client and -1.1 µs
-       * for the reading ws server, yet in rooms-250 (thread-cost, main with bufferutil) the workers' steady CPU
-       * stayed flat and the embedded simulator's rose (+4.4 µs per singer frame, 4 of 5 runs): not understood.
+       * masking key). Off by default (a real SDK picks random keys); load runs turn it on. writer-relay-cost:
+       * simulator 18.75 -> 17.64 µs and load process 25.7 -> 23.2 µs per relayed packet (both options: 21.0).
+       * The earlier reading that it raised the embedded simulator's CPU in thread-cost was that bench's noise:
+       * its per-frame CPU follows the machine's load average (a starved process spends less per frame), and
+       * the 1002030 failures seen with it on were overload, which the ws path shows too at the same load.
        */
       framedWrites?: boolean;
     },

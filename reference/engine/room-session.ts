@@ -5,6 +5,7 @@ import { type Logger, TOKEN_EXPIRED } from "../music/transport.ts";
 import type { ExpressEngineEvents } from "./events.ts";
 import { MediaSocket } from "./media-socket.ts";
 import {
+  type MediaSocketTuning,
   ZegoRoomStateChangedReason as Reason,
   stateOfReason,
   ZegoPlayerState,
@@ -54,6 +55,8 @@ export interface RoomSessionOptions {
   appSign?: string;
   connectTimeoutMs: number;
   requestTimeoutMs: number;
+  /** framedWrites / readPackets for every media socket this session opens (MediaSocket.open). */
+  socketTuning?: MediaSocketTuning;
   reconnect: RetryPolicy;
   logger: Logger;
   hooks: RoomSessionHooks;
@@ -272,7 +275,13 @@ export class RoomSession {
           if (socket === this.socket) this.onClose(code, reason);
         },
       },
-      { timeoutMs: this.o.connectTimeoutMs, logger: this.o.logger, ...(signal ? { signal } : {}) },
+      {
+        timeoutMs: this.o.connectTimeoutMs,
+        logger: this.o.logger,
+        ...(signal ? { signal } : {}),
+        framedWrites: this.o.socketTuning?.framedWrites === true,
+        readPackets: this.o.socketTuning?.readPackets === true,
+      },
     );
     try {
       const reply = await socket.request(

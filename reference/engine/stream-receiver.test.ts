@@ -5,6 +5,7 @@ import {
   FrameFlag,
   type FrameHeader,
   MAX_FRAME_BYTES,
+  nowMicros,
   streamHash,
 } from "../../protocol/media.ts";
 import { StreamReceiver } from "./stream-receiver.ts";
@@ -111,5 +112,64 @@ describe("StreamReceiver", () => {
     expect([calls, r.unrouted, r.malformed]).toEqual([0, 1, 2]);
     expect(r.remove("mine")).toMatchObject({ frames: 0 });
     expect(r.has("mine")).toBe(false);
+  });
+
+  it("hands the packet handler the arrival time its one clock read took (the time jitter is computed from)", () => {
+    let nowUs = 5_000_000;
+    let reads = 0;
+    const r = new StreamReceiver({
+      now: () => {
+        reads++;
+        return nowUs;
+      },
+    });
+    const got: [number, number][] = [];
+    r.add("s", undefined, (h, _id, arrivalUs) => got.push([h.seq, arrivalUs]));
+    r.onFrame(frame("s", 0, [0, 0], 0, 4_990_000));
+    nowUs = 5_020_500;
+    r.onFrame(frame("s", 1, [0, 0], 0, 5_010_000));
+    expect(got).toEqual([
+      [0, 5_000_000],
+      [1, 5_020_500],
+    ]);
+    expect(reads).toBe(2);
+    // Transit 10 ms then 10.5 ms: the handler's latency and the receiver's jitter come from the same reads.
+    expect(r.stats("s")!.jitterMs).toBeCloseTo(0.5 / 16, 9);
+  });
+
+  it("by default stamps arrivals on nowMicros's time base (epoch µs), read between the calls around it", () => {
+    const r = new StreamReceiver();
+    const at: number[] = [];
+    r.add("s", undefined, (_h, _id, arrivalUs) => at.push(arrivalUs));
+    const before = nowMicros();
+    r.onFrame(frame("s", 0, [0, 0]));
+    const after = nowMicros();
+    expect(at).toHaveLength(1);
+    expect(at[0]).toBeGreaterThanOrEqual(before);
+    expect(at[0]).toBeLessThanOrEqual(after);
+  });
+
+  it("routes by the stream it last routed to only while that stream is played (remove, replace, re-add)", () => {
+    const r = new StreamReceiver();
+    const got: string[] = [];
+    r.add("a", undefined, (h, id) => got.push(`${id}:${h.seq}`));
+    r.add("b", undefined, (h, id) => got.push(`${id}:${h.seq}`));
+    r.onFrame(frame("a", 0, [0, 0]));
+    r.onFrame(frame("a", 1, [0, 0]));
+    r.onFrame(frame("b", 0, [0, 0]));
+    r.onFrame(frame("a", 2, [0, 0]));
+    // Removed right after its packet: the next one of it is unrouted, not handed to the removed handler.
+    r.remove("a");
+    r.onFrame(frame("a", 3, [0, 0]));
+    // Replaced (add again with another handler): the new handler gets the next packet.
+    r.onFrame(frame("b", 1, [0, 0]));
+    r.add("b", undefined, (h, id) => got.push(`new ${id}:${h.seq}`));
+    r.onFrame(frame("b", 2, [0, 0]));
+    // Re-added after its removal: routed again, counted from scratch.
+    r.add("a", undefined, (h, id) => got.push(`again ${id}:${h.seq}`));
+    r.onFrame(frame("a", 4, [0, 0]));
+    expect(got).toEqual(["a:0", "a:1", "b:0", "a:2", "b:1", "new b:2", "again a:4"]);
+    expect(r.unrouted).toBe(1);
+    expect(r.stats("a")).toMatchObject({ frames: 1 });
   });
 });

@@ -11,6 +11,12 @@ export type { ZegoUser };
 /** ZegoScenario: the docs use Karaoke for online KTV. Informational here (no audio processing differs). */
 export const ZegoScenario = { Default: 3, StandardVoiceCall: 4, HighQualityChatroom: 7, Karaoke: 9 } as const;
 
+/** How the media socket writes published packets and reads relayed ones (ZegoEngineProfile.mediaSocket). */
+export interface MediaSocketTuning {
+  framedWrites?: boolean;
+  readPackets?: boolean;
+}
+
 export interface ZegoEngineProfile {
   appID: number;
   /** 64 hex chars; optional since 2.17.0 (use a token at loginRoom instead). */
@@ -26,6 +32,13 @@ export interface ZegoEngineProfile {
    * simulator serves both with `--socket`; the embedded simulator of `ktv run` does for its own VUs).
    */
   mediaSocketPath?: string;
+  /**
+   * Not in the SDK: the media socket as a load generator runs it (both off by default). `framedWrites`: each
+   * published packet framed here and written to the connection in one write with a zero masking key
+   * (engine/client-frame-writer.ts; legal RFC 6455, but a browser or a real SDK picks random keys).
+   * `readPackets`: relayed packets taken off the connection before ws's Receiver (engine/server-frame-reader.ts).
+   */
+  mediaSocket?: MediaSocketTuning;
   /** Media socket connect timeout (default 5 s). */
   connectTimeoutMs?: number;
   /** How long a control request (login, publish, play...) waits for its answer (default 5 s). */

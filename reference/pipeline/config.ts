@@ -1,6 +1,7 @@
 import type { FrameHeader } from "../../protocol/media.ts";
 import type { ThreadAudio } from "../audio/index.ts";
 import { isMediaCodec, MEDIA_CODECS, type MediaCodec } from "../codec/profile.ts";
+import type { MediaSocketTuning } from "../engine/types.ts";
 import type { RetryPolicy } from "../music/retry.ts";
 import type { Logger } from "../music/transport.ts";
 import { parseSinger } from "../scoring/singer.ts";
@@ -26,6 +27,8 @@ export interface PipelineConfig {
   target: string;
   /** The media WebSocket over this Unix domain socket the simulator also serves (`ktv sim --socket`). */
   mediaSocketPath?: string;
+  /** The engine's media socket tuning (ZegoEngineProfile.mediaSocket: a load generator's framing and reading). */
+  mediaSocket?: MediaSocketTuning;
   appID: number;
   /** 64 hex chars; or `token`. */
   appSign?: string;
@@ -118,8 +121,12 @@ export interface PipelineConfig {
    * decode Opus; leave it out of load runs.
    */
   onReceivedAudio?: (streamID: string, pcm: Int16Array, header: Readonly<FrameHeader>) => void;
-  /** Every received packet's header, before any decoding (latency, bytes: `FRAME_HEADER_BYTES + payloadBytes`). */
-  onReceivedPacket?: (streamID: string, header: Readonly<FrameHeader>) => void;
+  /**
+   * Every received packet's header, before any decoding (latency, bytes: `FRAME_HEADER_BYTES + payloadBytes`),
+   * and its arrival time (µs, epoch time base: the receiver's one clock read for the packet, so a latency needs
+   * no second read).
+   */
+  onReceivedPacket?: (streamID: string, header: Readonly<FrameHeader>, arrivalUs: number) => void;
   /** Default 500 ms; 0 turns the periodic mixing events off. */
   statusIntervalMs?: number;
   /**
@@ -168,6 +175,7 @@ type OptionalKeys =
   | "singers"
   | "masterID"
   | "mediaSocketPath"
+  | "mediaSocket"
   | "appSign"
   | "token"
   | "renewToken"

@@ -1,4 +1,4 @@
-import { type FrameHeader, nowMicros } from "../../protocol/media.ts";
+import type { FrameHeader } from "../../protocol/media.ts";
 import { profileForSeed } from "../audio/shared-voice.ts";
 import type { ZegoExpressEngine } from "../engine/engine.ts";
 import type { EngineCopyrightedMusic } from "../engine/engine-music.ts";
@@ -303,10 +303,10 @@ export async function startListening(ctx: PerformContext): Promise<void> {
     ? (pcm: Int16Array, header: Readonly<FrameHeader>, streamID: string) => onAudio(streamID, pcm, header)
     : undefined;
   for (const id of cfg.listen) {
-    await engine.startPlayingStream(id, onFrame, (header, streamID) => {
-      if (keep) rec.recordLatency(nowMicros() - header.captureUs);
+    await engine.startPlayingStream(id, onFrame, (header, streamID, arrivalUs) => {
+      if (keep) rec.recordLatency(arrivalUs - header.captureUs);
       if (rec.stages.first_heard_ms === null) rec.stages.first_heard_ms = rec.sinceStart();
-      onPacket?.(streamID, header);
+      onPacket?.(streamID, header, arrivalUs);
     });
   }
 }

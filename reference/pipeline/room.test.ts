@@ -1,8 +1,10 @@
 import { join } from "node:path";
 import { decodeFromCompressedBase64 } from "hdr-histogram-js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { nowMicros } from "../../protocol/media.ts";
 import type { Simulator } from "../../simulator/app.ts";
 import { testSimulator } from "../../test/sim.ts";
+import { MediaSocket } from "../engine/media-socket.ts";
 import { until } from "../engine/test-fixtures.ts";
 import { WavFileReader } from "../mixer/wav-reader.ts";
 import type { PipelineEvent } from "./events.ts";
@@ -193,11 +195,21 @@ describe("two users in one room", () => {
 
   it("without per-run histograms (load runs) every packet still reaches the caller, nothing is summarised", async () => {
     let singerLive = false;
+    // As a load run's VUs do: packets written pre-framed and read before ws (the engine's media socket tuning).
+    const opened: MediaSocket[] = [];
+    const open = MediaSocket.open.bind(MediaSocket);
+    const spy = vi.spyOn(MediaSocket, "open").mockImplementation(async (...args) => {
+      const s = await open(...args);
+      opened.push(s);
+      return s;
+    });
+    const tuning = { framedWrites: true, readPackets: true };
     const singerRun = runPipeline(
       userConfig(sim.url, "hsinger", {
         roomID: "nohist-room",
         seconds: 2,
         histograms: false,
+        mediaSocket: tuning,
         onEvent: (e: PipelineEvent) => {
           if (e.type === "publishing") singerLive = true;
         },
@@ -205,6 +217,7 @@ describe("two users in one room", () => {
     );
     await until(() => singerLive, "the singer to publish", 10_000);
     let packets = 0;
+    let badArrivals = 0;
     const listener = await runPipeline(
       userConfig(sim.url, "hlistener", {
         roomID: "nohist-room",
@@ -213,8 +226,12 @@ describe("two users in one room", () => {
         listen: ["hsinger_main"],
         seconds: 0.8,
         histograms: false,
-        onReceivedPacket: () => {
+        mediaSocket: tuning,
+        // Each packet's arrival time comes with it (the receiver's one clock read): after its capture, not later
+        // than now.
+        onReceivedPacket: (_id, header, arrivalUs) => {
           packets++;
+          if (!(arrivalUs >= header.captureUs && arrivalUs <= nowMicros())) badArrivals++;
         },
       }),
     );
@@ -227,6 +244,21 @@ describe("two users in one room", () => {
     const heard = listener.listen!.streams.hsinger_main!;
     expect(heard.frames).toBeGreaterThan(0);
     expect(packets).toBe(heard.frames);
+    expect(badArrivals).toBe(0);
+    const asked = spy.mock.calls.map((c) => [c[2].framedWrites, c[2].readPackets]);
+    spy.mockRestore();
+    // Both sockets took the tuning: the singer's 100 packets went out through the frame writer, the listener's
+    // came in through the packet reader.
+    expect(asked).toEqual([
+      [true, true],
+      [true, true],
+    ]);
+    expect(opened.map((s) => s.packetsFramed).sort((a, b) => a - b)).toEqual([0, 100]);
+    // Every packet the listener heard came through the reader (one still in flight when its run ended may be
+    // read after the stream was removed: counted here, not heard).
+    const read = opened.map((s) => s.packetsRead).sort((a, b) => a - b);
+    expect(read[0]).toBe(0);
+    expect(read[1]).toBeGreaterThanOrEqual(heard.frames);
     expect(listener.listen!.latency_ms).toBeNull();
     expect(listener.histograms.listen_latency).toBeNull();
   });

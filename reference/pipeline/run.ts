@@ -137,6 +137,7 @@ function sessionKey(cfg: ResolvedConfig): string {
   return JSON.stringify([
     cfg.target,
     cfg.mediaSocketPath ?? null,
+    cfg.mediaSocket ?? null,
     cfg.appID,
     cfg.appSign ?? null,
     cfg.roomID,
@@ -172,6 +173,7 @@ export async function runPipeline(
       ...(cfg.appSign ? { appSign: cfg.appSign } : {}),
       server: cfg.target,
       ...(cfg.mediaSocketPath ? { mediaSocketPath: cfg.mediaSocketPath } : {}),
+      ...(cfg.mediaSocket ? { mediaSocket: cfg.mediaSocket } : {}),
       reconnect: cfg.reconnect,
       codec: cfg.codec,
       publishHistograms: cfg.histograms,

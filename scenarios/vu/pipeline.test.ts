@@ -237,6 +237,16 @@ describe("pipeline VU: how it makes its audio", () => {
     expect(c.histograms).toBe(false);
   });
 
+  it("writes its packets pre-framed and reads relayed ones before ws, singer and listener alike", () => {
+    const singer = pipelineConfig(ctx, spec(undefined, "/tmp/vu1"));
+    const listener = pipelineConfig(ctx, {
+      ...spec(undefined, "/tmp/vu1"),
+      seat: { room: 0, slot: 1, role: "listener" },
+    });
+    for (const c of [singer, listener])
+      expect(c.mediaSocket).toEqual({ framedWrites: true, readPackets: true });
+  });
+
   it("memory cache, the thread's shared audio (one per thread) and voice profiles when asked", () => {
     const c = pipelineConfig(ctx, spec({ memoryCache: true, shared: true, voiceProfiles: 4 }, "/tmp/vu1"));
     expect(c.cacheDir).toBeUndefined();
