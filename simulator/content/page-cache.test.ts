@@ -9,7 +9,7 @@ import { DEV_APP } from "../options.ts";
 import type { CommandContext } from "./command.ts";
 import { COMMANDS } from "./commands/index.ts";
 import { dispatch, dispatchRendered } from "./dispatch.ts";
-import { codesKey, okEnvelopeJson, PageCache } from "./page-cache.ts";
+import { codesKey, okEnvelopeJson, type PageAnswer, PageCache } from "./page-cache.ts";
 import { PlusHistory } from "./plus-history.ts";
 import { ExtendedResponse } from "./routes.ts";
 
@@ -283,6 +283,29 @@ describe("a cached page's lent answers (envelope / release)", () => {
     const d = pages.envelope("req-d4-longer", pageOf(pages));
     expect(d.bytes.equals(okEnvelopeJson("req-d4-longer", json))).toBe(true);
     expect(pages.spareAnswerBytes).toBe(0);
+  });
+
+  it("rewrite only the id when it is plain, and stay exact when a reused buffer last held an escaped id", () => {
+    const pages = new PageCache();
+    const json = pageOf(pages);
+    // `a"b\` is 4 characters and 6 bytes as JSON text inside its quotes: the same size as a plain 6-character
+    // id, so the same spare buffer goes from an escaped id to a plain one and back.
+    const ids = ['a"b\\', "abcdef", "x\u0001yz", "abc-12", "é", "ab"];
+    let prev: PageAnswer | undefined;
+    for (const id of ids) {
+      if (prev) pages.release(prev);
+      const a = pages.envelope(id, pageOf(pages));
+      expect(a.bytes.equals(okEnvelopeJson(id, json)), id).toBe(true);
+      expect(JSON.parse(a.bytes.toString()).request_id).toBe(id);
+      prev = a;
+    }
+    // A plain id after a plain id of the same length reuses the buffer: only the id changed.
+    pages.release(prev!);
+    const p1 = pages.envelope("id-aaaa", pageOf(pages));
+    pages.release(p1);
+    const p2 = pages.envelope("id-bbbb", pageOf(pages));
+    expect(p2.bytes).toBe(p1.bytes);
+    expect(p2.bytes.equals(okEnvelopeJson("id-bbbb", json))).toBe(true);
   });
 
   it("are not kept once their page left the cache, and the spares stay bounded", () => {
