@@ -103,7 +103,9 @@ export class PageCache {
     // (`JSON.stringify`, a concatenation, `Buffer.byteLength`, a UTF-8 write) was most of this method.
     const plain = plainId(requestId);
     const head = plain ? "" : `${OK_HEAD}${JSON.stringify(requestId)},"data":`;
-    const headBytes = plain ? OK_HEAD_BYTES + requestId.length + 2 + DATA_KEY.length : Buffer.byteLength(head);
+    const headBytes = plain
+      ? OK_HEAD_BYTES + requestId.length + 2 + DATA_KEY.length
+      : Buffer.byteLength(head);
     const size = headBytes + json.length + 1;
     let answer = page.spare.pop();
     while (answer !== undefined && answer.bytes.length !== size) {
