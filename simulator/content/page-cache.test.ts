@@ -8,7 +8,7 @@ import type { SongItem } from "../catalog/types.ts";
 import { DEV_APP } from "../options.ts";
 import type { CommandContext } from "./command.ts";
 import { COMMANDS } from "./commands/index.ts";
-import { dispatch, dispatchRendered } from "./dispatch.ts";
+import { appServes, dispatch, dispatchRendered, pageCall, renderPage } from "./dispatch.ts";
 import { codesKey, okEnvelopeJson, type PageAnswer, PageCache } from "./page-cache.ts";
 import { PlusHistory } from "./plus-history.ts";
 import { ExtendedResponse } from "./routes.ts";
@@ -233,6 +233,36 @@ describe("PageCache", () => {
     expect([pages.misses, pages.hits]).toEqual([3, 2]);
     dispatchRendered(top(2), ctx(), pages);
     expect(pages.misses).toBe(4);
+  });
+
+  it("pageCall + renderPage answer what dispatchRendered answers; lookup builds and counts nothing on a miss", () => {
+    const pages = new PageCache();
+    const body = {
+      command: "/search/song",
+      params: JSON.stringify({ vendor_id: 1, keyword: "love", page: 2 }),
+    };
+    const call = pageCall(body, ctx())!;
+    expect(call.vendor).toBe(1);
+    expect(pages.lookup(catalog, call.key)).toBeUndefined();
+    expect([pages.misses, pages.hits]).toEqual([0, 0]);
+    const page = renderPage(call, ctx(), pages);
+    expect(String(page)).toBe(JSON.stringify(dispatch(body, ctx())));
+    // Same key as dispatchRendered's: a hit for it.
+    expect(dispatchRendered(body, ctx(), pages)).toBe(page);
+    expect(pages.lookup(catalog, call.key)).toBe(page);
+    expect([pages.misses, pages.hits]).toEqual([1, 2]);
+    // What dispatch refuses for the body alone, pageCall refuses; the app's vendors are appServes' to check.
+    for (const bad of [
+      { command: "/top/song", params: { vendor_id: 0, top_id: "8888", page: 0 } },
+      { command: "/top/song", params: { vendor_id: 4, top_id: "8888" } },
+      { command: "/tag/list", params: { vendor_id: 0 } },
+      { command: "/nope", params: {} },
+      { command: "/top/song", params: "{x" },
+    ])
+      expect(pageCall(bad, ctx()), JSON.stringify(bad)).toBeNull();
+    expect(appServes(call, { vendors: [0, 2] } as never)).toBe(false);
+    expect(appServes(call, { vendors: [1] } as never)).toBe(true);
+    expect(appServes(call, {} as never)).toBe(true);
   });
 
   it("writes the envelope okEnvelope describes", () => {

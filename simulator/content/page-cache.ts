@@ -56,19 +56,9 @@ export class PageCache {
 
   /** The JSON of `build()` for `key` under the catalog's current version; `build` runs only on a miss. */
   render(catalog: Catalog, key: string, build: () => unknown): Buffer {
-    const v = catalog.version();
-    if (catalog !== this.catalog || v !== this.version) {
-      this.clear();
-      this.catalog = catalog;
-      this.version = v;
-    }
-    const page = this.pages.get(key);
-    if (page !== undefined) {
-      this.hits++;
-      page.used = ++this.uses;
-      this.last = page;
-      return page.json;
-    }
+    const hit = this.lookup(catalog, key);
+    if (hit !== undefined) return hit;
+    const v = this.version;
     this.misses++;
     const json = Buffer.from(JSON.stringify(build()));
     this.last = null;
@@ -81,6 +71,26 @@ export class PageCache {
       this.last = fresh;
     }
     return json;
+  }
+
+  /**
+   * render() on a hit (the page's JSON, counted as a hit, ready for envelope()); undefined on a miss, which
+   * builds nothing and counts nothing: the caller then calls render(), which counts it. No `build` closure to
+   * make for a request the cache answers.
+   */
+  lookup(catalog: Catalog, key: string): Buffer | undefined {
+    const v = catalog.version();
+    if (catalog !== this.catalog || v !== this.version) {
+      this.clear();
+      this.catalog = catalog;
+      this.version = v;
+    }
+    const page = this.pages.get(key);
+    if (page === undefined) return undefined;
+    this.hits++;
+    page.used = ++this.uses;
+    this.last = page;
+    return page.json;
   }
 
   /**
