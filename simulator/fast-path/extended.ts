@@ -10,7 +10,7 @@ import {
   pageCall,
   renderPage,
 } from "../content/dispatch.ts";
-import type { PageAnswer } from "../content/page-cache.ts";
+import { okEnvelopeJson, type PageAnswer } from "../content/page-cache.ts";
 import { ExtendedBody } from "../content/routes.ts";
 import { contentStateOf } from "../content/state.ts";
 import { requestStream } from "../faults/engine.ts";
@@ -141,31 +141,33 @@ export function installExtendedFastPath(
   let served = 0;
   let handedOver = 0;
 
-  // Metrics as ops/observe.ts counts them (same keys, labels and order), for the one answer given here: 200.
+  // Metrics as ops/observe.ts counts them (same keys, labels and order), for the one answer given here: 200 with
+  // a page's success envelope (page-cache.ts), whose code is the success code: known here, not read back from
+  // each answer's bytes (which cost a latin1 string per request).
   const STATUS = "200";
-  let code = "";
-  let key = "";
+  const code = envelopeCode(okEnvelopeJson("", Buffer.from("null"))) ?? "";
+  const key = `${PATH}\tPOST\t${STATUS}\t${code}`;
   const labels = () => ({ route: PATH, method: "POST", status: STATUS, code });
-  const vendorKeys = new Map<number, { key: string; labels: () => { route: string; status: string } }>();
+  // By command (the page commands only: a handful of entries); null for a command with no vendor route.
+  const vendorKeys = new Map<
+    string,
+    { key: string; labels: () => { route: string; status: string } } | null
+  >();
 
-  function count(command: string, answer: Buffer, start: number): void {
-    const c = envelopeCode(answer) ?? "";
-    if (c !== code || key === "") {
-      code = c;
-      key = `${PATH}\tPOST\t${STATUS}\t${code}`;
-    }
+  function count(command: string, start: number): void {
     tally.requests.add(key, labels);
     latency.observe(PATH, (performance.now() - start) / 1000);
-    const v = vendorRouteIndex(PATH, command);
-    if (v >= 0) {
-      let vk = vendorKeys.get(v);
-      if (vk === undefined) {
-        const route = VENDOR_ROUTES[v]!;
-        vk = { key: `${route}\t${STATUS}`, labels: () => ({ route, status: STATUS }) };
-        vendorKeys.set(v, vk);
-      }
-      tally.vendorRequests.add(vk.key, vk.labels);
+    let vk = vendorKeys.get(command);
+    if (vk === undefined) {
+      const v = vendorRouteIndex(PATH, command);
+      const route = v >= 0 ? VENDOR_ROUTES[v]! : undefined;
+      vk =
+        route === undefined
+          ? null
+          : { key: `${route}\t${STATUS}`, labels: () => ({ route, status: STATUS }) };
+      vendorKeys.set(command, vk);
     }
+    if (vk !== null) tally.vendorRequests.add(vk.key, vk.labels);
   }
 
   /** Everything that must hold before the body is read (re-checked after it: the admin API may act meanwhile). */
@@ -244,7 +246,7 @@ export function installExtendedFastPath(
   function onFinish(this: ServerResponse & { [PENDING]?: Pending }): void {
     const p = this[PENDING]!;
     const answer = p.answer!;
-    count(p.command, answer.bytes, p.start);
+    count(p.command, p.start);
     // As the route's onResponse: given back only once written out and not destroyed.
     if (this.writableFinished && !this.destroyed) pages.release(answer);
   }
