@@ -21,6 +21,8 @@ declare module "fastify" {
 }
 
 const HEX64 = /^[0-9a-fA-F]{64}$/;
+// Hoisted: a regex literal in a function body is a new RegExp object each time it is evaluated (every request).
+const UINT32_TEXT = /^[0-9]{1,10}$/;
 /** Real tokens are a few hundred bytes; refusing huge ones early bounds the decrypt work per request. */
 const MAX_TOKEN_CHARS = 4096;
 const unauthorized = (code: number, msg?: string) => new VendorError(code, msg, 401);
@@ -79,7 +81,7 @@ export function authenticate(req: FastifyRequest): AuthInfo {
   const authz = header(req, "authorization");
   let app: AppConfig | undefined;
   if (appIdRaw !== undefined) {
-    if (!/^[0-9]{1,10}$/.test(appIdRaw)) throw unauthorized(1001004, "X-App-Id must be a uint32");
+    if (!UINT32_TEXT.test(appIdRaw)) throw unauthorized(1001004, "X-App-Id must be a uint32");
     app = apps.get(Number(appIdRaw));
     if (!app) throw unauthorized(1001004);
   }

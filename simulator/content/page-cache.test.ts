@@ -8,8 +8,8 @@ import type { SongItem } from "../catalog/types.ts";
 import { DEV_APP } from "../options.ts";
 import type { CommandContext } from "./command.ts";
 import { COMMANDS } from "./commands/index.ts";
-import { dispatch, dispatchRendered } from "./dispatch.ts";
-import { codesKey, okEnvelopeJson, PageCache } from "./page-cache.ts";
+import { appServes, dispatch, dispatchRendered, pageCall, renderPage } from "./dispatch.ts";
+import { codesKey, okEnvelopeJson, type PageAnswer, PageCache } from "./page-cache.ts";
 import { PlusHistory } from "./plus-history.ts";
 import { ExtendedResponse } from "./routes.ts";
 
@@ -235,6 +235,36 @@ describe("PageCache", () => {
     expect(pages.misses).toBe(4);
   });
 
+  it("pageCall + renderPage answer what dispatchRendered answers; lookup builds and counts nothing on a miss", () => {
+    const pages = new PageCache();
+    const body = {
+      command: "/search/song",
+      params: JSON.stringify({ vendor_id: 1, keyword: "love", page: 2 }),
+    };
+    const call = pageCall(body, ctx())!;
+    expect(call.vendor).toBe(1);
+    expect(pages.lookup(catalog, call.key)).toBeUndefined();
+    expect([pages.misses, pages.hits]).toEqual([0, 0]);
+    const page = renderPage(call, ctx(), pages);
+    expect(String(page)).toBe(JSON.stringify(dispatch(body, ctx())));
+    // Same key as dispatchRendered's: a hit for it.
+    expect(dispatchRendered(body, ctx(), pages)).toBe(page);
+    expect(pages.lookup(catalog, call.key)).toBe(page);
+    expect([pages.misses, pages.hits]).toEqual([1, 2]);
+    // What dispatch refuses for the body alone, pageCall refuses; the app's vendors are appServes' to check.
+    for (const bad of [
+      { command: "/top/song", params: { vendor_id: 0, top_id: "8888", page: 0 } },
+      { command: "/top/song", params: { vendor_id: 4, top_id: "8888" } },
+      { command: "/tag/list", params: { vendor_id: 0 } },
+      { command: "/nope", params: {} },
+      { command: "/top/song", params: "{x" },
+    ])
+      expect(pageCall(bad, ctx()), JSON.stringify(bad)).toBeNull();
+    expect(appServes(call, { vendors: [0, 2] } as never)).toBe(false);
+    expect(appServes(call, { vendors: [1] } as never)).toBe(true);
+    expect(appServes(call, {} as never)).toBe(true);
+  });
+
   it("writes the envelope okEnvelope describes", () => {
     const json = String(okEnvelopeJson('id"é1', Buffer.from('{"songs":["爱"]}')));
     expect(JSON.parse(json)).toEqual(okEnvelope('id"é1', { songs: ["爱"] }));
@@ -283,6 +313,29 @@ describe("a cached page's lent answers (envelope / release)", () => {
     const d = pages.envelope("req-d4-longer", pageOf(pages));
     expect(d.bytes.equals(okEnvelopeJson("req-d4-longer", json))).toBe(true);
     expect(pages.spareAnswerBytes).toBe(0);
+  });
+
+  it("rewrite only the id when it is plain, and stay exact when a reused buffer last held an escaped id", () => {
+    const pages = new PageCache();
+    const json = pageOf(pages);
+    // `a"b\` is 4 characters and 6 bytes as JSON text inside its quotes: the same size as a plain 6-character
+    // id, so the same spare buffer goes from an escaped id to a plain one and back.
+    const ids = ['a"b\\', "abcdef", "x\u0001yz", "abc-12", "é", "ab"];
+    let prev: PageAnswer | undefined;
+    for (const id of ids) {
+      if (prev) pages.release(prev);
+      const a = pages.envelope(id, pageOf(pages));
+      expect(a.bytes.equals(okEnvelopeJson(id, json)), id).toBe(true);
+      expect(JSON.parse(a.bytes.toString()).request_id).toBe(id);
+      prev = a;
+    }
+    // A plain id after a plain id of the same length reuses the buffer: only the id changed.
+    pages.release(prev!);
+    const p1 = pages.envelope("id-aaaa", pageOf(pages));
+    pages.release(p1);
+    const p2 = pages.envelope("id-bbbb", pageOf(pages));
+    expect(p2.bytes).toBe(p1.bytes);
+    expect(p2.bytes.equals(okEnvelopeJson("id-bbbb", json))).toBe(true);
   });
 
   it("are not kept once their page left the cache, and the spares stay bounded", () => {

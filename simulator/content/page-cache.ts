@@ -56,19 +56,9 @@ export class PageCache {
 
   /** The JSON of `build()` for `key` under the catalog's current version; `build` runs only on a miss. */
   render(catalog: Catalog, key: string, build: () => unknown): Buffer {
-    const v = catalog.version();
-    if (catalog !== this.catalog || v !== this.version) {
-      this.clear();
-      this.catalog = catalog;
-      this.version = v;
-    }
-    const page = this.pages.get(key);
-    if (page !== undefined) {
-      this.hits++;
-      page.used = ++this.uses;
-      this.last = page;
-      return page.json;
-    }
+    const hit = this.lookup(catalog, key);
+    if (hit !== undefined) return hit;
+    const v = this.version;
     this.misses++;
     const json = Buffer.from(JSON.stringify(build()));
     this.last = null;
@@ -84,6 +74,26 @@ export class PageCache {
   }
 
   /**
+   * render() on a hit (the page's JSON, counted as a hit, ready for envelope()); undefined on a miss, which
+   * builds nothing and counts nothing: the caller then calls render(), which counts it. No `build` closure to
+   * make for a request the cache answers.
+   */
+  lookup(catalog: Catalog, key: string): Buffer | undefined {
+    const v = catalog.version();
+    if (catalog !== this.catalog || v !== this.version) {
+      this.clear();
+      this.catalog = catalog;
+      this.version = v;
+    }
+    const page = this.pages.get(key);
+    if (page === undefined) return undefined;
+    this.hits++;
+    page.used = ++this.uses;
+    this.last = page;
+    return page.json;
+  }
+
+  /**
    * The success envelope around `json` (what render() just returned) for `requestId`: byte for byte
    * okEnvelopeJson(requestId, json). For a cached page it is one of the page's own answer buffers, with only
    * the head rewritten: copying the ~13 KB page into fresh memory per request (and the page faults of that
@@ -92,13 +102,21 @@ export class PageCache {
    */
   envelope(requestId: string, json: Buffer): PageAnswer {
     const page = this.last;
-    const head = `${OK_HEAD}${JSON.stringify(requestId)},"data":`;
-    const headBytes = Buffer.byteLength(head);
-    const size = headBytes + json.length + 1;
     if (page === null || page.json !== json) {
       // Not a cached page (built across a catalog change): a one-off answer that nobody keeps.
       return { bytes: okEnvelopeJson(requestId, json), page: DETACHED };
     }
+    // A plain id (printable ASCII, nothing JSON escapes: every id the simulator makes) is its own JSON text
+    // between two quotes, one byte a character. A reused answer of the same size then differs from this one's
+    // only in the id's bytes: the quotes around the id (any JSON string starts and ends with one) and the text
+    // around them are the same in every answer of the page. Rebuilding and re-encoding the whole head
+    // (`JSON.stringify`, a concatenation, `Buffer.byteLength`, a UTF-8 write) was most of this method.
+    const plain = plainId(requestId);
+    const head = plain ? "" : `${OK_HEAD}${JSON.stringify(requestId)},"data":`;
+    const headBytes = plain
+      ? OK_HEAD_BYTES + requestId.length + 2 + DATA_KEY.length
+      : Buffer.byteLength(head);
+    const size = headBytes + json.length + 1;
     let answer = page.spare.pop();
     while (answer !== undefined && answer.bytes.length !== size) {
       // Sized for a request id of another length (ids grow a character now and then): let it go.
@@ -110,8 +128,12 @@ export class PageCache {
       json.copy(bytes, headBytes);
       bytes[size - 1] = 0x7d; // }
       answer = { bytes, page };
-    } else this.spareBytes -= size;
-    answer.bytes.write(head, 0, "utf8");
+      bytes.write(plain ? `${OK_HEAD}"${requestId}"${DATA_KEY}` : head, 0, "utf8");
+    } else {
+      this.spareBytes -= size;
+      if (plain) answer.bytes.write(requestId, OK_HEAD_BYTES + 1, "latin1");
+      else answer.bytes.write(head, 0, "utf8");
+    }
     return answer;
   }
 
@@ -188,6 +210,17 @@ const DETACHED: Page = { json: Buffer.alloc(0), used: 0, spare: [], live: false 
 
 const ok = okEnvelope("", null);
 const OK_HEAD = `{"code":${ok.code},"message":${JSON.stringify(ok.message)},"request_id":`;
+const OK_HEAD_BYTES = Buffer.byteLength(OK_HEAD);
+const DATA_KEY = ',"data":';
+
+/** An id JSON.stringify leaves as it is between its quotes, one byte a character (printable ASCII, no `"` `\`). */
+function plainId(id: string): boolean {
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
+  }
+  return true;
+}
 
 // Answers are carved from 1 MB slabs, as Node's own Buffer pool does for small buffers (it stops at 4 KB): a
 // page answer is ~13 KB, and a fresh ArrayBuffer for each one (allocation, external-memory accounting, GC) cost

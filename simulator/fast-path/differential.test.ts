@@ -18,6 +18,13 @@ const QUOTA_APP = {
   token_secret: "abcdef0123456789abcdef0123456789",
   rate_limit_rps: 1,
 };
+// An app without vendor 0: a body the memo knows (vendor 0) must still be refused for it (1017052).
+const VENDOR_APP = {
+  app_id: 2000000003,
+  app_sign: "00112233445566778899aabbccddeeff".repeat(2),
+  token_secret: "0011223344556677889900aabbccddee",
+  vendors: [1, 2],
+};
 const START = 1_700_000_000_000;
 const BODY_LIMIT = 4096;
 
@@ -27,6 +34,9 @@ interface Side {
   port: number;
   session: string;
   quotaSession: string;
+  vendorSession: string;
+  /** A second user of the development app. */
+  carolSession: string;
   token: string;
 }
 
@@ -36,7 +46,7 @@ async function side(fastPath: boolean): Promise<Side> {
     dataDir: ":memory:",
     seed: 7,
     catalogSize: 2_000,
-    apps: [DEV_APP, QUOTA_APP],
+    apps: [DEV_APP, QUOTA_APP, VENDOR_APP],
     logLevel: "warn",
     logStream: { write() {} },
     clock: manualClock(START),
@@ -44,7 +54,16 @@ async function side(fastPath: boolean): Promise<Side> {
     fastPath,
   });
   const url = new URL(sim.url);
-  const s: Side = { sim, host: url.host, port: Number(url.port), session: "", quotaSession: "", token: "" };
+  const s: Side = {
+    sim,
+    host: url.host,
+    port: Number(url.port),
+    session: "",
+    quotaSession: "",
+    vendorSession: "",
+    carolSession: "",
+    token: "",
+  };
   const init = async (app: { app_id: number; app_sign: string }, user: string) => {
     const r = await fetch(`${sim.url}/v1/music/init`, {
       method: "POST",
@@ -59,6 +78,8 @@ async function side(fastPath: boolean): Promise<Side> {
   };
   s.session = await init(DEV_APP, "alice");
   s.quotaSession = await init(QUOTA_APP, "bob");
+  s.vendorSession = await init(VENDOR_APP, "dave");
+  s.carolSession = await init(DEV_APP, "carol");
   s.token = mintToken04({
     appId: DEV_APP.app_id,
     userId: "alice",
@@ -191,6 +212,15 @@ const CASES: Case[] = [
   one("no session", { body: TOP, without: ["x-session"] }),
   one("unknown session", { body: TOP, headers: { "x-session": "nope" } }),
   one("other app's session", (s) => ({ body: TOP, headers: { "x-session": s.quotaSession } })),
+  one("an app without vendor 0, a body already seen", (s) => ({
+    body: TOP,
+    headers: {
+      "x-app-id": String(VENDOR_APP.app_id),
+      "x-app-sign": VENDOR_APP.app_sign,
+      "x-session": s.vendorSession,
+    },
+  })),
+  one("another user, a body already seen", (s) => ({ body: TOP, headers: { "x-session": s.carolSession } })),
   one("bad JSON", { body: "{" }),
   one("empty body", { body: "" }),
   one("BOM", { body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(TOP)]) }),
@@ -355,6 +385,35 @@ describe("the fast path answers exactly what Fastify answers", () => {
         '│   • (onResponse) ["anonymous()","onResponse()"]',
       ].join("\n"),
     );
+  });
+
+  it("a body seen before (memoized) still counts in its own user's fault stream: same request keys", async () => {
+    const hits0 = fast.sim.fastPath!.memoHits;
+    const served0 = fast.sim.fastPath!.served;
+    await adminOk("reset", (s) => admin(s, "POST", "/admin/faults/reset"));
+    const asCarol = (name: string, body: string): Case =>
+      one(`carol: ${name}`, (s) => ({ body, headers: { "x-session": s.carolSession } }));
+    const top = byName("top/song");
+    const search = byName("search/song, SDK string params");
+    const carolTop = asCarol("top/song", TOP);
+    const carolSearch = asCarol("search/song", SEARCH);
+    // Interleaved users and commands on the same few body texts, served by the fast path from the memo.
+    const before = [top, carolTop, top, carolSearch, search];
+    for (const c of before) await same(c);
+    expect(fast.sim.fastPath!.served - served0).toBe(before.length);
+    expect(fast.sim.fastPath!.memoHits - hits0).toBeGreaterThanOrEqual(before.length);
+    // Then a fault that hits every request: its events name each request's key, with its stream's count.
+    const slow = { faults: [{ id: "slow", kind: "latency", distribution: { type: "fixed", ms: 1 } }] };
+    await adminOk("load profile", (s) => admin(s, "PUT", "/admin/faults", slow));
+    for (const c of [top, carolTop, carolSearch]) await same({ ...c, name: `slow: ${c.name}` });
+    const keys = (s: Side) => s.sim.ctx.faults.events().map((e) => e.request_key);
+    expect(keys(fast)).toEqual(keys(plain));
+    expect(keys(fast)).toEqual([
+      "1000000001|alice|POST /v1/music/extended|/top/song#3",
+      "1000000001|carol|POST /v1/music/extended|/top/song#2",
+      "1000000001|carol|POST /v1/music/extended|/search/song#2",
+    ]);
+    await adminOk("reset", (s) => admin(s, "POST", "/admin/faults/reset"));
   });
 
   it("the request metrics agree", async () => {

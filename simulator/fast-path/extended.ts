@@ -3,14 +3,21 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { VENDOR_ROUTES, vendorRouteIndex } from "../../protocol/vendor-routes.ts";
 import { authenticate } from "../auth/guards.ts";
 import type { Session } from "../auth/sessions.ts";
-import { COMMANDS } from "../content/commands/index.ts";
-import { type ExtendedBody as Body, dispatchRendered } from "../content/dispatch.ts";
-import type { PageAnswer } from "../content/page-cache.ts";
+import {
+  appServes,
+  type ExtendedBody as Body,
+  type PageCall,
+  pageCall,
+  renderPage,
+} from "../content/dispatch.ts";
+import { okEnvelopeJson, type PageAnswer } from "../content/page-cache.ts";
 import { ExtendedBody } from "../content/routes.ts";
 import { contentStateOf } from "../content/state.ts";
-import { keyFields, routeId } from "../faults/hook.ts";
+import { requestStream } from "../faults/engine.ts";
+import { routeId } from "../faults/hook.ts";
 import { authHeaders } from "../http.ts";
 import { envelopeCode } from "../ops/observe.ts";
+import { BodyMemo } from "./body-memo.ts";
 import { keepPreread, type Preread } from "./preread.ts";
 
 // The hot vendor call, POST /v1/music/extended for a cached list page (/top/song, /search/song, /tag/song),
@@ -31,6 +38,9 @@ import { keepPreread, type Preread } from "./preread.ts";
 // answered by Fastify. Those checks are side-effect free; the first state change (the fault seam's request key,
 // the one side effect of Fastify's path before the handler) happens only once the answer is certain, and then in
 // Fastify's order: request id at the headers, fault key, page, metrics on 'finish', page answer given back.
+// What a body's text alone decides (JSON, body schema, command, params, page key) is kept per text
+// (body-memo.ts), and the fault seam's request stream per session and command: a repeated call then costs
+// neither the parse and checks nor the key strings, while all that depends on the request still runs.
 // simulator/fast-path/differential.test.ts runs one corpus against the simulator with and without this path.
 
 const PATH = "/v1/music/extended";
@@ -66,6 +76,8 @@ export interface ExtendedFastPath {
   readonly served: number;
   /** Requests this path read the body of, then handed to Fastify. */
   readonly handedOver: number;
+  /** Bodies answered from the body memo (body-memo.ts) rather than parsed and checked again. */
+  readonly memoHits: number;
   /** Puts Fastify's own 'request' listener back. */
   uninstall(): void;
 }
@@ -129,31 +141,33 @@ export function installExtendedFastPath(
   let served = 0;
   let handedOver = 0;
 
-  // Metrics as ops/observe.ts counts them (same keys, labels and order), for the one answer given here: 200.
+  // Metrics as ops/observe.ts counts them (same keys, labels and order), for the one answer given here: 200 with
+  // a page's success envelope (page-cache.ts), whose code is the success code: known here, not read back from
+  // each answer's bytes (which cost a latin1 string per request).
   const STATUS = "200";
-  let code = "";
-  let key = "";
+  const code = envelopeCode(okEnvelopeJson("", Buffer.from("null"))) ?? "";
+  const key = `${PATH}\tPOST\t${STATUS}\t${code}`;
   const labels = () => ({ route: PATH, method: "POST", status: STATUS, code });
-  const vendorKeys = new Map<number, { key: string; labels: () => { route: string; status: string } }>();
+  // By command (the page commands only: a handful of entries); null for a command with no vendor route.
+  const vendorKeys = new Map<
+    string,
+    { key: string; labels: () => { route: string; status: string } } | null
+  >();
 
-  function count(command: string, answer: Buffer, start: number): void {
-    const c = envelopeCode(answer) ?? "";
-    if (c !== code || key === "") {
-      code = c;
-      key = `${PATH}\tPOST\t${STATUS}\t${code}`;
-    }
+  function count(command: string, start: number): void {
     tally.requests.add(key, labels);
     latency.observe(PATH, (performance.now() - start) / 1000);
-    const v = vendorRouteIndex(PATH, command);
-    if (v >= 0) {
-      let vk = vendorKeys.get(v);
-      if (vk === undefined) {
-        const route = VENDOR_ROUTES[v]!;
-        vk = { key: `${route}\t${STATUS}`, labels: () => ({ route, status: STATUS }) };
-        vendorKeys.set(v, vk);
-      }
-      tally.vendorRequests.add(vk.key, vk.labels);
+    let vk = vendorKeys.get(command);
+    if (vk === undefined) {
+      const v = vendorRouteIndex(PATH, command);
+      const route = v >= 0 ? VENDOR_ROUTES[v]! : undefined;
+      vk =
+        route === undefined
+          ? null
+          : { key: `${route}\t${STATUS}`, labels: () => ({ route, status: STATUS }) };
+      vendorKeys.set(command, vk);
     }
+    if (vk !== null) tally.vendorRequests.add(vk.key, vk.labels);
   }
 
   /** Everything that must hold before the body is read (re-checked after it: the admin API may act meanwhile). */
@@ -232,7 +246,7 @@ export function installExtendedFastPath(
   function onFinish(this: ServerResponse & { [PENDING]?: Pending }): void {
     const p = this[PENDING]!;
     const answer = p.answer!;
-    count(p.command, answer.bytes, p.start);
+    count(p.command, p.start);
     // As the route's onResponse: given back only once written out and not destroyed.
     if (this.writableFinished && !this.destroyed) pages.release(answer);
   }
@@ -243,44 +257,82 @@ export function installExtendedFastPath(
     fastify(req, res);
   }
 
-  function serve(req: IncomingMessage, p: Pending): boolean {
-    const { res, chunks } = p;
-    if (!open()) return false;
-    const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString("utf8");
-    if (unusualJson(text)) return false;
+  /** What the body's text alone decides (body-memo.ts): the page call and what the metrics need of it. */
+  interface Known {
+    call: PageCall;
+    command: string;
+  }
+  const memo = new BodyMemo<Known>();
+  // The fault seam's request stream of a session's calls of a command (engine.ts requestStream: keyFields'
+  // fields of a request with a session), kept with the session: built and hashed once, not twice per request.
+  const streams = new WeakMap<Session, Map<string, string>>();
+  const streamOf = (session: Session, command: string): string => {
+    let m = streams.get(session);
+    if (m === undefined) {
+      m = new Map();
+      streams.set(session, m);
+    }
+    let stream = m.get(command);
+    if (stream === undefined) {
+      stream = requestStream({ route: ROUTE, command, app_id: session.app_id, user_id: session.user_id });
+      m.set(command, stream);
+    }
+    return stream;
+  };
+
+  /** The body of a text not seen before, when Fastify would accept it as the route's body; else undefined. */
+  function parse(text: string): Body | undefined {
+    if (unusualJson(text)) return undefined;
     let body: Body;
     try {
       body = JSON.parse(text) as Body;
     } catch {
-      return false;
+      return undefined;
     }
-    if (!validBody(body) || !validHeaders(req.headers)) return false;
-    const command = body.command;
-    if (command === undefined || COMMANDS.get(command)?.pageKey === undefined) return false;
+    return validBody(body) ? body : undefined;
+  }
+
+  function serve(req: IncomingMessage, p: Pending): boolean {
+    const { res, chunks } = p;
+    if (!open()) return false;
+    const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString("utf8");
+    let known = memo.get(text);
+    const body = known === undefined ? parse(text) : undefined;
+    if (known === undefined && body === undefined) return false;
+    if (!validHeaders(req.headers)) return false;
     const asReq = asRequest(req.headers);
     let page: Buffer;
+    let session: Session | undefined;
     try {
       // requireSession's checks (guards.ts), without its one state change: an app with a quota goes to Fastify.
       const auth = authenticate(asReq);
-      const rps = auth.app.rate_limit_rps;
+      const app = auth.app;
+      const rps = app.rate_limit_rps;
       if (rps !== undefined && rps > 0) return false;
       const sid = header(req.headers, "x-session");
       if (!sid) return false;
-      const session: Session | undefined = sim.sessions.get(sid);
-      if (!session || session.app_id !== auth.app.app_id) return false;
+      session = sim.sessions.get(sid);
+      if (!session || session.app_id !== app.app_id) return false;
       if (auth.tokenUserId !== undefined && auth.tokenUserId !== session.user_id) return false;
-      const data = dispatchRendered(body, { sim, session, app: auth.app, plus }, pages);
-      if (!Buffer.isBuffer(data)) return false;
-      page = data;
+      if (known === undefined) {
+        const call = pageCall(body!, { sim, session, app, plus });
+        if (call === null) return false;
+        known = { call, command: call.command.name };
+        memo.set(text, known);
+      }
+      if (!appServes(known.call, app)) return false;
+      const hit = pages.lookup(sim.catalog, known.call.key);
+      page = hit ?? renderPage(known.call, { sim, session, app, plus }, pages);
     } catch {
       return false;
     }
-    // The answer is certain: from here on, the state changes of Fastify's path, in its order.
-    sim.faults.decideWithKey(keyFields(asReq, ROUTE, body as Record<string, unknown>));
+    // The answer is certain: from here on, the state changes of Fastify's path, in its order (the fault seam's
+    // decideWithKey, which with no fault loaded only moves the request's stream count on).
+    sim.faults.countRequest(streamOf(session, known.command));
     const answer: PageAnswer = pages.envelope(p.id, page);
     served++;
     p.answer = answer;
-    p.command = command;
+    p.command = known.command;
     (res as ServerResponse & { [PENDING]?: Pending })[PENDING] = p;
     res.on("finish", onFinish);
     res.writeHead(200, { "content-type": JSON_TYPE, "content-length": String(answer.bytes.length) });
@@ -296,6 +348,9 @@ export function installExtendedFastPath(
     },
     get handedOver() {
       return handedOver;
+    },
+    get memoHits() {
+      return memo.hits;
     },
     uninstall() {
       server.removeListener("request", front);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { manualClock } from "../clock.ts";
 import type { ResourceRecord } from "../resources/types.ts";
-import { createFaultEngine } from "./engine.ts";
+import { createFaultEngine, requestStream } from "./engine.ts";
 
 // The engine's follow-up decisions and states, without HTTP: TTLs for issued resources, sweeps when an expiry
 // fault starts, the revocation overlay the catalog reads, the release of download plans when a fault goes,
@@ -285,5 +285,22 @@ describe("request keys", () => {
     expect(e.decideWithKey(req)).toEqual({ decision: {}, key: `1|u|${DL}#1` });
     expect(e.decideWithKey(req).key).toBe(`1|u|${DL}#2`);
     expect(e.decideWithKey({ route: "GET /admin/faults" })).toEqual({ decision: {}, key: undefined });
+  });
+
+  it("countRequest moves a stream on as decideWithKey does, named by requestStream; reset starts it over", () => {
+    const e = createFaultEngine({ seed: 1, clock: manualClock() });
+    const ext = "POST /v1/music/extended";
+    const req = { route: ext, command: "/top/song", app_id: 1, user_id: "u" };
+    expect(requestStream(req)).toBe(`1|u|${ext}|/top/song`);
+    expect(requestStream({ route: ext })).toBe(`-|-|${ext}`);
+    e.countRequest(requestStream(req));
+    e.countRequest(requestStream(req));
+    expect(e.decideWithKey(req).key).toBe(`1|u|${ext}|/top/song#3`);
+    // Another user's stream and another command's are their own.
+    expect(e.decideWithKey({ ...req, user_id: "v" }).key).toBe(`1|v|${ext}|/top/song#1`);
+    expect(e.decideWithKey({ ...req, command: "/search/song" }).key).toBe(`1|u|${ext}|/search/song#1`);
+    e.reset();
+    e.countRequest(requestStream(req));
+    expect(e.decideWithKey(req).key).toBe(`1|u|${ext}|/top/song#2`);
   });
 });

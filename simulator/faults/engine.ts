@@ -67,6 +67,12 @@ export interface FaultEngine extends FaultSeam {
    * costs a map look-up on routes no fault names.
    */
   mayFault(route: string): boolean;
+  /**
+   * What decideWithKey does for a request of `stream` (requestStream()) when the profile has no fault at all:
+   * the stream's count moves on, and nothing else. For a caller that has checked the profile is empty and keeps
+   * the stream's name (its hash then computed once), rather than building two strings per request.
+   */
+  countRequest(stream: string): void;
   getProfile(): FaultProfile;
   /** Validates, then swaps the whole profile in one step; throws FaultProfileError and keeps the old one. */
   replace(input: unknown): FaultProfile;
@@ -128,6 +134,15 @@ export function isFaultableRoute(route: string): boolean {
 }
 
 /** Phases whose faults do something when they start or end. */
+const whoOf = (app: number | undefined, user: string | undefined) => `${app ?? "-"}|${user ?? "-"}`;
+const streamOf = (who: string, route: string, command: string | undefined) =>
+  command === undefined ? `${who}|${route}` : `${who}|${route}|${command}`;
+
+/** The request stream a request key counts in (the key without its `#n`), for countRequest. */
+export function requestStream(req: Pick<FaultRequest, "route" | "command" | "app_id" | "user_id">): string {
+  return streamOf(whoOf(req.app_id, req.user_id), req.route, req.command);
+}
+
 const STATEFUL: readonly Phase[] = ["sweep", "catalog", "download", "media"];
 
 const ISSUE_ROUTE = "POST /v1/music/resource";
@@ -365,8 +380,6 @@ export function createFaultEngine(o: FaultEngineOptions): FaultEngine {
     log.push({ time: now, fault_id: spec.id, kind: spec.kind, route, request_key: key, effect });
   }
 
-  const whoOf = (app: number | undefined, user: string | undefined) => `${app ?? "-"}|${user ?? "-"}`;
-
   /** The next key of a request stream (app+user+route[+command]). */
   function nextKey(stream: string): string {
     const n = (sequences.get(stream) ?? 0) + 1;
@@ -380,9 +393,7 @@ export function createFaultEngine(o: FaultEngineOptions): FaultEngine {
     if (!isFaultableRoute(req.route)) return { decision: {}, key: undefined };
     const snap = active;
     const who = whoOf(req.app_id, req.user_id);
-    const requestKey = nextKey(
-      req.command === undefined ? `${who}|${req.route}` : `${who}|${req.route}|${req.command}`,
-    );
+    const requestKey = nextKey(streamOf(who, req.route, req.command));
     // No fault at all (the common case): nothing below reads the time.
     if (snap.stateful.length === 0 && snap.request.length === 0) return { decision: {}, key: requestKey };
     const now = clock.now();
@@ -535,6 +546,9 @@ export function createFaultEngine(o: FaultEngineOptions): FaultEngine {
     decide: (req) => decideWithKey(req).decision,
     decideWithKey,
     mayFault,
+    countRequest(stream) {
+      sequences.set(stream, (sequences.get(stream) ?? 0) + 1);
+    },
     issueTtl,
     decideDownload,
     downloadCut,
