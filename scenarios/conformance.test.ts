@@ -41,9 +41,10 @@ async function failsExactly(fixture: string, failed: string[]): Promise<Verdict[
   // a list of booleans with no cause).
   const seen = verdicts.map((v) => `${v.rule}: ${v.ok ? "ok" : v.problems.join("; ")}`).join("\n");
   expect(outcome.exitCode, seen).toBe(EXIT.thresholds);
-  expect(verdicts.map((v) => [v.rule, v.ok]), seen).toEqual(
-    CONFORMANCE_CASES.map((c) => [c.rule, !failed.includes(c.rule)]),
-  );
+  expect(
+    verdicts.map((v) => [v.rule, v.ok]),
+    seen,
+  ).toEqual(CONFORMANCE_CASES.map((c) => [c.rule, !failed.includes(c.rule)]));
   return verdicts;
 }
 
