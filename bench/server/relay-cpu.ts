@@ -13,6 +13,8 @@ import { type Started, startServer } from "./servers.ts";
 //
 //   npx tsx bench/server/relay-cpu.ts --tree /work/main --tree . [--rooms 60] [--seconds 4] [--rounds 5] [--opus] [--bare]
 //     [--cpu-prof DIR]   (node's profiler on each simulator, written when it stops)
+//     [--pin]            (relays on CPU 0 and loads on CPU 1 with taskset, as the media relay race runs them: then
+//                         the p99 lag per round and its median per tree are the race's pass test at this load)
 // Linux only (/proc). Load goes to 127.0.0.1 only.
 
 const { values } = parseArgs({
@@ -25,6 +27,7 @@ const { values } = parseArgs({
     "cpu-prof": { type: "string" },
     /** Also the bare ws relay (bare-relay.ts of this tree): the floor of a relay with ws and nothing else. */
     bare: { type: "boolean", default: false },
+    pin: { type: "boolean", default: false },
   },
 });
 const trees = values.tree?.length ? [...values.tree] : ["."];
@@ -58,6 +61,9 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
+const serverCpus = values.pin ? "0" : undefined;
+const loadCpus = values.pin ? "1" : undefined;
+
 const sims: Started[] = [];
 const drivers: Driver[] = [];
 try {
@@ -66,7 +72,7 @@ try {
     const prof = values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof"]}`] : [];
     const sim =
       tree === "bare"
-        ? await startServer([...prof, "bench/server/bare-relay.ts"])
+        ? await startServer([...prof, "bench/server/bare-relay.ts"], {}, { cpus: serverCpus })
         : await startServer(
             [
               ...prof,
@@ -80,14 +86,15 @@ try {
               "warn",
             ],
             {},
-            { cwd: tree },
+            { cwd: tree, cpus: serverCpus },
           );
     sims.push(sim);
-    const d = Driver.start(tree === "bare" ? "bare" : "sim", sim.url);
+    const d = Driver.start(tree === "bare" ? "bare" : "sim", sim.url, loadCpus);
     drivers.push(d);
     await d.ask(`connect ${rooms}`);
   }
   const perFrame: number[][] = trees.map(() => []);
+  const p99s: number[][] = trees.map(() => []);
   const userPerFrame: number[][] = trees.map(() => []);
   for (let r = 0; r < rounds; r++) {
     for (let t = 0; t < trees.length; t++) {
@@ -107,6 +114,7 @@ try {
       const us = (cpu / frames) * 1e6;
       perFrame[t]!.push(us);
       userPerFrame[t]!.push((user / frames) * 1e6);
+      p99s[t]!.push(p.p99_us === null ? Number.POSITIVE_INFINITY : p.p99_us / 1000);
       console.log(
         JSON.stringify({
           round: r,
@@ -128,7 +136,7 @@ try {
   for (let t = 0; t < trees.length; t++) {
     const xs = perFrame[t]!;
     console.log(
-      `${trees[t]}: median ${median(xs).toFixed(2)} µs CPU per relayed frame, user ${median(userPerFrame[t]!).toFixed(2)} (rounds: ${xs.map((x) => x.toFixed(2)).join(", ")})`,
+      `${trees[t]}: median ${median(xs).toFixed(2)} µs CPU per relayed frame, user ${median(userPerFrame[t]!).toFixed(2)} (rounds: ${xs.map((x) => x.toFixed(2)).join(", ")}); p99 lag median ${median(p99s[t]!).toFixed(1)} ms (rounds: ${p99s[t]!.map((x) => x.toFixed(1)).join(", ")})`,
     );
   }
   console.log(

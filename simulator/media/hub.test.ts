@@ -165,10 +165,14 @@ describe("backpressure", () => {
       pub.peer,
       players.map((p) => p.peer),
     );
-    // What directSocket reads of a ws WebSocket (ws 8: _socket, _sender._queue/_state), with a recording socket.
+    // What directSocket reads of a ws WebSocket (ws 8: _socket, _sender._queue/_state), with a recording socket
+    // that, like the kernel taking a whole write, copies the bytes (`given` keeps what write() was handed).
     const sockets = players.map((p) => {
-      const socket = { destroyed: false, writableLength: 0, written: [] as Buffer[] };
-      const write = (b: Buffer) => socket.written.push(b);
+      const socket = { destroyed: false, writableLength: 0, written: [] as Buffer[], given: [] as Buffer[] };
+      const write = (b: Buffer) => {
+        socket.given.push(b);
+        socket.written.push(Buffer.from(b));
+      };
       Object.assign(p.ws, { _socket: Object.assign(socket, { write }), _sender: { _queue: [], _state: 0 } });
       return socket;
     });
@@ -178,7 +182,7 @@ describe("backpressure", () => {
     // The payload, framed once as ws frames an unmasked binary message, the same object for all three.
     expect(first.equals(binaryFrame(f0))).toBe(true);
     for (const s of sockets) expect(s.written).toEqual([first]);
-    for (const s of sockets) expect(s.written[0]).toBe(first);
+    for (const s of sockets) expect(s.given[0]).toBe(sockets[0]!.given[0]);
     // Over the limit by the socket's own buffer: skipped and counted; ws's getter is not what decides.
     sockets[1]!.writableLength = 1001;
     players[1]!.ws.bufferedAmount = 0;
@@ -203,6 +207,61 @@ describe("backpressure", () => {
       backpressure_drops: 2,
     });
     expect(hub.deps.metrics.counters).toMatchObject({ framesRelayed: 10, droppedBackpressure: 2 });
+  });
+
+  it("frames every relayed frame into the same memory while each socket takes its writes whole", () => {
+    const { hub, join } = makeHub();
+    const pub = join("singer");
+    const players = ["a", "b"].map((u) => join(u));
+    publishAndPlay(
+      hub,
+      pub.peer,
+      players.map((p) => p.peer),
+    );
+    const sockets = players.map((p) => {
+      const socket = { destroyed: false, writableLength: 0, written: [] as Buffer[], given: [] as Buffer[] };
+      const write = (b: Buffer) => {
+        socket.given.push(b);
+        socket.written.push(Buffer.from(b));
+      };
+      Object.assign(p.ws, { _socket: Object.assign(socket, { write }), _sender: { _queue: [], _state: 0 } });
+      return socket;
+    });
+    for (let seq = 0; seq < 3; seq++) onFrame(hub, pub.peer, pcmFrame("st", seq));
+    const given = sockets[0]!.given;
+    // No new off-heap buffer per frame: the same bytes of memory each time (a per-frame buffer moves them).
+    expect(new Set(given.map((b) => b.buffer)).size).toBe(1);
+    expect(new Set(given.map((b) => b.byteOffset)).size).toBe(1);
+    for (const s of sockets)
+      expect(s.written.map((b) => decodeFrameHeader(b.subarray(4)).seq)).toEqual([0, 1, 2]);
+  });
+
+  it("leaves the bytes a socket queued alone: the next frames are framed elsewhere", () => {
+    const { hub, join } = makeHub();
+    const pub = join("singer");
+    const players = ["fast", "slow"].map((u) => join(u));
+    publishAndPlay(
+      hub,
+      pub.peer,
+      players.map((p) => p.peer),
+    );
+    // The slow socket queues what it is given (under the 1000-byte limit for the first frame only) and keeps the
+    // very Buffer, as a socket whose kernel buffer is full does until it drains.
+    const sockets = players.map((p, i) => {
+      const socket = { destroyed: false, writableLength: 0, given: [] as Buffer[] };
+      const write = (b: Buffer) => {
+        socket.given.push(b);
+        if (i === 1) socket.writableLength = 600;
+      };
+      Object.assign(p.ws, { _socket: Object.assign(socket, { write }), _sender: { _queue: [], _state: 0 } });
+      return socket;
+    });
+    onFrame(hub, pub.peer, pcmFrame("st", 0));
+    sockets[0]!.writableLength = 0;
+    for (let seq = 1; seq < 4; seq++) onFrame(hub, pub.peer, pcmFrame("st", seq));
+    const queued = sockets[1]!.given;
+    expect(queued.map((b) => decodeFrameHeader(b.subarray(4)).seq)).toEqual([0, 1, 2, 3]);
+    expect(sockets[0]!.given.map((b) => decodeFrameHeader(b.subarray(4)).seq)).toEqual([0, 1, 2, 3]);
   });
 
   it("cuts a socket whose unsent control messages pass the hard limit instead of queueing more", () => {

@@ -11,11 +11,11 @@ export interface MediaOptions {
   tokenWarnSeconds: number;
   /** How often token expiry, login timeouts, keepalive and stats pushes are checked (real ms). */
   sweepIntervalMs: number;
-  /** WebSocket ping period (real ms); a socket that has not answered the previous ping is terminated. */
+  /** WebSocket ping period (real ms), each socket at its own phase; one that has not answered its previous ping is terminated. */
   pingIntervalMs: number;
   /** A socket without a room login for this long (real ms) gets 1002031 and is closed. */
   loginTimeoutMs: number;
-  /** `stream_stats` push period to each stream's publisher and players (real ms); 0 turns pushes off. */
+  /** `stream_stats` push period to each stream's publisher and players (real ms), each stream at its own phase; 0 turns pushes off. */
   statsIntervalMs: number;
   /** Streams one socket may publish and play at once (each costs a few KB of counters). */
   maxStreamsPerPeer: number;

@@ -27,6 +27,8 @@ export class Peer {
   /** Closed or kicked: late events from the socket are ignored. */
   gone = false;
   awaitingPong = false;
+  /** Real time (ms) of this socket's next keepalive ping; NaN until the sweep first sees it (sweep.ts). */
+  pingDueAt = Number.NaN;
   /** Real time (ms) since when the socket has had no room login. */
   idleSince: number;
   lastFrameErrorAt = Number.NEGATIVE_INFINITY;

@@ -1,7 +1,7 @@
 import { WebSocket } from "ws";
 import type { MediaCounters } from "./metrics.ts";
 import type { MediaStream } from "./streams.ts";
-import { binaryFrame, directSocket } from "./wire-frame.ts";
+import { binaryFrameInto, directSocket, framedLength } from "./wire-frame.ts";
 
 // Every published frame passes through relay() exactly once, on its way from the publisher to the players.
 // This is the media fault seam: a shaper decides what reaches the players and when. The default passes each
@@ -50,10 +50,24 @@ const BINARY = { binary: true } as const;
 const OPEN = WebSocket.OPEN;
 
 /**
+ * The buffer the next relayed frame is framed into, while no socket holds the last one: a write the kernel took
+ * whole leaves nothing referencing its bytes (the socket's writableLength is back to 0 when write() returns), so
+ * the same memory serves frame after frame. A write that queued (a slow reader, a busy socket) keeps the buffer,
+ * and the next frame gets a new one. Framing into a fresh buffer per frame, as before, allocated ~2 KB of
+ * off-heap memory per 10 ms PCM frame (~30 MB/s at 160 rooms) that a bare ws relay (which writes the received
+ * bytes behind a separate header) does not: measured in a simulator that had served the HTTP races first
+ * (bench/cases/shared-sim.ts), relaying 60 rooms ran a full mark-compact of its ~50 MB heap every 0.5-1.5 s,
+ * 10-30 ms each, where the bare relay ran none.
+ */
+let spare: Buffer | null = null;
+/** The smallest spare: a 10 ms stereo PCM frame (1,952 bytes) and its header fit. */
+const SPARE_MIN_BYTES = 4096;
+
+/**
  * Sends `frame` to each player of `stream`. A player whose socket already holds more than `limitBytes` unsent
  * skips this frame (counted): a slow reader loses audio instead of growing the server's memory, and resumes
  * at the live edge once it drains. The frame is framed for the wire once, for all players (wire-frame.ts), and
- * that one Buffer is written to every player's socket. Per player this reads a few fields and writes; the
+ * those bytes are written to every player's socket. Per player this reads a few fields and writes; the
  * counters are added once per frame.
  */
 export function fanOut(
@@ -63,6 +77,7 @@ export function fanOut(
   counters: MediaCounters,
 ): void {
   let framed: Buffer | null = null;
+  let held = false;
   let sent = 0;
   let dropped = 0;
   for (const p of stream.players) {
@@ -76,8 +91,17 @@ export function fanOut(
         dropped++;
         continue;
       }
-      framed ??= binaryFrame(frame);
+      if (framed === null) {
+        const need = framedLength(frame.length);
+        const into =
+          spare !== null && spare.length >= need
+            ? spare
+            : Buffer.allocUnsafeSlow(Math.max(need, SPARE_MIN_BYTES));
+        spare = into;
+        framed = into.subarray(0, binaryFrameInto(into, frame));
+      }
       socket.write(framed);
+      if (socket.writableLength > 0) held = true;
     } else {
       if (ws.bufferedAmount > limitBytes) {
         dropped++;
@@ -87,6 +111,8 @@ export function fanOut(
     }
     sent++;
   }
+  // A socket queued these bytes: they are its now, the next frame is framed elsewhere.
+  if (held) spare = null;
   const stats = stream.stats;
   if (dropped > 0) {
     stats.backpressureDrops += dropped;

@@ -13,6 +13,8 @@ export interface MediaStream {
   publisher: Peer | null;
   readonly players: Set<Peer>;
   readonly stats: StreamStatsRecorder;
+  /** Real time (ms) of this stream's next stream_stats push; NaN until the sweep first sees it (sweep.ts). */
+  statsDueAt: number;
   /** Sends one frame to the current players (bound once per stream: the relay's per-frame path). */
   deliver: (frame: Buffer) => void;
 }
@@ -57,6 +59,7 @@ export class StreamDirectory {
       publisher: null,
       players: new Set(),
       stats: new StreamStatsRecorder(),
+      statsDueAt: Number.NaN,
       deliver: () => {},
     };
     s.deliver = this.makeDeliver(s);

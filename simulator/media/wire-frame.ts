@@ -17,11 +17,18 @@ import type { WebSocket } from "ws";
 const OPCODE_BINARY = 0x2;
 const FIN = 0x80;
 
-/** `payload` as one unmasked, final binary frame (header + payload in one buffer). */
-export function binaryFrame(payload: Uint8Array): Buffer {
+/** Bytes of `payload` (n bytes) framed as one unmasked binary message: the header and the payload. */
+export function framedLength(n: number): number {
+  return (n < 126 ? 2 : n < 65_536 ? 4 : 10) + n;
+}
+
+/**
+ * Writes `payload` as one unmasked, final binary frame at the start of `out` (at least framedLength bytes) and
+ * returns how many bytes that took.
+ */
+export function binaryFrameInto(out: Buffer, payload: Uint8Array): number {
   const n = payload.length;
   const head = n < 126 ? 2 : n < 65_536 ? 4 : 10;
-  const out = Buffer.allocUnsafe(head + n);
   out[0] = FIN | OPCODE_BINARY;
   if (n < 126) out[1] = n;
   else if (n < 65_536) {
@@ -33,6 +40,13 @@ export function binaryFrame(payload: Uint8Array): Buffer {
     out.writeUInt32BE(n >>> 0, 6);
   }
   out.set(payload, head);
+  return head + n;
+}
+
+/** `payload` as one unmasked, final binary frame (header + payload in one new buffer). */
+export function binaryFrame(payload: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(framedLength(payload.length));
+  binaryFrameInto(out, payload);
   return out;
 }
 
