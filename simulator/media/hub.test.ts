@@ -1,81 +1,19 @@
-import pino from "pino";
-import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
-import type { WebSocket } from "ws";
 import { decodeFrameHeader, streamHash } from "../../protocol/media.ts";
-import { createAppRegistry } from "../auth/apps.ts";
-import { createRoomRegistry } from "../auth/rooms.ts";
-import { manualClock } from "../clock.ts";
 import { VendorError } from "../errors.ts";
 import { DEV_APP } from "../options.ts";
+import { type FakeSocket, fakeHub } from "./fake-hub.ts";
 import { onFrame } from "./frames.ts";
-import { MediaHub } from "./hub.ts";
-import { registerMediaMetrics } from "./metrics.ts";
-import { resolveMediaOptions } from "./options.ts";
+import type { MediaHub } from "./hub.ts";
 import type { Peer } from "./peer.ts";
 import type { MediaShaper, RelayContext } from "./relay.ts";
 import { pcmFrame } from "./test-client.ts";
 import { binaryFrame } from "./wire-frame.ts";
 
-// The hub without sockets: fake WebSockets record what would be sent, so the relay seam, backpressure and
-// per-socket limits are checked exactly (the socket-level tests are in login/relay/lifetime.test.ts).
-
-interface FakeSocket {
-  readyState: number;
-  bufferedAmount: number;
-  sent: (string | Buffer)[];
-  send(d: string | Buffer): void;
-  close(): void;
-  terminate(): void;
-  ping(): void;
-}
-
-function fakeSocket(): FakeSocket {
-  return {
-    readyState: 1,
-    bufferedAmount: 0,
-    sent: [],
-    send(d) {
-      this.sent.push(d);
-    },
-    close() {
-      this.readyState = 3;
-    },
-    terminate() {
-      this.readyState = 3;
-    },
-    ping() {},
-  };
-}
+// The hub without sockets (fake-hub.ts): the relay seam, backpressure and per-socket limits checked exactly.
 
 function makeHub(shaper?: MediaShaper, media = {}) {
-  const hub = new MediaHub({
-    apps: createAppRegistry([DEV_APP]),
-    rooms: createRoomRegistry(),
-    clock: manualClock(),
-    log: pino({ level: "silent" }),
-    options: resolveMediaOptions({ playerBufferLimitBytes: 1000, ...media }),
-    metrics: registerMediaMetrics(new Registry(), {
-      connections: () => 0,
-      rooms: () => 0,
-      activeStreams: () => 0,
-      players: () => 0,
-    }),
-    ...(shaper ? { shaper } : {}),
-  });
-  const join = (user: string, room = "r") => {
-    const ws = fakeSocket();
-    const peer = hub.accept(ws as unknown as WebSocket, "127.0.0.1");
-    hub.login(peer, {
-      type: "login",
-      room_id: room,
-      user_id: user,
-      app_id: DEV_APP.app_id,
-      app_sign: DEV_APP.app_sign,
-    });
-    return { peer, ws };
-  };
-  return { hub, join };
+  return fakeHub({ playerBufferLimitBytes: 1000, ...media }, shaper);
 }
 
 const binary = (ws: FakeSocket) => ws.sent.filter((d): d is Buffer => Buffer.isBuffer(d));
@@ -88,6 +26,23 @@ const code = (fn: () => unknown) => {
   }
   return 0;
 };
+
+/**
+ * Gives each player's fake ws what directSocket reads of a ws WebSocket (ws 8: _socket, _sender._queue/_state): a
+ * recording socket that, like the kernel taking a whole write, copies the bytes (`given` keeps what write() was
+ * handed).
+ */
+function recordingSockets(players: { ws: FakeSocket }[]) {
+  return players.map((p) => {
+    const socket = { destroyed: false, writableLength: 0, written: [] as Buffer[], given: [] as Buffer[] };
+    const write = (b: Buffer) => {
+      socket.given.push(b);
+      socket.written.push(Buffer.from(b));
+    };
+    Object.assign(p.ws, { _socket: Object.assign(socket, { write }), _sender: { _queue: [], _state: 0 } });
+    return socket;
+  });
+}
 
 function publishAndPlay(hub: MediaHub, pub: Peer, players: Peer[], id = "st") {
   hub.publish(pub, id);
@@ -165,17 +120,7 @@ describe("backpressure", () => {
       pub.peer,
       players.map((p) => p.peer),
     );
-    // What directSocket reads of a ws WebSocket (ws 8: _socket, _sender._queue/_state), with a recording socket
-    // that, like the kernel taking a whole write, copies the bytes (`given` keeps what write() was handed).
-    const sockets = players.map((p) => {
-      const socket = { destroyed: false, writableLength: 0, written: [] as Buffer[], given: [] as Buffer[] };
-      const write = (b: Buffer) => {
-        socket.given.push(b);
-        socket.written.push(Buffer.from(b));
-      };
-      Object.assign(p.ws, { _socket: Object.assign(socket, { write }), _sender: { _queue: [], _state: 0 } });
-      return socket;
-    });
+    const sockets = recordingSockets(players);
     const f0 = pcmFrame("st", 0);
     onFrame(hub, pub.peer, f0);
     const first = sockets[0]!.written[0]!;
@@ -218,15 +163,7 @@ describe("backpressure", () => {
       pub.peer,
       players.map((p) => p.peer),
     );
-    const sockets = players.map((p) => {
-      const socket = { destroyed: false, writableLength: 0, written: [] as Buffer[], given: [] as Buffer[] };
-      const write = (b: Buffer) => {
-        socket.given.push(b);
-        socket.written.push(Buffer.from(b));
-      };
-      Object.assign(p.ws, { _socket: Object.assign(socket, { write }), _sender: { _queue: [], _state: 0 } });
-      return socket;
-    });
+    const sockets = recordingSockets(players);
     for (let seq = 0; seq < 3; seq++) onFrame(hub, pub.peer, pcmFrame("st", seq));
     const given = sockets[0]!.given;
     // No new off-heap buffer per frame: the same bytes of memory each time (a per-frame buffer moves them).

@@ -1,14 +1,6 @@
-import pino from "pino";
-import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
-import type { WebSocket } from "ws";
-import { createAppRegistry } from "../auth/apps.ts";
-import { createRoomRegistry } from "../auth/rooms.ts";
-import { manualClock } from "../clock.ts";
-import { DEV_APP } from "../options.ts";
-import { MediaHub } from "./hub.ts";
-import { registerMediaMetrics } from "./metrics.ts";
-import { type MediaOptions, resolveMediaOptions } from "./options.ts";
+import { type FakeSocket, fakeHub } from "./fake-hub.ts";
+import type { MediaOptions } from "./options.ts";
 import type { Peer } from "./peer.ts";
 import { newSweepState, sweepOnce } from "./sweep.ts";
 
@@ -16,68 +8,16 @@ import { newSweepState, sweepOnce } from "./sweep.ts";
 // pushes and keepalive pings keep their period per stream and per socket, and are spread over it instead of
 // all landing in one sweep (one sweep doing all of them blocked the relay for tens of ms: see sweep.ts).
 
-interface FakeSocket {
-  readyState: number;
-  bufferedAmount: number;
-  sent: string[];
-  pings: number;
-  send(d: string): void;
-  close(): void;
-  terminate(): void;
-  ping(): void;
-}
-
-function fakeSocket(): FakeSocket {
-  return {
-    readyState: 1,
-    bufferedAmount: 0,
-    sent: [],
-    pings: 0,
-    send(d) {
-      this.sent.push(d);
-    },
-    close() {
-      this.readyState = 3;
-    },
-    terminate() {
-      this.readyState = 3;
-    },
-    ping() {
-      this.pings++;
-    },
-  };
-}
-
 const TICK = 250;
 
 /** `rooms` rooms of one publisher and one player, all arriving at once (as a load generator's do). */
 function roomsHub(rooms: number, media: Partial<MediaOptions>) {
-  const hub = new MediaHub({
-    apps: createAppRegistry([DEV_APP]),
-    rooms: createRoomRegistry(),
-    clock: manualClock(),
-    log: pino({ level: "silent" }),
-    options: resolveMediaOptions({ sweepIntervalMs: TICK, ...media }),
-    metrics: registerMediaMetrics(new Registry(), {
-      connections: () => 0,
-      rooms: () => 0,
-      activeStreams: () => 0,
-      players: () => 0,
-    }),
-  });
+  const { hub, join: login } = fakeHub({ sweepIntervalMs: TICK, ...media });
   const peers: { peer: Peer; ws: FakeSocket }[] = [];
   const join = (room: string, user: string) => {
-    const ws = fakeSocket();
-    const peer = hub.accept(ws as unknown as WebSocket, "127.0.0.1");
-    hub.login(peer, {
-      type: "login",
-      room_id: room,
-      user_id: user,
-      app_id: DEV_APP.app_id,
-      app_sign: DEV_APP.app_sign,
-    });
-    peers.push({ peer, ws });
-    return { peer, ws };
+    const p = login(user, room);
+    peers.push(p);
+    return p;
   };
   const publishers: FakeSocket[] = [];
   for (let r = 0; r < rooms; r++) {
@@ -87,11 +27,12 @@ function roomsHub(rooms: number, media: Partial<MediaOptions>) {
     publishers.push(pub.ws);
   }
   for (const p of peers) p.ws.sent.length = 0;
-  return { hub, peers, publishers };
+  return { hub, peers, publishers, login };
 }
 
 const statsPushes = (ws: FakeSocket) =>
-  ws.sent.filter((t) => (JSON.parse(t) as { type: string }).type === "stream_stats").length;
+  ws.sent.filter((t) => typeof t === "string" && (JSON.parse(t) as { type: string }).type === "stream_stats")
+    .length;
 
 describe("media sweep", () => {
   it("pushes stream_stats to each stream once per statsIntervalMs, spread over the period", () => {
@@ -152,18 +93,10 @@ describe("media sweep", () => {
 
   it("gives a stream that appears later its first push within one period", () => {
     const statsIntervalMs = 1000;
-    const { hub, publishers } = roomsHub(3, { statsIntervalMs, pingIntervalMs: 3_600_000 });
+    const { hub, publishers, login } = roomsHub(3, { statsIntervalMs, pingIntervalMs: 3_600_000 });
     const st = newSweepState();
     for (let k = 1; k <= 8; k++) sweepOnce(hub, hub.deps.clock, k * TICK, st);
-    const late = fakeSocket();
-    const peer = hub.accept(late as unknown as WebSocket, "127.0.0.1");
-    hub.login(peer, {
-      type: "login",
-      room_id: "late",
-      user_id: "late-singer",
-      app_id: DEV_APP.app_id,
-      app_sign: DEV_APP.app_sign,
-    });
+    const { peer, ws: late } = login("late-singer", "late");
     hub.publish(peer, "late-stream");
     late.sent.length = 0;
     let first = -1;
