@@ -4,10 +4,9 @@ import { type AudioArena, waitWhile } from "./shared-arena.ts";
 
 // A 48 kHz stereo stream rendered once and read by many: the shared accompaniment and voice of a worker.
 // Rendering is lazy, in chunks, as the furthest reader advances (a song is minutes long, a VU plays seconds of
-// it); the rendered prefix stays for every later reader. Chunks are a whole number of 10 ms frames, and every
-// rendered frame has a preallocated Int16Array view (one flat list, indexed by frame number), so a reader's
-// 10 ms is one `TypedArray.set` (a memcpy) found with integer arithmetic only: no allocation, even before the
-// optimising compiler has run (a division with a fractional result would box a number per frame). When the
+// it); the rendered prefix stays for every later reader. Chunks are a whole number of 10 ms frames; a reader's
+// 10 ms is found with integer arithmetic only (one Int32Array maps frame numbers to chunks) and copied with one
+// `TypedArray.set` (stereo) or one word loop (mono); see copyFrame for what that costs per frame. When the
 // furthest reader enters the last rendered chunk, the next one is queued on the thread's render queue, off the
 // frame path; a reader that gets there first renders it itself.
 //
@@ -99,11 +98,18 @@ export abstract class RenderedStream {
   /** This thread's views of the chunks: stereo (2 samples per frame) or, for shared mono chunks, mono. */
   private readonly chunks: Int16Array[] = [];
   /**
-   * View of every whole rendered 10 ms frame, by frame number (output frame / 480): stereo Int16 (960 samples);
-   * a mono chunk's frames as Int32 words (240: two samples each, see MONO_WORDS), or as Int16 (480) where words
-   * cannot be used (a chunk not 4-byte aligned, a big-endian host).
+   * Each chunk as Int32 words where its frames are read two samples at a time: a mono chunk 4-byte aligned on a
+   * little-endian host (see MONO_WORDS); null otherwise (stereo chunks are read with one `set`).
    */
-  private readonly frames: (Int16Array | Int32Array)[] = [];
+  private readonly chunkWords: (Int32Array | null)[] = [];
+  /**
+   * The chunk of every whole rendered 10 ms frame, by frame number (output frame / 480), and how many there are.
+   * Integers in one off-heap array, not a view per frame: a view per frame was ~1M retained objects per worker in
+   * rooms-250 (360 streams x 3,000 frames; ~75 MB of heap that every full GC marked, 20-80 ms a pause).
+   */
+  private frameChunk = new Int32Array(64);
+  private wholeFrames = 0;
+  private readonly framesPerChunk: number;
   /** Shared mono chunks: an Int32 view of the stereo scratch (one word per rendered frame, left in the low half). */
   private monoScratch32: Int32Array | null = null;
   /** Output frames rendered (shared: published) so far, as this thread knows. */
@@ -134,6 +140,7 @@ export abstract class RenderedStream {
       throw new RangeError(`rendered stream: chunkFrames must be a positive multiple of ${FRAME_FRAMES}`);
     }
     this.chunkFrames = chunkFrames;
+    this.framesPerChunk = chunkFrames / FRAME_FRAMES;
     this.sh = shared;
     this.hb = shared ? shared.header / 4 : 0;
   }
@@ -309,13 +316,17 @@ export abstract class RenderedStream {
 
   private append(buf: Int16Array, made: number, inArena = false): void {
     const mono = buf.length === this.chunkFrames;
-    const per = mono ? 1 : CHANNELS;
-    const span = FRAME_FRAMES * per;
     const words = mono && MONO_WORDS && buf.byteOffset % 4 === 0;
-    for (let f = 0; f + FRAME_FRAMES <= made; f += FRAME_FRAMES) {
-      if (words) this.frames.push(new Int32Array(buf.buffer, buf.byteOffset + f * 2, FRAME_FRAMES / 2));
-      else this.frames.push(buf.subarray(f * per, f * per + span));
+    const k = this.chunks.length;
+    const whole = Math.floor(made / FRAME_FRAMES);
+    if (this.wholeFrames + whole > this.frameChunk.length) {
+      const grown = new Int32Array(Math.max(this.frameChunk.length * 2, this.wholeFrames + whole));
+      grown.set(this.frameChunk.subarray(0, this.wholeFrames));
+      this.frameChunk = grown;
     }
+    this.frameChunk.fill(k, this.wholeFrames, this.wholeFrames + whole);
+    this.wholeFrames += whole;
+    this.chunkWords.push(words ? new Int32Array(buf.buffer, buf.byteOffset, buf.length >> 1) : null);
     this.chunks.push(buf);
     this.rendered += made;
     if (!inArena) this.ownBytes += buf.byteLength;
@@ -363,7 +374,9 @@ export abstract class RenderedStream {
     // Still queued: the queue's turn finds it disposed and renders nothing.
     this.disposed = true;
     this.chunks.length = 0;
-    this.frames.length = 0;
+    this.chunkWords.length = 0;
+    this.frameChunk = new Int32Array(0);
+    this.wholeFrames = 0;
     this.ownBytes = 0;
     this.monoScratch = null;
     this.monoScratch32 = null;
@@ -371,22 +384,39 @@ export abstract class RenderedStream {
   }
 
   /**
-   * Copies 10 ms from frame `pos` into `out` (zeros past the end); returns the real frames. Allocation-free:
-   * a whole aligned frame is one `set` from a preallocated view (a mono view: one loop writing both channels).
+   * Copies 10 ms from frame `pos` into `out` (zeros past the end); returns the real frames. A whole aligned
+   * frame is found with integer arithmetic only (its chunk from `frameChunk`, no division with a fractional
+   * result, which would box a number per frame before the optimising compiler has run) and copied with one
+   * `set` (stereo) or one loop over 32-bit words (mono: each sample written to both channels).
+   *
+   * The stereo `set` takes a view made for the call (`subarray`): one short-lived object per frame, dead before
+   * the next scavenge, in place of a view per rendered frame kept for the stream's life (see frameChunk). A JS
+   * copy loop would allocate nothing but costs ~2 µs per frame against ~0.1-0.2 µs for `set` (480 words,
+   * measured on this machine), and WebAssembly cannot read this memory (the arena is not the kernel's).
    */
   copyFrame(pos: number, out: Int16Array, out32: Int32Array | null = null): number {
     if (this.rendered < pos + FRAME_FRAMES && !this.done) this.ensure(pos + FRAME_FRAMES);
     this.readAhead(pos);
     if (pos % FRAME_FRAMES === 0) {
-      const view = this.frames[pos / FRAME_FRAMES];
-      if (view !== undefined) {
-        if (view.length === FRAME_SAMPLES) out.set(view);
-        else if (view.length === MONO_FRAME_WORDS) {
+      const fn = pos / FRAME_FRAMES;
+      if (fn < this.wholeFrames) {
+        const k = this.frameChunk[fn]!;
+        const j = fn - k * this.framesPerChunk;
+        const chunk = this.chunks[k]!;
+        if (chunk.length !== this.chunkFrames) {
+          const s = j * FRAME_SAMPLES;
+          out.set(chunk.subarray(s, s + FRAME_SAMPLES));
+          return FRAME_FRAMES;
+        }
+        const words = this.chunkWords[k]!;
+        if (words !== null) {
+          const base = j * MONO_FRAME_WORDS;
           // Mono as words: two samples per load, each written to both channels. 0.41-0.46 against 0.99-1.03 µs
           // per 10 ms for the sample loop below (measured, loaded machine).
           if (out32 !== null) {
+            // Both halves of each output word are the sample, so the byte order does not matter.
             for (let g = 0, o = 0; g < MONO_FRAME_WORDS; g++, o += 2) {
-              const w = view[g]!;
+              const w = words[base + g]!;
               const lo = w & 0xffff;
               const hi = w >>> 16;
               out32[o] = lo | (lo << 16);
@@ -394,19 +424,20 @@ export abstract class RenderedStream {
             }
           } else {
             for (let g = 0, o = 0; g < MONO_FRAME_WORDS; g++, o += 4) {
-              const w = view[g]!;
+              const w = words[base + g]!;
               out[o] = out[o + 1] = w; // the low half: an Int16Array store keeps 16 bits
               out[o + 2] = out[o + 3] = w >> 16;
             }
           }
-        } else if (out32 !== null) {
-          // Both halves of each 32-bit word are the sample, so the byte order does not matter: one store per
-          // frame instead of two (0.36 vs 0.68 µs per 10 ms measured; a stereo `set` is 0.04 µs).
-          for (let i = 0; i < FRAME_FRAMES; i++) {
-            const v = view[i]! & 0xffff;
-            out32[i] = v | (v << 16);
-          }
-        } else for (let i = 0, o = 0; i < FRAME_FRAMES; i++, o += 2) out[o] = out[o + 1] = view[i]!;
+        } else {
+          const base = j * FRAME_FRAMES;
+          if (out32 !== null) {
+            for (let i = 0; i < FRAME_FRAMES; i++) {
+              const v = chunk[base + i]! & 0xffff;
+              out32[i] = v | (v << 16);
+            }
+          } else for (let i = 0, o = 0; i < FRAME_FRAMES; i++, o += 2) out[o] = out[o + 1] = chunk[base + i]!;
+        }
         return FRAME_FRAMES;
       }
     }
