@@ -1,8 +1,12 @@
+import { setImmediate as turn } from "node:timers/promises";
+import v8 from "node:v8";
+import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import { allocFrame, FRAME_FRAMES, FRAME_SAMPLES } from "./frame.ts";
 import { UNITY_GAIN, volumeToGain } from "./kernel.ts";
 import { Limiter } from "./limiter.ts";
 import { Mixer } from "./mixer.ts";
+import { simdKernel } from "./simd-kernel.ts";
 import { BufferSource, type PcmSource } from "./source.ts";
 
 /** `frames` 10 ms frames whose samples repeat `pattern`, offset by frame index so frames differ. */
@@ -164,4 +168,82 @@ describe("Mixer with the limiter", () => {
     expect(firstFrame).toEqual([31999, -31999]);
     expect(m.limiter!.gain).toBeLessThan(UNITY_GAIN);
   });
+});
+
+describe("Mixer input buffers in the SIMD kernel's memory", () => {
+  const kernel = simdKernel();
+  /** A source that is not in place: fills the mixer's buffer with seeded frames (so the mixer must copy nothing). */
+  const filling = (seed: number): PcmSource => {
+    let f = 0;
+    return {
+      read(out) {
+        for (let i = 0; i < out.length; i++) out[i] = (Math.imul(i + 1 + f * 7919, seed) >> 18) | 0;
+        f++;
+        return FRAME_FRAMES;
+      },
+    };
+  };
+
+  it.runIf(kernel !== null)(
+    "a source's frame is mixed where it wrote it: no copy into a scratch slot",
+    () => {
+      const arena = kernel!.arena;
+      for (const s of arena.scratch.slice(1)) s.fill(0);
+      for (const n of [1, 2, 3, 4]) {
+        const simd = new Mixer();
+        const js = new Mixer({ simd: false });
+        for (let k = 0; k < n; k++) {
+          simd.add(filling(0x9e3779b1 + k), { volume: 60 + 20 * k });
+          js.add(filling(0x9e3779b1 + k), { volume: 60 + 20 * k });
+        }
+        const a = allocFrame();
+        const b = allocFrame();
+        for (let frame = 0; frame < 5; frame++) {
+          simd.mix(a);
+          js.mix(b);
+          expect(a).toEqual(b);
+        }
+      }
+      // The input scratch slots were never written (before, each input's buffer was copied into one per frame).
+      for (const s of arena.scratch.slice(1)) expect(s.every((v) => v === 0)).toBe(true);
+    },
+  );
+
+  it.runIf(kernel !== null)(
+    "removing an input gives its buffer back: add/remove cycles do not grow the arena",
+    () => {
+      const arena = kernel!.arena;
+      const m = new Mixer();
+      m.add(filling(3));
+      const id = m.add(filling(5));
+      m.remove(id);
+      const used = arena.used;
+      for (let i = 0; i < 100; i++) m.remove(m.add(filling(i)));
+      expect(arena.used).toBe(used);
+    },
+  );
+
+  it.runIf(kernel !== null)(
+    "a mixer collected with its inputs still on gives their buffers back",
+    async () => {
+      v8.setFlagsFromString("--expose-gc");
+      const gc = runInNewContext("gc") as () => void;
+      const arena = kernel!.arena;
+      const make = () => {
+        const m = new Mixer();
+        m.add(filling(1));
+        m.add(filling(2));
+      };
+      make();
+      gc();
+      for (let i = 0; i < 5; i++) await turn();
+      const used = arena.used;
+      for (let i = 0; i < 50; i++) make();
+      for (let round = 0; round < 20 && arena.used > used; round++) {
+        gc();
+        await turn();
+      }
+      expect(arena.used).toBe(used);
+    },
+  );
 });

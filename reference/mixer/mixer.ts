@@ -2,7 +2,7 @@ import { allocFrame, assertFrame, FRAME_FRAMES, FRAME_SAMPLES } from "./frame.ts
 import { accumulateAt, mixAt1, mixAt2, mixAt3, mixAt4 } from "./frame-kernel.ts";
 import { MAX_GAIN, saturate, UNITY_GAIN, volumeToGain } from "./kernel.ts";
 import { Limiter, type LimiterOptions } from "./limiter.ts";
-import { SIMD_MAX_GAIN_SUM, type SimdKernel, simdKernel } from "./simd-kernel.ts";
+import { type PcmArena, SIMD_MAX_GAIN_SUM, type SimdKernel, simdKernel } from "./simd-kernel.ts";
 import { type InPlaceSource, isInPlace, type PcmSource } from "./source.ts";
 
 // Module-local copies of imported constants used per frame: under tsx an imported binding is read
@@ -12,7 +12,7 @@ const SAMPLES = FRAME_SAMPLES;
 const UNITY = UNITY_GAIN;
 const SIMD_MAX = SIMD_MAX_GAIN_SUM;
 
-/** Live-input address meaning "in the input's own frame buffer, not in the SIMD arena". */
+/** Live-input address meaning "in the input's own frame buffer, not in the SIMD arena" (no SIMD kernel). */
 const IN_BUF = -2;
 /** Live-input address meaning "in place in memory the SIMD kernel cannot read". */
 const ELSEWHERE = -1;
@@ -25,6 +25,11 @@ const ELSEWHERE = -1;
 // limiter on, a frame that starts at unity gain and peaks under its ceiling is exactly the plain kernel's
 // output (frame-kernel.ts), so the limiter runs only on frames that need it. Adding, removing and changing
 // inputs allocate; `mix` itself allocates nothing.
+//
+// With the SIMD kernel, each input's frame buffer is allocated in the kernel's memory, so a source that fills
+// it is read there: before, every such input's 10 ms was copied again into a scratch slot (a 1,920-byte set
+// per input per frame, both publisher inputs in a load run). Those blocks go back to the thread's PcmArena
+// when the input is removed, or when the mixer itself is collected (blockRelease below).
 
 export interface InputOptions {
   /** The SDK's volume scale: integer 0..200, 100 = unity (default). */
@@ -40,6 +45,8 @@ interface Input {
   /** Byte address of the in-place source's samples in the SIMD arena, or ELSEWHERE. */
   readonly arenaAt: number;
   readonly buf: Int16Array;
+  /** Byte address of `buf` in the SIMD arena, or IN_BUF when there is no SIMD kernel. */
+  readonly bufAt: number;
   gain: number;
   muted: boolean;
   lastFrames: number;
@@ -66,22 +73,29 @@ export class Mixer {
   private readonly scratchAddr = [0, 0, 0, 0];
   private readonly acc = new Float64Array(SAMPLES);
   private readonly simd: SimdKernel | null;
+  /** The input buffers this mixer holds in the SIMD arena (handed back when it is collected). */
+  private readonly blocks: Int16Array[] = [];
 
   constructor(opts: MixerOptions = {}) {
     const l = opts.limiter;
     this.limiter = l ? new Limiter(l === true ? {} : l) : null;
     this.simd = opts.simd === false ? null : simdKernel();
+    if (this.simd !== null) blockRelease.register(this, { arena: this.simd.arena, blocks: this.blocks });
   }
 
   /** Adds a source; returns its input id. */
   add(source: PcmSource, opts: InputOptions = {}): number {
+    const gain = volumeToGain(opts.volume ?? 100);
+    const buf = this.simd !== null ? this.simd.arena.alloc(SAMPLES) : allocFrame();
+    if (this.simd !== null) this.blocks.push(buf);
     const input: Input = {
       id: this.nextId++,
       source,
       inPlace: isInPlace(source) ? source : null,
       arenaAt: isInPlace(source) && this.simd ? this.simd.arena.addressOf(source.pcm) : ELSEWHERE,
-      buf: allocFrame(),
-      gain: volumeToGain(opts.volume ?? 100),
+      buf,
+      bufAt: this.simd !== null ? this.simd.arena.addressOf(buf) : IN_BUF,
+      gain,
       muted: opts.muted ?? false,
       lastFrames: 0,
     };
@@ -95,14 +109,19 @@ export class Mixer {
 
   /** Removes an input; false when there was no such input. */
   remove(id: number): boolean {
-    const before = this.inputs.length;
-    this.inputs = this.inputs.filter((i) => i.id !== id);
+    const gone = this.inputs.find((i) => i.id === id);
+    if (gone === undefined) return false;
+    this.inputs = this.inputs.filter((i) => i !== gone);
+    if (this.simd !== null) {
+      this.blocks.splice(this.blocks.indexOf(gone.buf), 1);
+      this.simd.arena.free(gone.buf);
+    }
     // Drop the scratch slot too, so add/remove cycles neither grow it nor pin removed buffers.
     this.live.length = this.inputs.length;
     this.liveAt.length = this.inputs.length;
     this.liveAddr.length = this.inputs.length;
     this.liveGain.length = this.inputs.length;
-    return this.inputs.length !== before;
+    return true;
   }
 
   has(id: number): boolean {
@@ -160,7 +179,7 @@ export class Mixer {
       if (from < 0) {
         live[n] = input.buf;
         at[n] = 0;
-        addr[n] = IN_BUF;
+        addr[n] = input.bufAt;
       } else {
         live[n] = inPlace!.pcm;
         at[n] = from;
@@ -245,6 +264,7 @@ export class Mixer {
     for (let k = 0; k < n; k++) {
       let a = addr[k]!;
       if (a === IN_BUF) {
+        // Only a mixer made before this thread's kernel existed has buffers outside it; kept for safety.
         arena.scratch[k + 1]!.set(live[k]!);
         a = arena.scratchAt[k + 1]!;
       }
@@ -272,3 +292,14 @@ export class Mixer {
     return input;
   }
 }
+
+/**
+ * Hands a collected mixer's input buffers back to the thread's PcmArena: an engine dropped without removing its
+ * inputs would otherwise keep its blocks for the thread's life (a mixer per login in a long soak). The held
+ * value references the blocks, never the mixer.
+ */
+const blockRelease = new FinalizationRegistry<{ arena: PcmArena; blocks: Int16Array[] }>(
+  ({ arena, blocks }) => {
+    for (const b of blocks) arena.free(b);
+  },
+);
