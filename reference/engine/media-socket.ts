@@ -10,6 +10,7 @@ import {
 import { ZegoError } from "../errors.ts";
 import type { Logger } from "../music/transport.ts";
 import { ClientFrameWriter } from "./client-frame-writer.ts";
+import { type ReadRoute, readBufferConnection } from "./read-buffer-connection.ts";
 import { readPacketsBeforeWs, type ServerFrameReader } from "./server-frame-reader.ts";
 
 // One WebSocket to the media server: control requests matched to their replies by req_id (each with a
@@ -18,8 +19,9 @@ import { readPacketsBeforeWs, type ServerFrameReader } from "./server-frame-read
 // With `framedWrites`, binary frames (published packets) go out pre-framed, straight to the connection's socket
 // (client-frame-writer.ts: one write per packet, a zero masking key); control messages go through ws. With
 // `readPackets`, relayed packets are taken off the socket before ws's Receiver (server-frame-reader.ts; every
-// other frame still goes to ws, whole and in order). Both off by default; a load run's VUs turn both on
-// (ZegoEngineProfile.mediaSocket, set by scenarios/vu/pipeline.ts).
+// other frame still goes to ws, whole and in order), and the connection reads into one buffer per thread
+// instead of a new Buffer and a 'data' event per read (read-buffer-connection.ts). Both off by default; a load
+// run's VUs turn both on (ZegoEngineProfile.mediaSocket, set by scenarios/vu/pipeline.ts).
 
 /** Unsent bytes above which a published packet is dropped rather than queued (≈ 300 ms of 20 ms packets). */
 export const SEND_BUFFER_LIMIT_BYTES = 64 * 1024;
@@ -82,17 +84,23 @@ export class MediaSocket {
     return this.reader?.packets ?? 0;
   }
 
+  /** Reads the reader walked in the thread's read buffer (read-buffer-connection.ts); 0 when off. */
+  get readsInPlace(): number {
+    return this.reader?.readsInPlace ?? 0;
+  }
+
   private constructor(
     private readonly ws: WebSocket,
     private readonly handlers: MediaSocketHandlers,
     private readonly log: Logger,
     socket: Socket | null,
-    readPackets: boolean,
+    readRoute: ReadRoute | null,
     framedWrites: boolean,
   ) {
     this.frames = socket && framedWrites ? new ClientFrameWriter(socket) : null;
     this.reader =
-      socket && readPackets ? readPacketsBeforeWs(socket, (p) => handlers.onFrame(p), MAX_FRAME_BYTES) : null;
+      socket && readRoute ? readPacketsBeforeWs(socket, (p) => handlers.onFrame(p), MAX_FRAME_BYTES) : null;
+    if (readRoute !== null) readRoute.reader = this.reader;
     ws.on("message", (data, isBinary) => {
       if (isBinary) handlers.onFrame(data as Buffer);
       else this.onText(data.toString("utf8"));
@@ -133,11 +141,20 @@ export class MediaSocket {
         reject(o.signal.reason);
         return;
       }
+      const readRoute: ReadRoute | null = o.readPackets === true ? { reader: null } : null;
       const ws = new WebSocket(url, {
         handshakeTimeout: o.timeoutMs,
         maxPayload: MAX_FRAME_BYTES,
         // Compressing PCM costs CPU for little gain, and without it ws sends every frame synchronously.
         perMessageDeflate: false,
+        // ws passes its request options through (as to its own net.connect); its type lists net's overloads.
+        ...(readRoute !== null
+          ? {
+              createConnection: readBufferConnection(
+                readRoute,
+              ) as unknown as typeof import("node:net").connect,
+            }
+          : {}),
       });
       const fail = (why: string) => {
         cleanup();
@@ -163,9 +180,7 @@ export class MediaSocket {
       };
       const onOpen = () => {
         cleanup();
-        resolve(
-          new MediaSocket(ws, handlers, o.logger, socket, o.readPackets === true, o.framedWrites === true),
-        );
+        resolve(new MediaSocket(ws, handlers, o.logger, socket, readRoute, o.framedWrites === true));
       };
       const cleanup = () => {
         ws.off("open", onOpen);

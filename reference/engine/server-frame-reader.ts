@@ -47,6 +47,8 @@ export class ServerFrameReader {
   private delegated = false;
   /** Packets handed straight to `onPacket` (tests, stats). */
   packets = 0;
+  /** Reads walked in the caller's reused buffer (onBytes), not as 'data' chunks (tests, stats). */
+  readsInPlace = 0;
 
   constructor(
     private readonly onPacket: (payload: Buffer) => void,
@@ -56,7 +58,7 @@ export class ServerFrameReader {
     private readonly maxPayload: number,
   ) {}
 
-  /** The socket's 'data' listener. */
+  /** The socket's 'data' listener: `chunk` is the reader's to keep. */
   readonly onData = (chunk: Buffer): void => {
     if (this.delegated) {
       this.wsData.call(this.wsThis, chunk);
@@ -67,11 +69,31 @@ export class ServerFrameReader {
       buf = Buffer.concat([this.pending!.subarray(0, this.pendingLength), chunk]);
       this.pendingLength = 0;
     }
-    this.walk(buf);
+    this.walk(buf, buf.length, false);
   };
 
-  private walk(buf: Buffer): void {
-    const end = buf.length;
+  /**
+   * `n` bytes read into `buf`, a buffer the caller reuses for the next read (read-buffer-connection.ts): packets
+   * are handed on as views valid during the call only (the handler consumes them synchronously), and whatever
+   * must outlive the call is copied: frames for ws, a frame not yet whole.
+   */
+  onBytes(buf: Buffer, n: number): void {
+    this.readsInPlace++;
+    if (this.delegated) {
+      this.wsData.call(this.wsThis, Buffer.from(buf.subarray(0, n)));
+      return;
+    }
+    if (this.pendingLength > 0) {
+      const joined = Buffer.concat([this.pending!.subarray(0, this.pendingLength), buf.subarray(0, n)]);
+      this.pendingLength = 0;
+      this.walk(joined, joined.length, false);
+      return;
+    }
+    this.walk(buf, n, true);
+  }
+
+  /** Frames in buf[0..end); `reused`: buf is overwritten after this call, so what ws keeps is copied. */
+  private walk(buf: Buffer, end: number, reused: boolean): void {
     let at = 0;
     while (at < end) {
       if (end - at < 2) break;
@@ -93,7 +115,8 @@ export class ServerFrameReader {
       if ((b1 & 0x80) !== 0 || len > this.maxPayload) {
         // Masked by a server, or longer than allowed: ws closes the connection on it.
         this.delegated = true;
-        this.wsData.call(this.wsThis, at === 0 ? buf : buf.subarray(at));
+        const rest = at === 0 && end === buf.length ? buf : buf.subarray(at, end);
+        this.wsData.call(this.wsThis, reused ? Buffer.from(rest) : rest);
         return;
       }
       const frameEnd = at + head + len;
@@ -105,19 +128,20 @@ export class ServerFrameReader {
         const opcode = b0 & 0x0f;
         // A data frame without FIN opens a fragmented message; a continuation with FIN closes it.
         if (opcode < 8) this.fragmented = (b0 & 0x80) === 0;
-        this.wsData.call(this.wsThis, buf.subarray(at, frameEnd));
+        const whole = buf.subarray(at, frameEnd);
+        this.wsData.call(this.wsThis, reused ? Buffer.from(whole) : whole);
       }
       at = frameEnd;
     }
-    if (at < end) this.hold(buf, at);
+    if (at < end) this.hold(buf, at, end);
   }
 
-  /** Keeps buf[at..] (a frame not yet whole) for the next read. */
-  private hold(buf: Buffer, at: number): void {
-    const n = buf.length - at;
+  /** Keeps buf[at..end) (a frame not yet whole) for the next read. */
+  private hold(buf: Buffer, at: number, end: number): void {
+    const n = end - at;
     if (this.pending === null || this.pending.length < n)
       this.pending = Buffer.allocUnsafe(Math.max(n, 4096));
-    buf.copy(this.pending, 0, at);
+    buf.copy(this.pending, 0, at, end);
     this.pendingLength = n;
   }
 }
