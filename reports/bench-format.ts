@@ -13,7 +13,10 @@
 // and largest per-round ratio (round i's ours against round i's reference). `target` applies to the ratio
 // (`target_of: "ratio"`, pass when ratio >= target) or to ours itself (`target_of: "ours"`, pass when ours
 // <= target for a cost, >= for a rate). A case whose peer binary is missing is `status: "skipped"` with
-// `pass: null`; one that threw is `status: "error"` with `pass: false`; both carry `reason`.
+// `pass: null`; one that threw is `status: "error"` with `pass: false`; both carry `reason`. A round in which a
+// side gave no figure (bench/runner/case.ts RoundFailure) is counted in `rounds_failed` with its cause in
+// `round_failures`; the medians are over the rounds that gave one, and a side that gave none in every round
+// makes the case `status: "fail"` with null medians and ratio and the cause in `reason`.
 
 import { existsSync, readFileSync } from "node:fs";
 import { type Static, Type } from "@sinclair/typebox";
@@ -44,7 +47,12 @@ export const BenchCaseResultSchema = Type.Object({
   target: Type.Number(),
   target_of: Type.Union([Type.Literal("ratio"), Type.Literal("ours")]),
   pass: Type.Union([Type.Boolean(), Type.Null()]),
+  /** Rounds attempted. */
   rounds: Type.Integer({ minimum: 0 }),
+  /** Rounds in which ours or the reference gave no figure; absent when none failed. */
+  rounds_failed: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** Why, per failed side of a round ("round 2 ours: ..."); absent when none failed. */
+  round_failures: Type.Optional(Type.Array(Type.String())),
   min: Num,
   max: Num,
   ours_min: Num,

@@ -135,12 +135,24 @@ export function envelopeClientErrors(nextRequestId: () => string) {
 }
 
 // A path the simulator serves under other methods answers 405 with `Allow` (RFC 9110 §15.5.6), any other
-// unknown path 404, both in the envelope. Routes are indexed as they are registered (the onRoute hook sees
+// unknown path 404, both in the envelope: the vendor one, or the route's own when it names one in its config
+// (`methodNotAllowed`: the server REST API on `/` answers in `{Code, Message, RequestId, Data}`). Routes are indexed as they are registered (the onRoute hook sees
 // every route, in every plugin), and the answer is given in onRequest, before any body is parsed: a bad JSON
 // body on a wrong method must not turn the answer into a 400.
 interface RoutePattern {
   re: RegExp;
   methods: Set<string>;
+  answer?: MethodNotAllowedAnswer;
+}
+
+/** A route's own 405 answer, for an API whose envelope is not the vendor one; `allow` is the Allow list. */
+export type MethodNotAllowedAnswer = (req: FastifyRequest, reply: FastifyReply, allow: string[]) => void;
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** This path's 405 answer in its own envelope (installRouteFallbacks); must set the status and Allow. */
+    methodNotAllowed?: MethodNotAllowedAnswer;
+  }
 }
 
 function patternOf(url: string): RegExp {
@@ -168,6 +180,9 @@ export function installRouteFallbacks(app: FastifyInstance): AllowedMethods {
     const p = patterns.get(route.url) ?? { re: patternOf(route.url), methods: new Set<string>() };
     for (const m of Array.isArray(route.method) ? route.method : [route.method]) p.methods.add(m);
     if (p.methods.has("GET")) p.methods.add("HEAD");
+    const answer = (route.config as { methodNotAllowed?: MethodNotAllowedAnswer } | undefined)
+      ?.methodNotAllowed;
+    if (answer) p.answer = answer;
     patterns.set(route.url, p);
   });
   const allowed: AllowedMethods = (path) => {
@@ -185,6 +200,12 @@ export function installRouteFallbacks(app: FastifyInstance): AllowedMethods {
     const methods = allowed(path);
     if (methods.length > 0) {
       req.log.info({ url: req.url, allow: methods }, "method not allowed");
+      for (const p of patterns.values()) {
+        if (p.answer && p.re.test(path)) {
+          p.answer(req, reply, methods);
+          return;
+        }
+      }
       reply
         .code(405)
         .header("allow", methods.join(", "))

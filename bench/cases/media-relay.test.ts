@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Simulator } from "../../simulator/app.ts";
 import { testSimulator } from "../../test/sim.ts";
+import { RoundFailure } from "../runner/case.ts";
 import { type Started, startServer } from "../server/servers.ts";
-import { Driver, findEdge, relayStepPasses } from "./media-relay.ts";
+import { Driver, edgeFigure, findEdge, relayStepPasses } from "./media-relay.ts";
 
 // The relay race's load, black-box over real WebSockets: it logs in, publishes and plays on the simulator by
 // the documented protocol and by role messages on the bare relay, and every frame sent in the window reaches
@@ -86,6 +87,13 @@ describe("media relay load", () => {
     const none = edgeAt(0);
     expect((await findEdge(none.step, { guess: 8, factor: 2, max: 64 })).rooms).toBe(0);
     expect(none.asked).toEqual([8, 4, 1]);
+  });
+
+  it("a round whose every step failed is a RoundFailure naming the steps, not a case error", () => {
+    expect(edgeFigure({ rooms: 12, fps: 4800 }, ["16:90%:30.0ms", "12:100%:4.0ms"])).toBe(4800);
+    const none = () => edgeFigure({ rooms: 0, fps: 0 }, ["16:80%:40.0ms", "1:100%:25.0ms"]);
+    expect(none).toThrow(RoundFailure);
+    expect(none).toThrow(/no step met p99 lag < 20 ms with 99% delivered: 16:80%:40.0ms 1:100%:25.0ms/);
   });
 
   it("a step passes on 99% delivered and p99 lag under 20 ms", () => {

@@ -11,7 +11,7 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { cpus } from "node:os";
-import type { BenchCase, Extra } from "../runner/case.ts";
+import { type BenchCase, type Extra, RoundFailure } from "../runner/case.ts";
 import { findOnPath } from "../runner/peers.ts";
 import { shared } from "../runner/shared.ts";
 import { repoRoot, type Started, startServer, stopChild } from "../server/servers.ts";
@@ -141,6 +141,19 @@ export async function findEdge(
   return { rooms: lo, fps: loFps, capped: hi === null };
 }
 
+/**
+ * A round's figure from its edge: the delivered frames/s at the highest passing step. A load spike can fail
+ * every step of one round, even at one room: that round gives no figure (RoundFailure, with the steps), and the
+ * runner records it and goes on with the next round.
+ */
+export function edgeFigure(e: { rooms: number; fps: number }, steps: readonly string[]): number {
+  if (e.rooms === 0)
+    throw new RoundFailure(
+      `no step met p99 lag < ${RELAY_LAG_P99_MS} ms with 99% delivered: ${steps.join(" ")}`,
+    );
+  return e.fps;
+}
+
 /** The relays on CPU 0 and the loads on CPU 1 when the machine has two cores and taskset. */
 function pinning(): { pin: boolean; serverCpus?: string; loadCpus?: string } {
   const pin = cpus().length >= 2 && findOnPath("taskset") !== null;
@@ -225,12 +238,9 @@ export const mediaRelay: BenchCase = {
             ? { guess: prev, factor: 1.25, max: maxRooms, tolerance }
             : { guess: INITIAL_GUESS, factor: 2, max: maxRooms, tolerance },
         );
-        if (e.rooms === 0)
-          throw new Error(
-            `no step met p99 lag < ${RELAY_LAG_P99_MS} ms with 99% delivered: ${log.join(" ")}`,
-          );
+        const fps = edgeFigure(e, log);
         last[side] = { rooms: e.rooms, capped: e.capped, log };
-        return e.fps;
+        return fps;
       };
       return {
         ours: () => measure("ours", ours),

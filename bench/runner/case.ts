@@ -4,6 +4,16 @@
 
 export type Extra = Record<string, string | number | boolean>;
 
+/**
+ * What ours() or reference() throws when this one round gave no figure though the race itself is sound (e.g. the
+ * relay met its lag bar at no step under a passing load spike). The runner records it (the case's
+ * `round_failures`) and goes on with the next round; the case's medians are over the rounds that gave a figure.
+ * Any other error ends the case as an error: a broken race must not be measured again.
+ */
+export class RoundFailure extends Error {
+  override name = "RoundFailure";
+}
+
 export interface RaceOptions {
   /** `--quick`: the same race with less work per call (shorter inputs, fewer seconds of load). */
   quick: boolean;
@@ -11,7 +21,10 @@ export interface RaceOptions {
   rounds: number;
 }
 
-/** One prepared race: servers started, inputs written. Each call returns one measurement in the case's unit. */
+/**
+ * One prepared race: servers started, inputs written. Each call returns one measurement in the case's unit, or
+ * throws RoundFailure when this round gave none.
+ */
 export interface Race {
   ours(): Promise<number> | number;
   reference(): Promise<number> | number;

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { readBenchResults } from "../../reports/bench-format.ts";
-import type { BenchCase, RaceOptions } from "./case.ts";
+import { type BenchCase, type RaceOptions, RoundFailure } from "./case.ts";
 import { parseBenchArgs } from "./options.ts";
 import { runBench } from "./run.ts";
 import { shared } from "./shared.ts";
@@ -158,6 +158,85 @@ describe("bench runner", () => {
     });
     expect(bad.closed).toBe(1);
     expect(res.cases[1]).toMatchObject({ status: "pass", ratio: 3 });
+  });
+
+  // A side's figures per round; null = that round throws RoundFailure (as the relay race does when no step
+  // meets its lag bar).
+  const flaky = (name: string, ours: (number | null)[], reference: (number | null)[]): BenchCase => ({
+    ...fake(name, [1], [1]).case,
+    async setup() {
+      let o = 0;
+      let r = 0;
+      const call = (xs: (number | null)[], i: number, side: string) => {
+        const v = xs[i];
+        if (v === null || v === undefined) throw new RoundFailure(`no figure from ${side} ${i + 1}`);
+        return v;
+      };
+      return { ours: () => call(ours, o++, "ours"), reference: () => call(reference, r++, "ref") };
+    },
+  });
+
+  it("keeps a case one of whose rounds failed: medians over the other rounds, the failure recorded", async () => {
+    dir = mkdtempSync(join(tmpdir(), "ktv-bench-run-"));
+    const out = join(dir, "latest.json");
+    const lines: string[] = [];
+    // 5 rounds; ours fails in round 2: ours median of 10, 20, 50, 40 = 30; per-round ratios over rounds 1, 3-5.
+    const res = await run(
+      [{ case: flaky("relay", [10, null, 20, 50, 40], [10, 10, 10, 10, 10]) } as Fake],
+      { out },
+      { log: (l: string) => lines.push(l) },
+    );
+    const expected = {
+      status: "pass",
+      pass: true,
+      ours: 30,
+      reference: 10,
+      ratio: 3,
+      min: 1,
+      max: 5,
+      rounds: 5,
+      rounds_failed: 1,
+      round_failures: ["round 2 ours: no figure from ours 2"],
+    };
+    expect(res.cases[0]).toMatchObject(expected);
+    expect(res.cases[0]!.reason).toMatch(/^1 of 5 rounds failed, medians over the others \(round 2 ours/);
+    // Kept in the results file, which still reads as the bench format.
+    expect(readBenchResults(out).cases[0]).toMatchObject(expected);
+    expect(lines).toContain("  round 2: ours FAILED, ref 10.0 req/s");
+  });
+
+  it("judges a case by the rounds that gave figures: failed rounds on both sides, none paired", async () => {
+    const [c] = (await run([{ case: flaky("split", [null, 8, 8], [10, null, 10]) } as Fake], { quick: true }))
+      .cases;
+    expect(c).toMatchObject({ status: "fail", ours: 8, reference: 10, ratio: 0.8, rounds: 3 });
+    expect(c).toMatchObject({ rounds_failed: 2, min: 0.8, max: 0.8 });
+    expect(c!.round_failures).toEqual([
+      "round 1 ours: no figure from ours 1",
+      "round 2 reference: no figure from ref 2",
+    ]);
+  });
+
+  it("reports a case every round of which failed as failed, with the reason, never missing", async () => {
+    dir = mkdtempSync(join(tmpdir(), "ktv-bench-run-"));
+    const out = join(dir, "latest.json");
+    const res = await run(
+      [{ case: flaky("dead", [null, null, null], [5, 5, 5]) } as Fake, fake("after", [2], [1])],
+      { out, quick: true },
+    );
+    expect(res.cases.map((c) => c.name)).toEqual(["dead", "after"]);
+    expect(res.cases[0]).toMatchObject({
+      status: "fail",
+      pass: false,
+      ours: null,
+      reference: 5,
+      ratio: null,
+      min: null,
+      rounds: 3,
+      rounds_failed: 3,
+      reason: "every round of ours failed (round 1 ours: no figure from ours 1)",
+    });
+    expect(res.cases[1]).toMatchObject({ status: "pass" });
+    expect(readBenchResults(out).cases[0]).toMatchObject({ name: "dead", status: "fail", rounds_failed: 3 });
   });
 
   it("records a measurement that is not a positive number as an error", async () => {

@@ -2,10 +2,13 @@
 // back to back, the order alternating (ours first in even rounds, the reference first in odd ones) so that a
 // drift in the machine's load hits both sides alike; then medians, min-max and the verdict. A case whose peer
 // is missing is skipped with the reason; a case that throws is an error with the message; the run carries on
-// either way. Results go to the console (a table with the machine and load average) and to a JSON file
-// (reports/bench-format.ts). Before the first case, every selected case's shared servers start at once
-// (BenchCase.prestart, shared.ts); they stop when the run ends. Each case's time is split into setup, rounds
-// and finish + close, printed with it and kept as duration_s / phases_s.
+// either way. A side that gives no figure in a round (RoundFailure, case.ts) is recorded (rounds_failed,
+// round_failures) and the rounds go on: the medians are over the rounds that gave figures, and a side with
+// none fails the case with the reason (a load spike in one round used to drop the whole case). Results go to
+// the console (a table with the machine and load average) and to a JSON file (reports/bench-format.ts).
+// Before the first case, every selected case's shared servers start at once (BenchCase.prestart, shared.ts);
+// they stop when the run ends. Each case's time is split into setup, rounds and finish + close, printed with
+// it and kept as duration_s / phases_s.
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, platform, release, totalmem } from "node:os";
@@ -16,10 +19,10 @@ import {
   type BenchMachine,
   type BenchResults,
 } from "../../reports/bench-format.ts";
-import type { BenchCase } from "./case.ts";
+import { type BenchCase, RoundFailure } from "./case.ts";
 import { INSTALL_HINT } from "./peers.ts";
 import { closeShared } from "./shared.ts";
-import { judge } from "./stats.ts";
+import { judgeRounds } from "./stats.ts";
 import { fmt, formatTable, machineLine } from "./table.ts";
 
 export const DEFAULT_ROUNDS = { quick: 3, full: 5 } as const;
@@ -129,6 +132,32 @@ function blank(c: BenchCase, rounds: number): BenchCaseResult {
   };
 }
 
+/** A round failure's text kept in the results file (a relay's step log can be long). */
+const MAX_FAILURE_TEXT = 300;
+
+/** Rounds in which at least one side gave no figure. */
+function failedRounds(ours: readonly (number | null)[], reference: readonly (number | null)[]): number {
+  return ours.filter((x, i) => x === null || reference[i] === null).length;
+}
+
+/**
+ * What the failed rounds did to the case, for its reason: a side with no figure at all fails the case; some
+ * failed rounds leave the medians over the others, said so.
+ */
+function roundsReason(
+  ours: readonly (number | null)[],
+  reference: readonly (number | null)[],
+  failures: readonly string[],
+): string {
+  if (failures.length === 0) return "";
+  const none = (["ours", "reference"] as const).filter((side) =>
+    (side === "ours" ? ours : reference).every((x) => x === null),
+  );
+  const first = failures[0]!;
+  if (none.length > 0) return `every round of ${none.join(" and ")} failed (${first})`;
+  return `${failedRounds(ours, reference)} of ${ours.length} rounds failed, medians over the others (${first})`;
+}
+
 const secs = (ms: number) => Math.round(ms / 100) / 10;
 
 /**
@@ -176,8 +205,10 @@ async function runCase(
   const note = quick ? c.quickNote : undefined;
   log(`\n${c.name}: ${c.description} (${rounds} rounds, load ${load()[0]?.toFixed(2)})`);
   if (note) log(`  quick: ${note}`);
-  const ours: number[] = [];
-  const reference: number[] = [];
+  const ours: (number | null)[] = [];
+  const reference: (number | null)[] = [];
+  // "round 2 ours: <why>" per side of a round that gave no figure (RoundFailure), in order.
+  const failures: string[] = [];
   let race: Awaited<ReturnType<BenchCase["setup"]>> | undefined;
   // Where the case's time goes: setup ends when the race is ready, rounds when the last round is measured.
   let tSetup: number | undefined;
@@ -189,18 +220,25 @@ async function runCase(
     for (let i = 0; i < rounds; i++) {
       const order = i % 2 === 0 ? (["ours", "reference"] as const) : (["reference", "ours"] as const);
       for (const side of order) {
-        const v = Number(await race[side]());
+        let v: number | null;
+        try {
+          v = Number(await race[side]());
+        } catch (e) {
+          if (!(e instanceof RoundFailure)) throw e;
+          v = null;
+          failures.push(`round ${i + 1} ${side}: ${e.message}`.slice(0, MAX_FAILURE_TEXT));
+        }
         (side === "ours" ? ours : reference).push(v);
       }
-      log(
-        `  round ${i + 1}: ours ${fmt(ours.at(-1)!)} ${c.unit}, ${c.referenceName} ${fmt(reference.at(-1)!)} ${c.unit}`,
-      );
+      const shown = (v: number | null | undefined) => (v == null ? "FAILED" : `${fmt(v)} ${c.unit}`);
+      log(`  round ${i + 1}: ours ${shown(ours.at(-1))}, ${c.referenceName} ${shown(reference.at(-1))}`);
     }
     tRounds = now();
     const done = (await race.finish?.()) ?? {};
-    const j = judge(ours, reference, c);
+    const j = judgeRounds(ours, reference, c);
     const pass = j.pass && done.failure === undefined;
     const extra = { ...(note ? { quick: note } : {}), ...done.extra };
+    const reason = [roundsReason(ours, reference, failures), done.failure].filter(Boolean).join("; ");
     result = {
       ...blank(c, rounds),
       status: pass ? "pass" : "fail",
@@ -214,7 +252,10 @@ async function runCase(
       ours_max: j.oursMax,
       reference_min: j.referenceMin,
       reference_max: j.referenceMax,
-      ...(done.failure === undefined ? {} : { reason: done.failure }),
+      ...(failures.length > 0
+        ? { rounds_failed: failedRounds(ours, reference), round_failures: failures }
+        : {}),
+      ...(reason ? { reason } : {}),
       ...(Object.keys(extra).length > 0 ? { extra } : {}),
     };
   } catch (e) {
@@ -224,6 +265,9 @@ async function runCase(
       ...blank(c, ours.length),
       status: "error",
       pass: false,
+      ...(failures.length > 0
+        ? { rounds_failed: failedRounds(ours, reference), round_failures: failures }
+        : {}),
       reason: `error: ${(e as Error).message ?? String(e)}`.slice(0, 500),
     };
   }

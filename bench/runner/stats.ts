@@ -27,37 +27,67 @@ export interface Judged {
   pass: boolean;
 }
 
+/** Judged when some rounds gave no figure: a side with none has nulls, and so has the ratio. */
+export type JudgedRounds = { [K in keyof Judged]: K extends "pass" ? boolean : number | null };
+
 export interface Verdict {
   higherIsBetter: boolean;
   target: number;
   targetOf: "ratio" | "ours";
 }
 
+/** Every round gave both sides a figure. */
 export function judge(ours: readonly number[], reference: readonly number[], v: Verdict): Judged {
-  if (ours.length === 0 || ours.length !== reference.length) {
+  if (ours.length === 0) throw new RangeError("a race needs at least one round");
+  return judgeRounds(ours, reference, v) as Judged;
+}
+
+/**
+ * Rounds where a side may have given no figure (null: the round failed, runner/case.ts RoundFailure). Each
+ * side's median is over its own figures; the per-round min-max over the rounds where both sides gave one. A
+ * side with no figure at all has no median: the ratio is null and the case does not pass.
+ */
+export function judgeRounds(
+  ours: readonly (number | null)[],
+  reference: readonly (number | null)[],
+  v: Verdict,
+): JudgedRounds {
+  if (ours.length !== reference.length) {
     throw new RangeError(
       `a race needs as many measurements of each side (${ours.length} vs ${reference.length})`,
     );
   }
   for (const x of [...ours, ...reference]) {
-    if (!Number.isFinite(x) || x <= 0)
+    if (x !== null && (!Number.isFinite(x) || x <= 0))
       throw new RangeError(`a measurement must be a positive number, got ${x}`);
   }
-  const o = median(ours);
-  const r = median(reference);
-  const ratio = orientedRatio(o, r, v.higherIsBetter);
-  const perRound = ours.map((x, i) => orientedRatio(x, reference[i]!, v.higherIsBetter));
-  const pass = v.targetOf === "ratio" ? ratio >= v.target : v.higherIsBetter ? o >= v.target : o <= v.target;
+  const os = ours.filter((x): x is number => x !== null);
+  const rs = reference.filter((x): x is number => x !== null);
+  const o = os.length > 0 ? median(os) : null;
+  const r = rs.length > 0 ? median(rs) : null;
+  const ratio = o !== null && r !== null ? orientedRatio(o, r, v.higherIsBetter) : null;
+  const perRound: number[] = [];
+  for (let i = 0; i < ours.length; i++) {
+    const a = ours[i];
+    const b = reference[i];
+    if (a != null && b != null) perRound.push(orientedRatio(a, b, v.higherIsBetter));
+  }
+  const pass =
+    ratio !== null &&
+    o !== null &&
+    (v.targetOf === "ratio" ? ratio >= v.target : v.higherIsBetter ? o >= v.target : o <= v.target);
+  const least = (xs: number[]) => (xs.length > 0 ? Math.min(...xs) : null);
+  const most = (xs: number[]) => (xs.length > 0 ? Math.max(...xs) : null);
   return {
     ours: o,
     reference: r,
     ratio,
-    min: Math.min(...perRound),
-    max: Math.max(...perRound),
-    oursMin: Math.min(...ours),
-    oursMax: Math.max(...ours),
-    referenceMin: Math.min(...reference),
-    referenceMax: Math.max(...reference),
+    min: least(perRound),
+    max: most(perRound),
+    oursMin: least(os),
+    oursMax: most(os),
+    referenceMin: least(rs),
+    referenceMax: most(rs),
     pass,
   };
 }

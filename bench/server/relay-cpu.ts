@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { Driver } from "../cases/media-relay.ts";
-import { type Started, startServer } from "./servers.ts";
+import type { Started } from "./servers.ts";
+import { startTreeRelay } from "./tree-relay.ts";
 
 // CPU of the simulator per relayed frame, at a fixed load, for one or more checkouts side by side (a before/after
 // of the relay in one session). Each tree's simulator is its own process with its own load process
@@ -68,26 +69,9 @@ const sims: Started[] = [];
 const drivers: Driver[] = [];
 try {
   for (const tree of trees) {
-    // startSimulator's command, with node's profiler in front of the script when asked.
+    // node's profiler in front of the script when asked.
     const prof = values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof"]}`] : [];
-    const sim =
-      tree === "bare"
-        ? await startServer([...prof, "bench/server/bare-relay.ts"], {}, { cpus: serverCpus })
-        : await startServer(
-            [
-              ...prof,
-              "scenarios/cli/ktv.ts",
-              "sim",
-              "--port",
-              "0",
-              "--data-dir",
-              ":memory:",
-              "--log-level",
-              "warn",
-            ],
-            {},
-            { cwd: tree, cpus: serverCpus },
-          );
+    const sim = await startTreeRelay(tree, { cpus: serverCpus, nodeArgs: prof });
     sims.push(sim);
     const d = Driver.start(tree === "bare" ? "bare" : "sim", sim.url, loadCpus);
     drivers.push(d);

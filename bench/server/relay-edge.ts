@@ -2,15 +2,17 @@ import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { Driver, findEdge, RELAY_LAG_P99_MS, relayStepPasses } from "../cases/media-relay.ts";
 import { findOnPath } from "../runner/peers.ts";
-import { type Started, startServer } from "./servers.ts";
+import type { Started } from "./servers.ts";
+import { startTreeRelay } from "./tree-relay.ts";
 
 // The media relay race's figure (bench/cases/media-relay.ts: delivered frames/s at the most rooms where >= 99%
 // of frames arrive with p99 relay lag < 20 ms) for several checkouts' simulators and the bare ws relay side by
 // side: a before/after of the relay against the same reference in one session. Each relay is its own process
 // (pinned to CPU 0, its load process to CPU 1, as the race runs them) with its own load process (relay-load.ts
 // of this tree); in each round every relay's edge is searched in turn, the order rotating by round, with the
-// race's findEdge from that relay's last edge. Unlike the bench runner, a round in which no step passes
-// (a machine too busy for even one room) counts 0 for that relay and the rounds go on. Medians over rounds, and
+// race's findEdge from that relay's last edge. Unlike the bench runner (which records such a round as failed and
+// takes its medians over the others), a round in which no step passes (a machine too busy for even one room)
+// counts 0 for that relay here, and the rounds go on. Medians over rounds, and
 // the ratio of each tree to the bare relay per round.
 //
 //   npx tsx bench/server/relay-edge.ts --tree /work/main --tree . [--rounds 3] [--seconds 3] [--max 160]
@@ -55,14 +57,7 @@ const relays: Started[] = [];
 const drivers: Driver[] = [];
 try {
   for (const t of targets) {
-    const relay =
-      t === "bare"
-        ? await startServer(["bench/server/bare-relay.ts"], {}, { cpus: pin ? "0" : undefined })
-        : await startServer(
-            ["scenarios/cli/ktv.ts", "sim", "--port", "0", "--data-dir", ":memory:", "--log-level", "warn"],
-            {},
-            { cwd: t, cpus: pin ? "0" : undefined },
-          );
+    const relay = await startTreeRelay(t, { cpus: pin ? "0" : undefined });
     relays.push(relay);
     drivers.push(Driver.start(t === "bare" ? "bare" : "sim", relay.url, pin ? "1" : undefined));
   }

@@ -1,7 +1,7 @@
 import { loadavg } from "node:os";
 import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { treeMediaHub } from "./tree-relay.ts";
 
 // The relay's own JavaScript per packet, without the kernel: a real MediaHub with the real fault shaper (an
 // engine with no faults, as in a load run), real frames through frames.ts onFrame, players whose WebSockets
@@ -57,50 +57,8 @@ function standIn() {
 }
 
 async function rig(tree: string) {
-  const imp = (p: string) => import(pathToFileURL(`${tree}/${p}`).href);
-  const [{ MediaHub }, { onFrame }, { registerMediaMetrics }, { resolveMediaOptions }, engineMod, shaping] =
-    await Promise.all([
-      imp("simulator/media/hub.ts"),
-      imp("simulator/media/frames.ts"),
-      imp("simulator/media/metrics.ts"),
-      imp("simulator/media/options.ts"),
-      imp("simulator/faults/engine.ts"),
-      imp("simulator/faults/media-shaping.ts"),
-    ]);
-  const { createAppRegistry } = await imp("simulator/auth/apps.ts");
-  const { createRoomRegistry } = await imp("simulator/auth/rooms.ts");
-  const { manualClock } = await imp("simulator/clock.ts");
-  const { DEV_APP } = await imp("simulator/options.ts");
-  const media = await imp("protocol/media.ts");
-  const { Registry } = await import("prom-client");
-  const pino = (await import("pino")).default;
-  const clock = manualClock();
-  const engine = engineMod.createFaultEngine({ seed: 1, clock, profile: { faults: [] } });
-  const hub = new MediaHub({
-    apps: createAppRegistry([DEV_APP]),
-    rooms: createRoomRegistry(),
-    clock,
-    log: pino({ level: "silent" }),
-    options: resolveMediaOptions({}),
-    metrics: registerMediaMetrics(new Registry(), {
-      connections: () => 0,
-      rooms: () => 0,
-      activeStreams: () => 0,
-      players: () => 0,
-    }),
-    shaper: shaping.mediaFaultShaper(engine),
-  });
-  const join = (room: string, user: string) => {
-    const peer = hub.accept(standIn(), "127.0.0.1");
-    hub.login(peer, {
-      type: "login",
-      room_id: room,
-      user_id: user,
-      app_id: DEV_APP.app_id,
-      app_sign: DEV_APP.app_sign,
-    });
-    return peer;
-  };
+  const { hub, onFrame, media, join: joinOn } = await treeMediaHub(tree, { faultShaper: true });
+  const join = (room: string, user: string) => joinOn(standIn(), room, user);
   const pubs: unknown[] = [];
   const frames: Buffer[] = [];
   for (let r = 0; r < ROOMS; r++) {

@@ -1,7 +1,7 @@
 import { loadavg } from "node:os";
 import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { treeMediaHub } from "./tree-relay.ts";
 
 // The media sweep's longest single run, per tree side by side: what one timer callback of the simulator's
 // media sweep (simulator/media/sweep.ts: token checks, keepalive pings, stream_stats pushes) holds the event
@@ -55,49 +55,16 @@ function standIn(): StandIn {
 }
 
 async function rig(tree: string) {
-  const imp = (p: string) => import(pathToFileURL(`${tree}/${p}`).href);
-  const [{ MediaHub }, { onFrame }, { registerMediaMetrics }, { resolveMediaOptions }, sweep] =
-    await Promise.all([
-      imp("simulator/media/hub.ts"),
-      imp("simulator/media/frames.ts"),
-      imp("simulator/media/metrics.ts"),
-      imp("simulator/media/options.ts"),
-      imp("simulator/media/sweep.ts"),
-    ]);
-  const { createAppRegistry } = await imp("simulator/auth/apps.ts");
-  const { createRoomRegistry } = await imp("simulator/auth/rooms.ts");
-  const { manualClock } = await imp("simulator/clock.ts");
-  const { DEV_APP } = await imp("simulator/options.ts");
-  const media = await imp("protocol/media.ts");
-  const { Registry } = await import("prom-client");
-  const pino = (await import("pino")).default;
-  const clock = manualClock();
-  const options = resolveMediaOptions({});
-  const hub = new MediaHub({
-    apps: createAppRegistry([DEV_APP]),
-    rooms: createRoomRegistry(),
-    clock,
-    log: pino({ level: "silent" }),
-    options,
-    metrics: registerMediaMetrics(new Registry(), {
-      connections: () => 0,
-      rooms: () => 0,
-      activeStreams: () => 0,
-      players: () => 0,
-    }),
-  });
+  const { hub, onFrame, media, clock, options, imp, join: joinOn } = await treeMediaHub(tree);
+  const sweep = (await imp("simulator/media/sweep.ts")) as {
+    newSweepState?(): unknown;
+    sweepOnce(hub: unknown, clock: unknown, now: number, state: unknown): void;
+  };
   const sockets: StandIn[] = [];
   const peers: { awaitingPong: boolean }[] = [];
   const join = (room: string, user: string) => {
     const ws = standIn();
-    const peer = hub.accept(ws, "127.0.0.1");
-    hub.login(peer, {
-      type: "login",
-      room_id: room,
-      user_id: user,
-      app_id: DEV_APP.app_id,
-      app_sign: DEV_APP.app_sign,
-    });
+    const peer = joinOn(ws, room, user);
     sockets.push(ws);
     peers.push(peer);
     return peer;

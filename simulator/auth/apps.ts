@@ -1,6 +1,7 @@
 import type { AppConfig } from "../options.ts";
 import { parseApps } from "./apps-file.ts";
 import { createRateLimits } from "./rate-limit.ts";
+import { Token04Cache } from "./token-cache.ts";
 
 /** The apps this simulator serves, and their live request quotas. */
 export interface AppRegistry {
@@ -10,6 +11,8 @@ export interface AppRegistry {
   admit(appId: number, nowMs: number): number;
   /** Refills every app's quota (admin reset). */
   reset(): void;
+  /** token04 verdicts of these apps (token-cache.ts): one per registry, so it never outlives the apps it judged. */
+  readonly tokens: Token04Cache;
 }
 
 /** Validates like an apps.json (throws AppsFileError naming the app and field), duplicates included. */
@@ -22,5 +25,6 @@ export function createAppRegistry(apps: AppConfig[]): AppRegistry {
     list: () => [...byId.values()],
     admit: (id, nowMs) => limits.admit(id, byId.get(id)?.rate_limit_rps, nowMs),
     reset: () => limits.reset(),
+    tokens: new Token04Cache(),
   };
 }

@@ -53,12 +53,30 @@ function verifyToken(req: FastifyRequest, authz: string, app: AppConfig | undefi
   if (token.length > MAX_TOKEN_CHARS)
     throw unauthorized(1002074, `token longer than ${MAX_TOKEN_CHARS} chars`);
   const nowSec = Math.floor(req.server.sim.clock.now() / 1000);
+  const apps = req.server.sim.apps;
+  // A token verified before for this app (token-cache.ts): its expiry is still judged now, every call.
+  const known = app ?? apps.tokens.appOf(token);
+  const hit = known === undefined ? undefined : apps.tokens.get(token, known);
+  if (hit !== undefined && apps.get(hit.app.app_id) === hit.app) {
+    if (hit.expire <= nowSec) {
+      apps.tokens.delete(token);
+      throw unauthorized(1002078, "token expired");
+    }
+    return { app: hit.app, via: "token", tokenUserId: hit.userId, tokenPayload: hit.payload };
+  }
   // Without X-App-Id the token names its app only inside the ciphertext: try each app's secret.
-  const candidates = app ? [app] : req.server.sim.apps.list();
+  const candidates = app ? [app] : apps.list();
   let last: Token04Error | undefined;
   for (const a of candidates) {
     try {
       const claims = verifyToken04(token, a.token_secret, { appId: a.app_id, now: nowSec });
+      apps.tokens.set(token, {
+        app: a,
+        secret: a.token_secret,
+        userId: claims.user_id,
+        payload: claims.payload,
+        expire: claims.expire,
+      });
       return { app: a, via: "token", tokenUserId: claims.user_id, tokenPayload: claims.payload };
     } catch (e) {
       // Anything but a Token04Error is a decoder surprise on hostile bytes: still the client's bad token.

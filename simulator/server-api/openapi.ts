@@ -43,11 +43,12 @@ export function withServerApiActions<T>(doc: T): T {
   op["x-actions"] = actions;
   op.description =
     "The vendor's server-side KTV REST API. Common params in the query (below), action params per x-actions " +
-    "(lists as Name[]=a&Name[]=b). Every answer is HTTP 200 {Code, Message, RequestId, Data}; Data is one of " +
+    "(lists as Name[]=a&Name[]=b). Every answer to GET is HTTP 200 {Code, Message, RequestId, Data}; Data is one of " +
     "components.schemas ServerApiData_*. Codes: 100000004 Timestamp outside +-10 min, 100000005 bad Signature, " +
     "320000002 over the app's per-action requests/s (default 200), 320000004 illegal param (named in Message), " +
     "320010009 no lyric, 320010013 vendor not enabled, 320010014 vendor not supported by the action, 320040001 " +
     "VendorId, 320040002 AppId, 320040004 SongId, 320040005 Page, 320040008 TopId invalid, 320050000/320050002 " +
-    "system error/busy, 320050003 an SDK-path failure without a server API equivalent (SDK code in Message).";
+    "system error/busy, 320050003 an SDK-path failure without a server API equivalent (SDK code in Message). " +
+    "Another method than GET or HEAD on / answers HTTP 405 with Allow: GET, HEAD and Code 320000004.";
   return doc;
 }

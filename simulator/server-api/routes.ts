@@ -126,6 +126,21 @@ export default async function serverApiRoutes(app: FastifyInstance): Promise<voi
         querystring: CommonQuery,
         response: { 200: ServerApiResponse },
       },
+      // Another method on `/` (installRouteFallbacks' 405) answers in this API's envelope too: HTTP 405 with
+      // Allow, Code 320000004 as for any illegal request, Message naming the method.
+      config: {
+        methodNotAllowed: (req, reply, allow) =>
+          send(
+            reply.header("allow", allow.join(", ")),
+            envelope(
+              req,
+              320000004,
+              `illegal parameter: method ${req.method} not allowed on /: the server API is GET /?Action=<Name>&...`,
+              null,
+            ),
+            405,
+          ),
+      },
       // The schemas above document; the handler checks, so every problem answers the server API's codes.
       validatorCompiler: () => () => true,
       serializerCompiler: () => (data) => JSON.stringify(data),

@@ -154,6 +154,30 @@ describe("signature", () => {
   });
 });
 
+describe("methods other than GET", () => {
+  it("answer HTTP 405 with Allow in the server API's envelope (Code 320000004), whatever the body", async () => {
+    for (const method of ["POST", "PUT", "PATCH", "DELETE", "OPTIONS"]) {
+      const r = await fetch(sim.url + query("DescribeTags"), {
+        method,
+        ...(method === "OPTIONS"
+          ? {}
+          : { body: "{not json", headers: { "content-type": "application/json" } }),
+      });
+      expect(r.status, method).toBe(405);
+      expect(r.headers.get("allow"), method).toBe("GET, HEAD");
+      expect(r.headers.get("content-type")).toMatch(/^application\/json/);
+      const body = (await r.json()) as Record<string, unknown>;
+      expect(Object.keys(body), method).toEqual(["Code", "Message", "RequestId", "Data"]);
+      expect(body).toMatchObject({ Code: 320000004, Data: null, Message: expect.stringContaining(method) });
+      expect(body.RequestId).not.toBe("");
+    }
+    // The SDK path's 405s keep the vendor envelope.
+    const sdk = await fetch(`${sim.url}/v1/music/init`, { method: "GET" });
+    expect(sdk.status).toBe(405);
+    expect(await sdk.json()).toMatchObject({ code: 1017040, data: null });
+  });
+});
+
 describe("actions", () => {
   it("every action answers Code 0 with Data that fits its schema", async () => {
     const f = v0();

@@ -20,8 +20,8 @@ import {
 // The server REST API (`GET /?Action=...`): random actions (real and made up), each action's own params from
 // the OpenAPI document's x-actions with real and junk values, good and broken signatures (wrong secret, stale
 // Timestamp, missing, doubled and uppercase params), and methods `/` does not serve. Every answer: HTTP 200 with
-// exactly {Code, Message, RequestId, Data} and a documented Code (or the SDK envelope for a method `/` does not
-// serve), no 5xx, nothing at error level in the log, heap flat after a warm-up, still serving at the end.
+// exactly {Code, Message, RequestId, Data} and a documented Code (a method `/` does not serve: HTTP 405 in the
+// same envelope), no 5xx, nothing at error level in the log, heap flat after a warm-up, still serving at the end.
 
 const BATCH = 25;
 const CASES = casesFor("serverApi", BATCH);
@@ -126,6 +126,7 @@ describe(`fuzz: ${CASES} random server REST API calls (GET /?Action=...)`, () =>
         ).toBeNull();
         if (c.method !== "GET") {
           expect(res.statusCode, what).toBe(405);
+          expect(JSON.parse(text), what).toMatchObject({ Code: 320000004, Data: null });
           return;
         }
         expect(res.statusCode, what).toBe(200);
