@@ -1,7 +1,7 @@
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { DownloadCache } from "./cache.ts";
+import { DownloadCache, FREE_SPACE_FRESH_MS, openCacheIndexes } from "./cache.ts";
 import { tempDir } from "./test-fixtures.ts";
 
 let t: ReturnType<typeof tempDir>;
@@ -56,5 +56,94 @@ describe("DownloadCache", () => {
     await c.clear(new Set([running]));
     expect(t.files()).toEqual([running.slice(t.dir.length + 1), "notes.txt"].sort());
     expect(await c.size()).toBe(10);
+  });
+});
+
+describe("DownloadCache's directory index", () => {
+  /** A finished file as another process would leave it: the WAV and its metadata sidecar. */
+  function writeBehindItsBack(c: DownloadCache, size = 100): void {
+    writeFileSync(c.filePath(KEY), "x".repeat(size));
+    writeFileSync(c.filePath(KEY).replace(/\.wav$/, ".json"), JSON.stringify({ ...KEY, etag: '"e"', size }));
+  }
+
+  it("answers a miss from the directory's listing, read when the cache was made, not from the disk", async () => {
+    t = tempDir();
+    const c = new DownloadCache(t.dir);
+    expect(await c.lookup(KEY)).toBeNull();
+    // A file that appeared after the listing was read: this cache does not look at the disk for it...
+    writeBehindItsBack(c);
+    expect(await c.lookup(KEY)).toBeNull();
+    // ...a cache made now reads the directory again and finds it (and, listed, it is read and checked on disk).
+    const again = new DownloadCache(t.dir);
+    expect(await again.lookup(KEY)).toMatchObject({ etag: '"e"', size: 100 });
+    c.close();
+    again.close();
+  });
+
+  it("a listed file is still checked on disk: removed or changed behind its back, it is a miss", async () => {
+    t = tempDir();
+    const c = new DownloadCache(t.dir);
+    const part = await c.tempPath(KEY);
+    writeFileSync(part, "x".repeat(100));
+    await c.commit(KEY, part, { etag: '"e"', size: 100 });
+    writeFileSync(c.filePath(KEY), "short");
+    expect(await c.lookup(KEY)).toBeNull();
+    c.close();
+  });
+
+  it("a commit by one cache is a hit for another open on the same directory", async () => {
+    t = tempDir();
+    const a = new DownloadCache(t.dir);
+    const b = new DownloadCache(t.dir);
+    expect(await b.lookup(KEY)).toBeNull();
+    const part = await a.tempPath(KEY);
+    writeFileSync(part, "x".repeat(100));
+    await a.commit(KEY, part, { etag: '"e"', size: 100 });
+    expect(await b.lookup(KEY)).toMatchObject({ etag: '"e"', size: 100 });
+    await b.clear();
+    expect(await a.lookup(KEY)).toBeNull();
+    a.close();
+    b.close();
+  });
+
+  it("closing the last cache of a directory lets its index go", () => {
+    t = tempDir();
+    const before = openCacheIndexes();
+    const a = new DownloadCache(t.dir);
+    const b = new DownloadCache(join(t.dir, "."));
+    expect(openCacheIndexes()).toBe(before + 1);
+    a.close();
+    a.close();
+    expect(openCacheIndexes()).toBe(before + 1);
+    b.close();
+    expect(openCacheIndexes()).toBe(before);
+  });
+
+  it("measures free space at most once per freshness window, and again after a commit", async () => {
+    t = tempDir();
+    let now = 0;
+    const c = new DownloadCache(t.dir, () => now);
+    const first = c.freeBytes();
+    expect(c.freeBytes()).toBe(first);
+    expect(await first).toBeGreaterThan(0);
+    now += FREE_SPACE_FRESH_MS + 1;
+    const later = c.freeBytes();
+    expect(later).not.toBe(first);
+    const part = await c.tempPath(KEY);
+    writeFileSync(part, "x".repeat(100));
+    await c.commit(KEY, part, { etag: '"e"', size: 100 });
+    expect(c.freeBytes()).not.toBe(later);
+    c.close();
+  });
+
+  it("a download begins even when its directory was removed after the cache made it", async () => {
+    t = tempDir();
+    const c = new DownloadCache(join(t.dir, "sub"));
+    await (await c.begin(KEY)).discard();
+    rmSync(join(t.dir, "sub"), { recursive: true });
+    const part = await c.begin(KEY);
+    await part.write(new Uint8Array([1, 2, 3]), 0);
+    expect(await part.finish()).toBe(3);
+    c.close();
   });
 });

@@ -12,7 +12,7 @@ import {
   statfs,
   writeFile,
 } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import type { ContentPool, ContentRef } from "../audio/content-pool.ts";
 
 // The download cache: one WAV per (vendor, song, resource type, quality), the key of queryCache, plus a small
@@ -77,6 +77,10 @@ class DiskPartial implements PartialResource {
     this.fh ??= await open(this.name, "w");
     return this.fh;
   }
+  /** Creates the file, empty (opening with "w" truncates: no second call). */
+  async create(): Promise<void> {
+    await this.handle();
+  }
   async write(data: Uint8Array, offset: number): Promise<void> {
     await (await this.handle()).write(data, 0, data.byteLength, offset);
   }
@@ -113,8 +117,139 @@ function safeName(songID: string): string {
     : `h${createHash("sha256").update(songID).digest("hex").slice(0, 32)}`;
 }
 
-export class DownloadCache implements ResourceCache {
+/**
+ * What this thread knows of one cache directory: the metadata files (`<base>.json`) of its finished downloads,
+ * and the directory's free space. Without it every download began with file-system calls before its request
+ * could go out (the metadata read for the lookup, mkdir + statfs for the free-space check): each is a hop
+ * through libuv's thread pool, four threads for the whole process, where the other downloads' writes and fsyncs
+ * queue too; at `ktv run smoke` they took 1-67 ms of the user's time to first audio (traced), for a lookup that
+ * nearly always misses (a fresh cache directory per song). Read once per DownloadCache (its construction starts
+ * it, while the app logs in), a miss is then answered from memory.
+ *
+ * What it may get wrong, and why that is safe: a name listed whose file is gone (removed behind our back) is
+ * checked on the file system as before, so a hit is never trusted from memory; a file another process or thread
+ * committed since this thread last read the directory is missed, and downloaded again instead of revalidated
+ * (same bytes; each new DownloadCache reads the directory again). Commits and clears by this thread's caches
+ * update it at once.
+ */
+class DirectoryIndex {
+  /** Metadata file names present; null while unknown (never read, or unreadable): then lookups ask the disk. */
+  private names: Set<string> | null = null;
+  /** Names committed while a read was in flight (the read may have missed them). */
+  private added: Set<string> | null = null;
+  private reading: Promise<void> = Promise.resolve();
+  /** The directory is known to exist (mkdir done once, not before every download). */
+  made = false;
+  private free: { at: number; bytes: Promise<number> } | null = null;
+  /** DownloadCaches open on it (it is dropped with the last one's close). */
+  users = 0;
+
   constructor(readonly dir: string) {}
+
+  /** Reads the directory's listing again (in the background: lookups wait for it only while it runs). */
+  refresh(): void {
+    const added = new Set<string>();
+    this.added = added;
+    // After any read still running, so that listings apply in the order they were asked for.
+    this.reading = this.reading
+      .then(() => readdir(this.dir))
+      .then(
+        (all) => {
+          const names = new Set(all.filter((n) => n.endsWith(".json") && OURS.test(n)));
+          for (const n of added) names.add(n);
+          this.names = names;
+          this.made = true;
+        },
+        (err: unknown) => {
+          // No directory (yet): nothing is cached. Anything else: unknown, so lookups read the files.
+          const missing = (err as { code?: unknown }).code === "ENOENT";
+          this.names = missing ? new Set(added) : null;
+          if (missing) this.made = false;
+        },
+      );
+  }
+
+  /** Whether `name` may be present: false only when the listing is known and lacks it. */
+  async mayHave(name: string): Promise<boolean> {
+    await this.reading;
+    return this.names === null || this.names.has(name);
+  }
+
+  add(name: string): void {
+    this.names?.add(name);
+    this.added?.add(name);
+  }
+
+  delete(name: string): void {
+    this.names?.delete(name);
+    this.added?.delete(name);
+  }
+
+  /**
+   * Free bytes, from a measure at most FREE_SPACE_FRESH_MS old: the check before a download is a courtesy (a
+   * write that finds the disk full still ends the download with 1017011), and measuring it before each
+   * request put a statfs in the thread pool's queue on every song's path.
+   */
+  freeBytes(now: number): Promise<number> {
+    if (this.free && now - this.free.at <= FREE_SPACE_FRESH_MS) return this.free.bytes;
+    const bytes = (async () => {
+      try {
+        await this.ensureDir();
+        const s = await statfs(this.dir);
+        return s.bavail * s.bsize;
+      } catch {
+        return Number.POSITIVE_INFINITY;
+      }
+    })();
+    this.free = { at: now, bytes };
+    return bytes;
+  }
+
+  /** Forgets the free-space measure (bytes were committed or removed). */
+  spaceChanged(): void {
+    this.free = null;
+  }
+
+  async ensureDir(): Promise<void> {
+    if (this.made) return;
+    await mkdir(this.dir, { recursive: true });
+    this.made = true;
+  }
+}
+
+/** How old a free-space measure may be when a download checks it. */
+export const FREE_SPACE_FRESH_MS = 2_000;
+
+/** This thread's directory indexes, by directory: every open DownloadCache of one directory shares one. */
+const indexes = new Map<string, DirectoryIndex>();
+
+function openIndex(dir: string): DirectoryIndex {
+  let idx = indexes.get(dir);
+  if (!idx) {
+    idx = new DirectoryIndex(dir);
+    indexes.set(dir, idx);
+  }
+  idx.users++;
+  return idx;
+}
+
+/** Directories this thread holds an index of (tests: closed caches let theirs go). */
+export function openCacheIndexes(): number {
+  return indexes.size;
+}
+
+export class DownloadCache implements ResourceCache {
+  private readonly index: DirectoryIndex;
+  /** Starts reading the directory's listing (DirectoryIndex), so that the first lookup finds it read. */
+  constructor(
+    readonly dir: string,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.index = openIndex(resolve(dir));
+    this.index.refresh();
+    // The free-space measure too: by the song's pick it is in.
+    this.index.freeBytes(this.now()).catch(() => {});
+  }
 
   private base(k: CacheKey): string {
     return join(this.dir, `${k.vendorID}_${k.resourceType}_${k.quality}_${safeName(k.songID)}`);
@@ -130,13 +265,21 @@ export class DownloadCache implements ResourceCache {
 
   /** A fresh partial-file path in the cache directory (same filesystem, so the final rename is atomic). */
   async tempPath(k: CacheKey): Promise<string> {
-    await mkdir(this.dir, { recursive: true });
+    await this.index.ensureDir();
     return `${this.base(k)}.${randomBytes(6).toString("hex")}${PART}`;
   }
 
   async begin(k: CacheKey): Promise<PartialResource> {
     const part = new DiskPartial(await this.tempPath(k));
-    await part.truncate(); // the file exists from here on
+    try {
+      await part.create(); // the file exists from here on
+    } catch (err) {
+      // The directory was removed since it was made (mkdir is no longer asked before every download).
+      if ((err as { code?: unknown }).code !== "ENOENT") throw err;
+      this.index.made = false;
+      await this.index.ensureDir();
+      await part.create();
+    }
     return part;
   }
 
@@ -145,16 +288,29 @@ export class DownloadCache implements ResourceCache {
     return existsSync(path) ? { path } : null;
   }
 
-  close(): void {}
+  private closed = false;
+
+  /** Lets go of the directory's index (the last cache open on the directory drops it); files stay. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (--this.index.users === 0 && indexes.get(this.index.dir) === this.index)
+      indexes.delete(this.index.dir);
+  }
 
   /** The cached file's metadata when the file is complete (its size matches), else null. */
   async lookup(k: CacheKey): Promise<CacheMeta | null> {
+    const path = this.metaPath(k);
+    const name = basename(path);
+    // A miss from memory; a listed name is read and checked on disk, never trusted from the listing.
+    if (!(await this.index.mayHave(name))) return null;
     try {
-      const meta = JSON.parse(await readFile(this.metaPath(k), "utf8")) as CacheMeta;
+      const meta = JSON.parse(await readFile(path, "utf8")) as CacheMeta;
       const st = await stat(this.filePath(k));
       if (typeof meta.etag !== "string" || st.size !== meta.size) return null;
       return meta;
     } catch {
+      this.index.delete(name);
       return null;
     }
   }
@@ -170,6 +326,8 @@ export class DownloadCache implements ResourceCache {
     const tmpMeta = `${this.metaPath(k)}.${randomBytes(6).toString("hex")}.tmp`;
     await writeFile(tmpMeta, JSON.stringify(full));
     await rename(tmpMeta, this.metaPath(k));
+    this.index.add(basename(this.metaPath(k)));
+    this.index.spaceChanged();
     return full;
   }
 
@@ -191,19 +349,16 @@ export class DownloadCache implements ResourceCache {
   async clear(keep: ReadonlySet<string> = new Set()): Promise<void> {
     for (const name of await this.names()) {
       const path = join(this.dir, name);
-      if (!keep.has(path)) await rm(path, { force: true });
+      if (keep.has(path)) continue;
+      await rm(path, { force: true });
+      this.index.delete(name);
     }
+    this.index.spaceChanged();
   }
 
   /** Free bytes on the cache's filesystem, or Infinity when it cannot be told. */
-  async freeBytes(): Promise<number> {
-    try {
-      await mkdir(this.dir, { recursive: true });
-      const s = await statfs(this.dir);
-      return s.bavail * s.bsize;
-    } catch {
-      return Number.POSITIVE_INFINITY;
-    }
+  freeBytes(): Promise<number> {
+    return this.index.freeBytes(this.now());
   }
 
   private async names(): Promise<string[]> {
