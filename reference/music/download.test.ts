@@ -570,6 +570,46 @@ describe("bytes while downloading (onData) and writes in flight", () => {
     expect(Buffer.compare(Buffer.from(got), Buffer.from(FILE_A.bytes))).toBe(0);
   });
 
+  it("the first piece reaches onData while the partial file is still being created; the file is byte-exact", async () => {
+    vendor();
+    cdn([(req) => serve(req, FILE_A)]);
+    const memory = new MemoryCache();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let created = false;
+    // The memory cache, its partial file's creation held (a thread pool queued behind other downloads' writes).
+    const slow = new Proxy(memory, {
+      get(target, prop, receiver) {
+        if (prop !== "begin") return Reflect.get(target, prop, receiver);
+        return async (...args: Parameters<MemoryCache["begin"]>) => {
+          await gate;
+          created = true;
+          return target.begin(...args);
+        };
+      },
+    });
+    const { cm, request } = await client({ memory: slow });
+    const id = await request();
+    let firstPieceBeforeCreate: boolean | null = null;
+    const got = new Uint8Array(FILE_A.bytes.length);
+    const done = cm.download(id, {
+      onData: (data, offset) => {
+        firstPieceBeforeCreate ??= !created;
+        got.set(data, offset);
+        release();
+      },
+    });
+    // Released by the first piece: without it, the download would wait for the gate forever.
+    expect(await done).toEqual({ errorCode: 0 });
+    expect(firstPieceBeforeCreate).toBe(true);
+    expect(Buffer.compare(Buffer.from(got), Buffer.from(FILE_A.bytes))).toBe(0);
+    const file = cm.resolvePlayable(id) as { bytes: Uint8Array };
+    expect(Buffer.compare(Buffer.from(file.bytes), Buffer.from(FILE_A.bytes))).toBe(0);
+    // A download that waits for its file before reading never releases the gate: the timeout is its failure.
+  }, 10_000);
+
   it("a write that fails mid-body resumes after the bytes really written: the file is byte-exact", async () => {
     vendor();
     const seen = cdn([

@@ -193,9 +193,11 @@ export async function runDownload(job: DownloadJob): Promise<DownloadOutcome> {
           if (start === 0 && offset > 0) log.warn({ resource_id: job.resourceID }, "file changed: restart");
           offset = start;
           durable = start;
-          const file = part ?? (await openPart());
+          // The partial file may still be opening (its create waits in the thread pool's queue behind other
+          // downloads' writes): the first piece reaches the player without waiting for it, only its write waits.
+          const file: Promise<PartialResource> = part ? Promise.resolve(part) : openPart();
           // A restart from byte 0 empties what an earlier attempt wrote; a fresh file is empty already.
-          if (offset === 0 && written) await file.truncate();
+          if (offset === 0 && written) await (await file).truncate();
           const reader = res.reader();
           // Cancelling the reader settles a pending read at once, whether or not the HTTP implementation
           // ties its signal to the body (fetch interceptors and some polyfills do not).
@@ -219,10 +221,13 @@ export async function runDownload(job: DownloadJob): Promise<DownloadOutcome> {
               // The player may read the bytes while they are written (a write error fails the download).
               job.onData?.(value, offset);
               await writing;
-              const end = offset + n;
-              writing = file.write(value, offset).then(() => {
-                durable = end;
-              });
+              const at = offset;
+              const end = at + n;
+              writing = file
+                .then((f) => f.write(value, at))
+                .then(() => {
+                  durable = end;
+                });
               // Awaited before the next write and below; this only keeps an early exit from leaving it unhandled.
               writing.catch(() => {});
               written = true;
@@ -236,6 +241,8 @@ export async function runDownload(job: DownloadJob): Promise<DownloadOutcome> {
             // The last write settles before anything else happens; its error (a full disk) is the outcome.
             await writing;
           }
+          // An empty body wrote nothing: the file must exist all the same.
+          await file;
           if (attemptSignal.aborted) throw new Cut(errorText(attemptSignal.reason));
           if (total === undefined || offset === total) {
             outcome = ATTEMPT_OK;
