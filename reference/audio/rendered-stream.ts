@@ -103,6 +103,13 @@ export abstract class RenderedStream {
    */
   private readonly chunkWords: (Int32Array | null)[] = [];
   /**
+   * A stereo chunk's view of each whole 10 ms frame (960 samples), so a reader's frame is one `set` with no
+   * allocation; null for a mono chunk, read through chunkWords. Songs are stereo and few (rooms-250: 40 streams,
+   * 120k views a worker); the voices are mono and many (320 streams, none), which is where a view per frame of
+   * every stream was ~1M retained objects per worker.
+   */
+  private readonly stereoViews: (Int16Array[] | null)[] = [];
+  /**
    * The chunk of every whole rendered 10 ms frame, by frame number (output frame / 480), and how many there are.
    * Integers in one off-heap array, not a view per frame: a view per frame was ~1M retained objects per worker in
    * rooms-250 (360 streams x 3,000 frames; ~75 MB of heap that every full GC marked, 20-80 ms a pause).
@@ -327,6 +334,12 @@ export abstract class RenderedStream {
     this.frameChunk.fill(k, this.wholeFrames, this.wholeFrames + whole);
     this.wholeFrames += whole;
     this.chunkWords.push(words ? new Int32Array(buf.buffer, buf.byteOffset, buf.length >> 1) : null);
+    let views: Int16Array[] | null = null;
+    if (!mono) {
+      views = [];
+      for (let f = 0; f < whole; f++) views.push(buf.subarray(f * FRAME_SAMPLES, (f + 1) * FRAME_SAMPLES));
+    }
+    this.stereoViews.push(views);
     this.chunks.push(buf);
     this.rendered += made;
     if (!inArena) this.ownBytes += buf.byteLength;
@@ -375,6 +388,7 @@ export abstract class RenderedStream {
     this.disposed = true;
     this.chunks.length = 0;
     this.chunkWords.length = 0;
+    this.stereoViews.length = 0;
     this.frameChunk = new Int32Array(0);
     this.wholeFrames = 0;
     this.ownBytes = 0;
@@ -384,15 +398,10 @@ export abstract class RenderedStream {
   }
 
   /**
-   * Copies 10 ms from frame `pos` into `out` (zeros past the end); returns the real frames. A whole aligned
-   * frame is found with integer arithmetic only (its chunk from `frameChunk`, no division with a fractional
-   * result, which would box a number per frame before the optimising compiler has run) and copied with one
-   * `set` (stereo) or one loop over 32-bit words (mono: each sample written to both channels).
-   *
-   * The stereo `set` takes a view made for the call (`subarray`): one short-lived object per frame, dead before
-   * the next scavenge, in place of a view per rendered frame kept for the stream's life (see frameChunk). A JS
-   * copy loop would allocate nothing but costs ~2 µs per frame against ~0.1-0.2 µs for `set` (480 words,
-   * measured on this machine), and WebAssembly cannot read this memory (the arena is not the kernel's).
+   * Copies 10 ms from frame `pos` into `out` (zeros past the end); returns the real frames. Allocation-free: a
+   * whole aligned frame is found with integer arithmetic only (its chunk from `frameChunk`; a division with a
+   * fractional result would box a number per frame before the optimising compiler has run) and copied with one
+   * `set` from the stereo chunk's frame view, or one loop over a mono chunk's 32-bit words writing both channels.
    */
   copyFrame(pos: number, out: Int16Array, out32: Int32Array | null = null): number {
     if (this.rendered < pos + FRAME_FRAMES && !this.done) this.ensure(pos + FRAME_FRAMES);
@@ -403,9 +412,9 @@ export abstract class RenderedStream {
         const k = this.frameChunk[fn]!;
         const j = fn - k * this.framesPerChunk;
         const chunk = this.chunks[k]!;
-        if (chunk.length !== this.chunkFrames) {
-          const s = j * FRAME_SAMPLES;
-          out.set(chunk.subarray(s, s + FRAME_SAMPLES));
+        const views = this.stereoViews[k]!;
+        if (views !== null) {
+          out.set(views[j]!);
           return FRAME_FRAMES;
         }
         const words = this.chunkWords[k]!;
