@@ -113,8 +113,11 @@ export class Mixer {
     if (gone === undefined) return false;
     this.inputs = this.inputs.filter((i) => i !== gone);
     if (this.simd !== null) {
-      this.blocks.splice(this.blocks.indexOf(gone.buf), 1);
-      this.simd.arena.free(gone.buf);
+      const at = this.blocks.indexOf(gone.buf);
+      if (at >= 0) {
+        this.blocks.splice(at, 1);
+        this.simd.arena.free(gone.buf);
+      }
     }
     // Drop the scratch slot too, so add/remove cycles neither grow it nor pin removed buffers.
     this.live.length = this.inputs.length;
