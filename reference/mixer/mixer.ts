@@ -67,9 +67,9 @@ export class Mixer {
   private readonly live: Int16Array[] = [];
   private readonly liveAt: number[] = [];
   private readonly liveGain: number[] = [];
-  /** Each live input's byte address in the SIMD arena, IN_BUF or ELSEWHERE. */
+  /** Each live input's byte address in the SIMD arena, ELSEWHERE, or IN_BUF (no SIMD kernel: never read). */
   private readonly liveAddr: number[] = [];
-  /** The live inputs' byte addresses the SIMD kernel reads (scratch slots for IN_BUF), reused every call. */
+  /** The live inputs' byte addresses the SIMD kernel reads (always four numbers for mixN), reused every call. */
   private readonly scratchAddr = [0, 0, 0, 0];
   private readonly acc = new Float64Array(SAMPLES);
   private readonly simd: SimdKernel | null;
@@ -253,26 +253,16 @@ export class Mixer {
   }
 
   /**
-   * simd-kernel.ts for 1..4 live inputs whose samples it can read (in the arena, or in the input's buffer, copied
-   * to a scratch slot): mix2 (exact peak) for one or two whose gains keep its i32 lanes exact, else mixN (any
+   * simd-kernel.ts for 1..4 live inputs whose samples it can read (in the arena: in place, or the input's own
+   * frame buffer, which add() allocated there): mix2 (exact peak) for one or two whose gains keep its i32 lanes exact, else mixN (any
    * gains; returns a bound on the peak, which the limiter's skip may use as well). -1 when it does not apply.
    */
   private simdPlain(simd: SimdKernel, out: Int16Array, n: number): number {
     const addr = this.liveAddr;
     for (let k = 0; k < n; k++) if (addr[k] === ELSEWHERE) return -1;
-    const arena = simd.arena;
-    const live = this.live;
     const g = this.liveGain;
     const at = this.scratchAddr;
-    for (let k = 0; k < n; k++) {
-      let a = addr[k]!;
-      if (a === IN_BUF) {
-        // Only a mixer made before this thread's kernel existed has buffers outside it; kept for safety.
-        arena.scratch[k + 1]!.set(live[k]!);
-        a = arena.scratchAt[k + 1]!;
-      }
-      at[k] = a;
-    }
+    for (let k = 0; k < n; k++) at[k] = addr[k]!;
     const ga = g[0]!;
     if (n === 1 && ga <= SIMD_MAX) return simd.mix2(out, at[0]!, ga, at[0]!, 0);
     if (n === 2 && ga + g[1]! <= SIMD_MAX) return simd.mix2(out, at[0]!, ga, at[1]!, g[1]!);
