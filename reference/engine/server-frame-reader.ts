@@ -59,18 +59,7 @@ export class ServerFrameReader {
   ) {}
 
   /** The socket's 'data' listener: `chunk` is the reader's to keep. */
-  readonly onData = (chunk: Buffer): void => {
-    if (this.delegated) {
-      this.wsData.call(this.wsThis, chunk);
-      return;
-    }
-    let buf = chunk;
-    if (this.pendingLength > 0) {
-      buf = Buffer.concat([this.pending!.subarray(0, this.pendingLength), chunk]);
-      this.pendingLength = 0;
-    }
-    this.walk(buf, buf.length, false);
-  };
+  readonly onData = (chunk: Buffer): void => this.take(chunk, chunk.length, false);
 
   /**
    * `n` bytes read into `buf`, a buffer the caller reuses for the next read (read-buffer-connection.ts): packets
@@ -79,8 +68,14 @@ export class ServerFrameReader {
    */
   onBytes(buf: Buffer, n: number): void {
     this.readsInPlace++;
+    this.take(buf, n, true);
+  }
+
+  /** buf[0..n) read from the socket; `reused`: buf is overwritten after this call. */
+  private take(buf: Buffer, n: number, reused: boolean): void {
     if (this.delegated) {
-      this.wsData.call(this.wsThis, Buffer.from(buf.subarray(0, n)));
+      const bytes = n === buf.length ? buf : buf.subarray(0, n);
+      this.wsData.call(this.wsThis, reused ? Buffer.from(bytes) : bytes);
       return;
     }
     if (this.pendingLength > 0) {
@@ -89,7 +84,7 @@ export class ServerFrameReader {
       this.walk(joined, joined.length, false);
       return;
     }
-    this.walk(buf, n, true);
+    this.walk(buf, n, reused);
   }
 
   /** Frames in buf[0..end); `reused`: buf is overwritten after this call, so what ws keeps is copied. */
