@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { pacedConnections, passes, rateAtP99 } from "./rate-at-p99.ts";
+import { medianOfWindows, pacedConnections, passes, rateAtP99 } from "./rate-at-p99.ts";
 
 // The equal-p99 search against model servers: it brackets the edge from a guess above or below it and bisects
 // within its resolution, refuses a step the server did not keep up with even when its p99 looked fine, goes
@@ -92,5 +92,26 @@ describe("rateAtP99", () => {
     expect(pacedConnections(100)).toBe(8);
     expect(pacedConnections(5000)).toBe(50);
     expect(pacedConnections(1e6)).toBe(128);
+  });
+
+  it("a step of windows is judged by its median window: one hiccup passes, a slow server fails", async () => {
+    const windows = (p99s: number[]) => {
+      let i = 0;
+      return () => Promise.resolve({ rps: 1000 - i * 10, p99_us: p99s[i++]! });
+    };
+    const hiccup = await medianOfWindows(windows([2000, 400_000, 2500]), 3);
+    expect(hiccup.p99_us).toBe(2500);
+    expect(hiccup.rps).toBe(990); // the mean of 1000, 990, 980
+    expect(hiccup.windows).toHaveLength(3);
+    expect(passes(1000, hiccup, { boundUs: 10_000 })).toBe(true);
+    const slow = await medianOfWindows(windows([12_000, 400_000, 2500]), 3);
+    expect(slow.p99_us).toBe(12_000);
+    expect(passes(1000, slow, { boundUs: 10_000 })).toBe(false);
+    expect((await medianOfWindows(windows([7000]), 1)).p99_us).toBe(7000);
+    // A server that keeps up in no window fails on the achieved rate whatever its p99.
+    const short = await medianOfWindows(() => Promise.resolve({ rps: 800, p99_us: 1000 }), 3);
+    expect(passes(1000, short, { boundUs: 10_000 })).toBe(false);
+    for (const bad of [0, 2, 1.5])
+      await expect(medianOfWindows(windows([1]), bad)).rejects.toThrow(RangeError);
   });
 });
