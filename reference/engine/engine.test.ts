@@ -283,6 +283,97 @@ describe("publishing and playing", () => {
   });
 });
 
+describe("prepared publishing (the handshake ahead of the song)", () => {
+  const publisherStates = (log: ReturnType<typeof eventLog>) =>
+    argsOf(log, "onPublisherStateUpdate").map((a) => [a[0], a[1], a[2]]);
+
+  it("publishes at prepare, mixes nothing until start, then starts without a second request", async () => {
+    sim = await testSimulator();
+    const singer = engine();
+    const fan = engine();
+    const log = eventLog(singer);
+    const fanLog = eventLog(fan);
+    await singer.loginRoom("r-prep", { userID: "singer" });
+    await fan.loginRoom("r-prep", { userID: "fan" });
+    singer.setMicrophoneSource(new BufferSource(new Int16Array(48_000 * 2)));
+    singer.preparePublishingStream("prep_main");
+    // The server has the stream (the fan is told) while the singer's clock has not mixed a frame.
+    await until(() => argsOf(fanLog, "onRoomStreamUpdate").length === 1, "the prepared stream's add");
+    expect(argsOf(fanLog, "onRoomStreamUpdate")[0]![1]).toBe(ZegoUpdateType.Add);
+    await sleep(50);
+    expect(singer.getPublishStats().framesMixed).toBe(0);
+    expect(singer.publishedPackets).toBe(0);
+    const seqs: number[] = [];
+    await fan.startPlayingStream("prep_main", (_p, h) => {
+      seqs.push(h.seq);
+    });
+    expect(seqs).toEqual([]);
+    await singer.startPublishingStream("prep_main");
+    await until(() => seqs.length >= 3, "packets after start");
+    expect(seqs.slice(0, 3)).toEqual([0, 1, 2]);
+    await singer.stopPublishingStream();
+    // One request, one answer: Requesting (at prepare), Publishing (its answer), NoPublish (the stop).
+    expect(publisherStates(log)).toEqual([
+      ["prep_main", 1, 0],
+      ["prep_main", 2, 0],
+      ["prep_main", 0, 0],
+    ]);
+  });
+
+  it("a prepared stream that is never started is unpublished by the stop, even mid-handshake", async () => {
+    sim = await testSimulator();
+    const singer = engine();
+    const fan = engine();
+    const fanLog = eventLog(fan);
+    await singer.loginRoom("r-prep2", { userID: "singer" });
+    await fan.loginRoom("r-prep2", { userID: "fan" });
+    singer.preparePublishingStream("gone_main");
+    // Stopped before the answer came back: the stop waits for it, then unpublishes.
+    await singer.stopPublishingStream();
+    await until(() => argsOf(fanLog, "onRoomStreamUpdate").length === 2, "the stream's add and delete");
+    expect(argsOf(fanLog, "onRoomStreamUpdate").map((a) => a[1])).toEqual([
+      ZegoUpdateType.Add,
+      ZegoUpdateType.Delete,
+    ]);
+    // The main channel is free again: another stream id publishes.
+    await singer.startPublishingStream("next_main");
+    expect(singer.getPublishStats().clock).not.toBeNull();
+  });
+
+  it("start under another id ends the prepared one first; a refused handshake rejects start", async () => {
+    sim = await testSimulator();
+    const e = engine();
+    const log = eventLog(e);
+    await e.loginRoom("r-prep3", { userID: "u" });
+    e.preparePublishingStream("first");
+    await e.startPublishingStream("second");
+    expect(publisherStates(log)).toEqual([
+      ["first", 1, 0],
+      ["first", 2, 0],
+      ["first", 0, 0],
+      ["second", 1, 0],
+      ["second", 2, 0],
+    ]);
+    await e.stopPublishingStream();
+    // Refused at the server (no publish privilege): the error reaches startPublishingStream.
+    const token = mintToken04({
+      appId: DEV_APP.app_id,
+      userId: "viewer",
+      secret: DEV_APP.token_secret,
+      effectiveSeconds: 600,
+      payload: JSON.stringify({ room_id: "r", privilege: { "1": 1, "2": 0 }, stream_id_list: null }),
+    });
+    const viewer = engine({ appSign: "" });
+    expect((await viewer.loginRoom("r", { userID: "viewer" }, { token })).errorCode).toBe(0);
+    viewer.preparePublishingStream("v");
+    expect(await codeOf(viewer.startPublishingStream("v"))).toBe(1002082);
+    // Outside a room: the same 1000002 as startPublishingStream alone.
+    const out = engine();
+    out.preparePublishingStream("o");
+    expect(await codeOf(out.startPublishingStream("o"))).toBe(1000002);
+  });
+});
+
 describe("token and kicks", () => {
   it("warns before the token expires; renewToken keeps the user in; the vendor API takes the token too", async () => {
     const clock = manualClock();

@@ -1,6 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Simulator } from "../../simulator/app.ts";
 import { call, testSimulator } from "../../test/sim.ts";
+import { createEngine } from "../engine/engine.ts";
+import { DEV_APP_ID, DEV_APP_SIGN } from "../engine/test-fixtures.ts";
+import { ZegoUpdateType } from "../engine/types.ts";
 import type { PipelineEvent } from "./events.ts";
 import { runPipeline } from "./run.ts";
 import { billedTo, putFaults, userConfig } from "./test-fixtures.ts";
@@ -41,6 +44,35 @@ describe("recovery against the fault engine", () => {
     expect(r.errors).toEqual({ "1017098": 1, "1017097": 2 });
     expect(r.billable_requests).toBe(1);
     expect(await billedTo(sim.url, "busy")).toHaveLength(1);
+  });
+
+  it("a singer's publish handshake goes out beside a slow download, not after it", async () => {
+    // The first byte of the download waits 400 ms; the stream is announced in the room long before that ends.
+    await putFaults(sim.url, [
+      { id: "slowfb", kind: "cdn", first: 1, first_byte: { type: "fixed", ms: 400 } },
+    ]);
+    const fan = createEngine({ appID: DEV_APP_ID, appSign: DEV_APP_SIGN, server: sim.url });
+    try {
+      const order: string[] = [];
+      fan.on("onRoomStreamUpdate", (_room, type) => {
+        if (type === ZegoUpdateType.Add) order.push("stream announced");
+      });
+      expect((await fan.loginRoom("room1", { userID: "fan" })).errorCode).toBe(0);
+      const r = await runPipeline(
+        userConfig(sim.url, "early", {
+          onEvent: (e: PipelineEvent) => {
+            // The first bytes of the song (its first progress event), then the clock's start.
+            if (e.type === "download" && !order.includes("first bytes")) order.push("first bytes");
+            if (e.type === "publishing") order.push("publishing");
+          },
+        }),
+      );
+      expect(r.ok, JSON.stringify(r.failure)).toBe(true);
+      expect(order).toEqual(["stream announced", "first bytes", "publishing"]);
+      expect(r.publish!.packets_sent).toBeGreaterThan(0);
+    } finally {
+      await fan.destroyEngine();
+    }
   });
 
   it("1017019 on download (expiry fault): requests again once; two billable requests, both on the ledger", async () => {

@@ -277,6 +277,10 @@ export async function runPipeline(
     }
     rec.pickedAt = rec.sinceStart();
     signal.throwIfAborted();
+    // The publish handshake goes out now, beside the song's request and download, not after the load
+    // (engine.preparePublishingStream). A song that fails before publishing ends it with the engine (a failed
+    // run never keeps its login); publishSong's startPublishingStream reports the handshake's error.
+    if (cfg.publish) engine.preparePublishingStream(cfg.streamID);
 
     // The pitch line is a vendor call of its own: fetched while the song downloads, not after.
     const pitches = new Map<string, ReturnType<typeof music.getStandardPitch>>();
