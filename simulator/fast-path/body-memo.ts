@@ -15,6 +15,11 @@ export const MEMO_TEXT_CHARS = 1024;
 
 export class BodyMemo<T> {
   private readonly map = new Map<string, T>();
+  /** The last body answered, as bytes, with its text and value: a client repeating its call repeats its bytes,
+   * and comparing them (memcmp) skips the UTF-8 decode and the string's hashing (measured in string-headers.ts). */
+  private lastBytes: Buffer | null = null;
+  private lastText = "";
+  private lastValue: T | undefined;
   hits = 0;
 
   constructor(
@@ -26,6 +31,28 @@ export class BodyMemo<T> {
     const v = this.map.get(text);
     if (v !== undefined) this.hits++;
     return v;
+  }
+
+  /**
+   * The value kept for the text these bytes decode to, when they are the bytes last looked up or kept
+   * (rememberBytes); undefined otherwise (then decode them and use get/set).
+   */
+  getBytes(bytes: Buffer): { text: string; value: T } | undefined {
+    const last = this.lastBytes;
+    if (last === null || last.length !== bytes.length || !last.equals(bytes)) return undefined;
+    // A text dropped since (the memo started over) is not answered from here either.
+    const value = this.map.get(this.lastText);
+    if (value !== this.lastValue || value === undefined) return undefined;
+    this.hits++;
+    return { text: this.lastText, value };
+  }
+
+  /** Makes `bytes` (which decode to `text`, kept with `value`) the ones getBytes answers; copies them. */
+  rememberBytes(bytes: Buffer, text: string, value: T): void {
+    if (text.length > this.textChars || this.map.get(text) !== value) return;
+    this.lastBytes = Buffer.from(bytes);
+    this.lastText = text;
+    this.lastValue = value;
   }
 
   /** Keeps `value` for `text` unless the text is too long to keep. */

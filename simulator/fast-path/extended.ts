@@ -19,6 +19,7 @@ import { authHeaders } from "../http.ts";
 import { envelopeCode } from "../ops/observe.ts";
 import { BodyMemo } from "./body-memo.ts";
 import { keepPreread, type Preread } from "./preread.ts";
+import { plainStringHeaderCheck } from "./string-headers.ts";
 
 // The hot vendor call, POST /v1/music/extended for a cached list page (/top/song, /search/song, /tag/song),
 // answered in node:http's own 'request' listener, in front of Fastify. Fastify's per-request pipeline alone
@@ -132,7 +133,7 @@ export function installExtendedFastPath(
   // The route's own validators: the same schema objects through the same compiler (and ajv options) Fastify
   // compiled the route with.
   const validBody: Validator = compile(ExtendedBody, "body");
-  const validHeaders: Validator = compile(authHeaders, "headers");
+  const validHeaders = (plainStringHeaderCheck(authHeaders) ?? compile(authHeaders, "headers")) as Validator;
   // What authenticate() and keyFields() read of a request: its headers and the simulator.
   const server$ = { sim };
   const asRequest = (headers: IncomingHttpHeaders) =>
@@ -295,8 +296,10 @@ export function installExtendedFastPath(
   function serve(req: IncomingMessage, p: Pending): boolean {
     const { res, chunks } = p;
     if (!open()) return false;
-    const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString("utf8");
-    let known = memo.get(text);
+    const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    const same = memo.getBytes(bytes);
+    const text = same?.text ?? bytes.toString("utf8");
+    let known = same?.value ?? memo.get(text);
     const body = known === undefined ? parse(text) : undefined;
     if (known === undefined && body === undefined) return false;
     if (!validHeaders(req.headers)) return false;
@@ -320,6 +323,7 @@ export function installExtendedFastPath(
         known = { call, command: call.command.name };
         memo.set(text, known);
       }
+      if (same === undefined) memo.rememberBytes(bytes, text, known);
       if (!appServes(known.call, app)) return false;
       const hit = pages.lookup(sim.catalog, known.call.key);
       page = hit ?? renderPage(known.call, { sim, session, app, plus }, pages);
