@@ -52,6 +52,20 @@ function engine(
   return e;
 }
 
+/** An engine logged in to room "r" as "viewer" with a token that may log in but not publish. */
+async function viewerInRoom(): Promise<ZegoExpressEngine> {
+  const token = mintToken04({
+    appId: DEV_APP.app_id,
+    userId: "viewer",
+    secret: DEV_APP.token_secret,
+    effectiveSeconds: 600,
+    payload: JSON.stringify({ room_id: "r", privilege: { "1": 1, "2": 0 }, stream_id_list: null }),
+  });
+  const e = engine({ appSign: "" });
+  expect((await e.loginRoom("r", { userID: "viewer" }, { token })).errorCode).toBe(0);
+  return e;
+}
+
 const codeOf = async (p: Promise<unknown>) => {
   try {
     await p;
@@ -270,15 +284,7 @@ describe("publishing and playing", () => {
 
   it("a token without publish privilege may log in but not publish (1002082)", async () => {
     sim = await testSimulator();
-    const token = mintToken04({
-      appId: DEV_APP.app_id,
-      userId: "viewer",
-      secret: DEV_APP.token_secret,
-      effectiveSeconds: 600,
-      payload: JSON.stringify({ room_id: "r", privilege: { "1": 1, "2": 0 }, stream_id_list: null }),
-    });
-    const e = engine({ appSign: "" });
-    expect((await e.loginRoom("r", { userID: "viewer" }, { token })).errorCode).toBe(0);
+    const e = await viewerInRoom();
     expect(await codeOf(e.startPublishingStream("v"))).toBe(1002082);
   });
 });
@@ -356,15 +362,7 @@ describe("prepared publishing (the handshake ahead of the song)", () => {
     ]);
     await e.stopPublishingStream();
     // Refused at the server (no publish privilege): the error reaches startPublishingStream.
-    const token = mintToken04({
-      appId: DEV_APP.app_id,
-      userId: "viewer",
-      secret: DEV_APP.token_secret,
-      effectiveSeconds: 600,
-      payload: JSON.stringify({ room_id: "r", privilege: { "1": 1, "2": 0 }, stream_id_list: null }),
-    });
-    const viewer = engine({ appSign: "" });
-    expect((await viewer.loginRoom("r", { userID: "viewer" }, { token })).errorCode).toBe(0);
+    const viewer = await viewerInRoom();
     viewer.preparePublishingStream("v");
     expect(await codeOf(viewer.startPublishingStream("v"))).toBe(1002082);
     // Outside a room: the same 1000002 as startPublishingStream alone.
