@@ -78,9 +78,9 @@ function simVsNodeHttp(name: string, label: string, body: unknown): BenchCase {
     // How "at equal p99" is measured (the figure pass/fail is judged on): each round, each server's edge is
     // searched over constant offered rates (wrk paced by a shared schedule, rate-at-p99.ts): the highest rate
     // it answers in full (>= 95% achieved) with p99 <= the race's bound (full run: in the median of 3 windows).
-    // The search starts at that server's edge
-    // from the previous round (the first round: 0.6x its closed-loop rate, where the edges of earlier runs lay,
-    // 0.54-0.73x) and moves x1.25 up or down, then bisects; it never offers more than 1.2x the closed-loop rate.
+    // The search starts at that server's edge from the previous round (the first round: 0.6x its closed-loop
+    // rate, where the edges of earlier runs lay, 0.54-0.73x) and moves x1.25 up or down, then bisects; it never
+    // offers more than 1.2x the closed-loop rate.
     // The closed-loop req/s (16 connections) is kept in `extra`: in the full run measured every round before
     // the search, in --quick once per server in setup. The bound is the same for both servers: 10 ms, raised to
     // 4x the reference's p99 at a quarter of its raw rate when the machine is too busy for that (measured once
