@@ -169,18 +169,19 @@ export class ZegoExpressEngine extends TypedEmitter<ExpressEngineEvents> {
    */
   async startPublishingStream(streamID: string): Promise<void> {
     this.alive();
-    const prepared = this.takePrepared();
-    const early = prepared?.streamID === streamID ? prepared.done : null;
+    const early = this.prepared?.streamID === streamID ? this.takePrepared()!.done : null;
     if (early === null) {
-      // Prepared under another id: that request settles (and is undone) before this one goes out.
-      if (prepared) await this.endPrepared(prepared);
+      // Prepared under another id: that request settles, and the stream it published is undone, first.
+      if (this.prepared !== null) {
+        await this.settlePrepared();
+        await this.unpublishCurrent();
+      }
       this.emit("onPublisherStateUpdate", streamID, ZegoPublisherState.PublishRequesting, 0, {});
     }
     try {
       await (early ?? this.session.publish(streamID));
     } catch (err) {
-      const code = err instanceof ZegoError ? err.code : 1000017;
-      this.emit("onPublisherStateUpdate", streamID, ZegoPublisherState.NoPublish, code, {});
+      this.publishFailed(streamID, err);
       throw err;
     }
     if (!this.capture.running) {
@@ -194,12 +195,8 @@ export class ZegoExpressEngine extends TypedEmitter<ExpressEngineEvents> {
   /** Stops the clock at once (no frame is mixed after this call returns) and unpublishes. */
   async stopPublishingStream(): Promise<void> {
     this.capture.stop();
-    const prepared = this.takePrepared();
-    if (prepared) await this.endPrepared(prepared);
-    const streamID = this.session.publishedStream;
-    if (streamID === null) return;
-    await this.session.unpublish(streamID);
-    this.emit("onPublisherStateUpdate", streamID, ZegoPublisherState.NoPublish, 0, {});
+    await this.settlePrepared();
+    await this.unpublishCurrent();
   }
 
   private prepared: { streamID: string; done: Promise<void> } | null = null;
@@ -210,19 +207,32 @@ export class ZegoExpressEngine extends TypedEmitter<ExpressEngineEvents> {
     return p;
   }
 
-  /** Waits out a prepared publish request and, when it published a stream the clock never ran for, unpublishes it. */
-  private async endPrepared(p: { streamID: string; done: Promise<void> }): Promise<void> {
+  /**
+   * Waits out a prepared publish request (NoPublish with its code when it failed). A prepared stream is the only
+   * one that can be published while the clock is stopped (prepare refuses when a stream is published or the
+   * clock runs, and start consumes it), so what is published afterwards is that stream or nothing.
+   */
+  private async settlePrepared(): Promise<void> {
+    const p = this.takePrepared();
+    if (p === null) return;
     try {
       await p.done;
     } catch (err) {
-      const code = err instanceof ZegoError ? err.code : 1000017;
-      this.emit("onPublisherStateUpdate", p.streamID, ZegoPublisherState.NoPublish, code, {});
-      return;
+      this.publishFailed(p.streamID, err);
     }
-    if (this.session.publishedStream === p.streamID && !this.capture.running) {
-      await this.session.unpublish(p.streamID);
-      this.emit("onPublisherStateUpdate", p.streamID, ZegoPublisherState.NoPublish, 0, {});
-    }
+  }
+
+  /** Unpublishes the published stream, if any (NoPublish, 0). */
+  private async unpublishCurrent(): Promise<void> {
+    const streamID = this.session.publishedStream;
+    if (streamID === null) return;
+    await this.session.unpublish(streamID);
+    this.emit("onPublisherStateUpdate", streamID, ZegoPublisherState.NoPublish, 0, {});
+  }
+
+  private publishFailed(streamID: string, err: unknown): void {
+    const code = err instanceof ZegoError ? err.code : 1000017;
+    this.emit("onPublisherStateUpdate", streamID, ZegoPublisherState.NoPublish, code, {});
   }
 
   /**
