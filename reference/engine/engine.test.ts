@@ -52,6 +52,16 @@ function engine(
   return e;
 }
 
+/** A singer and a fan logged in to `room` (the fan's events logged from before its login). */
+async function singerAndFan(room: string) {
+  const singer = engine();
+  const fan = engine();
+  const fanLog = eventLog(fan);
+  await singer.loginRoom(room, { userID: "singer" });
+  await fan.loginRoom(room, { userID: "fan" });
+  return { singer, fan, fanLog };
+}
+
 /** An engine logged in to room "r" as "viewer" with a token that may log in but not publish. */
 async function viewerInRoom(): Promise<ZegoExpressEngine> {
   const token = mintToken04({
@@ -181,11 +191,7 @@ describe("publishing and playing", () => {
 
   it("a player receives exactly the mixed frames, as 20 ms packets with capture times", async () => {
     sim = await testSimulator();
-    const singer = engine();
-    const fan = engine();
-    const fanLog = eventLog(fan);
-    await singer.loginRoom("r1", { userID: "singer" });
-    await fan.loginRoom("r1", { userID: "fan" });
+    const { singer, fan, fanLog } = await singerAndFan("r1");
     expect(await codeOf(fan.startPublishingStream("bad id!"))).toBe(1000017);
 
     const pcm = new Int16Array(48_000 * 2 * 3);
@@ -295,12 +301,8 @@ describe("prepared publishing (the handshake ahead of the song)", () => {
 
   it("publishes at prepare, mixes nothing until start, then starts without a second request", async () => {
     sim = await testSimulator();
-    const singer = engine();
-    const fan = engine();
+    const { singer, fan, fanLog } = await singerAndFan("r-prep");
     const log = eventLog(singer);
-    const fanLog = eventLog(fan);
-    await singer.loginRoom("r-prep", { userID: "singer" });
-    await fan.loginRoom("r-prep", { userID: "fan" });
     singer.setMicrophoneSource(new BufferSource(new Int16Array(48_000 * 2)));
     singer.preparePublishingStream("prep_main");
     // The server has the stream (the fan is told) while the singer's clock has not mixed a frame.
@@ -328,11 +330,7 @@ describe("prepared publishing (the handshake ahead of the song)", () => {
 
   it("a prepared stream that is never started is unpublished by the stop, even mid-handshake", async () => {
     sim = await testSimulator();
-    const singer = engine();
-    const fan = engine();
-    const fanLog = eventLog(fan);
-    await singer.loginRoom("r-prep2", { userID: "singer" });
-    await fan.loginRoom("r-prep2", { userID: "fan" });
+    const { singer, fanLog } = await singerAndFan("r-prep2");
     singer.preparePublishingStream("gone_main");
     // Stopped before the answer came back: the stop waits for it, then unpublishes.
     await singer.stopPublishingStream();
