@@ -254,8 +254,9 @@ export class Mixer {
 
   /**
    * simd-kernel.ts for 1..4 live inputs whose samples it can read (in the arena: in place, or the input's own
-   * frame buffer, which add() allocated there): mix2 (exact peak) for one or two whose gains keep its i32 lanes exact, else mixN (any
-   * gains; returns a bound on the peak, which the limiter's skip may use as well). -1 when it does not apply.
+   * frame buffer, which add() allocated there): mix2 (exact peak) for one or two whose gains keep its i32 lanes
+   * exact, else mixN (any gains; returns a bound on the peak, which the limiter's skip may use as well). -1 when
+   * it does not apply.
    */
   private simdPlain(simd: SimdKernel, out: Int16Array, n: number): number {
     const addr = this.liveAddr;
